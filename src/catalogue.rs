@@ -1,0 +1,248 @@
+//! The requirement catalogue (`suites/requirements.yaml`): every requirement ID, the proposal and
+//! revisions it belongs to, its strength and how it can be observed.
+
+use crate::scenario::diagnostic::{Diagnostic, Diagnostics};
+use crate::scenario::yaml;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+/// A proposal mscheck knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proposal {
+    /// Sticky events.
+    Msc4354,
+    /// Delayed events.
+    Msc4140,
+}
+
+impl Proposal {
+    /// Every proposal.
+    pub const ALL: [Proposal; 2] = [Proposal::Msc4354, Proposal::Msc4140];
+
+    /// `msc4354` / `msc4140`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Proposal::Msc4354 => "msc4354",
+            Proposal::Msc4140 => "msc4140",
+        }
+    }
+
+    /// A human title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Proposal::Msc4354 => "MSC4354 sticky events",
+            Proposal::Msc4140 => "MSC4140 delayed events",
+        }
+    }
+
+    /// The proposal a requirement ID belongs to (`S-` sticky, `D-` delayed).
+    pub fn of_requirement(id: &str) -> Option<Self> {
+        if id.starts_with("S-") {
+            Some(Proposal::Msc4354)
+        } else if id.starts_with("D-") {
+            Some(Proposal::Msc4140)
+        } else {
+            None
+        }
+    }
+}
+
+impl FromStr for Proposal {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "msc4354" => Ok(Proposal::Msc4354),
+            "msc4140" => Ok(Proposal::Msc4140),
+            other => Err(format!("unknown proposal `{other}` (expected `msc4354` or `msc4140`)")),
+        }
+    }
+}
+
+impl fmt::Display for Proposal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A revision of a proposal's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Revision {
+    /// MSC4354 @ b44ccaa4 (2025-09), MSC4140 @ 3efecea1 (2025-10).
+    Seed,
+    /// MSC4354 @ 02f7686c, MSC4140 @ cd878d21 (2026).
+    Newest,
+}
+
+impl Revision {
+    /// `seed` / `newest`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Revision::Seed => "seed",
+            Revision::Newest => "newest",
+        }
+    }
+
+    /// The commit of the proposal text this revision names.
+    pub fn commit(self, p: Proposal) -> &'static str {
+        match (p, self) {
+            (Proposal::Msc4354, Revision::Seed) => "b44ccaa4",
+            (Proposal::Msc4354, Revision::Newest) => "02f7686c",
+            (Proposal::Msc4140, Revision::Seed) => "3efecea1",
+            (Proposal::Msc4140, Revision::Newest) => "cd878d21",
+        }
+    }
+}
+
+impl FromStr for Revision {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "seed" => Ok(Revision::Seed),
+            "newest" | "latest" => Ok(Revision::Newest),
+            other => Err(format!("unknown revision `{other}` (expected `seed` or `newest`)")),
+        }
+    }
+}
+
+impl fmt::Display for Revision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One requirement.
+#[derive(Debug, Clone, Serialize)]
+pub struct Requirement {
+    /// `S-13`, `D-107`, …
+    pub id: String,
+    /// Its proposal.
+    pub proposal: Proposal,
+    /// The revisions it belongs to.
+    pub revisions: Vec<Revision>,
+    /// MUST, SHOULD, MAY, API, …
+    pub strength: String,
+    /// How it can be observed (C1, C2, F2, FF, R, T, X).
+    pub how: String,
+    /// One line, in mscheck's words.
+    pub summary: String,
+}
+
+impl Requirement {
+    /// Whether a server harness can observe it at all (X = client-only).
+    pub fn testable(&self) -> bool {
+        self.how != "X"
+    }
+}
+
+/// All requirements, by ID.
+#[derive(Debug, Clone, Default)]
+pub struct Catalogue {
+    by_id: BTreeMap<String, Requirement>,
+}
+
+impl Catalogue {
+    /// Loads `requirements.yaml`.
+    pub fn load(path: &Path) -> Result<Self, Diagnostics> {
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            Diagnostics(vec![Diagnostic::new(path, "", Default::default(), format!("cannot read the catalogue: {e}"))])
+        })?;
+        Self::parse(path, &source)
+    }
+
+    /// Parses catalogue text.
+    pub fn parse(path: &Path, source: &str) -> Result<Self, Diagnostics> {
+        let mut errors = Vec::new();
+        let root = marked_yaml::parse_yaml(0, source).map_err(|e| {
+            Diagnostics(vec![crate::scenario::loader::load_error(path, source, &e)])
+        })?;
+        let mut by_id = BTreeMap::new();
+        let list = root.as_mapping().and_then(|m| m.get_sequence("requirements"));
+        let Some(list) = list else {
+            return Err(Diagnostics(vec![Diagnostic::new(path, source, yaml::pos(&root), "expected a top-level `requirements:` list")]));
+        };
+        for item in list.iter() {
+            let v = yaml::to_json(item);
+            let at = yaml::pos(item);
+            let field = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+            let Some(id) = field("id") else {
+                errors.push(Diagnostic::new(path, source, at, "requirement without an `id`"));
+                continue;
+            };
+            let Some(proposal) = Proposal::of_requirement(&id) else {
+                errors.push(Diagnostic::new(path, source, at, format!("`{id}` is neither an S- nor a D- requirement")));
+                continue;
+            };
+            let mut revisions = Vec::new();
+            let errors_before = errors.len();
+            for r in v.get("rev").and_then(|r| r.as_array()).into_iter().flatten() {
+                match r.as_str().unwrap_or("").parse::<Revision>() {
+                    Ok(r) => revisions.push(r),
+                    Err(e) => errors.push(Diagnostic::new(path, source, at, format!("{id}: {e}"))),
+                }
+            }
+            if revisions.is_empty() && errors.len() == errors_before {
+                errors.push(Diagnostic::new(path, source, at, format!("{id}: `rev` must list at least one revision")));
+            }
+            let req = Requirement {
+                proposal,
+                revisions,
+                strength: field("strength").unwrap_or_default(),
+                how: field("how").unwrap_or_default(),
+                summary: field("summary").unwrap_or_default(),
+                id: id.clone(),
+            };
+            if by_id.insert(id.clone(), req).is_some() {
+                errors.push(Diagnostic::new(path, source, at, format!("duplicate requirement `{id}`")));
+            }
+        }
+        if errors.is_empty() {
+            Ok(Catalogue { by_id })
+        } else {
+            Err(Diagnostics(errors))
+        }
+    }
+
+    /// Looks an ID up.
+    pub fn get(&self, id: &str) -> Option<&Requirement> {
+        self.by_id.get(id)
+    }
+
+    /// Every requirement, ordered by proposal then number.
+    pub fn all(&self) -> Vec<&Requirement> {
+        let mut v: Vec<&Requirement> = self.by_id.values().collect();
+        v.sort_by_key(|r| (r.proposal, r.id[2..].parse::<u32>().unwrap_or(0)));
+        v
+    }
+
+    /// Every ID, for "did you mean".
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.by_id.keys().map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_catalogue_loads() {
+        let cat = Catalogue::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/suites/requirements.yaml"))).unwrap();
+        assert_eq!(cat.get("S-13").unwrap().proposal, Proposal::Msc4354);
+        assert_eq!(cat.get("D-107").unwrap().revisions, vec![Revision::Seed]);
+        assert!(cat.all().len() > 100);
+    }
+
+    #[test]
+    fn reports_bad_entries_with_positions() {
+        let src = "requirements:\n  - {id: X-1, rev: [seed]}\n  - {id: S-1, rev: [sometime]}\n";
+        let err = Catalogue::parse(Path::new("r.yaml"), src).unwrap_err();
+        assert_eq!(err.0.len(), 2);
+        assert_eq!(err.0[0].pos.line, 2);
+        assert!(err.0[1].message.contains("unknown revision `sometime`"));
+    }
+}

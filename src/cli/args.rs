@@ -1,0 +1,86 @@
+//! Flags. Every flag's help text is what `mscheck help run` prints.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Conformance harness for Matrix homeservers (MSC4354 sticky events, MSC4140 delayed events).
+#[derive(Debug, Parser)]
+#[command(name = "mscheck", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run scenarios against managed Synapse (default) or your own homeserver (--hs1).
+    Run(RunArgs),
+    /// List the scenarios a selection would run.
+    List(SelectArgs),
+    /// List the requirement catalogue for the chosen revisions, with the scenarios covering each.
+    Requirements(SelectArgs),
+}
+
+/// Which scenarios.
+#[derive(Debug, Clone, Args)]
+pub struct SelectArgs {
+    /// Only this suite (folder under suites/); repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub suite: Vec<String>,
+    /// Only scenarios whose id or name contains TEXT; repeatable (any matches).
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Vec<String>,
+    /// Revision per proposal, e.g. msc4354=seed or msc4140=newest (default: newest); repeatable.
+    #[arg(long, value_name = "PROPOSAL=REV")]
+    pub revision: Vec<String>,
+    /// Run the k-th of n slices of the selection (1-based), e.g. 2/3.
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<String>,
+    /// Folder holding suites/ and fixtures/ (default: the current folder, else the source tree).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+}
+
+/// `mscheck run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Selection.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Scenarios running at once.
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Your homeserver's client-server URL (instead of a managed Synapse).
+    #[arg(long, value_name = "URL")]
+    pub hs1: Option<String>,
+    /// A second homeserver federating with --hs1, for two-server scenarios.
+    #[arg(long, value_name = "URL")]
+    pub hs2: Option<String>,
+    /// How to create users on --hs1/--hs2: `shared-secret` (Synapse admin API; secret read from
+    /// $MSCHECK_SHARED_SECRET / $MSCHECK_HS2_SHARED_SECRET) or `open`.
+    #[arg(long, default_value = "shared-secret", value_name = "METHOD")]
+    pub registration: String,
+    /// Implementation name of --hs1 (selects expectations and snapshots), e.g. `synapse`.
+    #[arg(long, value_name = "NAME")]
+    pub implementation: Option<String>,
+    /// Version of --hs1's implementation, e.g. 1.163.2.
+    #[arg(long, value_name = "VERSION")]
+    pub impl_version: Option<String>,
+    /// Where reports go (default: target/mscheck-report).
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+    /// Expectations file (default: fixtures/expectations/<implementation>-<version>.yaml); `none` disables.
+    #[arg(long, value_name = "FILE")]
+    pub expectations: Option<PathBuf>,
+    /// Inject a named fault from fixtures/faults.yaml; repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub inject: Vec<String>,
+    /// Accept new and changed snapshots (never under CI).
+    #[arg(long)]
+    pub update_snapshots: bool,
+    /// Show failure details of expected failures too.
+    #[arg(long, short)]
+    pub verbose: bool,
+}

@@ -1,0 +1,332 @@
+//! Command line: `mscheck run | list | requirements`. Parses flags, resolves them into loaded
+//! suites, a plan and targets, runs, and turns the outcome into an exit code.
+
+mod args;
+
+pub use args::{Cli, Command, RunArgs, SelectArgs};
+
+use crate::catalogue::{Catalogue, Proposal};
+use crate::client::fault::{load_faults, Fault};
+use crate::client::Client;
+use crate::error::{exit, Error};
+use crate::expectations::Expectations;
+use crate::homeserver::{managed, Control, Homeserver, Registration, Targets};
+use crate::plan::{self, Selection};
+use crate::redact::Redactor;
+use crate::report::{console::Console, files::Files, FanOut};
+use crate::runner::events::{EventKind, RunEvent, RunStats, TargetInfo};
+use crate::runner::{self, RunContext};
+use crate::scenario::{self, Scenario};
+use crate::snapshot::{SnapshotMode, SnapshotSettings};
+use clap::Parser;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+
+/// Entry point used by `main.rs`; returns the exit code.
+pub async fn main() -> i32 {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        managed::kill_all_managed();
+        default_hook(info);
+    }));
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(a) => run(a).await,
+        Command::List(a) => list(a).map(|_| exit::OK),
+        Command::Requirements(a) => requirements(a).map(|_| exit::OK),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Where suites and fixtures live: `--root`, else the current folder if it has `suites/`,
+/// else the source tree mscheck was built from.
+fn root(given: &Option<PathBuf>) -> PathBuf {
+    if let Some(r) = given {
+        return r.clone();
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    if cwd.join("suites").join("requirements.yaml").exists() {
+        cwd
+    } else {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    }
+}
+
+struct Loaded {
+    root: PathBuf,
+    catalogue: Catalogue,
+    scenarios: Vec<Scenario>,
+}
+
+fn load(sel: &SelectArgs) -> Result<Loaded, Error> {
+    let root = root(&sel.root);
+    let catalogue = Catalogue::load(&root.join("suites").join("requirements.yaml"))?;
+    let scenarios = scenario::load_suites(&root.join("suites"), &catalogue)?;
+    let known: Vec<&str> = scenarios.iter().map(|s| s.suite.as_str()).collect();
+    for s in &sel.suite {
+        if !known.contains(&s.as_str()) {
+            let hint = crate::util::did_you_mean(s, known.iter().copied()).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
+            return Err(Error::Usage(format!("unknown suite `{s}`{hint}; suites: {}", dedup(&known).join(", "))));
+        }
+    }
+    Ok(Loaded { root, catalogue, scenarios })
+}
+
+fn dedup<'a>(v: &[&'a str]) -> Vec<&'a str> {
+    let mut v = v.to_vec();
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn selection(sel: &SelectArgs) -> Result<Selection, Error> {
+    let mut revisions = BTreeMap::new();
+    for p in Proposal::ALL {
+        revisions.insert(p, crate::catalogue::Revision::Newest);
+    }
+    for r in &sel.revision {
+        let (p, rev) = plan::parse_revision_flag(r).map_err(Error::Usage)?;
+        revisions.insert(p, rev);
+    }
+    let partition = sel.partition.as_deref().map(str::parse).transpose().map_err(Error::Usage)?;
+    Ok(Selection { suites: sel.suite.clone(), filters: sel.filter.clone(), revisions, partition })
+}
+
+fn list(a: SelectArgs) -> Result<(), Error> {
+    let loaded = load(&a)?;
+    let sel = selection(&a)?;
+    for s in plan::select(&loaded.scenarios, &sel) {
+        let revs: Vec<&str> = s.revisions.iter().map(|r| r.name()).collect();
+        println!("{:<60} [{}] {} ({})", s.id, s.covers.join(", "), s.name, revs.join("/"));
+    }
+    Ok(())
+}
+
+fn requirements(a: SelectArgs) -> Result<(), Error> {
+    let loaded = load(&a)?;
+    let sel = selection(&a)?;
+    for req in loaded.catalogue.all() {
+        let rev = sel.revision(req.proposal);
+        if !req.revisions.contains(&rev) {
+            continue;
+        }
+        let covering: Vec<&str> = loaded
+            .scenarios
+            .iter()
+            .filter(|s| s.covers.contains(&req.id) && s.revisions.contains(&rev))
+            .map(|s| s.id.as_str())
+            .collect();
+        let status = if !covering.is_empty() {
+            format!("covered by {}", covering.join(", "))
+        } else if !req.testable() {
+            "not testable by a server harness (client rule)".to_string()
+        } else {
+            format!("not covered yet (needs {})", req.how)
+        };
+        println!("{:<6} {:<10} {:<8} {} — {}", req.id, req.strength, format!("{}", rev), req.summary, status);
+    }
+    Ok(())
+}
+
+struct Settings {
+    loaded: Loaded,
+    plan: Vec<Arc<Scenario>>,
+    selection: Selection,
+    faults: Vec<Fault>,
+    report_dir: PathBuf,
+    args: RunArgs,
+}
+
+fn resolve(args: RunArgs) -> Result<Settings, Error> {
+    let loaded = load(&args.select)?;
+    let selection = selection(&args.select)?;
+    let all_faults = load_faults(&loaded.root.join("fixtures").join("faults.yaml"))?;
+    let mut faults = Vec::new();
+    for name in &args.inject {
+        match all_faults.get(name) {
+            Some(f) => faults.push(f.clone()),
+            None => {
+                let hint = crate::util::did_you_mean(name, all_faults.keys().map(String::as_str)).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
+                return Err(Error::Usage(format!("unknown fault `{name}`{hint}; faults are listed in fixtures/faults.yaml")));
+            }
+        }
+    }
+    if args.hs2.is_some() && args.hs1.is_none() {
+        return Err(Error::Usage("`--hs2` needs `--hs1` (both servers are external, or both managed)".into()));
+    }
+    if args.jobs == 0 {
+        return Err(Error::Usage("`--jobs` must be at least 1".into()));
+    }
+    let plan: Vec<Arc<Scenario>> = plan::select(&loaded.scenarios, &selection).into_iter().cloned().map(Arc::new).collect();
+    if plan.is_empty() {
+        return Err(Error::Usage("no scenario matches the given --suite/--filter/--revision/--partition".into()));
+    }
+    let report_dir = args.report_dir.clone().unwrap_or_else(|| loaded.root.join("target").join("mscheck-report"));
+    Ok(Settings { loaded, plan, selection, faults, report_dir, args })
+}
+
+async fn run(args: RunArgs) -> Result<i32, Error> {
+    let settings = resolve(args)?;
+    let _ = std::fs::remove_dir_all(settings.report_dir.join("transcripts"));
+    std::fs::create_dir_all(&settings.report_dir).map_err(|e| Error::Io { action: "create", path: settings.report_dir.clone(), source: e })?;
+    let mut console = Console::new(&settings.report_dir, settings.args.verbose);
+    let covering: BTreeMap<String, Vec<String>> = {
+        let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for s in &settings.loaded.scenarios {
+            for c in &s.covers {
+                m.entry(c.clone()).or_default().push(s.id.clone());
+            }
+        }
+        m
+    };
+    let mut files = Files::new(
+        settings.report_dir.clone(),
+        settings.loaded.catalogue.clone(),
+        settings.selection.revisions.clone(),
+        covering,
+        settings.selection.partition.map(|p| p.to_string()),
+        settings.faults.iter().map(|f| f.name.clone()).collect(),
+    );
+    let (tx, mut rx) = unbounded_channel::<RunEvent>();
+    let job = tokio::spawn(execute(settings, tx));
+    let mut fan = FanOut::default();
+    fan.add(&mut console);
+    fan.add(&mut files);
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        tokio::select! {
+            ev = rx.recv() => match ev {
+                Some(ev) => fan.event(&ev),
+                None => break,
+            },
+            _ = &mut ctrl_c => {
+                managed::kill_all_managed();
+                job.abort();
+                let _ = job.await;
+                managed::kill_all_managed();
+                return Err(Error::Interrupted);
+            }
+        }
+    }
+    drop(fan);
+    let stats = job.await.map_err(|e| Error::Usage(format!("the runner crashed: {e}")))??;
+    if let Some(e) = &files.error {
+        eprintln!("error: {e}");
+    }
+    Ok(if stats.success() { exit::OK } else { exit::FAILURES })
+}
+
+async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats, Error> {
+    let started = Instant::now();
+    let emit = |kind: EventKind| {
+        let _ = tx.send(RunEvent { elapsed: started.elapsed(), kind });
+    };
+    emit(EventKind::RunStarted { planned: s.plan.len(), revisions: s.selection.revisions.clone() });
+    let http = Client::http_pool();
+    let redactor = Arc::new(Redactor::new());
+    let targets = match &s.args.hs1 {
+        None => {
+            let count = if s.plan.iter().any(|p| p.requires.homeservers > 1) { 2 } else { 1 };
+            let progress = |m: &str| {
+                let _ = tx.send(RunEvent { elapsed: started.elapsed(), kind: EventKind::Progress { message: m.to_string() } });
+            };
+            Targets::boot_managed(&s.loaded.root.join("fixtures"), &s.report_dir.join("homeservers"), count, &http, &progress).await?
+        }
+        Some(url1) => {
+            let mut hs1 = external("hs1", url1, &s.args, "MSCHECK_SHARED_SECRET")?;
+            hs1.probe(&http).await?;
+            let hs2 = match &s.args.hs2 {
+                Some(url2) => {
+                    let mut h = external("hs2", url2, &s.args, "MSCHECK_HS2_SHARED_SECRET")?;
+                    h.probe(&http).await?;
+                    Some(h)
+                }
+                None => None,
+            };
+            Targets { hs1, hs2 }
+        }
+    };
+    for h in targets.all() {
+        if let Registration::SharedSecret(secret) = &h.registration {
+            redactor.add_secret(secret);
+        }
+        emit(EventKind::TargetReady {
+            target: TargetInfo {
+                name: h.name.clone(),
+                url: h.base_url.clone(),
+                server_name: h.server_name.clone(),
+                implementation: h.implementation.clone(),
+                version: h.version.clone(),
+                managed: matches!(h.control, Control::Managed(_)),
+                features: h.features.iter().filter(|(k, _)| k.contains("msc4354") || k.contains("msc4140") || k.contains("simplified_msc3575")).map(|(k, v)| (k.clone(), *v)).collect(),
+            },
+        });
+    }
+    let expectations = match &s.args.expectations {
+        Some(p) if p.as_os_str() == "none" => Expectations::default(),
+        Some(p) => Expectations::load(p, &s.loaded.catalogue, &scenario_ids(&s.loaded.scenarios))?,
+        None => match Expectations::find(&s.loaded.root.join("fixtures").join("expectations"), &targets.hs1.implementation, &targets.hs1.version) {
+            Some(p) => Expectations::load(&p, &s.loaded.catalogue, &scenario_ids(&s.loaded.scenarios))?,
+            None => Expectations::default(),
+        },
+    };
+    let snapshot_mode = if std::env::var_os("CI").is_some() {
+        SnapshotMode::Never
+    } else if s.args.update_snapshots {
+        SnapshotMode::Update
+    } else {
+        SnapshotMode::Review
+    };
+    let snapshots = SnapshotSettings {
+        dir: s.loaded.root.join("snapshots").join(&targets.hs1.implementation),
+        mode: snapshot_mode,
+        info: format!("{} {}", targets.hs1.implementation, targets.hs1.version),
+    };
+    let ctx = Arc::new(RunContext::new(targets.clone(), http, redactor, s.faults.clone(), s.selection.revisions.clone(), snapshots, tx.clone(), started));
+    let (_results, stats) = runner::run(s.plan.clone(), ctx, &expectations, s.args.jobs).await;
+    targets.shutdown().await;
+    emit(EventKind::RunFinished { stats: stats.clone() });
+    Ok(stats)
+}
+
+fn scenario_ids(s: &[Scenario]) -> Vec<&str> {
+    s.iter().map(|x| x.id.as_str()).collect()
+}
+
+fn external(name: &str, url: &str, args: &RunArgs, secret_env: &str) -> Result<Homeserver, Error> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(Error::Usage(format!("`--{name} {url}` is not an http(s) URL")));
+    }
+    let registration = match args.registration.as_str() {
+        "open" => Registration::Open,
+        "shared-secret" => Registration::SharedSecret(std::env::var(secret_env).map_err(|_| {
+            Error::Usage(format!("`--registration shared-secret` reads the secret for {name} from ${secret_env}, which is not set"))
+        })?),
+        other => return Err(Error::Usage(format!("unknown registration method `{other}` (expected `shared-secret` or `open`)"))),
+    };
+    Ok(Homeserver {
+        name: name.into(),
+        base_url: url.trim_end_matches('/').into(),
+        server_name: String::new(),
+        registration,
+        control: Control::External,
+        implementation: args.implementation.clone().unwrap_or_else(|| "unknown".into()),
+        version: args.impl_version.clone().unwrap_or_else(|| "unknown".into()),
+        features: BTreeMap::new(),
+        spec_versions: Vec::new(),
+    })
+}
+
+/// Used by `Path` only to keep the import list honest in one place.
+#[allow(dead_code)]
+fn _paths(_: &Path) {}

@@ -1,0 +1,238 @@
+//! The client-server HTTP client: raw JSON in and out, a timeout on every request, a transcript
+//! of every exchange (redacted), and the fault-injection seam every response passes through
+//! before any check sees it.
+
+pub mod fault;
+pub mod transcript;
+
+use crate::redact::Redactor;
+use fault::{Fault, RequestParts, ResponseParts};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use transcript::{Exchange, Transcript};
+
+/// How long to wait for a TCP connection before calling a server unreachable.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Timeout of a request that is not a long poll.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A transport failure: no HTTP response at all.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// Connection refused, reset, DNS, TLS…
+    #[error("cannot reach {url}: {detail}")]
+    Unreachable {
+        /// Where.
+        url: String,
+        /// Why.
+        detail: String,
+    },
+    /// No response within the request's timeout.
+    #[error("no response from {url} within {}", crate::util::human_duration(*after))]
+    TimedOut {
+        /// Where.
+        url: String,
+        /// The timeout.
+        after: Duration,
+    },
+}
+
+/// One request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Homeserver name for the transcript (`hs1`).
+    pub hs: String,
+    /// Base URL (`http://127.0.0.1:18008`).
+    pub base: String,
+    /// Who is calling, for the transcript.
+    pub actor: String,
+    /// Bearer token.
+    pub token: Option<String>,
+    /// Step id, for the transcript.
+    pub step: String,
+    /// Method, path (already percent-encoded), query, body.
+    pub parts: RequestParts,
+    /// Overall timeout.
+    pub timeout: Duration,
+}
+
+/// A response, after the fault seam.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers (lower-case names).
+    pub headers: BTreeMap<String, String>,
+    /// JSON body; `Null` when empty, a string when not JSON.
+    pub body: Value,
+    /// Local clock (ms since epoch) just before sending.
+    pub request_ms: i64,
+    /// Local clock just after the response arrived.
+    pub response_ms: i64,
+    /// `METHOD /path?query` as sent (redacted), for messages.
+    pub request_line: String,
+}
+
+impl Response {
+    /// The Matrix `errcode`, if the body has one.
+    pub fn errcode(&self) -> Option<&str> {
+        self.body.get("errcode").and_then(Value::as_str)
+    }
+}
+
+/// The client of one scenario (its own transcript and fault state).
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    redactor: Arc<Redactor>,
+    faults: Arc<Vec<Fault>>,
+    transcript: Arc<Transcript>,
+    started: Instant,
+}
+
+impl Client {
+    /// A client for one scenario.
+    pub fn new(http: reqwest::Client, redactor: Arc<Redactor>, faults: Arc<Vec<Fault>>) -> Self {
+        Client { http, redactor, faults, transcript: Arc::new(Transcript::default()), started: Instant::now() }
+    }
+
+    /// A shared HTTP connection pool with the connect timeout set.
+    pub fn http_pool() -> reqwest::Client {
+        reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()
+            .expect("the HTTP client configuration is static and valid")
+    }
+
+    /// The scenario's transcript.
+    pub fn transcript(&self) -> &Arc<Transcript> {
+        &self.transcript
+    }
+
+    /// The redactor.
+    pub fn redactor(&self) -> &Arc<Redactor> {
+        &self.redactor
+    }
+
+    /// Sends a request and records the exchange.
+    pub async fn send(&self, mut req: Request) -> Result<Response, ClientError> {
+        let original = req.parts.clone();
+        let mut applied = Vec::new();
+        for f in self.faults.iter() {
+            if f.apply_request(&mut req.parts) {
+                applied.push(f.name.clone());
+            }
+        }
+        let url = format!("{}{}", req.base.trim_end_matches('/'), req.parts.path);
+        let query_text = if req.parts.query.is_empty() {
+            String::new()
+        } else {
+            let q: Vec<String> = req.parts.query.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+            format!("?{}", q.join("&"))
+        };
+        let request_line = self.redactor.text(&format!("{} {}{}", req.parts.method, req.parts.path, query_text));
+        let method = reqwest::Method::from_bytes(req.parts.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+        let mut builder = self.http.request(method, format!("{url}{query_text}")).timeout(req.timeout);
+        if let Some(t) = &req.token {
+            builder = builder.bearer_auth(t);
+        }
+        if let Some(b) = &req.parts.body {
+            builder = builder.json(b);
+        }
+        let request_ms = crate::util::now_ms();
+        let t0 = Instant::now();
+        let at_ms = self.started.elapsed().as_millis() as u64;
+        let outcome = builder.send().await;
+        let result = match outcome {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let headers: BTreeMap<String, String> = resp
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or("").to_string()))
+                    .collect();
+                match resp.bytes().await {
+                    Ok(bytes) => {
+                        let body = if bytes.is_empty() {
+                            Value::Null
+                        } else {
+                            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+                        };
+                        Ok(ResponseParts { status, headers, body })
+                    }
+                    Err(e) => Err(transport_error(&url, &e, req.timeout)),
+                }
+            }
+            Err(e) => Err(transport_error(&url, &e, req.timeout)),
+        };
+        let result = match result {
+            Ok(mut parts) => {
+                for f in self.faults.iter() {
+                    if f.apply_response(&original, &mut parts).await && !applied.contains(&f.name) {
+                        applied.push(f.name.clone());
+                    }
+                }
+                Ok(parts)
+            }
+            Err(e) => Err(e),
+        };
+        let duration_ms = t0.elapsed().as_millis() as u64;
+        let response_ms = crate::util::now_ms();
+        self.transcript.record(Exchange {
+            step: req.step.clone(),
+            hs: req.hs.clone(),
+            actor: req.actor.clone(),
+            method: req.parts.method.clone(),
+            path: request_line.splitn(2, ' ').nth(1).unwrap_or("").to_string(),
+            request: req.parts.body.as_ref().map(|b| self.redactor.json(b)),
+            status: result.as_ref().ok().map(|p| p.status),
+            response: result.as_ref().ok().map(|p| self.redactor.json(&p.body)),
+            error: result.as_ref().err().map(|e| e.to_string()),
+            at_ms,
+            duration_ms,
+            faults: applied,
+        });
+        let parts = result?;
+        Ok(Response { status: parts.status, headers: parts.headers, body: parts.body, request_ms, response_ms, request_line })
+    }
+}
+
+fn transport_error(url: &str, e: &reqwest::Error, timeout: Duration) -> ClientError {
+    if e.is_timeout() {
+        ClientError::TimedOut { url: url.to_string(), after: timeout }
+    } else {
+        let mut detail = e.to_string();
+        let mut src = std::error::Error::source(e);
+        while let Some(s) = src {
+            detail = format!("{detail}: {s}");
+            src = s.source();
+        }
+        ClientError::Unreachable { url: url.to_string(), detail }
+    }
+}
+
+/// Percent-encodes one path segment or query component (everything but unreserved characters).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn encodes_matrix_ids() {
+        assert_eq!(super::encode("$abc/def+1"), "%24abc%2Fdef%2B1");
+        assert_eq!(super::encode("!room:localhost:8448"), "%21room%3Alocalhost%3A8448");
+    }
+}

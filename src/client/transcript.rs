@@ -1,0 +1,94 @@
+//! A scenario's HTTP transcript: every exchange, already redacted, in order.
+
+use crate::redact::Redactor;
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt::Write;
+use std::sync::Mutex;
+
+/// One request and its response (or the error instead of a response).
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    /// Which step made it.
+    pub step: String,
+    /// Which homeserver it went to (`hs1`, `hs2`).
+    pub hs: String,
+    /// Who made it (a scenario user name, or `nobody`/`harness`).
+    pub actor: String,
+    /// `GET`, `PUT`, …
+    pub method: String,
+    /// Path and query, redacted.
+    pub path: String,
+    /// Request body, redacted.
+    pub request: Option<Value>,
+    /// HTTP status, or `None` if no response arrived.
+    pub status: Option<u16>,
+    /// Response body, redacted.
+    pub response: Option<Value>,
+    /// The transport error, when there was no response.
+    pub error: Option<String>,
+    /// Milliseconds since the scenario started.
+    pub at_ms: u64,
+    /// How long the exchange took.
+    pub duration_ms: u64,
+    /// Faults applied to it (`--inject`).
+    pub faults: Vec<String>,
+}
+
+/// The exchanges of one scenario.
+#[derive(Debug, Default)]
+pub struct Transcript {
+    exchanges: Mutex<Vec<Exchange>>,
+}
+
+impl Transcript {
+    /// Records an exchange; the caller has redacted it.
+    pub fn record(&self, e: Exchange) {
+        self.exchanges.lock().unwrap_or_else(|e| e.into_inner()).push(e);
+    }
+
+    /// A copy of every exchange so far.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.exchanges.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Human-readable text (the `transcripts/*.txt` report file); redacted once more on the way out.
+    pub fn render(&self, redactor: &Redactor) -> String {
+        let mut out = String::new();
+        for e in self.exchanges() {
+            let _ = writeln!(
+                out,
+                "=== [{}] +{}ms {} {} {} {} ({}ms){}",
+                e.step,
+                e.at_ms,
+                e.hs,
+                e.actor,
+                e.method,
+                e.path,
+                e.duration_ms,
+                if e.faults.is_empty() { String::new() } else { format!(" faults: {}", e.faults.join(", ")) }
+            );
+            if let Some(b) = &e.request {
+                let _ = writeln!(out, "> {}", pretty(b));
+            }
+            match (e.status, &e.error) {
+                (Some(s), _) => {
+                    let _ = writeln!(out, "< {s}");
+                    if let Some(b) = &e.response {
+                        let _ = writeln!(out, "< {}", pretty(b));
+                    }
+                }
+                (None, Some(err)) => {
+                    let _ = writeln!(out, "< error: {err}");
+                }
+                _ => {}
+            }
+            out.push('\n');
+        }
+        redactor.text(&out)
+    }
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default().replace('\n', "\n  ")
+}

@@ -1,0 +1,64 @@
+//! Top-level errors and exit codes.
+
+use crate::homeserver::HomeserverError;
+use crate::scenario::Diagnostics;
+
+/// Exit codes, one per kind of ending.
+pub mod exit {
+    /// Every scenario passed (expected failures and skips allowed).
+    pub const OK: i32 = 0;
+    /// At least one unexpected failure or error.
+    pub const FAILURES: i32 = 1;
+    /// Bad input: flags, suite files, catalogue, expectations, faults.
+    pub const BAD_INPUT: i32 = 2;
+    /// The target could not be started or reached.
+    pub const TARGET: i32 = 3;
+    /// Interrupted by Ctrl-C (servers were stopped).
+    pub const INTERRUPTED: i32 = 130;
+}
+
+/// Why mscheck could not complete.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Problems in suite, catalogue, expectations or fault files.
+    #[error("{0}")]
+    Suite(Diagnostics),
+    /// A bad flag or combination of flags.
+    #[error("error: {0}")]
+    Usage(String),
+    /// A homeserver could not be started or reached.
+    #[error("error: {0}")]
+    Target(#[from] HomeserverError),
+    /// Reading or writing a file failed.
+    #[error("error: cannot {action} {path}: {source}")]
+    Io {
+        /// What was being done (`write`, `read`).
+        action: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Ctrl-C.
+    #[error("interrupted: managed homeservers were stopped")]
+    Interrupted,
+}
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Suite(_) | Error::Usage(_) => exit::BAD_INPUT,
+            Error::Target(_) => exit::TARGET,
+            Error::Io { .. } => exit::BAD_INPUT,
+            Error::Interrupted => exit::INTERRUPTED,
+        }
+    }
+}
+
+impl From<Diagnostics> for Error {
+    fn from(d: Diagnostics) -> Self {
+        Error::Suite(d)
+    }
+}

@@ -1,0 +1,290 @@
+//! A Synapse process mscheck starts and always stops.
+//!
+//! Processes run in their own process group (so a terminal's Ctrl-C reaches mscheck, which then
+//! stops them in order) with `PR_SET_PDEATHSIG` (so they die with mscheck even if it is killed).
+//! Every live PID is also kept in a global list that the Ctrl-C handler and `Drop` clean up.
+
+use super::install::SynapseInstall;
+use super::{keys, HomeserverError};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tokio::process::Child;
+
+/// How long a managed server may take to answer `/versions` after start.
+pub const START_DEADLINE: Duration = Duration::from_secs(90);
+/// How long a graceful stop may take before SIGKILL.
+pub const STOP_DEADLINE: Duration = Duration::from_secs(10);
+
+static LIVE_PIDS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+/// Kills every managed process still alive (Ctrl-C, panic). Safe to call twice.
+pub fn kill_all_managed() {
+    let pids: Vec<i32> = std::mem::take(&mut *LIVE_PIDS.lock().unwrap_or_else(|e| e.into_inner()));
+    for pid in pids {
+        unsafe {
+            libc::kill(pid, libc::SIGCONT);
+            libc::kill(pid, libc::SIGKILL);
+        }
+    }
+}
+
+fn track(pid: i32) {
+    LIVE_PIDS.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+}
+
+fn untrack(pid: i32) {
+    LIVE_PIDS.lock().unwrap_or_else(|e| e.into_inner()).retain(|p| *p != pid);
+}
+
+/// Ports and names of one managed server.
+#[derive(Debug, Clone)]
+pub struct ManagedConfig {
+    /// `hs1` / `hs2`.
+    pub name: String,
+    /// Client-server port (plain HTTP).
+    pub client_port: u16,
+    /// Federation port (TLS).
+    pub federation_port: u16,
+    /// `localhost:<federation_port>`.
+    pub server_name: String,
+    /// Data, config and logs.
+    pub data_dir: PathBuf,
+    /// Registration shared secret.
+    pub shared_secret: String,
+}
+
+/// A managed Synapse.
+pub struct ManagedSynapse {
+    config: ManagedConfig,
+    install: SynapseInstall,
+    child: tokio::sync::Mutex<Option<Child>>,
+    paused: std::sync::atomic::AtomicBool,
+}
+
+/// Picks a free loopback port (bind to :0 and release it).
+pub fn free_port() -> Result<u16, HomeserverError> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| HomeserverError::Setup(format!("cannot find a free port: {e}")))?;
+    Ok(l.local_addr().map_err(|e| HomeserverError::Setup(e.to_string()))?.port())
+}
+
+impl ManagedSynapse {
+    /// Prepares the data folder (config, keys, certificate); does not start the process.
+    pub fn prepare(name: &str, install: SynapseInstall, fixtures: &Path, data_dir: PathBuf) -> Result<Self, HomeserverError> {
+        std::fs::create_dir_all(data_dir.join("media"))
+            .map_err(|e| HomeserverError::Setup(format!("cannot create {}: {e}", data_dir.display())))?;
+        let client_port = free_port()?;
+        let mut federation_port = free_port()?;
+        while federation_port == client_port {
+            federation_port = free_port()?;
+        }
+        let config = ManagedConfig {
+            name: name.to_string(),
+            client_port,
+            federation_port,
+            server_name: format!("localhost:{federation_port}"),
+            data_dir: data_dir.clone(),
+            shared_secret: keys::random_hex::<24>(),
+        };
+        for file in ["homeserver.yaml", "log.yaml"] {
+            let template_path = fixtures.join("synapse").join(file);
+            let template = std::fs::read_to_string(&template_path)
+                .map_err(|e| HomeserverError::Setup(format!("cannot read {}: {e}", template_path.display())))?;
+            let rendered = render_config(&template, &config);
+            std::fs::write(data_dir.join(file), rendered)
+                .map_err(|e| HomeserverError::Setup(format!("cannot write config into {}: {e}", data_dir.display())))?;
+        }
+        keys::write_tls(&data_dir)?;
+        keys::write_signing_key(&data_dir)?;
+        Ok(ManagedSynapse { config, install, child: tokio::sync::Mutex::new(None), paused: false.into() })
+    }
+
+    /// Names and ports.
+    pub fn config(&self) -> &ManagedConfig {
+        &self.config
+    }
+
+    /// The client-server base URL.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.config.client_port)
+    }
+
+    /// Starts the process and waits until `/versions` answers.
+    pub async fn start(&self, http: &reqwest::Client) -> Result<(), HomeserverError> {
+        let mut guard = self.child.lock().await;
+        if guard.is_some() {
+            return Ok(());
+        }
+        let console = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.config.data_dir.join("console.log"))
+            .map_err(|e| HomeserverError::Setup(format!("cannot open console log: {e}")))?;
+        let console2 = console.try_clone().map_err(|e| HomeserverError::Setup(e.to_string()))?;
+        let mut cmd = tokio::process::Command::new(&self.install.python);
+        cmd.args(["-m", "synapse.app.homeserver", "-c"])
+            .arg(self.config.data_dir.join("homeserver.yaml"))
+            .current_dir(&self.config.data_dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(console)
+            .stderr(console2)
+            .kill_on_drop(true)
+            .process_group(0);
+        // SAFETY: prctl is async-signal-safe; it only asks the kernel to SIGKILL the child when
+        // the thread that spawned it dies, so a crashed or killed mscheck leaves no server behind.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().map_err(|e| HomeserverError::Setup(format!("cannot start Synapse: {e}")))?;
+        let pid = child.id().map(|p| p as i32).unwrap_or(0);
+        track(pid);
+        *guard = Some(child);
+        let started = Instant::now();
+        let url = format!("{}/_matrix/client/versions", self.base_url());
+        loop {
+            if let Some(child) = guard.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    untrack(pid);
+                    *guard = None;
+                    return Err(HomeserverError::StartFailed {
+                        name: self.config.name.clone(),
+                        detail: format!("Synapse exited ({status}) before it was ready:\n{}", self.log_tail(15)),
+                    });
+                }
+            }
+            if let Ok(r) = http.get(&url).timeout(Duration::from_secs(2)).send().await {
+                if r.status().is_success() {
+                    return Ok(());
+                }
+            }
+            if started.elapsed() > START_DEADLINE {
+                drop(guard);
+                self.stop().await;
+                return Err(HomeserverError::StartFailed {
+                    name: self.config.name.clone(),
+                    detail: format!("no answer on {url} within {}s:\n{}", START_DEADLINE.as_secs(), self.log_tail(15)),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Stops the process: SIGTERM, then SIGKILL after [`STOP_DEADLINE`].
+    pub async fn stop(&self) {
+        let mut guard = self.child.lock().await;
+        let Some(mut child) = guard.take() else { return };
+        let pid = child.id().map(|p| p as i32).unwrap_or(0);
+        if pid > 0 {
+            unsafe {
+                libc::kill(pid, libc::SIGCONT);
+                libc::kill(pid, libc::SIGTERM);
+            }
+        }
+        self.paused.store(false, std::sync::atomic::Ordering::SeqCst);
+        if tokio::time::timeout(STOP_DEADLINE, child.wait()).await.is_err() {
+            let _ = child.kill().await;
+        }
+        untrack(pid);
+    }
+
+    /// Stops and starts again with the same data.
+    pub async fn restart(&self, http: &reqwest::Client) -> Result<(), HomeserverError> {
+        self.stop().await;
+        self.start(http).await
+    }
+
+    /// SIGSTOP (the server keeps its sockets but answers nothing).
+    pub async fn pause(&self) -> Result<(), HomeserverError> {
+        self.signal(libc::SIGSTOP).await?;
+        self.paused.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// SIGCONT.
+    pub async fn resume(&self) -> Result<(), HomeserverError> {
+        self.signal(libc::SIGCONT).await?;
+        self.paused.store(false, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn signal(&self, sig: i32) -> Result<(), HomeserverError> {
+        let guard = self.child.lock().await;
+        let pid = guard.as_ref().and_then(|c| c.id()).ok_or_else(|| HomeserverError::NotRunning(self.config.name.clone()))?;
+        unsafe { libc::kill(pid as i32, sig) };
+        Ok(())
+    }
+
+    /// The last lines of the server's logs, for error messages.
+    pub fn log_tail(&self, n: usize) -> String {
+        let mut lines = Vec::new();
+        for f in ["console.log", "homeserver.log"] {
+            if let Ok(text) = std::fs::read_to_string(self.config.data_dir.join(f)) {
+                lines.extend(text.lines().map(str::to_string));
+            }
+        }
+        let start = lines.len().saturating_sub(n);
+        lines[start..].join("\n")
+    }
+}
+
+impl Drop for ManagedSynapse {
+    fn drop(&mut self) {
+        // Last line of defence (panic, early return): signal and reap synchronously.
+        if let Some(mut child) = self.child.get_mut().take() {
+            if let Some(pid) = child.id() {
+                let pid = pid as i32;
+                unsafe {
+                    libc::kill(pid, libc::SIGCONT);
+                    libc::kill(pid, libc::SIGTERM);
+                }
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while Instant::now() < deadline {
+                    if let Ok(Some(_)) = child.try_wait() {
+                        untrack(pid);
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                untrack(pid);
+            }
+        }
+    }
+}
+
+/// Fills `{{placeholders}}` of a config template.
+pub fn render_config(template: &str, c: &ManagedConfig) -> String {
+    template
+        .replace("{{server_name}}", &c.server_name)
+        .replace("{{client_port}}", &c.client_port.to_string())
+        .replace("{{federation_port}}", &c.federation_port.to_string())
+        .replace("{{data_dir}}", &c.data_dir.to_string_lossy())
+        .replace("{{shared_secret}}", &c.shared_secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_the_shipped_template_on_loopback_only() {
+        let t = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/synapse/homeserver.yaml")).unwrap();
+        let c = ManagedConfig {
+            name: "hs1".into(),
+            client_port: 18008,
+            federation_port: 18448,
+            server_name: "localhost:18448".into(),
+            data_dir: "/tmp/x".into(),
+            shared_secret: "s3cr3t".into(),
+        };
+        let out = render_config(&t, &c);
+        assert!(!out.contains("{{"), "every placeholder is filled");
+        assert!(out.contains("server_name: \"localhost:18448\""));
+        let binds: Vec<&str> = out.lines().filter(|l| l.contains("bind_addresses")).collect();
+        assert_eq!(binds.len(), 2);
+        assert!(binds.iter().all(|l| l.contains("'127.0.0.1'") && !l.contains("0.0.0.0")));
+    }
+}

@@ -1,0 +1,209 @@
+//! Targets: the homeservers a run talks to. Managed ones (Synapse started by mscheck, with
+//! lifecycle control) or external ones (a URL plus a registration method).
+
+pub mod install;
+pub mod keys;
+pub mod managed;
+pub mod registration;
+
+use managed::ManagedSynapse;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why a target could not be set up or used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HomeserverError {
+    /// Installing or preparing a managed server failed.
+    #[error("cannot set up the managed homeserver: {0}")]
+    Setup(String),
+    /// A managed server did not come up.
+    #[error("managed homeserver `{name}` did not start: {detail}")]
+    StartFailed {
+        /// `hs1` / `hs2`.
+        name: String,
+        /// Log tail or reason.
+        detail: String,
+    },
+    /// A lifecycle operation on a server that is not running.
+    #[error("homeserver `{0}` is not running")]
+    NotRunning(String),
+    /// An external server did not answer `/versions`.
+    #[error("homeserver `{name}` at {url} is unreachable: {detail} (hint: check the URL and that the server is up)")]
+    Unreachable {
+        /// `hs1` / `hs2`.
+        name: String,
+        /// Its base URL.
+        url: String,
+        /// What failed.
+        detail: String,
+    },
+    /// Lifecycle control asked of an external server.
+    #[error("homeserver `{0}` is external: mscheck cannot stop, start or pause it")]
+    NoLifecycle(String),
+}
+
+/// How users are created on a server.
+#[derive(Debug, Clone)]
+pub enum Registration {
+    /// Synapse's shared-secret admin API (`/_synapse/admin/v1/register`).
+    SharedSecret(String),
+    /// Open registration with the dummy auth flow.
+    Open,
+}
+
+/// Who controls the process.
+#[derive(Clone)]
+pub enum Control {
+    /// Started by mscheck.
+    Managed(Arc<ManagedSynapse>),
+    /// Someone else's server.
+    External,
+}
+
+/// One homeserver of a run.
+#[derive(Clone)]
+pub struct Homeserver {
+    /// `hs1` / `hs2`.
+    pub name: String,
+    /// Client-server base URL.
+    pub base_url: String,
+    /// The Matrix server name (from a registered user ID for external servers).
+    pub server_name: String,
+    /// How to create users.
+    pub registration: Registration,
+    /// Process control.
+    pub control: Control,
+    /// Implementation name (`synapse`) and version, for reports and expectations.
+    pub implementation: String,
+    /// Version string, or `unknown`.
+    pub version: String,
+    /// `/versions` `unstable_features`.
+    pub features: BTreeMap<String, bool>,
+    /// `/versions` `versions`.
+    pub spec_versions: Vec<String>,
+}
+
+impl Homeserver {
+    /// Whether a feature flag is advertised as `true`.
+    pub fn advertises(&self, feature: &str) -> bool {
+        self.features.get(feature).copied().unwrap_or(false)
+    }
+
+    /// Whether mscheck can stop, start and pause this server.
+    pub fn has_lifecycle(&self) -> bool {
+        matches!(self.control, Control::Managed(_))
+    }
+
+    /// Reads `/versions` (5 s deadline) and stores the advertised features.
+    pub async fn probe(&mut self, http: &reqwest::Client) -> Result<(), HomeserverError> {
+        let url = format!("{}/_matrix/client/versions", self.base_url.trim_end_matches('/'));
+        let unreachable = |detail: String| HomeserverError::Unreachable { name: self.name.clone(), url: self.base_url.clone(), detail };
+        let resp = http.get(&url).timeout(Duration::from_secs(5)).send().await.map_err(|e| {
+            let mut d = e.to_string();
+            if let Some(s) = std::error::Error::source(&e) {
+                d = format!("{d}: {s}");
+            }
+            unreachable(d)
+        })?;
+        if !resp.status().is_success() {
+            return Err(unreachable(format!("GET /_matrix/client/versions answered {}", resp.status())));
+        }
+        let body: Value = resp.json().await.map_err(|e| unreachable(format!("/versions is not JSON: {e}")))?;
+        self.features = body
+            .get("unstable_features")
+            .and_then(Value::as_object)
+            .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_bool().unwrap_or(false))).collect())
+            .unwrap_or_default();
+        self.spec_versions = body
+            .get("versions")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        Ok(())
+    }
+}
+
+/// The servers of a run.
+#[derive(Clone)]
+pub struct Targets {
+    /// The server under test.
+    pub hs1: Homeserver,
+    /// A second server, when scenarios need one.
+    pub hs2: Option<Homeserver>,
+}
+
+impl Targets {
+    /// Looks a server up by name.
+    pub fn get(&self, name: &str) -> Option<&Homeserver> {
+        match name {
+            "hs1" => Some(&self.hs1),
+            "hs2" => self.hs2.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Every server.
+    pub fn all(&self) -> Vec<&Homeserver> {
+        std::iter::once(&self.hs1).chain(self.hs2.as_ref()).collect()
+    }
+
+    /// Boots managed Synapse servers (`count` of 1 or 2) with data and logs under `dir`.
+    pub async fn boot_managed(
+        fixtures: &Path,
+        dir: &Path,
+        count: u8,
+        http: &reqwest::Client,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> Result<Targets, HomeserverError> {
+        let install = install::ensure_synapse(fixtures, progress).await?;
+        let names: Vec<&str> = ["hs1", "hs2"].into_iter().take(count.max(1) as usize).collect();
+        let mut servers = Vec::new();
+        for name in &names {
+            let data = dir.join(name);
+            let _ = std::fs::remove_dir_all(&data);
+            servers.push(Arc::new(ManagedSynapse::prepare(name, install.clone(), fixtures, data)?));
+        }
+        progress(&format!("starting Synapse {} ({})", install.version, names.join(", ")));
+        match servers.as_slice() {
+            [one] => one.start(http).await?,
+            [a, b] => {
+                let (ra, rb) = tokio::join!(a.start(http), b.start(http));
+                ra?;
+                rb?;
+            }
+            _ => unreachable!("one or two managed servers"),
+        }
+        let mut hs = Vec::new();
+        for s in servers {
+            let c = s.config().clone();
+            let mut h = Homeserver {
+                name: c.name.clone(),
+                base_url: s.base_url(),
+                server_name: c.server_name.clone(),
+                registration: Registration::SharedSecret(c.shared_secret.clone()),
+                control: Control::Managed(s),
+                implementation: "synapse".into(),
+                version: install.version.clone(),
+                features: BTreeMap::new(),
+                spec_versions: Vec::new(),
+            };
+            h.probe(http).await?;
+            hs.push(h);
+        }
+        let mut it = hs.into_iter();
+        Ok(Targets { hs1: it.next().expect("at least one"), hs2: it.next() })
+    }
+
+    /// Stops every managed server (idempotent).
+    pub async fn shutdown(&self) {
+        for h in self.all() {
+            if let Control::Managed(m) = &h.control {
+                m.stop().await;
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! mscheck: a conformance harness for Matrix homeservers.
+//!
+//! Data flows one way. Suite files under `suites/` are loaded into [`scenario::Scenario`]s
+//! (with `file:line:column` diagnostics), checked against the requirement [`catalogue`], and
+//! narrowed into a [`plan::RunPlan`] by filters, revisions, partitions and expectations. The
+//! [`runner`] boots or reaches the [`homeserver`] targets, runs scenarios concurrently through the
+//! [`client`] (every exchange recorded, redacted and passed through the fault seam), checks
+//! responses with the pure [`matcher`], and emits [`runner::events::RunEvent`]s. The [`report`]ers
+//! (terminal, JSON, JUnit, Markdown, transcripts) consume those events and nothing else.
+
+pub mod catalogue;
+pub mod cli;
+pub mod client;
+pub mod error;
+pub mod expectations;
+pub mod homeserver;
+pub mod matcher;
+pub mod plan;
+pub mod redact;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod snapshot;
+pub mod util;

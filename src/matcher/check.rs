@@ -1,0 +1,364 @@
+//! Predicates on JSON values, in the spirit of Complement's `match` package.
+//!
+//! A [`Check`] pairs a selector with a [`Predicate`]. Checking is pure: it never waits and never
+//! performs I/O, so the runner can poll a check as often as it likes. A failed check returns a
+//! [`Mismatch`] naming the selector, what was expected and what was found.
+
+use super::path::{Path, Selected};
+use regex::Regex;
+use serde_json::Value;
+use std::fmt;
+
+/// A JSON type name, for [`Predicate::IsType`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonType {
+    /// `null`
+    Null,
+    /// `true` / `false`
+    Bool,
+    /// A whole number.
+    Integer,
+    /// Any number.
+    Number,
+    /// A string.
+    String,
+    /// An array.
+    Array,
+    /// An object.
+    Object,
+}
+
+impl JsonType {
+    /// Parses a type name as written in scenario files.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "null" => Self::Null,
+            "bool" | "boolean" => Self::Bool,
+            "integer" | "int" => Self::Integer,
+            "number" => Self::Number,
+            "string" => Self::String,
+            "array" => Self::Array,
+            "object" => Self::Object,
+            _ => return None,
+        })
+    }
+
+    /// The names accepted by [`JsonType::from_name`].
+    pub const NAMES: &'static [&'static str] = &["null", "bool", "integer", "number", "string", "array", "object"];
+
+    fn matches(self, v: &Value) -> bool {
+        match self {
+            Self::Null => v.is_null(),
+            Self::Bool => v.is_boolean(),
+            Self::Integer => v.is_i64() || v.is_u64(),
+            Self::Number => v.is_number(),
+            Self::String => v.is_string(),
+            Self::Array => v.is_array(),
+            Self::Object => v.is_object(),
+        }
+    }
+}
+
+/// What must hold for the selected value.
+#[derive(Debug, Clone)]
+pub enum Predicate {
+    /// Equal to this JSON value.
+    Equals(Value),
+    /// Not equal to this value (an absent value counts as not equal).
+    NotEquals(Value),
+    /// The selector found something (for fan-out: at least one value).
+    Exists,
+    /// The selector found nothing (for fan-out: no values).
+    Absent,
+    /// An array, object or string with exactly this many elements/characters.
+    Length(usize),
+    /// An array, object or string whose length is within `[min, max]`.
+    LengthBetween(usize, usize),
+    /// An array holding an element equal to this value, an object with this key, or a string
+    /// containing this substring.
+    Contains(Value),
+    /// The opposite of [`Predicate::Contains`]; an absent value passes.
+    NotContains(Value),
+    /// A number within `[lo, hi]`.
+    Between(f64, f64),
+    /// A number `>=` this.
+    AtLeast(f64),
+    /// A number `<=` this.
+    AtMost(f64),
+    /// A string matching this regular expression.
+    Matches(Regex),
+    /// Equal to one of these values.
+    OneOf(Vec<Value>),
+    /// Of this JSON type.
+    IsType(JsonType),
+    /// An array with exactly these elements, in any order (Complement's check-off).
+    SetEquals(Vec<Value>),
+    /// An array without repeated elements.
+    Unique,
+    /// An array sharing no element with the array the other selector picks from the same document.
+    DisjointWith(Path),
+    /// An array in which at least one element passes all nested checks.
+    Any(Vec<Check>),
+    /// An array (possibly empty) in which every element passes all nested checks.
+    All(Vec<Check>),
+    /// An array in which no element passes all nested checks.
+    None(Vec<Check>),
+}
+
+/// A selector plus a predicate.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// Where to look.
+    pub at: Path,
+    /// What must hold there.
+    pub predicate: Predicate,
+}
+
+/// Why a check failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mismatch {
+    /// The selector (relative to the nested element for `any`/`all`/`none`).
+    pub at: String,
+    /// What the check wanted, in words.
+    pub expected: String,
+    /// What was found (`None`: nothing at that selector).
+    pub actual: Option<Value>,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "at `{}`: expected {}, got ", self.at, self.expected)?;
+        match &self.actual {
+            None => f.write_str("nothing"),
+            Some(v) => f.write_str(&crate::util::trim_json(v, 300)),
+        }
+    }
+}
+
+impl fmt::Display for Predicate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Predicate::Equals(v) => write!(f, "{v}"),
+            Predicate::NotEquals(v) => write!(f, "anything but {v}"),
+            Predicate::Exists => f.write_str("a value"),
+            Predicate::Absent => f.write_str("no value"),
+            Predicate::Length(n) => write!(f, "length {n}"),
+            Predicate::LengthBetween(a, b) => write!(f, "length between {a} and {b}"),
+            Predicate::Contains(v) => write!(f, "something containing {v}"),
+            Predicate::NotContains(v) => write!(f, "nothing containing {v}"),
+            Predicate::Between(a, b) => write!(f, "a number between {a} and {b}"),
+            Predicate::AtLeast(a) => write!(f, "a number >= {a}"),
+            Predicate::AtMost(a) => write!(f, "a number <= {a}"),
+            Predicate::Matches(r) => write!(f, "a string matching /{}/", r.as_str()),
+            Predicate::OneOf(vs) => write!(f, "one of {}", Value::Array(vs.clone())),
+            Predicate::IsType(t) => write!(f, "a value of type {t:?}"),
+            Predicate::SetEquals(vs) => write!(f, "exactly the elements {} (any order)", Value::Array(vs.clone())),
+            Predicate::Unique => f.write_str("an array without repeated elements"),
+            Predicate::DisjointWith(p) => write!(f, "no element also found at `{p}`"),
+            Predicate::Any(cs) => write!(f, "at least one element where {}", describe_all(cs)),
+            Predicate::All(cs) => write!(f, "every element to have {}", describe_all(cs)),
+            Predicate::None(cs) => write!(f, "no element where {}", describe_all(cs)),
+        }
+    }
+}
+
+fn describe_all(checks: &[Check]) -> String {
+    checks
+        .iter()
+        .map(|c| format!("`{}` is {}", c.at, c.predicate))
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+impl Check {
+    /// Evaluates the check against a document.
+    pub fn evaluate(&self, doc: &Value) -> Result<(), Mismatch> {
+        let selected = self.at.select(doc);
+        let fail = |actual: Option<Value>| Mismatch {
+            at: self.at.to_string(),
+            expected: self.predicate.to_string(),
+            actual,
+        };
+        match (&self.predicate, selected) {
+            (Predicate::Exists, Selected::One(v)) => v.map(|_| ()).ok_or_else(|| fail(None)),
+            (Predicate::Exists, Selected::Many(vs)) => {
+                if vs.is_empty() {
+                    Err(fail(Some(Value::Array(vs))))
+                } else {
+                    Ok(())
+                }
+            }
+            (Predicate::Absent, Selected::One(v)) => match v {
+                None => Ok(()),
+                Some(v) => Err(fail(Some(v))),
+            },
+            (Predicate::Absent, Selected::Many(vs)) => {
+                if vs.is_empty() {
+                    Ok(())
+                } else {
+                    Err(fail(Some(Value::Array(vs))))
+                }
+            }
+            (Predicate::NotEquals(want), Selected::One(None)) => {
+                let _ = want;
+                Ok(())
+            }
+            (Predicate::NotContains(_), Selected::One(None)) => Ok(()),
+            (pred, selected) => {
+                let Some(v) = selected.into_value() else {
+                    return Err(fail(None));
+                };
+                if self.holds(pred, &v, doc) {
+                    Ok(())
+                } else {
+                    Err(fail(Some(v)))
+                }
+            }
+        }
+    }
+
+    fn holds(&self, pred: &Predicate, v: &Value, doc: &Value) -> bool {
+        match pred {
+            Predicate::Equals(want) => json_eq(v, want),
+            Predicate::NotEquals(want) => !json_eq(v, want),
+            Predicate::Exists => true,
+            Predicate::Absent => false,
+            Predicate::Length(n) => length(v) == Some(*n),
+            Predicate::LengthBetween(a, b) => length(v).is_some_and(|l| l >= *a && l <= *b),
+            Predicate::Contains(x) => contains(v, x),
+            Predicate::NotContains(x) => !contains(v, x),
+            Predicate::Between(lo, hi) => v.as_f64().is_some_and(|n| n >= *lo && n <= *hi),
+            Predicate::AtLeast(lo) => v.as_f64().is_some_and(|n| n >= *lo),
+            Predicate::AtMost(hi) => v.as_f64().is_some_and(|n| n <= *hi),
+            Predicate::Matches(re) => v.as_str().is_some_and(|s| re.is_match(s)),
+            Predicate::OneOf(vs) => vs.iter().any(|w| json_eq(v, w)),
+            Predicate::IsType(t) => t.matches(v),
+            Predicate::SetEquals(want) => v.as_array().is_some_and(|got| {
+                let mut remaining: Vec<&Value> = want.iter().collect();
+                for g in got {
+                    match remaining.iter().position(|w| json_eq(g, w)) {
+                        Some(i) => {
+                            remaining.swap_remove(i);
+                        }
+                        None => return false,
+                    }
+                }
+                remaining.is_empty()
+            }),
+            Predicate::Unique => v.as_array().is_some_and(|a| {
+                a.iter()
+                    .enumerate()
+                    .all(|(i, x)| a[i + 1..].iter().all(|y| !json_eq(x, y)))
+            }),
+            Predicate::DisjointWith(other) => {
+                let others = match other.select(doc).into_value() {
+                    Some(Value::Array(a)) => a,
+                    Some(x) => vec![x],
+                    None => vec![],
+                };
+                v.as_array()
+                    .is_some_and(|a| a.iter().all(|x| !others.iter().any(|y| json_eq(x, y))))
+            }
+            Predicate::Any(checks) => v
+                .as_array()
+                .is_some_and(|a| a.iter().any(|el| checks.iter().all(|c| c.evaluate(el).is_ok()))),
+            Predicate::All(checks) => v
+                .as_array()
+                .is_some_and(|a| a.iter().all(|el| checks.iter().all(|c| c.evaluate(el).is_ok()))),
+            Predicate::None(checks) => v
+                .as_array()
+                .is_some_and(|a| !a.iter().any(|el| checks.iter().all(|c| c.evaluate(el).is_ok()))),
+        }
+    }
+}
+
+/// Equality where `1` and `1.0` are the same number.
+pub fn json_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(i), Some(j)) => i == j,
+            _ => x.as_f64() == y.as_f64(),
+        },
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+fn length(v: &Value) -> Option<usize> {
+    match v {
+        Value::Array(a) => Some(a.len()),
+        Value::Object(o) => Some(o.len()),
+        Value::String(s) => Some(s.chars().count()),
+        _ => None,
+    }
+}
+
+fn contains(v: &Value, x: &Value) -> bool {
+    match (v, x) {
+        (Value::Array(a), _) => a.iter().any(|el| json_eq(el, x)),
+        (Value::Object(o), Value::String(k)) => o.contains_key(k),
+        (Value::String(s), Value::String(sub)) => s.contains(sub.as_str()),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(at: &str, predicate: Predicate) -> Check {
+        Check { at: Path::parse(at).unwrap(), predicate }
+    }
+
+    #[test]
+    fn table() {
+        let doc = json!({
+            "n": 5, "s": "syd_abc", "arr": [1, 2, 2], "ev": [{"id": "a", "t": 1}, {"id": "b", "t": 2}],
+            "tl": ["x", "y"], "st": ["z"], "o": {"k": 1}
+        });
+        let cases: Vec<(Check, bool)> = vec![
+            (check("n", Predicate::Equals(json!(5.0))), true),
+            (check("n", Predicate::Equals(json!(6))), false),
+            (check("missing", Predicate::NotEquals(json!(1))), true),
+            (check("n", Predicate::Exists), true),
+            (check("missing", Predicate::Exists), false),
+            (check("missing", Predicate::Absent), true),
+            (check("ev[*].missing", Predicate::Absent), true),
+            (check("ev[*].id", Predicate::Absent), false),
+            (check("arr", Predicate::Length(3)), true),
+            (check("s", Predicate::LengthBetween(1, 3)), false),
+            (check("arr", Predicate::Contains(json!(2))), true),
+            (check("s", Predicate::Contains(json!("abc"))), true),
+            (check("o", Predicate::Contains(json!("k"))), true),
+            (check("arr", Predicate::NotContains(json!(9))), true),
+            (check("n", Predicate::Between(1.0, 5.0)), true),
+            (check("n", Predicate::AtMost(4.0)), false),
+            (check("s", Predicate::Matches(Regex::new("^syd_").unwrap())), true),
+            (check("n", Predicate::OneOf(vec![json!(1), json!(5)])), true),
+            (check("n", Predicate::IsType(JsonType::Integer)), true),
+            (check("s", Predicate::IsType(JsonType::Integer)), false),
+            (check("ev[*].id", Predicate::SetEquals(vec![json!("b"), json!("a")])), true),
+            (check("ev[*].id", Predicate::SetEquals(vec![json!("a")])), false),
+            (check("arr", Predicate::Unique), false),
+            (check("tl", Predicate::DisjointWith(Path::parse("st").unwrap())), true),
+            (check("tl", Predicate::DisjointWith(Path::parse("tl[0]").unwrap())), false),
+            (check("ev", Predicate::Any(vec![check("id", Predicate::Equals(json!("b")))])), true),
+            (check("ev", Predicate::All(vec![check("t", Predicate::AtLeast(2.0))])), false),
+            (check("ev", Predicate::None(vec![check("id", Predicate::Equals(json!("c")))])), true),
+        ];
+        for (i, (c, want)) in cases.iter().enumerate() {
+            assert_eq!(c.evaluate(&doc).is_ok(), *want, "case {i}: {} {}", c.at, c.predicate);
+        }
+    }
+
+    #[test]
+    fn mismatch_names_path_expected_and_actual() {
+        let doc = json!({"unsigned": {"ttl": 7200000}});
+        let err = check("unsigned.ttl", Predicate::AtMost(3600000.0)).evaluate(&doc).unwrap_err();
+        assert_eq!(err.to_string(), "at `unsigned.ttl`: expected a number <= 3600000, got 7200000");
+    }
+}

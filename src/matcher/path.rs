@@ -1,0 +1,382 @@
+//! JSON selectors: `rooms.join["!r"].timeline.events[*].event_id`.
+//!
+//! A [`Path`] is a list of [`Segment`]s. Dotted names are split on `.`; keys that contain dots or
+//! other punctuation use the bracket form `["org.matrix.msc4354.sticky_events"]`. `[*]` (or a bare
+//! `*` segment) fans out over every element of an array or every value of an object; a path with a
+//! fan-out selects a list of values, a path without one selects at most one value.
+
+use serde_json::Value;
+use std::fmt;
+
+/// One step of a [`Path`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    /// An object key.
+    Key(String),
+    /// An array index; negative counts from the end.
+    Index(i64),
+    /// Every element of an array or every value of an object.
+    Wildcard,
+}
+
+/// A parsed selector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Path {
+    segments: Vec<Segment>,
+}
+
+/// Why a selector did not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid selector `{path}` at character {offset}: {reason}")]
+pub struct PathError {
+    /// The selector text.
+    pub path: String,
+    /// 0-based character offset of the problem.
+    pub offset: usize,
+    /// What was expected.
+    pub reason: String,
+}
+
+/// What a selector found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Selected {
+    /// A path without fan-out: the value, if present.
+    One(Option<Value>),
+    /// A path with fan-out: every value found (possibly none).
+    Many(Vec<Value>),
+}
+
+impl Selected {
+    /// The selection as one JSON value: `None` when a single path found nothing, an array for fan-out.
+    pub fn into_value(self) -> Option<Value> {
+        match self {
+            Selected::One(v) => v,
+            Selected::Many(vs) => Some(Value::Array(vs)),
+        }
+    }
+}
+
+impl Path {
+    /// The empty path: the document itself.
+    pub fn root() -> Self {
+        Path { segments: Vec::new() }
+    }
+
+    /// The segments, in order.
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// Whether the path fans out, so that it selects a list.
+    pub fn fans_out(&self) -> bool {
+        self.segments.iter().any(|s| *s == Segment::Wildcard)
+    }
+
+    /// Parses selector text.
+    pub fn parse(text: &str) -> Result<Self, PathError> {
+        let err = |offset: usize, reason: &str| PathError {
+            path: text.to_string(),
+            offset,
+            reason: reason.to_string(),
+        };
+        let chars: Vec<char> = text.chars().collect();
+        let mut segments = Vec::new();
+        let mut i = 0;
+        let mut expect_segment = true;
+        while i < chars.len() {
+            match chars[i] {
+                '.' => {
+                    if expect_segment && i != 0 {
+                        return Err(err(i, "empty segment between dots"));
+                    }
+                    if i == 0 && chars.len() == 1 {
+                        break;
+                    }
+                    expect_segment = true;
+                    i += 1;
+                }
+                '[' => {
+                    i += 1;
+                    if i < chars.len() && chars[i] == '"' {
+                        i += 1;
+                        let mut key = String::new();
+                        loop {
+                            match chars.get(i) {
+                                None => return Err(err(i, "unterminated quoted key")),
+                                Some('\\') => {
+                                    let c = chars.get(i + 1).ok_or_else(|| err(i, "dangling escape"))?;
+                                    key.push(*c);
+                                    i += 2;
+                                }
+                                Some('"') => {
+                                    i += 1;
+                                    break;
+                                }
+                                Some(c) => {
+                                    key.push(*c);
+                                    i += 1;
+                                }
+                            }
+                        }
+                        segments.push(Segment::Key(key));
+                    } else {
+                        let start = i;
+                        while i < chars.len() && chars[i] != ']' {
+                            i += 1;
+                        }
+                        let inner: String = chars[start..i].iter().collect();
+                        let inner = inner.trim();
+                        if inner == "*" {
+                            segments.push(Segment::Wildcard);
+                        } else {
+                            let n: i64 = inner
+                                .parse()
+                                .map_err(|_| err(start, "expected `*`, an integer or a quoted key inside `[ ]`"))?;
+                            segments.push(Segment::Index(n));
+                        }
+                    }
+                    if chars.get(i) != Some(&']') {
+                        return Err(err(i, "expected `]`"));
+                    }
+                    i += 1;
+                    expect_segment = false;
+                }
+                _ => {
+                    if !expect_segment {
+                        return Err(err(i, "expected `.` or `[` between segments"));
+                    }
+                    let start = i;
+                    while i < chars.len() && chars[i] != '.' && chars[i] != '[' {
+                        i += 1;
+                    }
+                    let name: String = chars[start..i].iter().collect();
+                    if let Some(bad) = name.find([']', '"']) {
+                        return Err(err(start + bad, "unexpected character; quote such keys as [\"key\"]"));
+                    }
+                    if name == "*" {
+                        segments.push(Segment::Wildcard);
+                    } else {
+                        segments.push(Segment::Key(name));
+                    }
+                    expect_segment = false;
+                }
+            }
+        }
+        if expect_segment && !segments.is_empty() {
+            return Err(err(chars.len(), "path ends with a dot"));
+        }
+        Ok(Path { segments })
+    }
+
+    /// Selects from a document.
+    pub fn select(&self, doc: &Value) -> Selected {
+        let mut current: Vec<&Value> = vec![doc];
+        for seg in &self.segments {
+            let mut next = Vec::new();
+            for v in current {
+                match seg {
+                    Segment::Key(k) => {
+                        if let Some(x) = v.as_object().and_then(|o| o.get(k)) {
+                            next.push(x);
+                        }
+                    }
+                    Segment::Index(n) => {
+                        if let Some(arr) = v.as_array() {
+                            if let Some(idx) = resolve_index(*n, arr.len()) {
+                                next.push(&arr[idx]);
+                            }
+                        }
+                    }
+                    Segment::Wildcard => match v {
+                        Value::Array(a) => next.extend(a.iter()),
+                        Value::Object(o) => next.extend(o.values()),
+                        _ => {}
+                    },
+                }
+            }
+            current = next;
+        }
+        if self.fans_out() {
+            Selected::Many(current.into_iter().cloned().collect())
+        } else {
+            Selected::One(current.first().map(|v| (*v).clone()))
+        }
+    }
+
+    /// Calls `f` with every value the path selects, mutably.
+    pub fn for_each_mut(&self, doc: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+        fn walk(v: &mut Value, segs: &[Segment], f: &mut dyn FnMut(&mut Value)) {
+            let Some((seg, rest)) = segs.split_first() else {
+                f(v);
+                return;
+            };
+            match seg {
+                Segment::Key(k) => {
+                    if let Some(x) = v.as_object_mut().and_then(|o| o.get_mut(k)) {
+                        walk(x, rest, f);
+                    }
+                }
+                Segment::Index(n) => {
+                    if let Some(arr) = v.as_array_mut() {
+                        if let Some(idx) = resolve_index(*n, arr.len()) {
+                            walk(&mut arr[idx], rest, f);
+                        }
+                    }
+                }
+                Segment::Wildcard => match v {
+                    Value::Array(a) => a.iter_mut().for_each(|x| walk(x, rest, f)),
+                    Value::Object(o) => o.values_mut().for_each(|x| walk(x, rest, f)),
+                    _ => {}
+                },
+            }
+        }
+        walk(doc, &self.segments, f)
+    }
+
+    /// Removes every value the path selects. Returns how many were removed.
+    pub fn delete(&self, doc: &mut Value) -> usize {
+        let Some((last, parent)) = self.segments.split_last() else {
+            return 0;
+        };
+        let parent = Path { segments: parent.to_vec() };
+        let mut removed = 0;
+        parent.for_each_mut(doc, &mut |v| match (last, v) {
+            (Segment::Key(k), Value::Object(o)) => {
+                if o.shift_remove(k).is_some() {
+                    removed += 1;
+                }
+            }
+            (Segment::Index(n), Value::Array(a)) => {
+                if let Some(idx) = resolve_index(*n, a.len()) {
+                    a.remove(idx);
+                    removed += 1;
+                }
+            }
+            (Segment::Wildcard, Value::Array(a)) => {
+                removed += a.len();
+                a.clear();
+            }
+            (Segment::Wildcard, Value::Object(o)) => {
+                removed += o.len();
+                o.clear();
+            }
+            _ => {}
+        });
+        removed
+    }
+
+    /// Sets the value at the path, creating the last key if needed (not intermediate ones).
+    pub fn set(&self, doc: &mut Value, value: &Value) -> usize {
+        let Some((last, parent)) = self.segments.split_last() else {
+            *doc = value.clone();
+            return 1;
+        };
+        let parent = Path { segments: parent.to_vec() };
+        let mut count = 0;
+        parent.for_each_mut(doc, &mut |v| match (last, v) {
+            (Segment::Key(k), Value::Object(o)) => {
+                o.insert(k.clone(), value.clone());
+                count += 1;
+            }
+            (Segment::Index(n), Value::Array(a)) => {
+                if let Some(idx) = resolve_index(*n, a.len()) {
+                    a[idx] = value.clone();
+                    count += 1;
+                }
+            }
+            (Segment::Wildcard, Value::Array(a)) => {
+                a.iter_mut().for_each(|x| *x = value.clone());
+                count += a.len();
+            }
+            (Segment::Wildcard, Value::Object(o)) => {
+                o.values_mut().for_each(|x| *x = value.clone());
+                count += o.len();
+            }
+            _ => {}
+        });
+        count
+    }
+}
+
+fn resolve_index(n: i64, len: usize) -> Option<usize> {
+    let idx = if n < 0 { len as i64 + n } else { n };
+    (idx >= 0 && (idx as usize) < len).then_some(idx as usize)
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.segments.is_empty() {
+            return f.write_str(".");
+        }
+        for (i, seg) in self.segments.iter().enumerate() {
+            match seg {
+                Segment::Key(k) if is_plain(k) => {
+                    if i > 0 {
+                        f.write_str(".")?;
+                    }
+                    f.write_str(k)?;
+                }
+                Segment::Key(k) => write!(f, "[\"{}\"]", k.replace('"', "\\\""))?,
+                Segment::Index(n) => write!(f, "[{n}]")?,
+                Segment::Wildcard => f.write_str("[*]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_plain(k: &str) -> bool {
+    !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_and_prints() {
+        let cases = [
+            ("a.b.c", "a.b.c"),
+            ("rooms.join[\"!x:y\"].timeline", "rooms.join[\"!x:y\"].timeline"),
+            ("events[*].event_id", "events[*].event_id"),
+            ("events.*.id", "events[*].id"),
+            ("extensions[\"org.matrix.msc4354.sticky_events\"]", "extensions[\"org.matrix.msc4354.sticky_events\"]"),
+            ("a[-1]", "a[-1]"),
+            ("", "."),
+            (".", "."),
+        ];
+        for (input, shown) in cases {
+            assert_eq!(Path::parse(input).unwrap().to_string(), shown, "{input}");
+        }
+    }
+
+    #[test]
+    fn rejects_bad_selectors() {
+        for bad in ["a..b", "a[", "a[x]", "a.", "a[\"x", "a]b"] {
+            assert!(Path::parse(bad).is_err(), "{bad} should not parse");
+        }
+    }
+
+    #[test]
+    fn selects_one_and_many() {
+        let doc = json!({"rooms": {"join": {"!r": {"events": [{"id": 1}, {"id": 2}, {"x": 0}]}}}});
+        let one = Path::parse("rooms.join[\"!r\"].events[1].id").unwrap();
+        assert_eq!(one.select(&doc), Selected::One(Some(json!(2))));
+        let last = Path::parse("rooms.join[\"!r\"].events[-1]").unwrap();
+        assert_eq!(last.select(&doc), Selected::One(Some(json!({"x": 0}))));
+        let many = Path::parse("rooms.join.*.events[*].id").unwrap();
+        assert_eq!(many.select(&doc), Selected::Many(vec![json!(1), json!(2)]));
+        let missing = Path::parse("rooms.leave").unwrap();
+        assert_eq!(missing.select(&doc), Selected::One(None));
+    }
+
+    #[test]
+    fn deletes_and_sets() {
+        let mut doc = json!({"r": {"a": {"s": 1, "t": 2}, "b": {"s": 3}}});
+        assert_eq!(Path::parse("r.*.s").unwrap().delete(&mut doc), 2);
+        assert_eq!(doc, json!({"r": {"a": {"t": 2}, "b": {}}}));
+        assert_eq!(Path::parse("r.*.t").unwrap().set(&mut doc, &json!(9)), 2);
+        assert_eq!(doc, json!({"r": {"a": {"t": 9}, "b": {"t": 9}}}));
+    }
+}

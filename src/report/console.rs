@@ -1,0 +1,159 @@
+//! The terminal view: a progress bar on a TTY (plain lines otherwise), one line per finished
+//! scenario, failure details, and a per-proposal summary. Colour only on a TTY without NO_COLOR.
+
+use super::Reporter;
+use crate::runner::events::{EventKind, Outcome, RunEvent, ScenarioResult};
+use crate::util::human_duration;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+/// Writes to stderr (progress) and stdout (results).
+pub struct Console {
+    bar: Option<ProgressBar>,
+    color: bool,
+    results: Vec<ScenarioResult>,
+    report_dir: String,
+    verbose: bool,
+}
+
+impl Console {
+    /// A console reporter; `report_dir` is shown in failure details.
+    pub fn new(report_dir: &std::path::Path, verbose: bool) -> Self {
+        let tty = std::io::stderr().is_terminal();
+        let color = tty && std::env::var_os("NO_COLOR").is_none();
+        Console { bar: None, color, results: Vec::new(), report_dir: report_dir.display().to_string(), verbose }
+    }
+
+    fn paint(&self, s: &str, code: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn line(&self, text: &str) {
+        match &self.bar {
+            Some(b) => b.println(text),
+            None => {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{text}");
+            }
+        }
+    }
+
+    fn label(&self, o: Outcome) -> String {
+        let code = match o {
+            Outcome::Passed => "32",
+            Outcome::Failed | Outcome::Errored => "31;1",
+            Outcome::Skipped => "33",
+            Outcome::ExpectedFailure => "36",
+            Outcome::UnexpectedPass => "35;1",
+        };
+        self.paint(&format!("{:>5}", o.label()), code)
+    }
+
+    fn details(&self, r: &ScenarioResult) -> String {
+        let mut s = String::new();
+        if let Some(f) = &r.failure {
+            s.push_str(&format!("        --> {}:{}:{} (step `{}`)\n", r.file, f.pos.line, f.pos.column, f.step));
+            for line in f.message.lines() {
+                s.push_str(&format!("        {line}\n"));
+            }
+            if let Some(req) = &f.request {
+                s.push_str(&format!("        request: {req} -> {}\n", f.status.map(|x| x.to_string()).unwrap_or_else(|| "no response".into())));
+            }
+            if let (Some(exp), Some(act)) = (&f.expected, &f.actual) {
+                s.push_str(&format!("        expected: {exp}\n        actual:   {act}\n"));
+            } else if let Some(body) = &f.body {
+                s.push_str(&format!("        body: {body}\n"));
+            }
+            if let Some(t) = &r.transcript {
+                s.push_str(&format!("        transcript: {}/{t}\n", self.report_dir));
+            }
+        }
+        s
+    }
+}
+
+impl Reporter for Console {
+    fn event(&mut self, ev: &RunEvent) {
+        match &ev.kind {
+            EventKind::RunStarted { planned, revisions } => {
+                let revs: Vec<String> = revisions.iter().map(|(p, r)| format!("{p}={r}")).collect();
+                self.line(&format!("mscheck: {planned} scenarios ({})", revs.join(", ")));
+                if std::io::stderr().is_terminal() {
+                    let bar = ProgressBar::new(*planned as u64);
+                    bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] {bar:30} {pos}/{len} {msg}").expect("static template"));
+                    bar.enable_steady_tick(Duration::from_millis(200));
+                    self.bar = Some(bar);
+                }
+            }
+            EventKind::Progress { message } => match &self.bar {
+                Some(b) => b.set_message(message.clone()),
+                None => eprintln!("mscheck: {message}"),
+            },
+            EventKind::TargetReady { target } => {
+                self.line(&format!(
+                    "target {}: {} {} at {} ({}){}",
+                    target.name,
+                    target.implementation,
+                    target.version,
+                    target.url,
+                    target.server_name,
+                    if target.managed { ", managed" } else { "" }
+                ));
+            }
+            EventKind::ScenarioStarted { id } => {
+                if let Some(b) = &self.bar {
+                    b.set_message(id.clone());
+                }
+            }
+            EventKind::StepFinished { .. } => {}
+            EventKind::ScenarioFinished { result, .. } => {
+                if let Some(b) = &self.bar {
+                    b.inc(1);
+                }
+                let mut line = format!("{} {} ({})", self.label(result.outcome), result.id, human_duration(Duration::from_millis(result.duration_ms)));
+                if let Some(reason) = &result.reason {
+                    line.push_str(&format!(": {reason}"));
+                }
+                self.line(&line);
+                if result.outcome.is_bad() || (self.verbose && result.failure.is_some()) {
+                    self.line(self.details(result).trim_end());
+                }
+                self.results.push(result.clone());
+            }
+            EventKind::RunFinished { stats } => {
+                if let Some(b) = self.bar.take() {
+                    b.finish_and_clear();
+                }
+                let mut by_proposal: std::collections::BTreeMap<String, [usize; 6]> = Default::default();
+                for r in &self.results {
+                    let e = by_proposal.entry(r.proposal.title().to_string()).or_default();
+                    e[r.outcome as usize] += 1;
+                }
+                self.line("");
+                for (p, c) in by_proposal {
+                    self.line(&format!("{p}: {} passed, {} failed, {} errors, {} skipped, {} expected failures, {} unexpected passes", c[0], c[1], c[2], c[3], c[4], c[5]));
+                }
+                let verdict = if stats.success() { self.paint("PASSED", "32;1") } else { self.paint("FAILED", "31;1") };
+                self.line(&format!(
+                    "{verdict}: {} passed, {} failed, {} errors, {} skipped, {} expected failures, {} unexpected passes in {}",
+                    stats.passed,
+                    stats.failed,
+                    stats.errored,
+                    stats.skipped,
+                    stats.expected_failures,
+                    stats.unexpected_passes,
+                    human_duration(Duration::from_millis(stats.duration_ms))
+                ));
+                if stats.unexpected_passes > 0 {
+                    self.line("hint: unexpected passes mean the expectations file is out of date; remove those entries");
+                }
+                self.line(&format!("reports: {}", self.report_dir));
+            }
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! The report folder: `results.json`, `junit.xml`, `summary.md` and `transcripts/`.
+//! Homeserver logs are written there by the managed servers themselves (`homeservers/<hs>/`).
+
+use super::rollup::{rollup, RequirementStatus};
+use super::Reporter;
+use crate::catalogue::{Catalogue, Proposal, Revision};
+use crate::runner::events::{EventKind, Outcome, RunEvent, RunStats, ScenarioResult, TargetInfo};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Version of the `results.json` schema (see `docs/results-schema.md`).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `results.json`.
+#[derive(Debug, Serialize)]
+pub struct ResultsFile<'a> {
+    /// Schema version.
+    pub schema_version: u32,
+    /// mscheck's version.
+    pub mscheck_version: &'static str,
+    /// Revision per proposal.
+    pub revisions: &'a BTreeMap<Proposal, Revision>,
+    /// Homeservers.
+    pub targets: &'a [TargetInfo],
+    /// Partition, if any.
+    pub partition: Option<String>,
+    /// Active faults (`--inject`).
+    pub faults: &'a [String],
+    /// Counts and timing.
+    pub stats: &'a RunStats,
+    /// Per scenario.
+    pub scenarios: &'a [ScenarioResult],
+    /// Per requirement of the chosen revisions.
+    pub requirements: &'a [RequirementStatus],
+}
+
+/// Writes the report folder.
+pub struct Files {
+    dir: PathBuf,
+    catalogue: Catalogue,
+    revisions: BTreeMap<Proposal, Revision>,
+    covering: BTreeMap<String, Vec<String>>,
+    targets: Vec<TargetInfo>,
+    results: Vec<ScenarioResult>,
+    partition: Option<String>,
+    faults: Vec<String>,
+    /// The first write error, reported at the end.
+    pub error: Option<String>,
+}
+
+impl Files {
+    /// A reporter writing into `dir`. `covering` maps requirement IDs to every scenario covering
+    /// them (selected or not), to tell "not run" from "uncovered".
+    pub fn new(dir: PathBuf, catalogue: Catalogue, revisions: BTreeMap<Proposal, Revision>, covering: BTreeMap<String, Vec<String>>, partition: Option<String>, faults: Vec<String>) -> Self {
+        Files { dir, catalogue, revisions, covering, targets: Vec::new(), results: Vec::new(), partition, faults, error: None }
+    }
+
+    fn write(&mut self, name: &str, text: &str) {
+        let p = self.dir.join(name);
+        if let Some(parent) = p.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        if let Err(e) = std::fs::write(&p, text) {
+            self.error.get_or_insert(format!("cannot write {}: {e}", p.display()));
+        }
+    }
+}
+
+impl Reporter for Files {
+    fn event(&mut self, ev: &RunEvent) {
+        match &ev.kind {
+            EventKind::TargetReady { target } => self.targets.push(target.clone()),
+            EventKind::ScenarioFinished { result, transcript } => {
+                if let Some(t) = &result.transcript {
+                    self.write(t, transcript);
+                }
+                self.results.push(result.clone());
+            }
+            EventKind::RunFinished { stats } => {
+                let reqs = rollup(&self.catalogue, &self.revisions, &self.results, &self.covering);
+                let results = ResultsFile {
+                    schema_version: SCHEMA_VERSION,
+                    mscheck_version: env!("CARGO_PKG_VERSION"),
+                    revisions: &self.revisions,
+                    targets: &self.targets,
+                    partition: self.partition.clone(),
+                    faults: &self.faults,
+                    stats,
+                    scenarios: &self.results,
+                    requirements: &reqs,
+                };
+                let json = serde_json::to_string_pretty(&results).unwrap_or_default();
+                let junit = junit(&self.results, stats);
+                let md = markdown(&self.results, &reqs, &self.targets, &self.revisions, stats);
+                self.write("results.json", &json);
+                self.write("junit.xml", &junit);
+                self.write("summary.md", &md);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn failure_text(r: &ScenarioResult) -> String {
+    let Some(f) = &r.failure else { return String::new() };
+    let mut s = format!("{}:{}:{} step `{}`\n{}\n", r.file, f.pos.line, f.pos.column, f.step, f.message);
+    if let Some(req) = &f.request {
+        s.push_str(&format!("request: {req} -> {}\n", f.status.map(|x| x.to_string()).unwrap_or_default()));
+    }
+    if let (Some(e), Some(a)) = (&f.expected, &f.actual) {
+        s.push_str(&format!("expected: {e}\nactual: {a}\n"));
+    }
+    if let Some(t) = &r.transcript {
+        s.push_str(&format!("transcript: {t}\n"));
+    }
+    s
+}
+
+/// JUnit XML: one test suite per suite folder, one test case per scenario.
+pub fn junit(results: &[ScenarioResult], stats: &RunStats) -> String {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut report = Report::new("mscheck");
+    report.set_time(std::time::Duration::from_millis(stats.duration_ms));
+    let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
+    for r in results {
+        let suite = suites.entry(r.suite.as_str()).or_insert_with(|| TestSuite::new(r.suite.clone()));
+        let status = match r.outcome {
+            Outcome::Passed | Outcome::ExpectedFailure => {
+                let mut s = TestCaseStatus::success();
+                if let (Outcome::ExpectedFailure, Some(reason)) = (r.outcome, &r.reason) {
+                    if let TestCaseStatus::Success { .. } = s {
+                        s = TestCaseStatus::Success { flaky_runs: vec![] };
+                    }
+                    let _ = reason;
+                }
+                s
+            }
+            Outcome::Skipped => {
+                let mut s = TestCaseStatus::skipped();
+                if let Some(reason) = &r.reason {
+                    s.set_message(reason.clone());
+                }
+                s
+            }
+            Outcome::Failed | Outcome::Errored | Outcome::UnexpectedPass => {
+                let kind = if r.outcome == Outcome::Errored { NonSuccessKind::Error } else { NonSuccessKind::Failure };
+                let mut s = TestCaseStatus::non_success(kind);
+                let msg = match (&r.failure, r.outcome) {
+                    (_, Outcome::UnexpectedPass) => format!("unexpected pass: the expectations file says `{}`", r.reason.clone().unwrap_or_default()),
+                    (Some(f), _) => f.message.lines().next().unwrap_or("").to_string(),
+                    _ => String::new(),
+                };
+                s.set_message(msg);
+                s.set_description(failure_text(r));
+                s
+            }
+        };
+        let mut tc = TestCase::new(r.id.clone(), status);
+        tc.set_classname(format!("{}.{}", r.proposal, r.revision));
+        tc.set_time(std::time::Duration::from_millis(r.duration_ms));
+        if r.outcome == Outcome::ExpectedFailure {
+            tc.set_system_out(format!("expected failure: {}\n{}", r.reason.clone().unwrap_or_default(), failure_text(r)));
+        }
+        tc.properties.push(quick_junit::Property::new("covers", r.covers.join(",")));
+        suite.add_test_case(tc);
+    }
+    report.add_test_suites(suites.into_values());
+    report.to_string().unwrap_or_default()
+}
+
+fn md_status(s: &str) -> &'static str {
+    match s {
+        "pass" => "✅ pass",
+        "fail" => "❌ fail",
+        "error" => "💥 error",
+        "expected_failure" => "⚠️ expected failure",
+        "unexpected_pass" => "❗ unexpected pass",
+        "skip" => "⏭️ skipped",
+        "not_run" => "· not run",
+        "not_testable" => "· client-only",
+        _ => "· uncovered",
+    }
+}
+
+/// The Markdown compliance matrix.
+pub fn markdown(results: &[ScenarioResult], reqs: &[RequirementStatus], targets: &[TargetInfo], revisions: &BTreeMap<Proposal, Revision>, stats: &RunStats) -> String {
+    let mut s = String::from("# mscheck compliance report\n\n");
+    for t in targets {
+        s.push_str(&format!("- **{}**: {} {} (`{}`){}\n", t.name, t.implementation, t.version, t.server_name, if t.managed { ", managed" } else { "" }));
+    }
+    for (p, r) in revisions {
+        s.push_str(&format!("- **{}** at revision `{}` ({})\n", p.title(), r, r.commit(*p)));
+    }
+    s.push_str(&format!(
+        "\n**{}**: {} passed, {} failed, {} errors, {} skipped, {} expected failures, {} unexpected passes ({} ms)\n",
+        if stats.success() { "PASSED" } else { "FAILED" },
+        stats.passed,
+        stats.failed,
+        stats.errored,
+        stats.skipped,
+        stats.expected_failures,
+        stats.unexpected_passes,
+        stats.duration_ms
+    ));
+    for p in Proposal::ALL {
+        let rows: Vec<&RequirementStatus> = reqs.iter().filter(|r| r.proposal == p).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        s.push_str(&format!("\n## {}\n\n| ID | strength | requirement | result | scenarios |\n|---|---|---|---|---|\n", p.title()));
+        for r in rows {
+            let sc: Vec<String> = r.scenarios.iter().map(|(id, o)| format!("`{id}` {}", o.label())).collect();
+            s.push_str(&format!("| {} | {} | {} | {} | {} |\n", r.id, r.strength, r.summary, md_status(r.status), sc.join("<br>")));
+        }
+    }
+    let bad: Vec<&ScenarioResult> = results.iter().filter(|r| r.outcome.is_bad() || r.outcome == Outcome::ExpectedFailure).collect();
+    if !bad.is_empty() {
+        s.push_str("\n## Failures\n");
+        for r in bad {
+            s.push_str(&format!("\n### {} `{}`\n\n", r.outcome.label(), r.id));
+            if let Some(reason) = &r.reason {
+                s.push_str(&format!("Known: {reason}\n\n"));
+            }
+            s.push_str(&format!("```\n{}```\n", failure_text(r)));
+        }
+    }
+    s
+}

@@ -1,0 +1,241 @@
+//! What the runner tells reporters. Reporters see only these events, never runner state.
+//!
+//! Lifecycle: `RunStarted` → `Progress`* → `TargetReady`+ → (`ScenarioStarted` → `StepFinished`*
+//! → `ScenarioFinished` | `ScenarioSkipped`)* → `RunFinished`.
+
+use crate::catalogue::{Proposal, Revision};
+use crate::scenario::Pos;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// One event.
+#[derive(Debug, Clone)]
+pub struct RunEvent {
+    /// Time since the run started.
+    pub elapsed: Duration,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// The kinds of events.
+#[derive(Debug, Clone)]
+pub enum EventKind {
+    /// The plan is known.
+    RunStarted {
+        /// Scenarios to run.
+        planned: usize,
+        /// Revision per proposal.
+        revisions: BTreeMap<Proposal, Revision>,
+    },
+    /// Setup progress (installing, starting servers).
+    Progress {
+        /// One line.
+        message: String,
+    },
+    /// A homeserver answered `/versions`.
+    TargetReady {
+        /// Its description.
+        target: TargetInfo,
+    },
+    /// A scenario began.
+    ScenarioStarted {
+        /// Its id.
+        id: String,
+    },
+    /// A step completed (passed or not).
+    StepFinished {
+        /// Scenario id.
+        scenario: String,
+        /// The step's record.
+        step: StepRecord,
+    },
+    /// A scenario completed.
+    ScenarioFinished {
+        /// Its result.
+        result: ScenarioResult,
+        /// The redacted HTTP transcript.
+        transcript: String,
+    },
+    /// The run completed.
+    RunFinished {
+        /// Counts and timing.
+        stats: RunStats,
+    },
+}
+
+/// A homeserver of the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetInfo {
+    /// `hs1` / `hs2`.
+    pub name: String,
+    /// Client-server URL.
+    pub url: String,
+    /// Matrix server name.
+    pub server_name: String,
+    /// `synapse`, or what `--implementation` says.
+    pub implementation: String,
+    /// Version, or `unknown`.
+    pub version: String,
+    /// Managed by mscheck.
+    pub managed: bool,
+    /// Advertised unstable features that matter here.
+    pub features: BTreeMap<String, bool>,
+}
+
+/// How a scenario ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every check held.
+    Passed,
+    /// A check did not hold: the server broke a requirement.
+    Failed,
+    /// The harness could not finish it (transport error, timeout, bad template).
+    Errored,
+    /// Not run (with a reason).
+    Skipped,
+    /// Failed, as the expectations file says it would.
+    ExpectedFailure,
+    /// Passed, although the expectations file says it fails.
+    UnexpectedPass,
+}
+
+impl Outcome {
+    /// Whether this outcome makes the run fail.
+    pub fn is_bad(self) -> bool {
+        matches!(self, Outcome::Failed | Outcome::Errored)
+    }
+
+    /// Short label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Passed => "PASS",
+            Outcome::Failed => "FAIL",
+            Outcome::Errored => "ERROR",
+            Outcome::Skipped => "SKIP",
+            Outcome::ExpectedFailure => "XFAIL",
+            Outcome::UnexpectedPass => "XPASS",
+        }
+    }
+}
+
+/// One step's record.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRecord {
+    /// Step id.
+    pub id: String,
+    /// Where it is written.
+    pub pos: Pos,
+    /// Step kind.
+    pub kind: String,
+    /// Whether it passed.
+    pub passed: bool,
+    /// Requests made (polling makes several).
+    pub attempts: u32,
+    /// Wall time.
+    pub duration_ms: u64,
+}
+
+/// Why a scenario did not pass.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    /// The step.
+    pub step: String,
+    /// Where the step (or the failing check) is written.
+    pub pos: Pos,
+    /// A failed check (`true`) or a harness/target error (`false`).
+    pub is_check: bool,
+    /// One paragraph.
+    pub message: String,
+    /// The selector of the failed check.
+    pub at: Option<String>,
+    /// What the check wanted.
+    pub expected: Option<String>,
+    /// What was found (trimmed JSON).
+    pub actual: Option<String>,
+    /// `METHOD /path` of the last request of the step.
+    pub request: Option<String>,
+    /// Its status.
+    pub status: Option<u16>,
+    /// Its body (redacted, trimmed).
+    pub body: Option<String>,
+}
+
+/// A scenario's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioResult {
+    /// `suite/stem`.
+    pub id: String,
+    /// Suite folder.
+    pub suite: String,
+    /// Title.
+    pub name: String,
+    /// File.
+    pub file: String,
+    /// Requirement IDs covered.
+    pub covers: Vec<String>,
+    /// Its proposal.
+    pub proposal: Proposal,
+    /// The revision it ran at.
+    pub revision: Revision,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Skip reason or expectation reason.
+    pub reason: Option<String>,
+    /// The first failure, if any.
+    pub failure: Option<Failure>,
+    /// Steps run.
+    pub steps: Vec<StepRecord>,
+    /// Wall time.
+    pub duration_ms: u64,
+    /// Transcript file, relative to the report folder.
+    pub transcript: Option<String>,
+    /// Snapshots written as pending (`.snap.new`) or updated.
+    pub snapshots_written: Vec<String>,
+}
+
+/// Counts at the end of a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunStats {
+    /// Scenarios planned.
+    pub planned: usize,
+    /// By outcome.
+    pub passed: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Errored.
+    pub errored: usize,
+    /// Skipped.
+    pub skipped: usize,
+    /// Expected failures.
+    pub expected_failures: usize,
+    /// Unexpected passes.
+    pub unexpected_passes: usize,
+    /// Wall time.
+    pub duration_ms: u64,
+    /// The slowest scenario and its time.
+    pub slowest: Option<(String, u64)>,
+}
+
+impl RunStats {
+    /// Adds a result.
+    pub fn add(&mut self, r: &ScenarioResult) {
+        match r.outcome {
+            Outcome::Passed => self.passed += 1,
+            Outcome::Failed => self.failed += 1,
+            Outcome::Errored => self.errored += 1,
+            Outcome::Skipped => self.skipped += 1,
+            Outcome::ExpectedFailure => self.expected_failures += 1,
+            Outcome::UnexpectedPass => self.unexpected_passes += 1,
+        }
+        if r.outcome != Outcome::Skipped && self.slowest.as_ref().is_none_or(|(_, d)| r.duration_ms > *d) {
+            self.slowest = Some((r.id.clone(), r.duration_ms));
+        }
+    }
+
+    /// Whether the run passed (the only place this is decided).
+    pub fn success(&self) -> bool {
+        self.failed == 0 && self.errored == 0
+    }
+}

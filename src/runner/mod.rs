@@ -1,0 +1,263 @@
+//! The runner: boots nothing itself (targets come ready), runs planned scenarios concurrently
+//! (lifecycle scenarios alone, at the end), and emits [`events::RunEvent`]s.
+
+pub mod events;
+pub mod exec;
+pub mod request;
+pub mod vars;
+
+use crate::catalogue::{Proposal, Revision};
+use crate::client::fault::Fault;
+use crate::client::Client;
+use crate::expectations::Expectations;
+use crate::homeserver::Targets;
+use crate::redact::Redactor;
+use crate::scenario::{Scenario, Step};
+use crate::snapshot::SnapshotSettings;
+use events::{EventKind, Failure, Outcome, RunEvent, RunStats, ScenarioResult, StepRecord};
+use exec::ScenarioRun;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Why a step did not pass.
+#[derive(Debug, Clone)]
+pub enum StepError {
+    /// A check failed (the server's fault).
+    Check(Box<Failure>),
+    /// No response, or a server that would not start (the target's fault, or the network's).
+    Transport(String),
+    /// The harness could not build the request (bad template at run time, …).
+    Harness(String),
+}
+
+impl StepError {
+    fn waited(self, context: String) -> Self {
+        match self {
+            StepError::Check(mut f) => {
+                f.message = format!("{context}: {}", f.message);
+                StepError::Check(f)
+            }
+            other => other,
+        }
+    }
+
+    fn at_step(self, step: &Step) -> Self {
+        self.located(&step.id, step.pos)
+    }
+
+    fn located(self, step: &str, pos: crate::scenario::Pos) -> Self {
+        match self {
+            StepError::Check(f) => StepError::Check(f),
+            StepError::Transport(m) => StepError::Check(Box::new(Failure {
+                step: step.to_string(),
+                pos,
+                is_check: false,
+                message: m,
+                at: None,
+                expected: None,
+                actual: None,
+                request: None,
+                status: None,
+                body: None,
+            })),
+            StepError::Harness(m) => StepError::Check(Box::new(Failure {
+                step: step.to_string(),
+                pos,
+                is_check: false,
+                message: format!("harness error: {m}"),
+                at: None,
+                expected: None,
+                actual: None,
+                request: None,
+                status: None,
+                body: None,
+            })),
+        }
+    }
+
+    fn into_failure(self) -> Failure {
+        match self.located("setup", Default::default()) {
+            StepError::Check(f) => *f,
+            _ => unreachable!("located() always yields Check"),
+        }
+    }
+}
+
+/// Everything scenarios share during a run.
+pub struct RunContext {
+    /// The servers.
+    pub targets: Targets,
+    /// Connection pool.
+    pub http: reqwest::Client,
+    /// Secrets.
+    pub redactor: Arc<Redactor>,
+    /// Active faults.
+    pub faults: Arc<Vec<Fault>>,
+    /// Revision per proposal.
+    pub revisions: BTreeMap<Proposal, Revision>,
+    /// Snapshot policy and location.
+    pub snapshots: SnapshotSettings,
+    /// A short random id making user names unique per run.
+    pub run_id: String,
+    user_serial: AtomicU64,
+    events: UnboundedSender<RunEvent>,
+    started: Instant,
+}
+
+impl RunContext {
+    /// A context; events go to `events`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        targets: Targets,
+        http: reqwest::Client,
+        redactor: Arc<Redactor>,
+        faults: Vec<Fault>,
+        revisions: BTreeMap<Proposal, Revision>,
+        snapshots: SnapshotSettings,
+        events: UnboundedSender<RunEvent>,
+        started: Instant,
+    ) -> Self {
+        RunContext {
+            targets,
+            http,
+            redactor,
+            faults: Arc::new(faults),
+            revisions,
+            snapshots,
+            run_id: crate::homeserver::keys::random_hex::<3>(),
+            user_serial: AtomicU64::new(0),
+            events,
+            started,
+        }
+    }
+
+    /// A unique number for user names.
+    pub fn next_user_serial(&self) -> u64 {
+        self.user_serial.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// Emits an event.
+    pub fn emit(&self, kind: EventKind) {
+        let _ = self.events.send(RunEvent { elapsed: self.started.elapsed(), kind });
+    }
+
+    fn step_finished(&self, scenario: &str, step: StepRecord) {
+        self.emit(EventKind::StepFinished { scenario: scenario.to_string(), step });
+    }
+}
+
+/// Why a scenario is skipped on these targets, if it is.
+pub fn skip_reason(s: &Scenario, targets: &Targets) -> Option<String> {
+    if s.requires.homeservers > 1 && targets.hs2.is_none() {
+        return Some("needs two homeservers (give --hs2, or use managed servers)".into());
+    }
+    if s.requires.lifecycle && !targets.all().iter().all(|h| h.has_lifecycle()) {
+        return Some("needs lifecycle control (stop/start/pause), which external targets do not offer".into());
+    }
+    for f in &s.requires.features {
+        if let Some(h) = targets.all().into_iter().find(|h| !h.advertises(f)) {
+            return Some(format!("not advertised: {} does not list `{f}` in /versions unstable_features", h.name));
+        }
+    }
+    None
+}
+
+/// Runs the planned scenarios; returns every result in plan order.
+pub async fn run(plan: Vec<Arc<Scenario>>, ctx: Arc<RunContext>, expectations: &Expectations, jobs: usize) -> (Vec<ScenarioResult>, RunStats) {
+    let (exclusive, shared): (Vec<_>, Vec<_>) = plan.iter().cloned().partition(|s| s.requires.lifecycle);
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let mut handles = Vec::new();
+    for s in shared {
+        let ctx = ctx.clone();
+        let sem = semaphore.clone();
+        let reason = expectations.reason_for(&s, ctx.revisions.get(&s.proposal).copied().unwrap_or(Revision::Newest)).map(str::to_string);
+        handles.push(tokio::spawn(async move {
+            let _permit = sem.acquire_owned().await.expect("semaphore is never closed");
+            run_one(s, ctx, reason).await
+        }));
+    }
+    let mut results: BTreeMap<String, ScenarioResult> = BTreeMap::new();
+    for h in handles {
+        if let Ok(r) = h.await {
+            results.insert(r.id.clone(), r);
+        }
+    }
+    // Scenarios that stop or pause a server would disturb everything else: run them alone.
+    for s in exclusive {
+        let reason = expectations.reason_for(&s, ctx.revisions.get(&s.proposal).copied().unwrap_or(Revision::Newest)).map(str::to_string);
+        let r = run_one(s, ctx.clone(), reason).await;
+        results.insert(r.id.clone(), r);
+    }
+    let mut stats = RunStats { planned: plan.len(), ..Default::default() };
+    let ordered: Vec<ScenarioResult> = plan.iter().filter_map(|s| results.remove(&s.id)).collect();
+    for r in &ordered {
+        stats.add(r);
+    }
+    stats.duration_ms = ctx.started.elapsed().as_millis() as u64;
+    (ordered, stats)
+}
+
+async fn run_one(s: Arc<Scenario>, ctx: Arc<RunContext>, expected_reason: Option<String>) -> ScenarioResult {
+    let revision = ctx.revisions.get(&s.proposal).copied().unwrap_or(Revision::Newest);
+    let mut result = ScenarioResult {
+        id: s.id.clone(),
+        suite: s.suite.clone(),
+        name: s.name.clone(),
+        file: s.file.to_string_lossy().to_string(),
+        covers: s.covers.clone(),
+        proposal: s.proposal,
+        revision,
+        outcome: Outcome::Skipped,
+        reason: None,
+        failure: None,
+        steps: Vec::new(),
+        duration_ms: 0,
+        transcript: None,
+        snapshots_written: Vec::new(),
+    };
+    if let Some(reason) = skip_reason(&s, &ctx.targets) {
+        result.reason = Some(reason);
+        ctx.emit(EventKind::ScenarioFinished { result: result.clone(), transcript: String::new() });
+        return result;
+    }
+    ctx.emit(EventKind::ScenarioStarted { id: s.id.clone() });
+    let started = Instant::now();
+    let client = Client::new(ctx.http.clone(), ctx.redactor.clone(), ctx.faults.clone());
+    let run = ScenarioRun::new(s.clone(), ctx.clone(), client.clone());
+    let body = async {
+        run.setup().await?;
+        run.run_steps(&s.steps).await
+    };
+    let outcome = match tokio::time::timeout(s.timeout, body).await {
+        Ok(r) => r,
+        Err(_) => Err(StepError::Transport(format!("scenario timeout: not finished within {}", crate::util::human_duration(s.timeout)))),
+    };
+    result.duration_ms = started.elapsed().as_millis() as u64;
+    result.steps = run.records();
+    result.snapshots_written = run.snapshots_written.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let failure = outcome.err().map(|e| redact_failure(e.into_failure(), &ctx.redactor));
+    result.outcome = match (&failure, &expected_reason) {
+        (None, None) => Outcome::Passed,
+        (None, Some(_)) => Outcome::UnexpectedPass,
+        (Some(f), Some(_)) if f.is_check => Outcome::ExpectedFailure,
+        (Some(f), _) if f.is_check => Outcome::Failed,
+        (Some(_), _) => Outcome::Errored,
+    };
+    result.reason = expected_reason;
+    result.failure = failure;
+    result.transcript = Some(format!("transcripts/{}.txt", s.id.replace('/', "__")));
+    let transcript = client.transcript().render(&ctx.redactor);
+    ctx.emit(EventKind::ScenarioFinished { result: result.clone(), transcript });
+    result
+}
+
+fn redact_failure(mut f: Failure, r: &Redactor) -> Failure {
+    f.message = r.text(&f.message);
+    f.actual = f.actual.map(|x| r.text(&x));
+    f.body = f.body.map(|x| r.text(&x));
+    f.request = f.request.map(|x| r.text(&x));
+    f
+}

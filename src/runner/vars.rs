@@ -1,0 +1,197 @@
+//! Scenario variables and `{{…}}` templates.
+//!
+//! Captures store JSON values under a name. Strings in a scenario may refer to them as
+//! `{{name}}`, `{{name.field}}` or `{{name + 5000}}` (integer arithmetic with `+`/`-`). A string
+//! that is exactly one template keeps the variable's JSON type (`"{{count}}"` → `3`); a template
+//! inside a longer string is inserted as text. `{{now_ms}}` is the local clock.
+
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Why a template could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TemplateError {
+    /// `{{x}}` where `x` was never captured.
+    #[error("unknown variable `{name}` (known: {known})")]
+    Unknown {
+        /// The missing name.
+        name: String,
+        /// The names that exist, for the message.
+        known: String,
+    },
+    /// `{{` without `}}`, or an expression that is not `name`, `name.path` or `name ± int`.
+    #[error("bad template `{text}`: {reason}")]
+    Syntax {
+        /// The template text.
+        text: String,
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+/// The variables of one scenario run.
+#[derive(Debug, Clone, Default)]
+pub struct Vars {
+    values: BTreeMap<String, Value>,
+}
+
+impl Vars {
+    /// Stores a value.
+    pub fn set(&mut self, name: impl Into<String>, value: Value) {
+        self.values.insert(name.into(), value);
+    }
+
+    /// Looks a value up by `name` or `name.field.field`.
+    pub fn get(&self, dotted: &str) -> Option<Value> {
+        if dotted == "now_ms" {
+            return Some(Value::from(crate::util::now_ms()));
+        }
+        let mut parts = dotted.split('.');
+        let mut v = self.values.get(parts.next()?)?;
+        for p in parts {
+            v = match v {
+                Value::Object(o) => o.get(p)?,
+                Value::Array(a) => a.get(p.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(v.clone())
+    }
+
+    /// Every variable name, for messages.
+    pub fn names(&self) -> Vec<&str> {
+        self.values.keys().map(String::as_str).collect()
+    }
+
+    /// Renders every string (and object key) inside a JSON value.
+    pub fn render(&self, v: &Value) -> Result<Value, TemplateError> {
+        Ok(match v {
+            Value::String(s) => self.render_str(s)?,
+            Value::Array(a) => Value::Array(a.iter().map(|x| self.render(x)).collect::<Result<_, _>>()?),
+            Value::Object(o) => {
+                let mut out = Map::new();
+                for (k, x) in o {
+                    out.insert(self.render_text(k)?, self.render(x)?);
+                }
+                Value::Object(out)
+            }
+            other => other.clone(),
+        })
+    }
+
+    /// Renders a string; a string that is exactly one template keeps the value's JSON type.
+    pub fn render_str(&self, s: &str) -> Result<Value, TemplateError> {
+        let t = s.trim();
+        if t.starts_with("{{") && t.ends_with("}}") && t[2..].find("{{").is_none() && t.matches("}}").count() == 1 {
+            return self.eval(&t[2..t.len() - 2], s);
+        }
+        Ok(Value::String(self.render_text(s)?))
+    }
+
+    /// Renders a string, inserting every template as text.
+    pub fn render_text(&self, s: &str) -> Result<String, TemplateError> {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(start) = rest.find("{{") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after.find("}}").ok_or_else(|| TemplateError::Syntax {
+                text: s.to_string(),
+                reason: "`{{` without a closing `}}`".into(),
+            })?;
+            match self.eval(&after[..end], s)? {
+                Value::String(x) => out.push_str(&x),
+                other => out.push_str(&other.to_string()),
+            }
+            rest = &after[end + 2..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    fn eval(&self, expr: &str, whole: &str) -> Result<Value, TemplateError> {
+        let expr = expr.trim();
+        let (name, offset) = match expr.find(['+', '-']).filter(|i| *i > 0 && expr[..*i].ends_with(' ')) {
+            Some(i) => {
+                let n: i64 = expr[i + 1..].trim().parse().map_err(|_| TemplateError::Syntax {
+                    text: whole.to_string(),
+                    reason: "expected an integer after `+`/`-`".into(),
+                })?;
+                (expr[..i].trim(), if &expr[i..i + 1] == "-" { -n } else { n })
+            }
+            None => (expr, 0),
+        };
+        if name.is_empty() {
+            return Err(TemplateError::Syntax { text: whole.to_string(), reason: "empty `{{ }}`".into() });
+        }
+        let v = self.get(name).ok_or_else(|| TemplateError::Unknown {
+            name: name.to_string(),
+            known: self.names().join(", "),
+        })?;
+        if offset == 0 {
+            return Ok(v);
+        }
+        let n = v.as_i64().ok_or_else(|| TemplateError::Syntax {
+            text: whole.to_string(),
+            reason: format!("`{name}` is {v}, not an integer, so it cannot take `+`/`-`"),
+        })?;
+        Ok(Value::from(n + offset))
+    }
+}
+
+/// Collects the variable names a string refers to (for load-time validation).
+pub fn referenced_names(s: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = s;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        let expr = after[..end].trim();
+        let name = expr.split([' ', '+', '-']).next().unwrap_or("");
+        let root = name.split('.').next().unwrap_or("");
+        if !root.is_empty() {
+            names.push(root.to_string());
+        }
+        rest = &after[end + 2..];
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vars() -> Vars {
+        let mut v = Vars::default();
+        v.set("room", json!("!abc"));
+        v.set("t0", json!(1000));
+        v.set("user", json!({"alice": {"id": "@alice:hs"}}));
+        v
+    }
+
+    #[test]
+    fn renders() {
+        let v = vars();
+        assert_eq!(v.render_str("{{room}}").unwrap(), json!("!abc"));
+        assert_eq!(v.render_str("{{t0}}").unwrap(), json!(1000));
+        assert_eq!(v.render_str("{{ t0 + 500 }}").unwrap(), json!(1500));
+        assert_eq!(v.render_str("{{t0 - 1}}").unwrap(), json!(999));
+        assert_eq!(v.render_str("in {{room}} at {{t0}}").unwrap(), json!("in !abc at 1000"));
+        assert_eq!(v.render_str("{{user.alice.id}}").unwrap(), json!("@alice:hs"));
+        assert_eq!(
+            v.render(&json!({"{{room}}": ["{{t0}}"]})).unwrap(),
+            json!({"!abc": [1000]})
+        );
+    }
+
+    #[test]
+    fn errors() {
+        let v = vars();
+        assert!(matches!(v.render_str("{{nope}}"), Err(TemplateError::Unknown { .. })));
+        assert!(matches!(v.render_str("{{room + 1}}"), Err(TemplateError::Syntax { .. })));
+        assert!(matches!(v.render_text("{{room"), Err(TemplateError::Syntax { .. })));
+        assert_eq!(referenced_names("a {{x.y}} {{ z + 1 }}"), vec!["x", "z"]);
+    }
+}

@@ -1,0 +1,228 @@
+//! The scenario model: what a suite file says, after loading and validation.
+//!
+//! Values that may hold `{{templates}}` stay as JSON and are rendered by the runner when the step
+//! runs; everything else (step kinds, users, durations, selectors) is checked at load time.
+
+use super::vocabulary::StepKind;
+use crate::catalogue::{Proposal, Revision};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A 1-based position in a suite file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Pos {
+    /// Line, from 1.
+    pub line: usize,
+    /// Column, from 1.
+    pub column: usize,
+}
+
+/// One scenario file.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// `<suite>/<file stem>`, unique in a run.
+    pub id: String,
+    /// The folder under `suites/` (for example `msc4354-sticky-events`).
+    pub suite: String,
+    /// The file, as given to the loader.
+    pub file: PathBuf,
+    /// One line saying what is checked.
+    pub name: String,
+    /// Requirement IDs the scenario checks.
+    pub covers: Vec<String>,
+    /// The proposal the scenario belongs to.
+    pub proposal: Proposal,
+    /// The revisions of that proposal the scenario applies to.
+    pub revisions: Vec<Revision>,
+    /// What the target must offer.
+    pub requires: Requires,
+    /// Users, registered before the first step (in declaration order).
+    pub users: Vec<UserDecl>,
+    /// The steps.
+    pub steps: Vec<Step>,
+    /// Upper bound for the whole scenario.
+    pub timeout: Duration,
+}
+
+/// What a scenario needs from the target; unmet needs skip it with a reason.
+#[derive(Debug, Clone, Default)]
+pub struct Requires {
+    /// `/versions` `unstable_features` that must be advertised as `true`.
+    pub features: Vec<String>,
+    /// Number of homeservers (1 or 2).
+    pub homeservers: u8,
+    /// Whether the scenario stops, restarts or pauses a homeserver (managed targets only; such
+    /// scenarios run alone).
+    pub lifecycle: bool,
+}
+
+/// A user of a scenario.
+#[derive(Debug, Clone)]
+pub struct UserDecl {
+    /// The name used in steps (`as: alice`).
+    pub name: String,
+    /// `hs1` or `hs2`.
+    pub hs: String,
+    /// Register as a guest.
+    pub guest: bool,
+}
+
+/// One step.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Stable id (given, or `step-<n>`), used in reports and snapshot names.
+    pub id: String,
+    /// Where the step starts.
+    pub pos: Pos,
+    /// What the step does.
+    pub action: Action,
+    /// What must hold for the response.
+    pub expect: Expect,
+    /// Values to capture from the response into variables.
+    pub capture: Vec<Capture>,
+    /// Once, poll until the checks pass, or hold them for a duration.
+    pub wait: Wait,
+    /// Snapshot the (normalised) response.
+    pub snapshot: Option<SnapshotSpec>,
+}
+
+/// What a step does.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// An HTTP call described by the vocabulary.
+    Call(Call),
+    /// Homeserver lifecycle.
+    Homeserver {
+        /// `hs1` or `hs2`.
+        hs: String,
+        /// What to do.
+        op: LifecycleOp,
+    },
+    /// Branches run at the same moment; each branch runs its steps in order.
+    Concurrent(Vec<Vec<Step>>),
+    /// The same steps `times` times; `{{i}}` is the iteration (from 0).
+    Repeat {
+        /// How many times.
+        times: u32,
+        /// The body.
+        steps: Vec<Step>,
+    },
+}
+
+/// An HTTP-backed step.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// The step kind.
+    pub kind: &'static StepKind,
+    /// Who makes the call: a user name, or `None` for an unauthenticated request.
+    pub actor: Option<String>,
+    /// The step's fields (templates unrendered), without `as`.
+    pub args: BTreeMap<String, Value>,
+}
+
+/// Homeserver lifecycle operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LifecycleOp {
+    /// Graceful stop.
+    Stop,
+    /// Start again (same data).
+    Start,
+    /// Stop then start.
+    Restart,
+    /// SIGSTOP.
+    Pause,
+    /// SIGCONT.
+    Resume,
+}
+
+impl LifecycleOp {
+    /// Names as written in suites.
+    pub const NAMES: &'static [&'static str] = &["stop", "start", "restart", "pause", "resume"];
+
+    /// Parses a name.
+    pub fn from_name(s: &str) -> Option<Self> {
+        Some(match s {
+            "stop" => Self::Stop,
+            "start" => Self::Start,
+            "restart" => Self::Restart,
+            "pause" => Self::Pause,
+            "resume" => Self::Resume,
+            _ => return None,
+        })
+    }
+}
+
+/// Expectations on a response.
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    /// Allowed statuses; `None` means any 2xx.
+    pub status: Option<Vec<u16>>,
+    /// Allowed `errcode`s.
+    pub errcode: Option<Vec<String>>,
+    /// Checks on response headers (lower-case names; the value is a JSON string).
+    pub headers: Vec<CheckSpec>,
+    /// Checks on the JSON body.
+    pub json: Vec<CheckSpec>,
+}
+
+impl Expect {
+    /// Whether anything beyond the default (2xx) is expected.
+    pub fn is_default(&self) -> bool {
+        self.status.is_none() && self.errcode.is_none() && self.headers.is_empty() && self.json.is_empty()
+    }
+}
+
+/// A check as written: selector and predicate arguments may hold templates.
+#[derive(Debug, Clone)]
+pub struct CheckSpec {
+    /// Where it is written.
+    pub pos: Pos,
+    /// The selector text (may hold templates).
+    pub at: String,
+    /// Predicate name (`equals`, `contains`, …).
+    pub predicate: String,
+    /// Predicate argument (may hold templates).
+    pub arg: Value,
+}
+
+/// `capture: {name: selector}`.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    /// Variable name.
+    pub name: String,
+    /// A JSON selector into the body, or `@status`, `@header.<name>`, `@request_ms`
+    /// (local clock when the request was sent), `@response_ms`.
+    pub from: String,
+}
+
+/// How often a step runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Wait {
+    /// Once.
+    Once,
+    /// Again and again until the expectations pass, failing after `within`.
+    Until {
+        /// Deadline.
+        within: Duration,
+        /// Pause between attempts.
+        every: Duration,
+    },
+    /// Again and again for `duration`; every attempt must pass (negative checks).
+    Hold {
+        /// How long the expectations must keep holding.
+        duration: Duration,
+        /// Pause between attempts.
+        every: Duration,
+    },
+}
+
+/// `snapshot:` on a step.
+#[derive(Debug, Clone)]
+pub struct SnapshotSpec {
+    /// Name, unique in the scenario.
+    pub name: String,
+    /// Part of the body to snapshot (the whole body by default).
+    pub at: Option<String>,
+}

@@ -1,0 +1,151 @@
+//! Snapshots: normalised responses stored per implementation in insta's `.snap` format.
+//!
+//! A file is `snapshots/<implementation>/<suite>__<scenario>@<name>.snap`: a YAML header between
+//! `---` lines (`source`, `expression`, `description`, `info`) and the normalised JSON body.
+//! Only the body is compared. Policy ([`SnapshotMode`]): a missing or changed snapshot fails and
+//! leaves `<file>.new` for review; `--update-snapshots` writes in place; under `CI` nothing is
+//! written.
+
+mod normalise;
+
+pub use normalise::normalise;
+
+use crate::catalogue::{Proposal, Revision};
+use crate::scenario::{Scenario, Step};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// What to do with snapshots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotMode {
+    /// Compare; write `.snap.new` for missing or changed ones.
+    Review,
+    /// Compare; write missing or changed ones in place (accept).
+    Update,
+    /// Compare only; write nothing (CI).
+    Never,
+}
+
+/// Where and how.
+#[derive(Debug, Clone)]
+pub struct SnapshotSettings {
+    /// `snapshots/<implementation>/`.
+    pub dir: PathBuf,
+    /// Policy.
+    pub mode: SnapshotMode,
+    /// `synapse 1.163.2` for the header.
+    pub info: String,
+}
+
+/// Result of comparing one snapshot.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SnapshotOutcome {
+    /// Same body.
+    Matched,
+    /// Written in place (update mode); the path.
+    Written(String),
+    /// No stored snapshot; where a pending one was written, if any.
+    Missing {
+        /// `.snap.new` path.
+        pending: Option<String>,
+    },
+    /// Different body.
+    Changed {
+        /// Unified diff, stored → new.
+        diff: String,
+        /// `.snap.new` path.
+        pending: Option<String>,
+    },
+}
+
+/// The file name of a snapshot.
+pub fn file_name(scenario: &Scenario, name: &str) -> String {
+    let stem = scenario.id.rsplit('/').next().unwrap_or(&scenario.id);
+    format!("{}__{}@{}.snap", scenario.suite, stem, name)
+}
+
+/// Renders a snapshot file.
+pub fn render(source: &str, expression: &str, description: &str, info: &str, body: &Value) -> String {
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    format!(
+        "---\nsource: {}\nexpression: {}\ndescription: {}\ninfo: {}\n---\n{}\n",
+        q(source),
+        q(expression),
+        q(description),
+        q(info),
+        serde_json::to_string_pretty(body).unwrap_or_default()
+    )
+}
+
+/// The body of a snapshot file (after the second `---` line).
+pub fn body_of(file_text: &str) -> &str {
+    let mut parts = file_text.splitn(3, "---\n");
+    let _ = parts.next();
+    let _ = parts.next();
+    parts.next().unwrap_or("").trim_end()
+}
+
+/// Compares a response against its stored snapshot, following the mode.
+#[allow(clippy::too_many_arguments)]
+pub fn check(
+    settings: &SnapshotSettings,
+    scenario: &Scenario,
+    step: &Step,
+    name: &str,
+    request_line: &str,
+    value: &Value,
+    known: &[(String, String)],
+    revisions: &BTreeMap<Proposal, Revision>,
+) -> Result<SnapshotOutcome, String> {
+    let normalised = normalise(value, known);
+    let expression = normalise::normalise_text(&format!("{}: {request_line}", step.id), known);
+    let rev = revisions.get(&scenario.proposal).copied().unwrap_or(Revision::Newest);
+    let info = format!("{}, {}={}", settings.info, scenario.proposal, rev);
+    let text = render(&scenario.file.to_string_lossy(), &expression, &scenario.covers.join(", "), &info, &normalised);
+    let path = settings.dir.join(file_name(scenario, name));
+    let new_body = body_of(&text).to_string();
+    let write = |p: &PathBuf| -> Result<String, String> {
+        std::fs::create_dir_all(&settings.dir).map_err(|e| format!("cannot create {}: {e}", settings.dir.display()))?;
+        std::fs::write(p, &text).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        Ok(p.to_string_lossy().to_string())
+    };
+    let pending_path = PathBuf::from(format!("{}.new", path.display()));
+    match std::fs::read_to_string(&path) {
+        Ok(stored) => {
+            let old_body = body_of(&stored);
+            if old_body == new_body {
+                let _ = std::fs::remove_file(&pending_path);
+                return Ok(SnapshotOutcome::Matched);
+            }
+            let diff = similar::TextDiff::from_lines(old_body, new_body.as_str())
+                .unified_diff()
+                .context_radius(3)
+                .header("stored", "received")
+                .to_string();
+            match settings.mode {
+                SnapshotMode::Update => Ok(SnapshotOutcome::Written(write(&path)?)),
+                SnapshotMode::Review => Ok(SnapshotOutcome::Changed { diff, pending: Some(write(&pending_path)?) }),
+                SnapshotMode::Never => Ok(SnapshotOutcome::Changed { diff, pending: None }),
+            }
+        }
+        Err(_) => match settings.mode {
+            SnapshotMode::Update => Ok(SnapshotOutcome::Written(write(&path)?)),
+            SnapshotMode::Review => Ok(SnapshotOutcome::Missing { pending: Some(write(&pending_path)?) }),
+            SnapshotMode::Never => Ok(SnapshotOutcome::Missing { pending: None }),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn file_format_round_trips_the_body() {
+        let text = render("suites/a/b.yaml", "step-1: GET /x", "S-13", "synapse 1.163.2, msc4354=newest", &json!({"a": 1}));
+        assert!(text.starts_with("---\nsource: \"suites/a/b.yaml\"\n"));
+        assert_eq!(body_of(&text), "{\n  \"a\": 1\n}");
+    }
+}
