@@ -20,7 +20,8 @@ use crate::scenario::{self, Scenario};
 use crate::snapshot::{SnapshotMode, SnapshotSettings};
 use clap::Parser;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
@@ -70,7 +71,9 @@ struct Loaded {
 fn load(sel: &SelectArgs) -> Result<Loaded, Error> {
     let root = root(&sel.root);
     let catalogue = Catalogue::load(&root.join("suites").join("requirements.yaml"))?;
-    let scenarios = scenario::load_suites(&root.join("suites"), &catalogue)?;
+    // Relative paths in messages and reports when running from the project folder.
+    let suites_dir = if std::env::current_dir().is_ok_and(|c| c == root) { PathBuf::from("suites") } else { root.join("suites") };
+    let scenarios = scenario::load_suites(&suites_dir, &catalogue)?;
     let known: Vec<&str> = scenarios.iter().map(|s| s.suite.as_str()).collect();
     for s in &sel.suite {
         if !known.contains(&s.as_str()) {
@@ -104,9 +107,12 @@ fn selection(sel: &SelectArgs) -> Result<Selection, Error> {
 fn list(a: SelectArgs) -> Result<(), Error> {
     let loaded = load(&a)?;
     let sel = selection(&a)?;
+    let mut out = std::io::stdout().lock();
     for s in plan::select(&loaded.scenarios, &sel) {
         let revs: Vec<&str> = s.revisions.iter().map(|r| r.name()).collect();
-        println!("{:<60} [{}] {} ({})", s.id, s.covers.join(", "), s.name, revs.join("/"));
+        if writeln!(out, "{:<60} [{}] {} ({})", s.id, s.covers.join(", "), s.name, revs.join("/")).is_err() {
+            break;
+        }
     }
     Ok(())
 }
@@ -114,6 +120,7 @@ fn list(a: SelectArgs) -> Result<(), Error> {
 fn requirements(a: SelectArgs) -> Result<(), Error> {
     let loaded = load(&a)?;
     let sel = selection(&a)?;
+    let mut out = std::io::stdout().lock();
     for req in loaded.catalogue.all() {
         let rev = sel.revision(req.proposal);
         if !req.revisions.contains(&rev) {
@@ -132,7 +139,9 @@ fn requirements(a: SelectArgs) -> Result<(), Error> {
         } else {
             format!("not covered yet (needs {})", req.how)
         };
-        println!("{:<6} {:<10} {:<8} {} — {}", req.id, req.strength, format!("{}", rev), req.summary, status);
+        if writeln!(out, "{:<6} {:<10} {:<8} {} — {}", req.id, req.strength, rev.name(), req.summary, status).is_err() {
+            break;
+        }
     }
     Ok(())
 }
@@ -326,7 +335,3 @@ fn external(name: &str, url: &str, args: &RunArgs, secret_env: &str) -> Result<H
         spec_versions: Vec::new(),
     })
 }
-
-/// Used by `Path` only to keep the import list honest in one place.
-#[allow(dead_code)]
-fn _paths(_: &Path) {}

@@ -250,6 +250,9 @@ impl ScenarioRun {
     async fn run_call(&self, step: &Step, call: &Call) -> (Result<(), StepError>, u32) {
         let started = Instant::now();
         let mut attempts = 0;
+        // While polling, keep the most telling failure: the attempt that got furthest through the
+        // checks beats a later response that simply had nothing new (chained syncs go quiet).
+        let mut telling: Option<StepError> = None;
         loop {
             attempts += 1;
             let remaining = match step.wait {
@@ -264,9 +267,14 @@ impl ScenarioRun {
                 (Wait::Once, Err(e)) => return (Err(e), attempts),
                 (Wait::Once, Ok(resp)) => return (self.after_success(step, &resp).await, attempts),
                 (Wait::Until { within, every }, Err(e)) => {
+                    let e = match telling.take() {
+                        Some(prev) if telling_rank(&prev) > telling_rank(&e) => prev,
+                        _ => e,
+                    };
                     if elapsed >= within {
                         return (Err(e.waited(format!("still not true after {} ({attempts} attempts)", human_duration(within)))), attempts);
                     }
+                    telling = Some(e);
                     tokio::time::sleep(every.min(within.saturating_sub(elapsed))).await;
                 }
                 (Wait::Until { .. }, Ok(resp)) => return (self.after_success(step, &resp).await, attempts),
@@ -421,6 +429,14 @@ impl ScenarioRun {
             out.push((h.server_name.clone(), format!("[{}]", h.name)));
         }
         out
+    }
+}
+
+/// How far an attempt got: the position of the failing check, then whether it found anything.
+fn telling_rank(e: &StepError) -> (usize, usize, bool) {
+    match e {
+        StepError::Check(f) => (f.pos.line, f.pos.column, f.actual.as_deref().is_some_and(|a| a != "nothing" && a != "[]")),
+        _ => (0, 0, false),
     }
 }
 

@@ -50,7 +50,12 @@ impl StepError {
 
     fn located(self, step: &str, pos: crate::scenario::Pos) -> Self {
         match self {
-            StepError::Check(f) => StepError::Check(f),
+            StepError::Check(mut f) => {
+                if f.pos == crate::scenario::Pos::default() {
+                    f.pos = pos;
+                }
+                StepError::Check(f)
+            }
             StepError::Transport(m) => StepError::Check(Box::new(Failure {
                 step: step.to_string(),
                 pos,

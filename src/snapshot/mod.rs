@@ -99,7 +99,7 @@ pub fn check(
     revisions: &BTreeMap<Proposal, Revision>,
 ) -> Result<SnapshotOutcome, String> {
     let normalised = normalise(value, known);
-    let expression = normalise::normalise_text(&format!("{}: {request_line}", step.id), known);
+    let expression = normalise::normalise_request_line(&format!("{}: {request_line}", step.id), known);
     let rev = revisions.get(&scenario.proposal).copied().unwrap_or(Revision::Newest);
     let info = format!("{}, {}={}", settings.info, scenario.proposal, rev);
     let text = render(&scenario.file.to_string_lossy(), &expression, &scenario.covers.join(", "), &info, &normalised);

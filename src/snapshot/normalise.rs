@@ -58,6 +58,14 @@ pub fn normalise_text(s: &str, known: &[(String, String)]) -> String {
     out
 }
 
+/// A request line for a snapshot header: query dropped, encoded room and event IDs replaced.
+pub fn normalise_request_line(line: &str, known: &[(String, String)]) -> String {
+    let without_query = line.split('?').next().unwrap_or(line);
+    let ids = regex::Regex::new(r"%21[^/]+|%24[^/]+").expect("static regex");
+    let replaced = ids.replace_all(without_query, |c: &regex::Captures| if c[0].starts_with("%21") { "[room_id]" } else { "[event_id]" });
+    normalise_text(&replaced, known)
+}
+
 fn key_placeholder(key: &str, v: &Value) -> Option<Value> {
     if !(v.is_number() || v.is_string()) {
         return None;
