@@ -57,7 +57,9 @@ impl FromStr for Proposal {
         match s {
             "msc4354" => Ok(Proposal::Msc4354),
             "msc4140" => Ok(Proposal::Msc4140),
-            other => Err(format!("unknown proposal `{other}` (expected `msc4354` or `msc4140`)")),
+            other => Err(format!(
+                "unknown proposal `{other}` (expected `msc4354` or `msc4140`)"
+            )),
         }
     }
 }
@@ -104,7 +106,9 @@ impl FromStr for Revision {
         match s {
             "seed" => Ok(Revision::Seed),
             "newest" | "latest" => Ok(Revision::Newest),
-            other => Err(format!("unknown revision `{other}` (expected `seed` or `newest`)")),
+            other => Err(format!(
+                "unknown revision `{other}` (expected `seed` or `newest`)"
+            )),
         }
     }
 }
@@ -149,7 +153,12 @@ impl Catalogue {
     /// Loads `requirements.yaml`.
     pub fn load(path: &Path) -> Result<Self, Diagnostics> {
         let source = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostics(vec![Diagnostic::new(path, "", Default::default(), format!("cannot read the catalogue: {e}"))])
+            Diagnostics(vec![Diagnostic::new(
+                path,
+                "",
+                Default::default(),
+                format!("cannot read the catalogue: {e}"),
+            )])
         })?;
         Self::parse(path, &source)
     }
@@ -161,32 +170,59 @@ impl Catalogue {
             Diagnostics(vec![crate::scenario::loader::load_error(path, source, &e)])
         })?;
         let mut by_id = BTreeMap::new();
-        let list = root.as_mapping().and_then(|m| m.get_sequence("requirements"));
+        let list = root
+            .as_mapping()
+            .and_then(|m| m.get_sequence("requirements"));
         let Some(list) = list else {
-            return Err(Diagnostics(vec![Diagnostic::new(path, source, yaml::pos(&root), "expected a top-level `requirements:` list")]));
+            return Err(Diagnostics(vec![Diagnostic::new(
+                path,
+                source,
+                yaml::pos(&root),
+                "expected a top-level `requirements:` list",
+            )]));
         };
         for item in list.iter() {
             let v = yaml::to_json(item);
             let at = yaml::pos(item);
             let field = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
             let Some(id) = field("id") else {
-                errors.push(Diagnostic::new(path, source, at, "requirement without an `id`"));
+                errors.push(Diagnostic::new(
+                    path,
+                    source,
+                    at,
+                    "requirement without an `id`",
+                ));
                 continue;
             };
             let Some(proposal) = Proposal::of_requirement(&id) else {
-                errors.push(Diagnostic::new(path, source, at, format!("`{id}` is neither an S- nor a D- requirement")));
+                errors.push(Diagnostic::new(
+                    path,
+                    source,
+                    at,
+                    format!("`{id}` is neither an S- nor a D- requirement"),
+                ));
                 continue;
             };
             let mut revisions = Vec::new();
             let errors_before = errors.len();
-            for r in v.get("rev").and_then(|r| r.as_array()).into_iter().flatten() {
+            for r in v
+                .get("rev")
+                .and_then(|r| r.as_array())
+                .into_iter()
+                .flatten()
+            {
                 match r.as_str().unwrap_or("").parse::<Revision>() {
                     Ok(r) => revisions.push(r),
                     Err(e) => errors.push(Diagnostic::new(path, source, at, format!("{id}: {e}"))),
                 }
             }
             if revisions.is_empty() && errors.len() == errors_before {
-                errors.push(Diagnostic::new(path, source, at, format!("{id}: `rev` must list at least one revision")));
+                errors.push(Diagnostic::new(
+                    path,
+                    source,
+                    at,
+                    format!("{id}: `rev` must list at least one revision"),
+                ));
             }
             let req = Requirement {
                 proposal,
@@ -197,7 +233,12 @@ impl Catalogue {
                 id: id.clone(),
             };
             if by_id.insert(id.clone(), req).is_some() {
-                errors.push(Diagnostic::new(path, source, at, format!("duplicate requirement `{id}`")));
+                errors.push(Diagnostic::new(
+                    path,
+                    source,
+                    at,
+                    format!("duplicate requirement `{id}`"),
+                ));
             }
         }
         if errors.is_empty() {
@@ -231,7 +272,11 @@ mod tests {
 
     #[test]
     fn the_shipped_catalogue_loads() {
-        let cat = Catalogue::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/suites/requirements.yaml"))).unwrap();
+        let cat = Catalogue::load(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/suites/requirements.yaml"
+        )))
+        .unwrap();
         assert_eq!(cat.get("S-13").unwrap().proposal, Proposal::Msc4354);
         assert_eq!(cat.get("D-107").unwrap().revisions, vec![Revision::Seed]);
         assert!(cat.all().len() > 100);

@@ -36,7 +36,10 @@ impl Expectations {
         self.known
             .iter()
             .filter(|k| k.revision.is_none_or(|r| r == revision))
-            .find(|k| k.scenario.as_deref() == Some(s.id.as_str()) || k.requirement.as_ref().is_some_and(|r| s.covers.contains(r)))
+            .find(|k| {
+                k.scenario.as_deref() == Some(s.id.as_str())
+                    || k.requirement.as_ref().is_some_and(|r| s.covers.contains(r))
+            })
             .map(|k| k.reason.as_str())
     }
 
@@ -44,22 +47,42 @@ impl Expectations {
     /// then `<impl>.yaml`.
     pub fn find(dir: &Path, implementation: &str, version: &str) -> Option<PathBuf> {
         let minor: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
-        [format!("{implementation}-{version}.yaml"), format!("{implementation}-{minor}.yaml"), format!("{implementation}.yaml")]
-            .into_iter()
-            .map(|n| dir.join(n))
-            .find(|p| p.exists())
+        [
+            format!("{implementation}-{version}.yaml"),
+            format!("{implementation}-{minor}.yaml"),
+            format!("{implementation}.yaml"),
+        ]
+        .into_iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.exists())
     }
 
     /// Loads a file, checking scenario ids and requirement IDs.
-    pub fn load(path: &Path, catalogue: &Catalogue, scenario_ids: &[&str]) -> Result<Self, Diagnostics> {
-        let source = std::fs::read_to_string(path)
-            .map_err(|e| Diagnostics(vec![Diagnostic::new(path, "", Pos::default(), format!("cannot read expectations: {e}"))]))?;
-        let root = marked_yaml::parse_yaml(0, source.as_str())
-            .map_err(|e| Diagnostics(vec![crate::scenario::loader::load_error(path, &source, &e)]))?;
+    pub fn load(
+        path: &Path,
+        catalogue: &Catalogue,
+        scenario_ids: &[&str],
+    ) -> Result<Self, Diagnostics> {
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            Diagnostics(vec![Diagnostic::new(
+                path,
+                "",
+                Pos::default(),
+                format!("cannot read expectations: {e}"),
+            )])
+        })?;
+        let root = marked_yaml::parse_yaml(0, source.as_str()).map_err(|e| {
+            Diagnostics(vec![crate::scenario::loader::load_error(path, &source, &e)])
+        })?;
         let mut errors = Vec::new();
         let mut known = Vec::new();
-        let list = root.as_mapping().and_then(|m| m.get_sequence("expected_failures"));
-        for node in list.map(|l| l.iter().collect::<Vec<_>>()).unwrap_or_default() {
+        let list = root
+            .as_mapping()
+            .and_then(|m| m.get_sequence("expected_failures"));
+        for node in list
+            .map(|l| l.iter().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
             let at = yaml::pos(node);
             let v = yaml::to_json(node);
             let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
@@ -79,7 +102,12 @@ impl Expectations {
                 reason: s("reason").unwrap_or_default(),
             };
             if entry.reason.trim().is_empty() {
-                errors.push(Diagnostic::new(path, &source, at, "every expected failure needs a `reason`"));
+                errors.push(Diagnostic::new(
+                    path,
+                    &source,
+                    at,
+                    "every expected failure needs a `reason`",
+                ));
             }
             match (&entry.scenario, &entry.requirement) {
                 (Some(id), None) if !scenario_ids.contains(&id.as_str()) => {
@@ -90,18 +118,27 @@ impl Expectations {
                         None => d,
                     });
                 }
-                (None, Some(r)) if catalogue.get(r).is_none() => {
-                    errors.push(Diagnostic::new(path, &source, at, format!("unknown requirement ID `{r}`")))
-                }
-                (None, None) | (Some(_), Some(_)) => {
-                    errors.push(Diagnostic::new(path, &source, at, "an entry names either a `scenario` or a `requirement`"))
-                }
+                (None, Some(r)) if catalogue.get(r).is_none() => errors.push(Diagnostic::new(
+                    path,
+                    &source,
+                    at,
+                    format!("unknown requirement ID `{r}`"),
+                )),
+                (None, None) | (Some(_), Some(_)) => errors.push(Diagnostic::new(
+                    path,
+                    &source,
+                    at,
+                    "an entry names either a `scenario` or a `requirement`",
+                )),
                 _ => {}
             }
             known.push(entry);
         }
         if errors.is_empty() {
-            Ok(Expectations { file: Some(path.to_path_buf()), known })
+            Ok(Expectations {
+                file: Some(path.to_path_buf()),
+                known,
+            })
         } else {
             Err(Diagnostics(errors))
         }
@@ -109,6 +146,9 @@ impl Expectations {
 }
 
 /// Which proposal's revision applies to a scenario.
-pub fn revision_of(s: &Scenario, chosen: &std::collections::BTreeMap<Proposal, Revision>) -> Revision {
+pub fn revision_of(
+    s: &Scenario,
+    chosen: &std::collections::BTreeMap<Proposal, Revision>,
+) -> Revision {
     chosen.get(&s.proposal).copied().unwrap_or(Revision::Newest)
 }

@@ -12,7 +12,15 @@ use std::sync::RwLock;
 pub const REDACTED: &str = "[redacted]";
 
 /// JSON keys whose values are always secret.
-const SECRET_KEYS: &[&str] = &["password", "new_password", "access_token", "refresh_token", "mac", "token", "registration_shared_secret"];
+const SECRET_KEYS: &[&str] = &[
+    "password",
+    "new_password",
+    "access_token",
+    "refresh_token",
+    "mac",
+    "token",
+    "registration_shared_secret",
+];
 
 /// Knows the secrets of a run and scrubs them from text and JSON.
 #[derive(Debug, Default)]
@@ -39,7 +47,12 @@ impl Redactor {
     /// Scrubs a string.
     pub fn text(&self, input: &str) -> String {
         let mut out = input.to_string();
-        for s in self.secrets.read().unwrap_or_else(|e| e.into_inner()).iter() {
+        for s in self
+            .secrets
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
             if out.contains(s.as_str()) {
                 out = out.replace(s.as_str(), REDACTED);
             }
@@ -70,10 +83,20 @@ impl Redactor {
 }
 
 fn redact_query_token(s: &str) -> String {
-    let Some(i) = s.find("access_token=") else { return s.to_string() };
+    let Some(i) = s.find("access_token=") else {
+        return s.to_string();
+    };
     let start = i + "access_token=".len();
-    let end = s[start..].find(['&', ' ', '"', '\n']).map(|e| start + e).unwrap_or(s.len());
-    format!("{}{}{}", &s[..start], REDACTED, redact_query_token(&s[end..]))
+    let end = s[start..]
+        .find(['&', ' ', '"', '\n'])
+        .map(|e| start + e)
+        .unwrap_or(s.len());
+    format!(
+        "{}{}{}",
+        &s[..start],
+        REDACTED,
+        redact_query_token(&s[end..])
+    )
 }
 
 #[cfg(test)]
@@ -86,7 +109,13 @@ mod tests {
         let r = Redactor::new();
         r.add_secret("syt_secret_token");
         let v = json!({"password": "hunter2", "mac": "abc", "note": "token syt_secret_token here", "ok": 1});
-        assert_eq!(r.json(&v), json!({"password": REDACTED, "mac": REDACTED, "note": "token [redacted] here", "ok": 1}));
-        assert_eq!(r.text("GET /sync?access_token=xyz&since=1"), "GET /sync?access_token=[redacted]&since=1");
+        assert_eq!(
+            r.json(&v),
+            json!({"password": REDACTED, "mac": REDACTED, "note": "token [redacted] here", "ok": 1})
+        );
+        assert_eq!(
+            r.text("GET /sync?access_token=xyz&since=1"),
+            "GET /sync?access_token=[redacted]&since=1"
+        );
     }
 }

@@ -72,16 +72,29 @@ fn load(sel: &SelectArgs) -> Result<Loaded, Error> {
     let root = root(&sel.root);
     let catalogue = Catalogue::load(&root.join("suites").join("requirements.yaml"))?;
     // Relative paths in messages and reports when running from the project folder.
-    let suites_dir = if std::env::current_dir().is_ok_and(|c| c == root) { PathBuf::from("suites") } else { root.join("suites") };
+    let suites_dir = if std::env::current_dir().is_ok_and(|c| c == root) {
+        PathBuf::from("suites")
+    } else {
+        root.join("suites")
+    };
     let scenarios = scenario::load_suites(&suites_dir, &catalogue)?;
     let known: Vec<&str> = scenarios.iter().map(|s| s.suite.as_str()).collect();
     for s in &sel.suite {
         if !known.contains(&s.as_str()) {
-            let hint = crate::util::did_you_mean(s, known.iter().copied()).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
-            return Err(Error::Usage(format!("unknown suite `{s}`{hint}; suites: {}", dedup(&known).join(", "))));
+            let hint = crate::util::did_you_mean(s, known.iter().copied())
+                .map(|h| format!(" (did you mean `{h}`?)"))
+                .unwrap_or_default();
+            return Err(Error::Usage(format!(
+                "unknown suite `{s}`{hint}; suites: {}",
+                dedup(&known).join(", ")
+            )));
         }
     }
-    Ok(Loaded { root, catalogue, scenarios })
+    Ok(Loaded {
+        root,
+        catalogue,
+        scenarios,
+    })
 }
 
 fn dedup<'a>(v: &[&'a str]) -> Vec<&'a str> {
@@ -100,8 +113,18 @@ fn selection(sel: &SelectArgs) -> Result<Selection, Error> {
         let (p, rev) = plan::parse_revision_flag(r).map_err(Error::Usage)?;
         revisions.insert(p, rev);
     }
-    let partition = sel.partition.as_deref().map(str::parse).transpose().map_err(Error::Usage)?;
-    Ok(Selection { suites: sel.suite.clone(), filters: sel.filter.clone(), revisions, partition })
+    let partition = sel
+        .partition
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(Error::Usage)?;
+    Ok(Selection {
+        suites: sel.suite.clone(),
+        filters: sel.filter.clone(),
+        revisions,
+        partition,
+    })
 }
 
 fn list(a: SelectArgs) -> Result<(), Error> {
@@ -110,7 +133,16 @@ fn list(a: SelectArgs) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     for s in plan::select(&loaded.scenarios, &sel) {
         let revs: Vec<&str> = s.revisions.iter().map(|r| r.name()).collect();
-        if writeln!(out, "{:<60} [{}] {} ({})", s.id, s.covers.join(", "), s.name, revs.join("/")).is_err() {
+        if writeln!(
+            out,
+            "{:<60} [{}] {} ({})",
+            s.id,
+            s.covers.join(", "),
+            s.name,
+            revs.join("/")
+        )
+        .is_err()
+        {
             break;
         }
     }
@@ -139,7 +171,17 @@ fn requirements(a: SelectArgs) -> Result<(), Error> {
         } else {
             format!("not covered yet (needs {})", req.how)
         };
-        if writeln!(out, "{:<6} {:<10} {:<8} {} — {}", req.id, req.strength, rev.name(), req.summary, status).is_err() {
+        if writeln!(
+            out,
+            "{:<6} {:<10} {:<8} {} — {}",
+            req.id,
+            req.strength,
+            rev.name(),
+            req.summary,
+            status
+        )
+        .is_err()
+        {
             break;
         }
     }
@@ -164,29 +206,55 @@ fn resolve(args: RunArgs) -> Result<Settings, Error> {
         match all_faults.get(name) {
             Some(f) => faults.push(f.clone()),
             None => {
-                let hint = crate::util::did_you_mean(name, all_faults.keys().map(String::as_str)).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
-                return Err(Error::Usage(format!("unknown fault `{name}`{hint}; faults are listed in fixtures/faults.yaml")));
+                let hint = crate::util::did_you_mean(name, all_faults.keys().map(String::as_str))
+                    .map(|h| format!(" (did you mean `{h}`?)"))
+                    .unwrap_or_default();
+                return Err(Error::Usage(format!(
+                    "unknown fault `{name}`{hint}; faults are listed in fixtures/faults.yaml"
+                )));
             }
         }
     }
     if args.hs2.is_some() && args.hs1.is_none() {
-        return Err(Error::Usage("`--hs2` needs `--hs1` (both servers are external, or both managed)".into()));
+        return Err(Error::Usage(
+            "`--hs2` needs `--hs1` (both servers are external, or both managed)".into(),
+        ));
     }
     if args.jobs == 0 {
         return Err(Error::Usage("`--jobs` must be at least 1".into()));
     }
-    let plan: Vec<Arc<Scenario>> = plan::select(&loaded.scenarios, &selection).into_iter().cloned().map(Arc::new).collect();
+    let plan: Vec<Arc<Scenario>> = plan::select(&loaded.scenarios, &selection)
+        .into_iter()
+        .cloned()
+        .map(Arc::new)
+        .collect();
     if plan.is_empty() {
-        return Err(Error::Usage("no scenario matches the given --suite/--filter/--revision/--partition".into()));
+        return Err(Error::Usage(
+            "no scenario matches the given --suite/--filter/--revision/--partition".into(),
+        ));
     }
-    let report_dir = args.report_dir.clone().unwrap_or_else(|| loaded.root.join("target").join("mscheck-report"));
-    Ok(Settings { loaded, plan, selection, faults, report_dir, args })
+    let report_dir = args
+        .report_dir
+        .clone()
+        .unwrap_or_else(|| loaded.root.join("target").join("mscheck-report"));
+    Ok(Settings {
+        loaded,
+        plan,
+        selection,
+        faults,
+        report_dir,
+        args,
+    })
 }
 
 async fn run(args: RunArgs) -> Result<i32, Error> {
     let settings = resolve(args)?;
     let _ = std::fs::remove_dir_all(settings.report_dir.join("transcripts"));
-    std::fs::create_dir_all(&settings.report_dir).map_err(|e| Error::Io { action: "create", path: settings.report_dir.clone(), source: e })?;
+    std::fs::create_dir_all(&settings.report_dir).map_err(|e| Error::Io {
+        action: "create",
+        path: settings.report_dir.clone(),
+        source: e,
+    })?;
     let mut console = Console::new(&settings.report_dir, settings.args.verbose);
     let covering: BTreeMap<String, Vec<String>> = {
         let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -228,28 +296,56 @@ async fn run(args: RunArgs) -> Result<i32, Error> {
         }
     }
     drop(fan);
-    let stats = job.await.map_err(|e| Error::Usage(format!("the runner crashed: {e}")))??;
+    let stats = job
+        .await
+        .map_err(|e| Error::Usage(format!("the runner crashed: {e}")))??;
     if let Some(e) = &files.error {
         eprintln!("error: {e}");
     }
-    Ok(if stats.success() { exit::OK } else { exit::FAILURES })
+    Ok(if stats.success() {
+        exit::OK
+    } else {
+        exit::FAILURES
+    })
 }
 
 async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats, Error> {
     let started = Instant::now();
     let emit = |kind: EventKind| {
-        let _ = tx.send(RunEvent { elapsed: started.elapsed(), kind });
+        let _ = tx.send(RunEvent {
+            elapsed: started.elapsed(),
+            kind,
+        });
     };
-    emit(EventKind::RunStarted { planned: s.plan.len(), revisions: s.selection.revisions.clone() });
+    emit(EventKind::RunStarted {
+        planned: s.plan.len(),
+        revisions: s.selection.revisions.clone(),
+    });
     let http = Client::http_pool();
     let redactor = Arc::new(Redactor::new());
     let targets = match &s.args.hs1 {
         None => {
-            let count = if s.plan.iter().any(|p| p.requires.homeservers > 1) { 2 } else { 1 };
-            let progress = |m: &str| {
-                let _ = tx.send(RunEvent { elapsed: started.elapsed(), kind: EventKind::Progress { message: m.to_string() } });
+            let count = if s.plan.iter().any(|p| p.requires.homeservers > 1) {
+                2
+            } else {
+                1
             };
-            Targets::boot_managed(&s.loaded.root.join("fixtures"), &s.report_dir.join("homeservers"), count, &http, &progress).await?
+            let progress = |m: &str| {
+                let _ = tx.send(RunEvent {
+                    elapsed: started.elapsed(),
+                    kind: EventKind::Progress {
+                        message: m.to_string(),
+                    },
+                });
+            };
+            Targets::boot_managed(
+                &s.loaded.root.join("fixtures"),
+                &s.report_dir.join("homeservers"),
+                count,
+                &http,
+                &progress,
+            )
+            .await?
         }
         Some(url1) => {
             let mut hs1 = external("hs1", url1, &s.args, "MSCHECK_SHARED_SECRET")?;
@@ -277,19 +373,36 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
                 implementation: h.implementation.clone(),
                 version: h.version.clone(),
                 managed: matches!(h.control, Control::Managed(_)),
-                features: h.features.iter().filter(|(k, _)| k.contains("msc4354") || k.contains("msc4140") || k.contains("simplified_msc3575")).map(|(k, v)| (k.clone(), *v)).collect(),
+                features: h
+                    .features
+                    .iter()
+                    .filter(|(k, _)| {
+                        k.contains("msc4354")
+                            || k.contains("msc4140")
+                            || k.contains("simplified_msc3575")
+                    })
+                    .map(|(k, v)| (k.clone(), *v))
+                    .collect(),
             },
         });
     }
     let expectations = match &s.args.expectations {
         Some(p) if p.as_os_str() == "none" => Expectations::default(),
         Some(p) => Expectations::load(p, &s.loaded.catalogue, &scenario_ids(&s.loaded.scenarios))?,
-        None => match Expectations::find(&s.loaded.root.join("fixtures").join("expectations"), &targets.hs1.implementation, &targets.hs1.version) {
-            Some(p) => Expectations::load(&p, &s.loaded.catalogue, &scenario_ids(&s.loaded.scenarios))?,
+        None => match Expectations::find(
+            &s.loaded.root.join("fixtures").join("expectations"),
+            &targets.hs1.implementation,
+            &targets.hs1.version,
+        ) {
+            Some(p) => {
+                Expectations::load(&p, &s.loaded.catalogue, &scenario_ids(&s.loaded.scenarios))?
+            }
             None => Expectations::default(),
         },
     };
-    let snapshot_mode = if std::env::var_os("CI").is_some() {
+    let snapshot_mode = if targets.hs1.implementation == "unknown" {
+        SnapshotMode::Off
+    } else if std::env::var_os("CI").is_some() {
         SnapshotMode::Never
     } else if s.args.update_snapshots {
         SnapshotMode::Update
@@ -297,14 +410,29 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
         SnapshotMode::Review
     };
     let snapshots = SnapshotSettings {
-        dir: s.loaded.root.join("snapshots").join(&targets.hs1.implementation),
+        dir: s
+            .loaded
+            .root
+            .join("snapshots")
+            .join(&targets.hs1.implementation),
         mode: snapshot_mode,
         info: format!("{} {}", targets.hs1.implementation, targets.hs1.version),
     };
-    let ctx = Arc::new(RunContext::new(targets.clone(), http, redactor, s.faults.clone(), s.selection.revisions.clone(), snapshots, tx.clone(), started));
+    let ctx = Arc::new(RunContext::new(
+        targets.clone(),
+        http,
+        redactor,
+        s.faults.clone(),
+        s.selection.revisions.clone(),
+        snapshots,
+        tx.clone(),
+        started,
+    ));
     let (_results, stats) = runner::run(s.plan.clone(), ctx, &expectations, s.args.jobs).await;
     targets.shutdown().await;
-    emit(EventKind::RunFinished { stats: stats.clone() });
+    emit(EventKind::RunFinished {
+        stats: stats.clone(),
+    });
     Ok(stats)
 }
 
@@ -314,7 +442,9 @@ fn scenario_ids(s: &[Scenario]) -> Vec<&str> {
 
 fn external(name: &str, url: &str, args: &RunArgs, secret_env: &str) -> Result<Homeserver, Error> {
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(Error::Usage(format!("`--{name} {url}` is not an http(s) URL")));
+        return Err(Error::Usage(format!(
+            "`--{name} {url}` is not an http(s) URL"
+        )));
     }
     let registration = match args.registration.as_str() {
         "open" => Registration::Open,
@@ -329,8 +459,14 @@ fn external(name: &str, url: &str, args: &RunArgs, secret_env: &str) -> Result<H
         server_name: String::new(),
         registration,
         control: Control::External,
-        implementation: args.implementation.clone().unwrap_or_else(|| "unknown".into()),
-        version: args.impl_version.clone().unwrap_or_else(|| "unknown".into()),
+        implementation: args
+            .implementation
+            .clone()
+            .unwrap_or_else(|| "unknown".into()),
+        version: args
+            .impl_version
+            .clone()
+            .unwrap_or_else(|| "unknown".into()),
         features: BTreeMap::new(),
         spec_versions: Vec::new(),
     })

@@ -93,7 +93,10 @@ pub struct Fault {
 
 impl Fault {
     fn matches(&self, req: &RequestParts) -> bool {
-        self.method.as_ref().is_none_or(|m| m.eq_ignore_ascii_case(&req.method)) && self.path.is_match(&req.path)
+        self.method
+            .as_ref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(&req.method))
+            && self.path.is_match(&req.path)
     }
 
     /// Rewrites a request; returns whether the fault applied.
@@ -104,8 +107,14 @@ impl Fault {
         for op in &self.request {
             match op {
                 Op::DropQuery(name) => req.query.retain(|(k, _)| k != name),
-                Op::ReplaceQuery(name, value) => req.query.iter_mut().filter(|(k, _)| k == name).for_each(|(_, v)| *v = value.clone()),
-                Op::RewritePath(re, with) => req.path = re.replace(&req.path, with.as_str()).into_owned(),
+                Op::ReplaceQuery(name, value) => req
+                    .query
+                    .iter_mut()
+                    .filter(|(k, _)| k == name)
+                    .for_each(|(_, v)| *v = value.clone()),
+                Op::RewritePath(re, with) => {
+                    req.path = re.replace(&req.path, with.as_str()).into_owned()
+                }
                 Op::Method(m) => req.method = m.clone(),
                 _ => {}
             }
@@ -138,21 +147,23 @@ impl Fault {
                         a.push(x.clone());
                     }
                 }),
-                Op::Copy { within, from, to } => within.for_each_mut(&mut resp.body, &mut |scope| {
-                    let items = match from.select(scope).into_value() {
-                        Some(Value::Array(a)) => a,
-                        _ => return,
-                    };
-                    if items.is_empty() {
-                        return;
-                    }
-                    ensure_array(scope, to);
-                    to.for_each_mut(scope, &mut |target| {
-                        if let Some(a) = target.as_array_mut() {
-                            a.extend(items.iter().cloned());
+                Op::Copy { within, from, to } => {
+                    within.for_each_mut(&mut resp.body, &mut |scope| {
+                        let items = match from.select(scope).into_value() {
+                            Some(Value::Array(a)) => a,
+                            _ => return,
+                        };
+                        if items.is_empty() {
+                            return;
                         }
-                    });
-                }),
+                        ensure_array(scope, to);
+                        to.for_each_mut(scope, &mut |target| {
+                            if let Some(a) = target.as_array_mut() {
+                                a.extend(items.iter().cloned());
+                            }
+                        });
+                    })
+                }
                 Op::Status(s) => resp.status = *s,
                 Op::Errcode(e) => {
                     if let Some(o) = resp.body.as_object_mut() {
@@ -177,22 +188,41 @@ fn ensure_array(doc: &mut Value, path: &Path) {
     let segs = path.segments();
     for (i, seg) in segs.iter().enumerate() {
         let Segment::Key(k) = seg else { return };
-        let Some(obj) = cur.as_object_mut() else { return };
+        let Some(obj) = cur.as_object_mut() else {
+            return;
+        };
         let last = i + 1 == segs.len();
-        cur = obj.entry(k.clone()).or_insert_with(|| if last { Value::Array(vec![]) } else { Value::Object(Default::default()) });
+        cur = obj.entry(k.clone()).or_insert_with(|| {
+            if last {
+                Value::Array(vec![])
+            } else {
+                Value::Object(Default::default())
+            }
+        });
     }
 }
 
 /// Loads `faults.yaml`.
 pub fn load_faults(path: &std::path::Path) -> Result<BTreeMap<String, Fault>, Diagnostics> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| Diagnostics(vec![Diagnostic::new(path, "", Pos::default(), format!("cannot read faults: {e}"))]))?;
+    let source = std::fs::read_to_string(path).map_err(|e| {
+        Diagnostics(vec![Diagnostic::new(
+            path,
+            "",
+            Pos::default(),
+            format!("cannot read faults: {e}"),
+        )])
+    })?;
     let root = marked_yaml::parse_yaml(0, source.as_str())
         .map_err(|e| Diagnostics(vec![crate::scenario::loader::load_error(path, &source, &e)]))?;
     let mut out = BTreeMap::new();
     let mut errors = Vec::new();
     let Some(faults) = root.as_mapping().and_then(|m| m.get_mapping("faults")) else {
-        return Err(Diagnostics(vec![Diagnostic::new(path, &source, yaml::pos(&root), "expected a top-level `faults:` mapping")]));
+        return Err(Diagnostics(vec![Diagnostic::new(
+            path,
+            &source,
+            yaml::pos(&root),
+            "expected a top-level `faults:` mapping",
+        )]));
     };
     for (name, node) in faults.iter() {
         let at = yaml::pos(node);
@@ -200,7 +230,12 @@ pub fn load_faults(path: &std::path::Path) -> Result<BTreeMap<String, Fault>, Di
             Ok(f) => {
                 out.insert(f.name.clone(), f);
             }
-            Err(msg) => errors.push(Diagnostic::new(path, &source, at, format!("fault `{}`: {msg}", name.as_str()))),
+            Err(msg) => errors.push(Diagnostic::new(
+                path,
+                &source,
+                at,
+                format!("fault `{}`: {msg}", name.as_str()),
+            )),
         }
     }
     if errors.is_empty() {
@@ -213,10 +248,16 @@ pub fn load_faults(path: &std::path::Path) -> Result<BTreeMap<String, Fault>, Di
 fn parse_fault(name: &str, v: &Value) -> Result<Fault, String> {
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     let when = v.get("when").ok_or("needs `when: {method?, path}`")?;
-    let path = when.get("path").and_then(Value::as_str).ok_or("`when` needs `path` (a regular expression)")?;
+    let path = when
+        .get("path")
+        .and_then(Value::as_str)
+        .ok_or("`when` needs `path` (a regular expression)")?;
     let path = Regex::new(path).map_err(|e| format!("bad `when.path`: {e}"))?;
     let ops = |key: &str| -> Result<Vec<Op>, String> {
-        v.get(key).and_then(Value::as_array).map(|a| a.iter().map(parse_op).collect()).unwrap_or(Ok(Vec::new()))
+        v.get(key)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(parse_op).collect())
+            .unwrap_or(Ok(Vec::new()))
     };
     let request = ops("request")?;
     let response = ops("response")?;
@@ -226,8 +267,19 @@ fn parse_fault(name: &str, v: &Value) -> Result<Fault, String> {
     Ok(Fault {
         name: name.to_string(),
         summary: s("summary").unwrap_or_default(),
-        breaks: v.get("breaks").and_then(Value::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default(),
-        method: when.get("method").and_then(Value::as_str).map(str::to_string),
+        breaks: v
+            .get("breaks")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        method: when
+            .get("method")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         path,
         request,
         response,
@@ -235,12 +287,19 @@ fn parse_fault(name: &str, v: &Value) -> Result<Fault, String> {
 }
 
 fn parse_op(v: &Value) -> Result<Op, String> {
-    let obj = v.as_object().filter(|o| o.len() == 1).ok_or_else(|| format!("an operation is a one-key mapping, found {v}"))?;
+    let obj = v
+        .as_object()
+        .filter(|o| o.len() == 1)
+        .ok_or_else(|| format!("an operation is a one-key mapping, found {v}"))?;
     let (k, arg) = obj.iter().next().expect("one key");
     let path = |x: &Value| Path::parse(x.as_str().unwrap_or("")).map_err(|e| e.to_string());
     let field = |f: &str| arg.get(f).ok_or_else(|| format!("`{k}` needs `{f}`"));
     Ok(match k.as_str() {
-        "drop_query" => Op::DropQuery(arg.as_str().ok_or("`drop_query` takes a parameter name")?.into()),
+        "drop_query" => Op::DropQuery(
+            arg.as_str()
+                .ok_or("`drop_query` takes a parameter name")?
+                .into(),
+        ),
         "replace_query" => Op::ReplaceQuery(
             field("name")?.as_str().unwrap_or("").into(),
             match field("value")? {
@@ -252,15 +311,30 @@ fn parse_op(v: &Value) -> Result<Op, String> {
             Regex::new(field("pattern")?.as_str().unwrap_or("")).map_err(|e| e.to_string())?,
             field("with")?.as_str().unwrap_or("").into(),
         ),
-        "method" => Op::Method(arg.as_str().ok_or("`method` takes a method name")?.to_ascii_uppercase()),
+        "method" => Op::Method(
+            arg.as_str()
+                .ok_or("`method` takes a method name")?
+                .to_ascii_uppercase(),
+        ),
         "delete" => Op::Delete(path(arg)?),
         "set" => Op::Set(path(field("at")?)?, field("value")?.clone()),
         "duplicate" => Op::Duplicate(path(arg)?),
         "append" => Op::Append(path(field("at")?)?, field("value")?.clone()),
-        "copy" => Op::Copy { within: path(field("within")?)?, from: path(field("from")?)?, to: path(field("to")?)? },
-        "status" => Op::Status(arg.as_u64().and_then(|n| u16::try_from(n).ok()).ok_or("`status` takes an HTTP status")?),
+        "copy" => Op::Copy {
+            within: path(field("within")?)?,
+            from: path(field("from")?)?,
+            to: path(field("to")?)?,
+        },
+        "status" => Op::Status(
+            arg.as_u64()
+                .and_then(|n| u16::try_from(n).ok())
+                .ok_or("`status` takes an HTTP status")?,
+        ),
         "errcode" => Op::Errcode(arg.as_str().ok_or("`errcode` takes a string")?.into()),
-        "delay" => Op::Delay(crate::util::parse_duration(arg.as_str().unwrap_or("")).ok_or("`delay` takes a duration like `2s`")?),
+        "delay" => Op::Delay(
+            crate::util::parse_duration(arg.as_str().unwrap_or(""))
+                .ok_or("`delay` takes a duration like `2s`")?,
+        ),
         other => return Err(format!("unknown operation `{other}`")),
     })
 }
@@ -271,7 +345,12 @@ mod tests {
     use serde_json::json;
 
     fn req(path: &str) -> RequestParts {
-        RequestParts { method: "GET".into(), path: path.into(), query: vec![("a".into(), "1".into())], body: None }
+        RequestParts {
+            method: "GET".into(),
+            path: path.into(),
+            query: vec![("a".into(), "1".into())],
+            body: None,
+        }
     }
 
     #[tokio::test]
@@ -285,11 +364,22 @@ mod tests {
         )
         .unwrap();
         let body = json!({"drop": 1, "rooms": {"join": {"!r": {"sticky": {"events": [1]}, "timeline": {"events": [0]}}}}});
-        let mut resp = ResponseParts { status: 200, headers: Default::default(), body: body.clone() };
+        let mut resp = ResponseParts {
+            status: 200,
+            headers: Default::default(),
+            body: body.clone(),
+        };
         assert!(f.apply_response(&req("/sync"), &mut resp).await);
         assert_eq!(resp.status, 500);
-        assert_eq!(resp.body, json!({"rooms": {"join": {"!r": {"sticky": {"events": [1]}, "timeline": {"events": [0, 1]}}}}}));
-        let mut other = ResponseParts { status: 200, headers: Default::default(), body: body.clone() };
+        assert_eq!(
+            resp.body,
+            json!({"rooms": {"join": {"!r": {"sticky": {"events": [1]}, "timeline": {"events": [0, 1]}}}}})
+        );
+        let mut other = ResponseParts {
+            status: 200,
+            headers: Default::default(),
+            body: body.clone(),
+        };
         assert!(!f.apply_response(&req("/versions"), &mut other).await);
         assert_eq!(other.body, body);
     }
@@ -306,12 +396,22 @@ mod tests {
         let mut r = req("/delayed_events/d1/cancel");
         r.method = "POST".into();
         assert!(f.apply_request(&mut r));
-        assert_eq!((r.method.as_str(), r.path.as_str(), r.query.len()), ("GET", "/delayed_events/d1", 0));
+        assert_eq!(
+            (r.method.as_str(), r.path.as_str(), r.query.len()),
+            ("GET", "/delayed_events/d1", 0)
+        );
     }
 
     #[test]
     fn the_shipped_faults_load() {
-        let faults = load_faults(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/faults.yaml"))).unwrap();
-        assert!(faults.values().all(|f| !f.breaks.is_empty()), "every fault names what it breaks");
+        let faults = load_faults(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/faults.yaml"
+        )))
+        .unwrap();
+        assert!(
+            faults.values().all(|f| !f.breaks.is_empty()),
+            "every fault names what it breaks"
+        );
     }
 }

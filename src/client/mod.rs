@@ -96,7 +96,13 @@ pub struct Client {
 impl Client {
     /// A client for one scenario.
     pub fn new(http: reqwest::Client, redactor: Arc<Redactor>, faults: Arc<Vec<Fault>>) -> Self {
-        Client { http, redactor, faults, transcript: Arc::new(Transcript::default()), started: Instant::now() }
+        Client {
+            http,
+            redactor,
+            faults,
+            transcript: Arc::new(Transcript::default()),
+            started: Instant::now(),
+        }
     }
 
     /// A shared HTTP connection pool with the connect timeout set.
@@ -131,12 +137,24 @@ impl Client {
         let query_text = if req.parts.query.is_empty() {
             String::new()
         } else {
-            let q: Vec<String> = req.parts.query.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+            let q: Vec<String> = req
+                .parts
+                .query
+                .iter()
+                .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+                .collect();
             format!("?{}", q.join("&"))
         };
-        let request_line = self.redactor.text(&format!("{} {}{}", req.parts.method, req.parts.path, query_text));
-        let method = reqwest::Method::from_bytes(req.parts.method.as_bytes()).unwrap_or(reqwest::Method::GET);
-        let mut builder = self.http.request(method, format!("{url}{query_text}")).timeout(req.timeout);
+        let request_line = self.redactor.text(&format!(
+            "{} {}{}",
+            req.parts.method, req.parts.path, query_text
+        ));
+        let method = reqwest::Method::from_bytes(req.parts.method.as_bytes())
+            .unwrap_or(reqwest::Method::GET);
+        let mut builder = self
+            .http
+            .request(method, format!("{url}{query_text}"))
+            .timeout(req.timeout);
         if let Some(t) = &req.token {
             builder = builder.bearer_auth(t);
         }
@@ -153,16 +171,27 @@ impl Client {
                 let headers: BTreeMap<String, String> = resp
                     .headers()
                     .iter()
-                    .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or("").to_string()))
+                    .map(|(k, v)| {
+                        (
+                            k.as_str().to_ascii_lowercase(),
+                            v.to_str().unwrap_or("").to_string(),
+                        )
+                    })
                     .collect();
                 match resp.bytes().await {
                     Ok(bytes) => {
                         let body = if bytes.is_empty() {
                             Value::Null
                         } else {
-                            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+                            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                                Value::String(String::from_utf8_lossy(&bytes).into_owned())
+                            })
                         };
-                        Ok(ResponseParts { status, headers, body })
+                        Ok(ResponseParts {
+                            status,
+                            headers,
+                            body,
+                        })
                     }
                     Err(e) => Err(transport_error(&url, &e, req.timeout)),
                 }
@@ -197,13 +226,23 @@ impl Client {
             faults: applied,
         });
         let parts = result?;
-        Ok(Response { status: parts.status, headers: parts.headers, body: parts.body, request_ms, response_ms, request_line })
+        Ok(Response {
+            status: parts.status,
+            headers: parts.headers,
+            body: parts.body,
+            request_ms,
+            response_ms,
+            request_line,
+        })
     }
 }
 
 fn transport_error(url: &str, e: &reqwest::Error, timeout: Duration) -> ClientError {
     if e.is_timeout() {
-        ClientError::TimedOut { url: url.to_string(), after: timeout }
+        ClientError::TimedOut {
+            url: url.to_string(),
+            after: timeout,
+        }
     } else {
         let mut detail = e.to_string();
         let mut src = std::error::Error::source(e);
@@ -211,7 +250,10 @@ fn transport_error(url: &str, e: &reqwest::Error, timeout: Duration) -> ClientEr
             detail = format!("{detail}: {s}");
             src = s.source();
         }
-        ClientError::Unreachable { url: url.to_string(), detail }
+        ClientError::Unreachable {
+            url: url.to_string(),
+            detail,
+        }
     }
 }
 
@@ -233,6 +275,9 @@ mod tests {
     #[test]
     fn encodes_matrix_ids() {
         assert_eq!(super::encode("$abc/def+1"), "%24abc%2Fdef%2B1");
-        assert_eq!(super::encode("!room:localhost:8448"), "%21room%3Alocalhost%3A8448");
+        assert_eq!(
+            super::encode("!room:localhost:8448"),
+            "%21room%3Alocalhost%3A8448"
+        );
     }
 }

@@ -44,12 +44,18 @@ pub struct Transcript {
 impl Transcript {
     /// Records an exchange; the caller has redacted it.
     pub fn record(&self, e: Exchange) {
-        self.exchanges.lock().unwrap_or_else(|e| e.into_inner()).push(e);
+        self.exchanges
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(e);
     }
 
     /// A copy of every exchange so far.
     pub fn exchanges(&self) -> Vec<Exchange> {
-        self.exchanges.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.exchanges
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Human-readable text (the `transcripts/*.txt` report file); redacted once more on the way out.
@@ -66,7 +72,11 @@ impl Transcript {
                 e.method,
                 e.path,
                 e.duration_ms,
-                if e.faults.is_empty() { String::new() } else { format!(" faults: {}", e.faults.join(", ")) }
+                if e.faults.is_empty() {
+                    String::new()
+                } else {
+                    format!(" faults: {}", e.faults.join(", "))
+                }
             );
             if let Some(b) = &e.request {
                 let _ = writeln!(out, "> {}", pretty(b));
@@ -90,5 +100,7 @@ impl Transcript {
 }
 
 fn pretty(v: &Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_default().replace('\n', "\n  ")
+    serde_json::to_string_pretty(v)
+        .unwrap_or_default()
+        .replace('\n', "\n  ")
 }

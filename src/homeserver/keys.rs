@@ -9,19 +9,27 @@ use std::path::Path;
 /// Random bytes from the OS.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
-    SystemRandom::new().fill(&mut b).expect("the OS random source works");
+    SystemRandom::new()
+        .fill(&mut b)
+        .expect("the OS random source works");
     b
 }
 
 /// A random lower-case hex string of `2 * N` characters.
 pub fn random_hex<const N: usize>() -> String {
-    random_bytes::<N>().iter().map(|b| format!("{b:02x}")).collect()
+    random_bytes::<N>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Writes `tls.crt` / `tls.key`: a self-signed certificate for `localhost` and `127.0.0.1`.
 pub fn write_tls(dir: &Path) -> Result<(), HomeserverError> {
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-        .map_err(|e| HomeserverError::Setup(format!("cannot generate a TLS certificate: {e}")))?;
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .map_err(|e| {
+                HomeserverError::Setup(format!("cannot generate a TLS certificate: {e}"))
+            })?;
     write(dir, "tls.crt", &cert.cert.pem())?;
     write(dir, "tls.key", &cert.key_pair.serialize_pem())
 }
@@ -36,5 +44,6 @@ pub fn write_signing_key(dir: &Path) -> Result<(), HomeserverError> {
 
 fn write(dir: &Path, name: &str, text: &str) -> Result<(), HomeserverError> {
     let p = dir.join(name);
-    std::fs::write(&p, text).map_err(|e| HomeserverError::Setup(format!("cannot write {}: {e}", p.display())))
+    std::fs::write(&p, text)
+        .map_err(|e| HomeserverError::Setup(format!("cannot write {}: {e}", p.display())))
 }

@@ -30,11 +30,17 @@ pub fn kill_all_managed() {
 }
 
 fn track(pid: i32) {
-    LIVE_PIDS.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+    LIVE_PIDS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(pid);
 }
 
 fn untrack(pid: i32) {
-    LIVE_PIDS.lock().unwrap_or_else(|e| e.into_inner()).retain(|p| *p != pid);
+    LIVE_PIDS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|p| *p != pid);
 }
 
 /// Ports and names of one managed server.
@@ -64,15 +70,24 @@ pub struct ManagedSynapse {
 
 /// Picks a free loopback port (bind to :0 and release it).
 pub fn free_port() -> Result<u16, HomeserverError> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| HomeserverError::Setup(format!("cannot find a free port: {e}")))?;
-    Ok(l.local_addr().map_err(|e| HomeserverError::Setup(e.to_string()))?.port())
+    let l = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| HomeserverError::Setup(format!("cannot find a free port: {e}")))?;
+    Ok(l.local_addr()
+        .map_err(|e| HomeserverError::Setup(e.to_string()))?
+        .port())
 }
 
 impl ManagedSynapse {
     /// Prepares the data folder (config, keys, certificate); does not start the process.
-    pub fn prepare(name: &str, install: SynapseInstall, fixtures: &Path, data_dir: PathBuf) -> Result<Self, HomeserverError> {
-        std::fs::create_dir_all(data_dir.join("media"))
-            .map_err(|e| HomeserverError::Setup(format!("cannot create {}: {e}", data_dir.display())))?;
+    pub fn prepare(
+        name: &str,
+        install: SynapseInstall,
+        fixtures: &Path,
+        data_dir: PathBuf,
+    ) -> Result<Self, HomeserverError> {
+        std::fs::create_dir_all(data_dir.join("media")).map_err(|e| {
+            HomeserverError::Setup(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
         let client_port = free_port()?;
         let mut federation_port = free_port()?;
         while federation_port == client_port {
@@ -88,15 +103,25 @@ impl ManagedSynapse {
         };
         for file in ["homeserver.yaml", "log.yaml"] {
             let template_path = fixtures.join("synapse").join(file);
-            let template = std::fs::read_to_string(&template_path)
-                .map_err(|e| HomeserverError::Setup(format!("cannot read {}: {e}", template_path.display())))?;
+            let template = std::fs::read_to_string(&template_path).map_err(|e| {
+                HomeserverError::Setup(format!("cannot read {}: {e}", template_path.display()))
+            })?;
             let rendered = render_config(&template, &config);
-            std::fs::write(data_dir.join(file), rendered)
-                .map_err(|e| HomeserverError::Setup(format!("cannot write config into {}: {e}", data_dir.display())))?;
+            std::fs::write(data_dir.join(file), rendered).map_err(|e| {
+                HomeserverError::Setup(format!(
+                    "cannot write config into {}: {e}",
+                    data_dir.display()
+                ))
+            })?;
         }
         keys::write_tls(&data_dir)?;
         keys::write_signing_key(&data_dir)?;
-        Ok(ManagedSynapse { config, install, child: tokio::sync::Mutex::new(None), paused: false.into() })
+        Ok(ManagedSynapse {
+            config,
+            install,
+            child: tokio::sync::Mutex::new(None),
+            paused: false.into(),
+        })
     }
 
     /// Names and ports.
@@ -120,7 +145,9 @@ impl ManagedSynapse {
             .append(true)
             .open(self.config.data_dir.join("console.log"))
             .map_err(|e| HomeserverError::Setup(format!("cannot open console log: {e}")))?;
-        let console2 = console.try_clone().map_err(|e| HomeserverError::Setup(e.to_string()))?;
+        let console2 = console
+            .try_clone()
+            .map_err(|e| HomeserverError::Setup(e.to_string()))?;
         let mut cmd = tokio::process::Command::new(&self.install.python);
         cmd.args(["-m", "synapse.app.homeserver", "-c"])
             .arg(self.config.data_dir.join("homeserver.yaml"))
@@ -138,7 +165,9 @@ impl ManagedSynapse {
                 Ok(())
             });
         }
-        let child = cmd.spawn().map_err(|e| HomeserverError::Setup(format!("cannot start Synapse: {e}")))?;
+        let child = cmd
+            .spawn()
+            .map_err(|e| HomeserverError::Setup(format!("cannot start Synapse: {e}")))?;
         let pid = child.id().map(|p| p as i32).unwrap_or(0);
         track(pid);
         *guard = Some(child);
@@ -151,7 +180,10 @@ impl ManagedSynapse {
                     *guard = None;
                     return Err(HomeserverError::StartFailed {
                         name: self.config.name.clone(),
-                        detail: format!("Synapse exited ({status}) before it was ready:\n{}", self.log_tail(15)),
+                        detail: format!(
+                            "Synapse exited ({status}) before it was ready:\n{}",
+                            self.log_tail(15)
+                        ),
                     });
                 }
             }
@@ -165,7 +197,11 @@ impl ManagedSynapse {
                 self.stop().await;
                 return Err(HomeserverError::StartFailed {
                     name: self.config.name.clone(),
-                    detail: format!("no answer on {url} within {}s:\n{}", START_DEADLINE.as_secs(), self.log_tail(15)),
+                    detail: format!(
+                        "no answer on {url} within {}s:\n{}",
+                        START_DEADLINE.as_secs(),
+                        self.log_tail(15)
+                    ),
                 });
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -175,7 +211,9 @@ impl ManagedSynapse {
     /// Stops the process: SIGTERM, then SIGKILL after [`STOP_DEADLINE`].
     pub async fn stop(&self) {
         let mut guard = self.child.lock().await;
-        let Some(mut child) = guard.take() else { return };
+        let Some(mut child) = guard.take() else {
+            return;
+        };
         let pid = child.id().map(|p| p as i32).unwrap_or(0);
         if pid > 0 {
             unsafe {
@@ -183,8 +221,12 @@ impl ManagedSynapse {
                 libc::kill(pid, libc::SIGTERM);
             }
         }
-        self.paused.store(false, std::sync::atomic::Ordering::SeqCst);
-        if tokio::time::timeout(STOP_DEADLINE, child.wait()).await.is_err() {
+        self.paused
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        if tokio::time::timeout(STOP_DEADLINE, child.wait())
+            .await
+            .is_err()
+        {
             let _ = child.kill().await;
         }
         untrack(pid);
@@ -206,13 +248,17 @@ impl ManagedSynapse {
     /// SIGCONT.
     pub async fn resume(&self) -> Result<(), HomeserverError> {
         self.signal(libc::SIGCONT).await?;
-        self.paused.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.paused
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 
     async fn signal(&self, sig: i32) -> Result<(), HomeserverError> {
         let guard = self.child.lock().await;
-        let pid = guard.as_ref().and_then(|c| c.id()).ok_or_else(|| HomeserverError::NotRunning(self.config.name.clone()))?;
+        let pid = guard
+            .as_ref()
+            .and_then(|c| c.id())
+            .ok_or_else(|| HomeserverError::NotRunning(self.config.name.clone()))?;
         unsafe { libc::kill(pid as i32, sig) };
         Ok(())
     }
@@ -271,7 +317,11 @@ mod tests {
 
     #[test]
     fn renders_the_shipped_template_on_loopback_only() {
-        let t = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/synapse/homeserver.yaml")).unwrap();
+        let t = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/synapse/homeserver.yaml"
+        ))
+        .unwrap();
         let c = ManagedConfig {
             name: "hs1".into(),
             client_port: 18008,
@@ -283,8 +333,13 @@ mod tests {
         let out = render_config(&t, &c);
         assert!(!out.contains("{{"), "every placeholder is filled");
         assert!(out.contains("server_name: \"localhost:18448\""));
-        let binds: Vec<&str> = out.lines().filter(|l| l.contains("bind_addresses")).collect();
+        let binds: Vec<&str> = out
+            .lines()
+            .filter(|l| l.contains("bind_addresses"))
+            .collect();
         assert_eq!(binds.len(), 2);
-        assert!(binds.iter().all(|l| l.contains("'127.0.0.1'") && !l.contains("0.0.0.0")));
+        assert!(binds
+            .iter()
+            .all(|l| l.contains("'127.0.0.1'") && !l.contains("0.0.0.0")));
     }
 }

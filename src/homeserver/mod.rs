@@ -100,28 +100,54 @@ impl Homeserver {
 
     /// Reads `/versions` (5 s deadline) and stores the advertised features.
     pub async fn probe(&mut self, http: &reqwest::Client) -> Result<(), HomeserverError> {
-        let url = format!("{}/_matrix/client/versions", self.base_url.trim_end_matches('/'));
-        let unreachable = |detail: String| HomeserverError::Unreachable { name: self.name.clone(), url: self.base_url.clone(), detail };
-        let resp = http.get(&url).timeout(Duration::from_secs(5)).send().await.map_err(|e| {
-            let mut d = e.to_string();
-            if let Some(s) = std::error::Error::source(&e) {
-                d = format!("{d}: {s}");
-            }
-            unreachable(d)
-        })?;
+        let url = format!(
+            "{}/_matrix/client/versions",
+            self.base_url.trim_end_matches('/')
+        );
+        let unreachable = |detail: String| HomeserverError::Unreachable {
+            name: self.name.clone(),
+            url: self.base_url.clone(),
+            detail,
+        };
+        let resp = http
+            .get(&url)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .map_err(|e| {
+                let mut d = e.to_string();
+                if let Some(s) = std::error::Error::source(&e) {
+                    d = format!("{d}: {s}");
+                }
+                unreachable(d)
+            })?;
         if !resp.status().is_success() {
-            return Err(unreachable(format!("GET /_matrix/client/versions answered {}", resp.status())));
+            return Err(unreachable(format!(
+                "GET /_matrix/client/versions answered {}",
+                resp.status()
+            )));
         }
-        let body: Value = resp.json().await.map_err(|e| unreachable(format!("/versions is not JSON: {e}")))?;
+        let body: Value = resp
+            .json()
+            .await
+            .map_err(|e| unreachable(format!("/versions is not JSON: {e}")))?;
         self.features = body
             .get("unstable_features")
             .and_then(Value::as_object)
-            .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_bool().unwrap_or(false))).collect())
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| (k.clone(), v.as_bool().unwrap_or(false)))
+                    .collect()
+            })
             .unwrap_or_default();
         self.spec_versions = body
             .get("versions")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         Ok(())
     }
@@ -148,7 +174,9 @@ impl Targets {
 
     /// Every server.
     pub fn all(&self) -> Vec<&Homeserver> {
-        std::iter::once(&self.hs1).chain(self.hs2.as_ref()).collect()
+        std::iter::once(&self.hs1)
+            .chain(self.hs2.as_ref())
+            .collect()
     }
 
     /// Boots managed Synapse servers (`count` of 1 or 2) with data and logs under `dir`.
@@ -160,14 +188,26 @@ impl Targets {
         progress: &(dyn Fn(&str) + Sync),
     ) -> Result<Targets, HomeserverError> {
         let install = install::ensure_synapse(fixtures, progress).await?;
-        let names: Vec<&str> = ["hs1", "hs2"].into_iter().take(count.max(1) as usize).collect();
+        let names: Vec<&str> = ["hs1", "hs2"]
+            .into_iter()
+            .take(count.max(1) as usize)
+            .collect();
         let mut servers = Vec::new();
         for name in &names {
             let data = dir.join(name);
             let _ = std::fs::remove_dir_all(&data);
-            servers.push(Arc::new(ManagedSynapse::prepare(name, install.clone(), fixtures, data)?));
+            servers.push(Arc::new(ManagedSynapse::prepare(
+                name,
+                install.clone(),
+                fixtures,
+                data,
+            )?));
         }
-        progress(&format!("starting Synapse {} ({})", install.version, names.join(", ")));
+        progress(&format!(
+            "starting Synapse {} ({})",
+            install.version,
+            names.join(", ")
+        ));
         match servers.as_slice() {
             [one] => one.start(http).await?,
             [a, b] => {
@@ -195,7 +235,10 @@ impl Targets {
             hs.push(h);
         }
         let mut it = hs.into_iter();
-        Ok(Targets { hs1: it.next().expect("at least one"), hs2: it.next() })
+        Ok(Targets {
+            hs1: it.next().expect("at least one"),
+            hs2: it.next(),
+        })
     }
 
     /// Stops every managed server (idempotent).

@@ -44,7 +44,9 @@ impl JsonType {
     }
 
     /// The names accepted by [`JsonType::from_name`].
-    pub const NAMES: &'static [&'static str] = &["null", "bool", "integer", "number", "string", "array", "object"];
+    pub const NAMES: &'static [&'static str] = &[
+        "null", "bool", "integer", "number", "string", "array", "object",
+    ];
 
     fn matches(self, v: &Value) -> bool {
         match self {
@@ -152,7 +154,11 @@ impl fmt::Display for Predicate {
             Predicate::Matches(r) => write!(f, "a string matching /{}/", r.as_str()),
             Predicate::OneOf(vs) => write!(f, "one of {}", Value::Array(vs.clone())),
             Predicate::IsType(t) => write!(f, "a value of type {t:?}"),
-            Predicate::SetEquals(vs) => write!(f, "exactly the elements {} (any order)", Value::Array(vs.clone())),
+            Predicate::SetEquals(vs) => write!(
+                f,
+                "exactly the elements {} (any order)",
+                Value::Array(vs.clone())
+            ),
             Predicate::Unique => f.write_str("an array without repeated elements"),
             Predicate::DisjointWith(p) => write!(f, "no element also found at `{p}`"),
             Predicate::Any(cs) => write!(f, "at least one element where {}", describe_all(cs)),
@@ -259,15 +265,18 @@ impl Check {
                 v.as_array()
                     .is_some_and(|a| a.iter().all(|x| !others.iter().any(|y| json_eq(x, y))))
             }
-            Predicate::Any(checks) => v
-                .as_array()
-                .is_some_and(|a| a.iter().any(|el| checks.iter().all(|c| c.evaluate(el).is_ok()))),
-            Predicate::All(checks) => v
-                .as_array()
-                .is_some_and(|a| a.iter().all(|el| checks.iter().all(|c| c.evaluate(el).is_ok()))),
-            Predicate::None(checks) => v
-                .as_array()
-                .is_some_and(|a| !a.iter().any(|el| checks.iter().all(|c| c.evaluate(el).is_ok()))),
+            Predicate::Any(checks) => v.as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|el| checks.iter().all(|c| c.evaluate(el).is_ok()))
+            }),
+            Predicate::All(checks) => v.as_array().is_some_and(|a| {
+                a.iter()
+                    .all(|el| checks.iter().all(|c| c.evaluate(el).is_ok()))
+            }),
+            Predicate::None(checks) => v.as_array().is_some_and(|a| {
+                !a.iter()
+                    .any(|el| checks.iter().all(|c| c.evaluate(el).is_ok()))
+            }),
         }
     }
 }
@@ -279,9 +288,13 @@ pub fn json_eq(a: &Value, b: &Value) -> bool {
             (Some(i), Some(j)) => i == j,
             _ => x.as_f64() == y.as_f64(),
         },
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
         }
         _ => a == b,
     }
@@ -311,7 +324,10 @@ mod tests {
     use serde_json::json;
 
     fn check(at: &str, predicate: Predicate) -> Check {
-        Check { at: Path::parse(at).unwrap(), predicate }
+        Check {
+            at: Path::parse(at).unwrap(),
+            predicate,
+        }
     }
 
     #[test]
@@ -337,28 +353,75 @@ mod tests {
             (check("arr", Predicate::NotContains(json!(9))), true),
             (check("n", Predicate::Between(1.0, 5.0)), true),
             (check("n", Predicate::AtMost(4.0)), false),
-            (check("s", Predicate::Matches(Regex::new("^syd_").unwrap())), true),
+            (
+                check("s", Predicate::Matches(Regex::new("^syd_").unwrap())),
+                true,
+            ),
             (check("n", Predicate::OneOf(vec![json!(1), json!(5)])), true),
             (check("n", Predicate::IsType(JsonType::Integer)), true),
             (check("s", Predicate::IsType(JsonType::Integer)), false),
-            (check("ev[*].id", Predicate::SetEquals(vec![json!("b"), json!("a")])), true),
-            (check("ev[*].id", Predicate::SetEquals(vec![json!("a")])), false),
+            (
+                check(
+                    "ev[*].id",
+                    Predicate::SetEquals(vec![json!("b"), json!("a")]),
+                ),
+                true,
+            ),
+            (
+                check("ev[*].id", Predicate::SetEquals(vec![json!("a")])),
+                false,
+            ),
             (check("arr", Predicate::Unique), false),
-            (check("tl", Predicate::DisjointWith(Path::parse("st").unwrap())), true),
-            (check("tl", Predicate::DisjointWith(Path::parse("tl[0]").unwrap())), false),
-            (check("ev", Predicate::Any(vec![check("id", Predicate::Equals(json!("b")))])), true),
-            (check("ev", Predicate::All(vec![check("t", Predicate::AtLeast(2.0))])), false),
-            (check("ev", Predicate::None(vec![check("id", Predicate::Equals(json!("c")))])), true),
+            (
+                check("tl", Predicate::DisjointWith(Path::parse("st").unwrap())),
+                true,
+            ),
+            (
+                check("tl", Predicate::DisjointWith(Path::parse("tl[0]").unwrap())),
+                false,
+            ),
+            (
+                check(
+                    "ev",
+                    Predicate::Any(vec![check("id", Predicate::Equals(json!("b")))]),
+                ),
+                true,
+            ),
+            (
+                check(
+                    "ev",
+                    Predicate::All(vec![check("t", Predicate::AtLeast(2.0))]),
+                ),
+                false,
+            ),
+            (
+                check(
+                    "ev",
+                    Predicate::None(vec![check("id", Predicate::Equals(json!("c")))]),
+                ),
+                true,
+            ),
         ];
         for (i, (c, want)) in cases.iter().enumerate() {
-            assert_eq!(c.evaluate(&doc).is_ok(), *want, "case {i}: {} {}", c.at, c.predicate);
+            assert_eq!(
+                c.evaluate(&doc).is_ok(),
+                *want,
+                "case {i}: {} {}",
+                c.at,
+                c.predicate
+            );
         }
     }
 
     #[test]
     fn mismatch_names_path_expected_and_actual() {
         let doc = json!({"unsigned": {"ttl": 7200000}});
-        let err = check("unsigned.ttl", Predicate::AtMost(3600000.0)).evaluate(&doc).unwrap_err();
-        assert_eq!(err.to_string(), "at `unsigned.ttl`: expected a number <= 3600000, got 7200000");
+        let err = check("unsigned.ttl", Predicate::AtMost(3600000.0))
+            .evaluate(&doc)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "at `unsigned.ttl`: expected a number <= 3600000, got 7200000"
+        );
     }
 }

@@ -59,7 +59,9 @@ impl Selected {
 impl Path {
     /// The empty path: the document itself.
     pub fn root() -> Self {
-        Path { segments: Vec::new() }
+        Path {
+            segments: Vec::new(),
+        }
     }
 
     /// The segments, in order.
@@ -104,7 +106,9 @@ impl Path {
                             match chars.get(i) {
                                 None => return Err(err(i, "unterminated quoted key")),
                                 Some('\\') => {
-                                    let c = chars.get(i + 1).ok_or_else(|| err(i, "dangling escape"))?;
+                                    let c = chars
+                                        .get(i + 1)
+                                        .ok_or_else(|| err(i, "dangling escape"))?;
                                     key.push(*c);
                                     i += 2;
                                 }
@@ -129,9 +133,12 @@ impl Path {
                         if inner == "*" {
                             segments.push(Segment::Wildcard);
                         } else {
-                            let n: i64 = inner
-                                .parse()
-                                .map_err(|_| err(start, "expected `*`, an integer or a quoted key inside `[ ]`"))?;
+                            let n: i64 = inner.parse().map_err(|_| {
+                                err(
+                                    start,
+                                    "expected `*`, an integer or a quoted key inside `[ ]`",
+                                )
+                            })?;
                             segments.push(Segment::Index(n));
                         }
                     }
@@ -151,7 +158,10 @@ impl Path {
                     }
                     let name: String = chars[start..i].iter().collect();
                     if let Some(bad) = name.find([']', '"']) {
-                        return Err(err(start + bad, "unexpected character; quote such keys as [\"key\"]"));
+                        return Err(err(
+                            start + bad,
+                            "unexpected character; quote such keys as [\"key\"]",
+                        ));
                     }
                     if name == "*" {
                         segments.push(Segment::Wildcard);
@@ -238,7 +248,9 @@ impl Path {
         let Some((last, parent)) = self.segments.split_last() else {
             return 0;
         };
-        let parent = Path { segments: parent.to_vec() };
+        let parent = Path {
+            segments: parent.to_vec(),
+        };
         let mut removed = 0;
         parent.for_each_mut(doc, &mut |v| match (last, v) {
             (Segment::Key(k), Value::Object(o)) => {
@@ -271,7 +283,9 @@ impl Path {
             *doc = value.clone();
             return 1;
         };
-        let parent = Path { segments: parent.to_vec() };
+        let parent = Path {
+            segments: parent.to_vec(),
+        };
         let mut count = 0;
         parent.for_each_mut(doc, &mut |v| match (last, v) {
             (Segment::Key(k), Value::Object(o)) => {
@@ -326,7 +340,9 @@ impl fmt::Display for Path {
 }
 
 fn is_plain(k: &str) -> bool {
-    !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 #[cfg(test)]
@@ -338,10 +354,16 @@ mod tests {
     fn parses_and_prints() {
         let cases = [
             ("a.b.c", "a.b.c"),
-            ("rooms.join[\"!x:y\"].timeline", "rooms.join[\"!x:y\"].timeline"),
+            (
+                "rooms.join[\"!x:y\"].timeline",
+                "rooms.join[\"!x:y\"].timeline",
+            ),
             ("events[*].event_id", "events[*].event_id"),
             ("events.*.id", "events[*].id"),
-            ("extensions[\"org.matrix.msc4354.sticky_events\"]", "extensions[\"org.matrix.msc4354.sticky_events\"]"),
+            (
+                "extensions[\"org.matrix.msc4354.sticky_events\"]",
+                "extensions[\"org.matrix.msc4354.sticky_events\"]",
+            ),
             ("a[-1]", "a[-1]"),
             ("", "."),
             (".", "."),

@@ -22,7 +22,13 @@ impl Console {
     pub fn new(report_dir: &std::path::Path, verbose: bool) -> Self {
         let tty = std::io::stderr().is_terminal();
         let color = tty && std::env::var_os("NO_COLOR").is_none();
-        Console { bar: None, color, results: Vec::new(), report_dir: report_dir.display().to_string(), verbose }
+        Console {
+            bar: None,
+            color,
+            results: Vec::new(),
+            report_dir: report_dir.display().to_string(),
+            verbose,
+        }
     }
 
     fn paint(&self, s: &str, code: &str) -> String {
@@ -57,15 +63,25 @@ impl Console {
     fn details(&self, r: &ScenarioResult) -> String {
         let mut s = String::new();
         if let Some(f) = &r.failure {
-            s.push_str(&format!("        --> {}:{}:{} (step `{}`)\n", r.file, f.pos.line, f.pos.column, f.step));
+            s.push_str(&format!(
+                "        --> {}:{}:{} (step `{}`)\n",
+                r.file, f.pos.line, f.pos.column, f.step
+            ));
             for line in f.message.lines() {
                 s.push_str(&format!("        {line}\n"));
             }
             if let Some(req) = &f.request {
-                s.push_str(&format!("        request: {req} -> {}\n", f.status.map(|x| x.to_string()).unwrap_or_else(|| "no response".into())));
+                s.push_str(&format!(
+                    "        request: {req} -> {}\n",
+                    f.status
+                        .map(|x| x.to_string())
+                        .unwrap_or_else(|| "no response".into())
+                ));
             }
             if let (Some(exp), Some(act)) = (&f.expected, &f.actual) {
-                s.push_str(&format!("        expected: {exp}\n        actual:   {act}\n"));
+                s.push_str(&format!(
+                    "        expected: {exp}\n        actual:   {act}\n"
+                ));
             } else if let Some(body) = &f.body {
                 s.push_str(&format!("        body: {body}\n"));
             }
@@ -82,10 +98,18 @@ impl Reporter for Console {
         match &ev.kind {
             EventKind::RunStarted { planned, revisions } => {
                 let revs: Vec<String> = revisions.iter().map(|(p, r)| format!("{p}={r}")).collect();
-                self.line(&format!("mscheck: {planned} scenarios ({})", revs.join(", ")));
+                self.line(&format!(
+                    "mscheck: {planned} scenarios ({})",
+                    revs.join(", ")
+                ));
                 if std::io::stderr().is_terminal() {
                     let bar = ProgressBar::new(*planned as u64);
-                    bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] {bar:30} {pos}/{len} {msg}").expect("static template"));
+                    bar.set_style(
+                        ProgressStyle::with_template(
+                            "{spinner} [{elapsed}] {bar:30} {pos}/{len} {msg}",
+                        )
+                        .expect("static template"),
+                    );
                     bar.enable_steady_tick(Duration::from_millis(200));
                     self.bar = Some(bar);
                 }
@@ -115,7 +139,12 @@ impl Reporter for Console {
                 if let Some(b) = &self.bar {
                     b.inc(1);
                 }
-                let mut line = format!("{} {} ({})", self.label(result.outcome), result.id, human_duration(Duration::from_millis(result.duration_ms)));
+                let mut line = format!(
+                    "{} {} ({})",
+                    self.label(result.outcome),
+                    result.id,
+                    human_duration(Duration::from_millis(result.duration_ms))
+                );
                 if let Some(reason) = &result.reason {
                     line.push_str(&format!(": {reason}"));
                 }
@@ -129,16 +158,23 @@ impl Reporter for Console {
                 if let Some(b) = self.bar.take() {
                     b.finish_and_clear();
                 }
-                let mut by_proposal: std::collections::BTreeMap<String, [usize; 6]> = Default::default();
+                let mut by_proposal: std::collections::BTreeMap<String, [usize; 6]> =
+                    Default::default();
                 for r in &self.results {
-                    let e = by_proposal.entry(r.proposal.title().to_string()).or_default();
+                    let e = by_proposal
+                        .entry(r.proposal.title().to_string())
+                        .or_default();
                     e[r.outcome as usize] += 1;
                 }
                 self.line("");
                 for (p, c) in by_proposal {
                     self.line(&format!("{p}: {} passed, {} failed, {} errors, {} skipped, {} expected failures, {} unexpected passes", c[0], c[1], c[2], c[3], c[4], c[5]));
                 }
-                let verdict = if stats.success() { self.paint("PASSED", "32;1") } else { self.paint("FAILED", "31;1") };
+                let verdict = if stats.success() {
+                    self.paint("PASSED", "32;1")
+                } else {
+                    self.paint("FAILED", "31;1")
+                };
                 self.line(&format!(
                     "{verdict}: {} passed, {} failed, {} errors, {} skipped, {} expected failures, {} unexpected passes in {}",
                     stats.passed,

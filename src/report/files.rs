@@ -52,8 +52,25 @@ pub struct Files {
 impl Files {
     /// A reporter writing into `dir`. `covering` maps requirement IDs to every scenario covering
     /// them (selected or not), to tell "not run" from "uncovered".
-    pub fn new(dir: PathBuf, catalogue: Catalogue, revisions: BTreeMap<Proposal, Revision>, covering: BTreeMap<String, Vec<String>>, partition: Option<String>, faults: Vec<String>) -> Self {
-        Files { dir, catalogue, revisions, covering, targets: Vec::new(), results: Vec::new(), partition, faults, error: None }
+    pub fn new(
+        dir: PathBuf,
+        catalogue: Catalogue,
+        revisions: BTreeMap<Proposal, Revision>,
+        covering: BTreeMap<String, Vec<String>>,
+        partition: Option<String>,
+        faults: Vec<String>,
+    ) -> Self {
+        Files {
+            dir,
+            catalogue,
+            revisions,
+            covering,
+            targets: Vec::new(),
+            results: Vec::new(),
+            partition,
+            faults,
+            error: None,
+        }
     }
 
     fn write(&mut self, name: &str, text: &str) {
@@ -62,7 +79,8 @@ impl Files {
             let _ = std::fs::create_dir_all(parent);
         }
         if let Err(e) = std::fs::write(&p, text) {
-            self.error.get_or_insert(format!("cannot write {}: {e}", p.display()));
+            self.error
+                .get_or_insert(format!("cannot write {}: {e}", p.display()));
         }
     }
 }
@@ -78,7 +96,12 @@ impl Reporter for Files {
                 self.results.push(result.clone());
             }
             EventKind::RunFinished { stats } => {
-                let reqs = rollup(&self.catalogue, &self.revisions, &self.results, &self.covering);
+                let reqs = rollup(
+                    &self.catalogue,
+                    &self.revisions,
+                    &self.results,
+                    &self.covering,
+                );
                 let results = ResultsFile {
                     schema_version: SCHEMA_VERSION,
                     mscheck_version: env!("CARGO_PKG_VERSION"),
@@ -103,10 +126,18 @@ impl Reporter for Files {
 }
 
 fn failure_text(r: &ScenarioResult) -> String {
-    let Some(f) = &r.failure else { return String::new() };
-    let mut s = format!("{}:{}:{} step `{}`\n{}\n", r.file, f.pos.line, f.pos.column, f.step, f.message);
+    let Some(f) = &r.failure else {
+        return String::new();
+    };
+    let mut s = format!(
+        "{}:{}:{} step `{}`\n{}\n",
+        r.file, f.pos.line, f.pos.column, f.step, f.message
+    );
     if let Some(req) = &f.request {
-        s.push_str(&format!("request: {req} -> {}\n", f.status.map(|x| x.to_string()).unwrap_or_default()));
+        s.push_str(&format!(
+            "request: {req} -> {}\n",
+            f.status.map(|x| x.to_string()).unwrap_or_default()
+        ));
     }
     if let (Some(e), Some(a)) = (&f.expected, &f.actual) {
         s.push_str(&format!("expected: {e}\nactual: {a}\n"));
@@ -124,7 +155,9 @@ pub fn junit(results: &[ScenarioResult], stats: &RunStats) -> String {
     report.set_time(std::time::Duration::from_millis(stats.duration_ms));
     let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
     for r in results {
-        let suite = suites.entry(r.suite.as_str()).or_insert_with(|| TestSuite::new(r.suite.clone()));
+        let suite = suites
+            .entry(r.suite.as_str())
+            .or_insert_with(|| TestSuite::new(r.suite.clone()));
         let status = match r.outcome {
             Outcome::Passed | Outcome::ExpectedFailure => {
                 let mut s = TestCaseStatus::success();
@@ -144,10 +177,17 @@ pub fn junit(results: &[ScenarioResult], stats: &RunStats) -> String {
                 s
             }
             Outcome::Failed | Outcome::Errored | Outcome::UnexpectedPass => {
-                let kind = if r.outcome == Outcome::Errored { NonSuccessKind::Error } else { NonSuccessKind::Failure };
+                let kind = if r.outcome == Outcome::Errored {
+                    NonSuccessKind::Error
+                } else {
+                    NonSuccessKind::Failure
+                };
                 let mut s = TestCaseStatus::non_success(kind);
                 let msg = match (&r.failure, r.outcome) {
-                    (_, Outcome::UnexpectedPass) => format!("unexpected pass: the expectations file says `{}`", r.reason.clone().unwrap_or_default()),
+                    (_, Outcome::UnexpectedPass) => format!(
+                        "unexpected pass: the expectations file says `{}`",
+                        r.reason.clone().unwrap_or_default()
+                    ),
                     (Some(f), _) => f.message.lines().next().unwrap_or("").to_string(),
                     _ => String::new(),
                 };
@@ -160,9 +200,14 @@ pub fn junit(results: &[ScenarioResult], stats: &RunStats) -> String {
         tc.set_classname(format!("{}.{}", r.proposal, r.revision));
         tc.set_time(std::time::Duration::from_millis(r.duration_ms));
         if r.outcome == Outcome::ExpectedFailure {
-            tc.set_system_out(format!("expected failure: {}\n{}", r.reason.clone().unwrap_or_default(), failure_text(r)));
+            tc.set_system_out(format!(
+                "expected failure: {}\n{}",
+                r.reason.clone().unwrap_or_default(),
+                failure_text(r)
+            ));
         }
-        tc.properties.push(quick_junit::Property::new("covers", r.covers.join(",")));
+        tc.properties
+            .push(quick_junit::Property::new("covers", r.covers.join(",")));
         suite.add_test_case(tc);
     }
     report.add_test_suites(suites.into_values());
@@ -184,13 +229,31 @@ fn md_status(s: &str) -> &'static str {
 }
 
 /// The Markdown compliance matrix.
-pub fn markdown(results: &[ScenarioResult], reqs: &[RequirementStatus], targets: &[TargetInfo], revisions: &BTreeMap<Proposal, Revision>, stats: &RunStats) -> String {
+pub fn markdown(
+    results: &[ScenarioResult],
+    reqs: &[RequirementStatus],
+    targets: &[TargetInfo],
+    revisions: &BTreeMap<Proposal, Revision>,
+    stats: &RunStats,
+) -> String {
     let mut s = String::from("# mscheck compliance report\n\n");
     for t in targets {
-        s.push_str(&format!("- **{}**: {} {} (`{}`){}\n", t.name, t.implementation, t.version, t.server_name, if t.managed { ", managed" } else { "" }));
+        s.push_str(&format!(
+            "- **{}**: {} {} (`{}`){}\n",
+            t.name,
+            t.implementation,
+            t.version,
+            t.server_name,
+            if t.managed { ", managed" } else { "" }
+        ));
     }
     for (p, r) in revisions {
-        s.push_str(&format!("- **{}** at revision `{}` ({})\n", p.title(), r, r.commit(*p)));
+        s.push_str(&format!(
+            "- **{}** at revision `{}` ({})\n",
+            p.title(),
+            r,
+            r.commit(*p)
+        ));
     }
     s.push_str(&format!(
         "\n**{}**: {} passed, {} failed, {} errors, {} skipped, {} expected failures, {} unexpected passes ({} ms)\n",
@@ -210,11 +273,25 @@ pub fn markdown(results: &[ScenarioResult], reqs: &[RequirementStatus], targets:
         }
         s.push_str(&format!("\n## {}\n\n| ID | strength | requirement | result | scenarios |\n|---|---|---|---|---|\n", p.title()));
         for r in rows {
-            let sc: Vec<String> = r.scenarios.iter().map(|(id, o)| format!("`{id}` {}", o.label())).collect();
-            s.push_str(&format!("| {} | {} | {} | {} | {} |\n", r.id, r.strength, r.summary, md_status(r.status), sc.join("<br>")));
+            let sc: Vec<String> = r
+                .scenarios
+                .iter()
+                .map(|(id, o)| format!("`{id}` {}", o.label()))
+                .collect();
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
+                r.id,
+                r.strength,
+                r.summary,
+                md_status(r.status),
+                sc.join("<br>")
+            ));
         }
     }
-    let bad: Vec<&ScenarioResult> = results.iter().filter(|r| r.outcome.is_bad() || r.outcome == Outcome::ExpectedFailure).collect();
+    let bad: Vec<&ScenarioResult> = results
+        .iter()
+        .filter(|r| r.outcome.is_bad() || r.outcome == Outcome::ExpectedFailure)
+        .collect();
     if !bad.is_empty() {
         s.push_str("\n## Failures\n");
         for r in bad {

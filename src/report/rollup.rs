@@ -25,27 +25,47 @@ pub struct RequirementStatus {
 }
 
 /// Rolls results up per requirement of the chosen revisions.
-pub fn rollup(catalogue: &Catalogue, revisions: &BTreeMap<Proposal, Revision>, results: &[ScenarioResult], all_covering: &BTreeMap<String, Vec<String>>) -> Vec<RequirementStatus> {
+pub fn rollup(
+    catalogue: &Catalogue,
+    revisions: &BTreeMap<Proposal, Revision>,
+    results: &[ScenarioResult],
+    all_covering: &BTreeMap<String, Vec<String>>,
+) -> Vec<RequirementStatus> {
     let mut out = Vec::new();
     for req in catalogue.all() {
-        let rev = revisions.get(&req.proposal).copied().unwrap_or(Revision::Newest);
+        let rev = revisions
+            .get(&req.proposal)
+            .copied()
+            .unwrap_or(Revision::Newest);
         if !req.revisions.contains(&rev) {
             continue;
         }
-        let scenarios: Vec<(String, Outcome)> = results.iter().filter(|r| r.covers.contains(&req.id)).map(|r| (r.id.clone(), r.outcome)).collect();
+        let scenarios: Vec<(String, Outcome)> = results
+            .iter()
+            .filter(|r| r.covers.contains(&req.id))
+            .map(|r| (r.id.clone(), r.outcome))
+            .collect();
         out.push(RequirementStatus {
             id: req.id.clone(),
             proposal: req.proposal,
             strength: req.strength.clone(),
             summary: req.summary.clone(),
-            status: status_of(req, &scenarios, all_covering.get(&req.id).is_some_and(|v| !v.is_empty())),
+            status: status_of(
+                req,
+                &scenarios,
+                all_covering.get(&req.id).is_some_and(|v| !v.is_empty()),
+            ),
             scenarios,
         });
     }
     out
 }
 
-fn status_of(req: &Requirement, scenarios: &[(String, Outcome)], covered_somewhere: bool) -> &'static str {
+fn status_of(
+    req: &Requirement,
+    scenarios: &[(String, Outcome)],
+    covered_somewhere: bool,
+) -> &'static str {
     let has = |o: Outcome| scenarios.iter().any(|(_, x)| *x == o);
     if scenarios.is_empty() {
         return if !req.testable() {

@@ -229,7 +229,12 @@ impl RunStats {
             Outcome::ExpectedFailure => self.expected_failures += 1,
             Outcome::UnexpectedPass => self.unexpected_passes += 1,
         }
-        if r.outcome != Outcome::Skipped && self.slowest.as_ref().is_none_or(|(_, d)| r.duration_ms > *d) {
+        if r.outcome != Outcome::Skipped
+            && self
+                .slowest
+                .as_ref()
+                .is_none_or(|(_, d)| r.duration_ms > *d)
+        {
             self.slowest = Some((r.id.clone(), r.duration_ms));
         }
     }

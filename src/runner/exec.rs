@@ -68,7 +68,10 @@ impl ScenarioRun {
 
     /// The step records so far.
     pub fn records(&self) -> Vec<StepRecord> {
-        self.records.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The revision selected for a proposal.
@@ -78,7 +81,11 @@ impl ScenarioRun {
 
     /// Renders templates in a value.
     pub fn render(&self, v: &Value) -> Result<Value, StepError> {
-        self.vars.lock().unwrap_or_else(|e| e.into_inner()).render(v).map_err(|e| StepError::Harness(e.to_string()))
+        self.vars
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .render(v)
+            .map_err(|e| StepError::Harness(e.to_string()))
     }
 
     /// A registered user by scenario name.
@@ -98,22 +105,37 @@ impl ScenarioRun {
 
     /// A homeserver by name.
     pub fn homeserver(&self, name: &str) -> Result<&Homeserver, StepError> {
-        self.ctx.targets.get(name).ok_or_else(|| StepError::Harness(format!("no homeserver `{name}` in this run")))
+        self.ctx
+            .targets
+            .get(name)
+            .ok_or_else(|| StepError::Harness(format!("no homeserver `{name}` in this run")))
     }
 
     /// A fresh transaction ID.
     pub fn next_txn(&self) -> String {
-        format!("m{}.{}", self.ctx.run_id, self.txn.fetch_add(1, Ordering::SeqCst))
+        format!(
+            "m{}.{}",
+            self.ctx.run_id,
+            self.txn.fetch_add(1, Ordering::SeqCst)
+        )
     }
 
     /// The user's last /sync `next_batch`.
     pub fn sync_token(&self, user: &str) -> Option<String> {
-        self.sync_tokens.lock().unwrap_or_else(|e| e.into_inner()).get(user).cloned()
+        self.sync_tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(user)
+            .cloned()
     }
 
     /// The user's last sliding sync `pos`.
     pub fn sss_pos(&self, user: &str) -> Option<String> {
-        self.sss_pos.lock().unwrap_or_else(|e| e.into_inner()).get(user).cloned()
+        self.sss_pos
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(user)
+            .cloned()
     }
 
     /// Replaces user names used as keys (power levels) by their IDs.
@@ -132,7 +154,13 @@ impl ScenarioRun {
     }
 
     /// Reads the current power levels of a room.
-    pub async fn fetch_power_levels(&self, step: &str, hs: &str, user: Option<&UserState>, room_enc: &str) -> Result<Value, StepError> {
+    pub async fn fetch_power_levels(
+        &self,
+        step: &str,
+        hs: &str,
+        user: Option<&UserState>,
+        room_enc: &str,
+    ) -> Result<Value, StepError> {
         let h = self.homeserver(hs)?;
         let resp = self
             .client
@@ -153,7 +181,12 @@ impl ScenarioRun {
             .await
             .map_err(|e| StepError::Transport(e.to_string()))?;
         if resp.status != 200 {
-            return Err(StepError::Check(Box::new(failure_from_response(step, "reading m.room.power_levels failed", &resp, None))));
+            return Err(StepError::Check(Box::new(failure_from_response(
+                step,
+                "reading m.room.power_levels failed",
+                &resp,
+                None,
+            ))));
         }
         Ok(resp.body)
     }
@@ -163,25 +196,43 @@ impl ScenarioRun {
         let mut user_ids = serde_json::Map::new();
         for u in &self.scenario.users {
             let hs = self.homeserver(&u.hs)?.clone();
-            let localpart = format!("{}-{}-{}", u.name, self.ctx.run_id, self.ctx.next_user_serial());
-            let reg = register(&self.client, &hs, &localpart, u.guest).await.map_err(|e| StepError::Transport(e.to_string()))?;
+            let localpart = format!(
+                "{}-{}-{}",
+                u.name,
+                self.ctx.run_id,
+                self.ctx.next_user_serial()
+            );
+            let reg = register(&self.client, &hs, &localpart, u.guest)
+                .await
+                .map_err(|e| StepError::Transport(e.to_string()))?;
             user_ids.insert(u.name.clone(), Value::String(reg.user_id.clone()));
             self.users.lock().unwrap_or_else(|e| e.into_inner()).insert(
                 u.name.clone(),
-                UserState { name: u.name.clone(), hs: u.hs.clone(), user_id: reg.user_id, access_token: reg.access_token },
+                UserState {
+                    name: u.name.clone(),
+                    hs: u.hs.clone(),
+                    user_id: reg.user_id,
+                    access_token: reg.access_token,
+                },
             );
         }
         let mut vars = self.vars.lock().unwrap_or_else(|e| e.into_inner());
         vars.set("user", Value::Object(user_ids));
         vars.set("run_id", Value::String(self.ctx.run_id.clone()));
         for h in self.ctx.targets.all() {
-            vars.set(h.name.clone(), json!({"server_name": h.server_name, "url": h.base_url}));
+            vars.set(
+                h.name.clone(),
+                json!({"server_name": h.server_name, "url": h.base_url}),
+            );
         }
         Ok(())
     }
 
     /// Runs steps in order, stopping at the first failure.
-    pub fn run_steps<'a>(&'a self, steps: &'a [Step]) -> futures_util::future::BoxFuture<'a, Result<(), StepError>> {
+    pub fn run_steps<'a>(
+        &'a self,
+        steps: &'a [Step],
+    ) -> futures_util::future::BoxFuture<'a, Result<(), StepError>> {
         Box::pin(async move {
             for step in steps {
                 self.run_step(step).await?;
@@ -197,16 +248,28 @@ impl ScenarioRun {
                 let (r, n) = self.run_call(step, call).await;
                 (call.kind.name.to_string(), r, n)
             }
-            Action::Homeserver { hs, op } => ("homeserver".to_string(), self.lifecycle(hs, *op).await, 1),
+            Action::Homeserver { hs, op } => {
+                ("homeserver".to_string(), self.lifecycle(hs, *op).await, 1)
+            }
             Action::Concurrent(branches) => {
                 let futs = branches.iter().map(|b| self.run_steps(b));
                 let results = futures_util::future::join_all(futs).await;
-                ("concurrent".to_string(), results.into_iter().collect::<Result<Vec<_>, _>>().map(|_| ()), 1)
+                (
+                    "concurrent".to_string(),
+                    results
+                        .into_iter()
+                        .collect::<Result<Vec<_>, _>>()
+                        .map(|_| ()),
+                    1,
+                )
             }
             Action::Repeat { times, steps } => {
                 let mut r = Ok(());
                 for i in 0..*times {
-                    self.vars.lock().unwrap_or_else(|e| e.into_inner()).set("i", json!(i));
+                    self.vars
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .set("i", json!(i));
                     r = self.run_steps(steps).await;
                     if r.is_err() {
                         break;
@@ -223,7 +286,10 @@ impl ScenarioRun {
             attempts,
             duration_ms: started.elapsed().as_millis() as u64,
         };
-        self.records.lock().unwrap_or_else(|e| e.into_inner()).push(record.clone());
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(record.clone());
         self.ctx.step_finished(&self.scenario.id, record);
         result.map_err(|e| e.at_step(step))
     }
@@ -231,7 +297,9 @@ impl ScenarioRun {
     async fn lifecycle(&self, hs: &str, op: LifecycleOp) -> Result<(), StepError> {
         let h = self.homeserver(hs)?;
         let Control::Managed(m) = &h.control else {
-            return Err(StepError::Harness(format!("homeserver `{hs}` is external; lifecycle steps need a managed server")));
+            return Err(StepError::Harness(format!(
+                "homeserver `{hs}` is external; lifecycle steps need a managed server"
+            )));
         };
         let http = &self.ctx.http;
         let r = match op {
@@ -263,7 +331,9 @@ impl ScenarioRun {
             let outcome = self.attempt(step, call, remaining).await;
             let elapsed = started.elapsed();
             match (step.wait, outcome) {
-                (_, Err(e @ (StepError::Harness(_) | StepError::Transport(_)))) => return (Err(e), attempts),
+                (_, Err(e @ (StepError::Harness(_) | StepError::Transport(_)))) => {
+                    return (Err(e), attempts)
+                }
                 (Wait::Once, Err(e)) => return (Err(e), attempts),
                 (Wait::Once, Ok(resp)) => return (self.after_success(step, &resp).await, attempts),
                 (Wait::Until { within, every }, Err(e)) => {
@@ -272,14 +342,29 @@ impl ScenarioRun {
                         _ => e,
                     };
                     if elapsed >= within {
-                        return (Err(e.waited(format!("still not true after {} ({attempts} attempts)", human_duration(within)))), attempts);
+                        return (
+                            Err(e.waited(format!(
+                                "still not true after {} ({attempts} attempts)",
+                                human_duration(within)
+                            ))),
+                            attempts,
+                        );
                     }
                     telling = Some(e);
                     tokio::time::sleep(every.min(within.saturating_sub(elapsed))).await;
                 }
-                (Wait::Until { .. }, Ok(resp)) => return (self.after_success(step, &resp).await, attempts),
+                (Wait::Until { .. }, Ok(resp)) => {
+                    return (self.after_success(step, &resp).await, attempts)
+                }
                 (Wait::Hold { duration, .. }, Err(e)) => {
-                    return (Err(e.waited(format!("stopped holding after {} of {} (attempt {attempts})", human_duration(elapsed), human_duration(duration)))), attempts)
+                    return (
+                        Err(e.waited(format!(
+                            "stopped holding after {} of {} (attempt {attempts})",
+                            human_duration(elapsed),
+                            human_duration(duration)
+                        ))),
+                        attempts,
+                    )
                 }
                 (Wait::Hold { duration, every }, Ok(resp)) => {
                     if elapsed >= duration {
@@ -291,20 +376,35 @@ impl ScenarioRun {
         }
     }
 
-    async fn attempt(&self, step: &Step, call: &Call, remaining: Option<std::time::Duration>) -> Result<Response, StepError> {
+    async fn attempt(
+        &self,
+        step: &Step,
+        call: &Call,
+        remaining: Option<std::time::Duration>,
+    ) -> Result<Response, StepError> {
         let req = request::build(self, &step.id, call, remaining).await?;
-        let resp = self.client.send(req).await.map_err(|e| StepError::Transport(e.to_string()))?;
+        let resp = self
+            .client
+            .send(req)
+            .await
+            .map_err(|e| StepError::Transport(e.to_string()))?;
         if resp.status == 200 {
             let user = call.actor.as_deref().unwrap_or("");
             match call.kind.name {
                 "sync" => {
                     if let Some(t) = resp.body.get("next_batch").and_then(Value::as_str) {
-                        self.sync_tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(user.to_string(), t.to_string());
+                        self.sync_tokens
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(user.to_string(), t.to_string());
                     }
                 }
                 "sliding_sync" => {
                     if let Some(t) = resp.body.get("pos").and_then(Value::as_str) {
-                        self.sss_pos.lock().unwrap_or_else(|e| e.into_inner()).insert(user.to_string(), t.to_string());
+                        self.sss_pos
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(user.to_string(), t.to_string());
                     }
                 }
                 _ => {}
@@ -325,30 +425,64 @@ impl ScenarioRun {
             StepError::Check(Box::new(f))
         };
         match &expect.status {
-            None if !(200..300).contains(&resp.status) => return Err(fail(format!("expected a 2xx status, got {}", resp.status), None, None)),
+            None if !(200..300).contains(&resp.status) => {
+                return Err(fail(
+                    format!("expected a 2xx status, got {}", resp.status),
+                    None,
+                    None,
+                ))
+            }
             Some(codes) if !codes.contains(&resp.status) => {
-                return Err(fail(format!("expected status {}, got {}", join_codes(codes), resp.status), None, None))
+                return Err(fail(
+                    format!("expected status {}, got {}", join_codes(codes), resp.status),
+                    None,
+                    None,
+                ))
             }
             _ => {}
         }
         if let Some(codes) = &expect.errcode {
             let got = resp.errcode().unwrap_or("");
             if !codes.iter().any(|c| c == got) {
-                return Err(fail(format!("expected errcode {}, got {}", codes.join(" or "), if got.is_empty() { "none" } else { got }), None, None));
+                return Err(fail(
+                    format!(
+                        "expected errcode {}, got {}",
+                        codes.join(" or "),
+                        if got.is_empty() { "none" } else { got }
+                    ),
+                    None,
+                    None,
+                ));
             }
         }
-        let headers = Value::Object(resp.headers.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect());
+        let headers = Value::Object(
+            resp.headers
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        );
         for spec in &expect.headers {
             let arg = self.render(&spec.arg)?;
-            let check = checks::build_check(&format!("[\"{}\"]", spec.at), &spec.predicate, &arg).map_err(StepError::Harness)?;
+            let check = checks::build_check(&format!("[\"{}\"]", spec.at), &spec.predicate, &arg)
+                .map_err(StepError::Harness)?;
             if let Err(m) = check.evaluate(&headers) {
-                return Err(fail(format!("header `{}`: {m}", spec.at), Some(spec), Some(m)));
+                return Err(fail(
+                    format!("header `{}`: {m}", spec.at),
+                    Some(spec),
+                    Some(m),
+                ));
             }
         }
         for spec in &expect.json {
-            let at = self.vars.lock().unwrap_or_else(|e| e.into_inner()).render_text(&spec.at).map_err(|e| StepError::Harness(e.to_string()))?;
+            let at = self
+                .vars
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .render_text(&spec.at)
+                .map_err(|e| StepError::Harness(e.to_string()))?;
             let arg = self.render(&spec.arg)?;
-            let check = checks::build_check(&at, &spec.predicate, &arg).map_err(StepError::Harness)?;
+            let check =
+                checks::build_check(&at, &spec.predicate, &arg).map_err(StepError::Harness)?;
             if let Err(m) = check.evaluate(&resp.body) {
                 return Err(fail(m.to_string(), Some(spec), Some(m)));
             }
@@ -362,53 +496,104 @@ impl ScenarioRun {
                 "@status" => Some(json!(resp.status)),
                 "@request_ms" => Some(json!(resp.request_ms)),
                 "@response_ms" => Some(json!(resp.response_ms)),
-                h if h.starts_with("@header.") => resp.headers.get(&h["@header.".len()..].to_ascii_lowercase()).map(|v| json!(v)),
+                h if h.starts_with("@header.") => resp
+                    .headers
+                    .get(&h["@header.".len()..].to_ascii_lowercase())
+                    .map(|v| json!(v)),
                 path => {
                     let p = Path::parse(path).map_err(|e| StepError::Harness(e.to_string()))?;
                     p.select(&resp.body).into_value()
                 }
             };
             let Some(value) = value else {
-                let f = failure_from_response(&step.id, &format!("cannot capture `{}`: nothing at `{}`", c.name, c.from), resp, None);
+                let f = failure_from_response(
+                    &step.id,
+                    &format!("cannot capture `{}`: nothing at `{}`", c.name, c.from),
+                    resp,
+                    None,
+                );
                 return Err(StepError::Check(Box::new(f)));
             };
-            self.vars.lock().unwrap_or_else(|e| e.into_inner()).set(c.name.clone(), value);
+            self.vars
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .set(c.name.clone(), value);
         }
         if let Some(spec) = &step.snapshot {
             let value = match &spec.at {
                 Some(at) => {
-                    let at = self.vars.lock().unwrap_or_else(|e| e.into_inner()).render_text(at).map_err(|e| StepError::Harness(e.to_string()))?;
-                    Path::parse(&at).map_err(|e| StepError::Harness(e.to_string()))?.select(&resp.body).into_value().unwrap_or(Value::Null)
+                    let at = self
+                        .vars
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .render_text(at)
+                        .map_err(|e| StepError::Harness(e.to_string()))?;
+                    Path::parse(&at)
+                        .map_err(|e| StepError::Harness(e.to_string()))?
+                        .select(&resp.body)
+                        .into_value()
+                        .unwrap_or(Value::Null)
                 }
                 None => resp.body.clone(),
             };
             let known = self.known_ids();
-            let outcome = snapshot::check(&self.ctx.snapshots, &self.scenario, step, &spec.name, &resp.request_line, &value, &known, &self.revisions)
-                .map_err(StepError::Harness)?;
+            let outcome = snapshot::check(
+                &self.ctx.snapshots,
+                &self.scenario,
+                step,
+                &spec.name,
+                &resp.request_line,
+                &value,
+                &known,
+                &self.revisions,
+            )
+            .map_err(StepError::Harness)?;
             match outcome {
                 SnapshotOutcome::Matched => {}
-                SnapshotOutcome::Written(path) => self.snapshots_written.lock().unwrap_or_else(|e| e.into_inner()).push(path),
+                SnapshotOutcome::Written(path) => self
+                    .snapshots_written
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(path),
                 SnapshotOutcome::Missing { pending } => {
                     if let Some(p) = &pending {
-                        self.snapshots_written.lock().unwrap_or_else(|e| e.into_inner()).push(p.clone());
+                        self.snapshots_written
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(p.clone());
                     }
                     let msg = format!(
                         "snapshot `{}` does not exist yet{}",
                         spec.name,
-                        pending.map(|p| format!("; wrote {p} for review (accept with --update-snapshots)")).unwrap_or_else(|| " (CI is set: nothing written)".into())
+                        pending
+                            .map(|p| format!(
+                                "; wrote {p} for review (accept with --update-snapshots)"
+                            ))
+                            .unwrap_or_else(|| " (CI is set: nothing written)".into())
                     );
-                    return Err(StepError::Check(Box::new(failure_from_response(&step.id, &msg, resp, None))));
+                    return Err(StepError::Check(Box::new(failure_from_response(
+                        &step.id, &msg, resp, None,
+                    ))));
                 }
                 SnapshotOutcome::Changed { diff, pending } => {
                     if let Some(p) = &pending {
-                        self.snapshots_written.lock().unwrap_or_else(|e| e.into_inner()).push(p.clone());
+                        self.snapshots_written
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(p.clone());
                     }
                     let msg = format!(
                         "snapshot `{}` changed{}:\n{diff}",
                         spec.name,
-                        pending.map(|p| format!(" (new version in {p}; accept with --update-snapshots)")).unwrap_or_default()
+                        pending
+                            .map(|p| format!(
+                                " (new version in {p}; accept with --update-snapshots)"
+                            ))
+                            .unwrap_or_default()
                     );
-                    return Err(StepError::Check(Box::new(failure_from_response(&step.id, &msg, resp, None))));
+                    return Err(StepError::Check(Box::new(failure_from_response(
+                        &step.id, &msg, resp, None,
+                    ))));
                 }
             }
         }
@@ -435,17 +620,32 @@ impl ScenarioRun {
 /// How far an attempt got: the position of the failing check, then whether it found anything.
 fn telling_rank(e: &StepError) -> (usize, usize, bool) {
     match e {
-        StepError::Check(f) => (f.pos.line, f.pos.column, f.actual.as_deref().is_some_and(|a| a != "nothing" && a != "[]")),
+        StepError::Check(f) => (
+            f.pos.line,
+            f.pos.column,
+            f.actual
+                .as_deref()
+                .is_some_and(|a| a != "nothing" && a != "[]"),
+        ),
         _ => (0, 0, false),
     }
 }
 
 fn join_codes(codes: &[u16]) -> String {
-    codes.iter().map(u16::to_string).collect::<Vec<_>>().join(" or ")
+    codes
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(" or ")
 }
 
 /// A failure record for a response.
-pub fn failure_from_response(step: &str, message: &str, resp: &Response, m: Option<crate::matcher::Mismatch>) -> Failure {
+pub fn failure_from_response(
+    step: &str,
+    message: &str,
+    resp: &Response,
+    m: Option<crate::matcher::Mismatch>,
+) -> Failure {
     Failure {
         step: step.to_string(),
         pos: Default::default(),
@@ -453,7 +653,12 @@ pub fn failure_from_response(step: &str, message: &str, resp: &Response, m: Opti
         message: message.to_string(),
         at: m.as_ref().map(|m| m.at.clone()),
         expected: m.as_ref().map(|m| m.expected.clone()),
-        actual: m.as_ref().map(|m| m.actual.as_ref().map(|v| trim_json(v, 600)).unwrap_or_else(|| "nothing".into())),
+        actual: m.as_ref().map(|m| {
+            m.actual
+                .as_ref()
+                .map(|v| trim_json(v, 600))
+                .unwrap_or_else(|| "nothing".into())
+        }),
         request: Some(resp.request_line.clone()),
         status: Some(resp.status),
         body: Some(trim_json(&resp.body, 800)),

@@ -146,11 +146,17 @@ impl RunContext {
 
     /// Emits an event.
     pub fn emit(&self, kind: EventKind) {
-        let _ = self.events.send(RunEvent { elapsed: self.started.elapsed(), kind });
+        let _ = self.events.send(RunEvent {
+            elapsed: self.started.elapsed(),
+            kind,
+        });
     }
 
     fn step_finished(&self, scenario: &str, step: StepRecord) {
-        self.emit(EventKind::StepFinished { scenario: scenario.to_string(), step });
+        self.emit(EventKind::StepFinished {
+            scenario: scenario.to_string(),
+            step,
+        });
     }
 }
 
@@ -160,27 +166,50 @@ pub fn skip_reason(s: &Scenario, targets: &Targets) -> Option<String> {
         return Some("needs two homeservers (give --hs2, or use managed servers)".into());
     }
     if s.requires.lifecycle && !targets.all().iter().all(|h| h.has_lifecycle()) {
-        return Some("needs lifecycle control (stop/start/pause), which external targets do not offer".into());
+        return Some(
+            "needs lifecycle control (stop/start/pause), which external targets do not offer"
+                .into(),
+        );
     }
     for f in &s.requires.features {
         if let Some(h) = targets.all().into_iter().find(|h| !h.advertises(f)) {
-            return Some(format!("not advertised: {} does not list `{f}` in /versions unstable_features", h.name));
+            return Some(format!(
+                "not advertised: {} does not list `{f}` in /versions unstable_features",
+                h.name
+            ));
         }
     }
     None
 }
 
 /// Runs the planned scenarios; returns every result in plan order.
-pub async fn run(plan: Vec<Arc<Scenario>>, ctx: Arc<RunContext>, expectations: &Expectations, jobs: usize) -> (Vec<ScenarioResult>, RunStats) {
-    let (exclusive, shared): (Vec<_>, Vec<_>) = plan.iter().cloned().partition(|s| s.requires.lifecycle);
+pub async fn run(
+    plan: Vec<Arc<Scenario>>,
+    ctx: Arc<RunContext>,
+    expectations: &Expectations,
+    jobs: usize,
+) -> (Vec<ScenarioResult>, RunStats) {
+    let (exclusive, shared): (Vec<_>, Vec<_>) =
+        plan.iter().cloned().partition(|s| s.requires.lifecycle);
     let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut handles = Vec::new();
     for s in shared {
         let ctx = ctx.clone();
         let sem = semaphore.clone();
-        let reason = expectations.reason_for(&s, ctx.revisions.get(&s.proposal).copied().unwrap_or(Revision::Newest)).map(str::to_string);
+        let reason = expectations
+            .reason_for(
+                &s,
+                ctx.revisions
+                    .get(&s.proposal)
+                    .copied()
+                    .unwrap_or(Revision::Newest),
+            )
+            .map(str::to_string);
         handles.push(tokio::spawn(async move {
-            let _permit = sem.acquire_owned().await.expect("semaphore is never closed");
+            let _permit = sem
+                .acquire_owned()
+                .await
+                .expect("semaphore is never closed");
             run_one(s, ctx, reason).await
         }));
     }
@@ -192,11 +221,22 @@ pub async fn run(plan: Vec<Arc<Scenario>>, ctx: Arc<RunContext>, expectations: &
     }
     // Scenarios that stop or pause a server would disturb everything else: run them alone.
     for s in exclusive {
-        let reason = expectations.reason_for(&s, ctx.revisions.get(&s.proposal).copied().unwrap_or(Revision::Newest)).map(str::to_string);
+        let reason = expectations
+            .reason_for(
+                &s,
+                ctx.revisions
+                    .get(&s.proposal)
+                    .copied()
+                    .unwrap_or(Revision::Newest),
+            )
+            .map(str::to_string);
         let r = run_one(s, ctx.clone(), reason).await;
         results.insert(r.id.clone(), r);
     }
-    let mut stats = RunStats { planned: plan.len(), ..Default::default() };
+    let mut stats = RunStats {
+        planned: plan.len(),
+        ..Default::default()
+    };
     let ordered: Vec<ScenarioResult> = plan.iter().filter_map(|s| results.remove(&s.id)).collect();
     for r in &ordered {
         stats.add(r);
@@ -205,8 +245,16 @@ pub async fn run(plan: Vec<Arc<Scenario>>, ctx: Arc<RunContext>, expectations: &
     (ordered, stats)
 }
 
-async fn run_one(s: Arc<Scenario>, ctx: Arc<RunContext>, expected_reason: Option<String>) -> ScenarioResult {
-    let revision = ctx.revisions.get(&s.proposal).copied().unwrap_or(Revision::Newest);
+async fn run_one(
+    s: Arc<Scenario>,
+    ctx: Arc<RunContext>,
+    expected_reason: Option<String>,
+) -> ScenarioResult {
+    let revision = ctx
+        .revisions
+        .get(&s.proposal)
+        .copied()
+        .unwrap_or(Revision::Newest);
     let mut result = ScenarioResult {
         id: s.id.clone(),
         suite: s.suite.clone(),
@@ -225,7 +273,10 @@ async fn run_one(s: Arc<Scenario>, ctx: Arc<RunContext>, expected_reason: Option
     };
     if let Some(reason) = skip_reason(&s, &ctx.targets) {
         result.reason = Some(reason);
-        ctx.emit(EventKind::ScenarioFinished { result: result.clone(), transcript: String::new() });
+        ctx.emit(EventKind::ScenarioFinished {
+            result: result.clone(),
+            transcript: String::new(),
+        });
         return result;
     }
     ctx.emit(EventKind::ScenarioStarted { id: s.id.clone() });
@@ -238,12 +289,21 @@ async fn run_one(s: Arc<Scenario>, ctx: Arc<RunContext>, expected_reason: Option
     };
     let outcome = match tokio::time::timeout(s.timeout, body).await {
         Ok(r) => r,
-        Err(_) => Err(StepError::Transport(format!("scenario timeout: not finished within {}", crate::util::human_duration(s.timeout)))),
+        Err(_) => Err(StepError::Transport(format!(
+            "scenario timeout: not finished within {}",
+            crate::util::human_duration(s.timeout)
+        ))),
     };
     result.duration_ms = started.elapsed().as_millis() as u64;
     result.steps = run.records();
-    result.snapshots_written = run.snapshots_written.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let failure = outcome.err().map(|e| redact_failure(e.into_failure(), &ctx.redactor));
+    result.snapshots_written = run
+        .snapshots_written
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let failure = outcome
+        .err()
+        .map(|e| redact_failure(e.into_failure(), &ctx.redactor));
     result.outcome = match (&failure, &expected_reason) {
         (None, None) => Outcome::Passed,
         (None, Some(_)) => Outcome::UnexpectedPass,
@@ -255,7 +315,10 @@ async fn run_one(s: Arc<Scenario>, ctx: Arc<RunContext>, expected_reason: Option
     result.failure = failure;
     result.transcript = Some(format!("transcripts/{}.txt", s.id.replace('/', "__")));
     let transcript = client.transcript().render(&ctx.redactor);
-    ctx.emit(EventKind::ScenarioFinished { result: result.clone(), transcript });
+    ctx.emit(EventKind::ScenarioFinished {
+        result: result.clone(),
+        transcript,
+    });
     result
 }
 

@@ -68,7 +68,9 @@ impl Vars {
     pub fn render(&self, v: &Value) -> Result<Value, TemplateError> {
         Ok(match v {
             Value::String(s) => self.render_str(s)?,
-            Value::Array(a) => Value::Array(a.iter().map(|x| self.render(x)).collect::<Result<_, _>>()?),
+            Value::Array(a) => {
+                Value::Array(a.iter().map(|x| self.render(x)).collect::<Result<_, _>>()?)
+            }
             Value::Object(o) => {
                 let mut out = Map::new();
                 for (k, x) in o {
@@ -83,7 +85,11 @@ impl Vars {
     /// Renders a string; a string that is exactly one template keeps the value's JSON type.
     pub fn render_str(&self, s: &str) -> Result<Value, TemplateError> {
         let t = s.trim();
-        if t.starts_with("{{") && t.ends_with("}}") && t[2..].find("{{").is_none() && t.matches("}}").count() == 1 {
+        if t.starts_with("{{")
+            && t.ends_with("}}")
+            && t[2..].find("{{").is_none()
+            && t.matches("}}").count() == 1
+        {
             return self.eval(&t[2..t.len() - 2], s);
         }
         Ok(Value::String(self.render_text(s)?))
@@ -112,18 +118,30 @@ impl Vars {
 
     fn eval(&self, expr: &str, whole: &str) -> Result<Value, TemplateError> {
         let expr = expr.trim();
-        let (name, offset) = match expr.find(['+', '-']).filter(|i| *i > 0 && expr[..*i].ends_with(' ')) {
+        let (name, offset) = match expr
+            .find(['+', '-'])
+            .filter(|i| *i > 0 && expr[..*i].ends_with(' '))
+        {
             Some(i) => {
-                let n: i64 = expr[i + 1..].trim().parse().map_err(|_| TemplateError::Syntax {
-                    text: whole.to_string(),
-                    reason: "expected an integer after `+`/`-`".into(),
-                })?;
-                (expr[..i].trim(), if &expr[i..i + 1] == "-" { -n } else { n })
+                let n: i64 = expr[i + 1..]
+                    .trim()
+                    .parse()
+                    .map_err(|_| TemplateError::Syntax {
+                        text: whole.to_string(),
+                        reason: "expected an integer after `+`/`-`".into(),
+                    })?;
+                (
+                    expr[..i].trim(),
+                    if &expr[i..i + 1] == "-" { -n } else { n },
+                )
             }
             None => (expr, 0),
         };
         if name.is_empty() {
-            return Err(TemplateError::Syntax { text: whole.to_string(), reason: "empty `{{ }}`".into() });
+            return Err(TemplateError::Syntax {
+                text: whole.to_string(),
+                reason: "empty `{{ }}`".into(),
+            });
         }
         let v = self.get(name).ok_or_else(|| TemplateError::Unknown {
             name: name.to_string(),
@@ -178,8 +196,14 @@ mod tests {
         assert_eq!(v.render_str("{{t0}}").unwrap(), json!(1000));
         assert_eq!(v.render_str("{{ t0 + 500 }}").unwrap(), json!(1500));
         assert_eq!(v.render_str("{{t0 - 1}}").unwrap(), json!(999));
-        assert_eq!(v.render_str("in {{room}} at {{t0}}").unwrap(), json!("in !abc at 1000"));
-        assert_eq!(v.render_str("{{user.alice.id}}").unwrap(), json!("@alice:hs"));
+        assert_eq!(
+            v.render_str("in {{room}} at {{t0}}").unwrap(),
+            json!("in !abc at 1000")
+        );
+        assert_eq!(
+            v.render_str("{{user.alice.id}}").unwrap(),
+            json!("@alice:hs")
+        );
         assert_eq!(
             v.render(&json!({"{{room}}": ["{{t0}}"]})).unwrap(),
             json!({"!abc": [1000]})
@@ -189,9 +213,18 @@ mod tests {
     #[test]
     fn errors() {
         let v = vars();
-        assert!(matches!(v.render_str("{{nope}}"), Err(TemplateError::Unknown { .. })));
-        assert!(matches!(v.render_str("{{room + 1}}"), Err(TemplateError::Syntax { .. })));
-        assert!(matches!(v.render_text("{{room"), Err(TemplateError::Syntax { .. })));
+        assert!(matches!(
+            v.render_str("{{nope}}"),
+            Err(TemplateError::Unknown { .. })
+        ));
+        assert!(matches!(
+            v.render_str("{{room + 1}}"),
+            Err(TemplateError::Syntax { .. })
+        ));
+        assert!(matches!(
+            v.render_text("{{room"),
+            Err(TemplateError::Syntax { .. })
+        ));
         assert_eq!(referenced_names("a {{x.y}} {{ z + 1 }}"), vec!["x", "z"]);
     }
 }

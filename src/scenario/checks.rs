@@ -9,33 +9,60 @@ use serde_json::Value;
 
 /// Every predicate key a check may use.
 pub const PREDICATES: &[&str] = &[
-    "equals", "not_equals", "exists", "absent", "length", "length_between", "contains", "not_contains", "between",
-    "at_least", "at_most", "matches", "one_of", "type", "set_equals", "unique", "disjoint_with", "any", "all", "none",
+    "equals",
+    "not_equals",
+    "exists",
+    "absent",
+    "length",
+    "length_between",
+    "contains",
+    "not_contains",
+    "between",
+    "at_least",
+    "at_most",
+    "matches",
+    "one_of",
+    "type",
+    "set_equals",
+    "unique",
+    "disjoint_with",
+    "any",
+    "all",
+    "none",
 ];
 
 /// Builds one check.
 pub fn build_check(at: &str, predicate: &str, arg: &Value) -> Result<Check, String> {
     let at = Path::parse(at).map_err(|e| e.to_string())?;
-    Ok(Check { at, predicate: build_predicate(predicate, arg)? })
+    Ok(Check {
+        at,
+        predicate: build_predicate(predicate, arg)?,
+    })
 }
 
 fn number(name: &str, v: &Value) -> Result<f64, String> {
-    v.as_f64().ok_or_else(|| format!("`{name}` needs a number, found {v}"))
+    v.as_f64()
+        .ok_or_else(|| format!("`{name}` needs a number, found {v}"))
 }
 
 fn pair(name: &str, v: &Value) -> Result<(f64, f64), String> {
     match v.as_array().map(Vec::as_slice) {
         Some([a, b]) => Ok((number(name, a)?, number(name, b)?)),
-        _ => Err(format!("`{name}` needs a list of two numbers `[low, high]`, found {v}")),
+        _ => Err(format!(
+            "`{name}` needs a list of two numbers `[low, high]`, found {v}"
+        )),
     }
 }
 
 fn list(name: &str, v: &Value) -> Result<Vec<Value>, String> {
-    v.as_array().cloned().ok_or_else(|| format!("`{name}` needs a list, found {v}"))
+    v.as_array()
+        .cloned()
+        .ok_or_else(|| format!("`{name}` needs a list, found {v}"))
 }
 
 fn flag(name: &str, v: &Value) -> Result<bool, String> {
-    v.as_bool().ok_or_else(|| format!("`{name}` needs true or false, found {v}"))
+    v.as_bool()
+        .ok_or_else(|| format!("`{name}` needs true or false, found {v}"))
 }
 
 /// Builds a predicate from its key and argument.
@@ -57,7 +84,11 @@ pub fn build_predicate(name: &str, arg: &Value) -> Result<Predicate, String> {
                 Predicate::Exists
             }
         }
-        "length" => Predicate::Length(arg.as_u64().ok_or_else(|| format!("`length` needs a whole number, found {arg}"))? as usize),
+        "length" => Predicate::Length(
+            arg.as_u64()
+                .ok_or_else(|| format!("`length` needs a whole number, found {arg}"))?
+                as usize,
+        ),
         "length_between" => {
             let (a, b) = pair(name, arg)?;
             Predicate::LengthBetween(a as usize, b as usize)
@@ -71,14 +102,19 @@ pub fn build_predicate(name: &str, arg: &Value) -> Result<Predicate, String> {
         "at_least" => Predicate::AtLeast(number(name, arg)?),
         "at_most" => Predicate::AtMost(number(name, arg)?),
         "matches" => {
-            let s = arg.as_str().ok_or_else(|| format!("`matches` needs a regular expression string, found {arg}"))?;
+            let s = arg.as_str().ok_or_else(|| {
+                format!("`matches` needs a regular expression string, found {arg}")
+            })?;
             Predicate::Matches(Regex::new(s).map_err(|e| format!("bad regular expression: {e}"))?)
         }
         "one_of" => Predicate::OneOf(list(name, arg)?),
         "type" => {
             let s = arg.as_str().unwrap_or("");
             Predicate::IsType(JsonType::from_name(s).ok_or_else(|| {
-                format!("unknown type `{s}` (expected one of: {})", JsonType::NAMES.join(", "))
+                format!(
+                    "unknown type `{s}` (expected one of: {})",
+                    JsonType::NAMES.join(", ")
+                )
             })?)
         }
         "set_equals" => Predicate::SetEquals(list(name, arg)?),
@@ -89,8 +125,11 @@ pub fn build_predicate(name: &str, arg: &Value) -> Result<Predicate, String> {
             Predicate::Unique
         }
         "disjoint_with" => Predicate::DisjointWith(
-            Path::parse(arg.as_str().ok_or_else(|| format!("`disjoint_with` needs a selector, found {arg}"))?)
-                .map_err(|e| e.to_string())?,
+            Path::parse(
+                arg.as_str()
+                    .ok_or_else(|| format!("`disjoint_with` needs a selector, found {arg}"))?,
+            )
+            .map_err(|e| e.to_string())?,
         ),
         "any" | "all" | "none" => {
             let mut nested = Vec::new();
@@ -114,7 +153,9 @@ pub fn build_predicate(name: &str, arg: &Value) -> Result<Predicate, String> {
 
 /// A nested check map `{at?: selector, <predicate>: arg, …}` (for `any`/`all`/`none`).
 pub fn build_nested(item: &Value) -> Result<Vec<Check>, String> {
-    let obj = item.as_object().ok_or_else(|| format!("expected a check like `{{at: key, equals: value}}`, found {item}"))?;
+    let obj = item.as_object().ok_or_else(|| {
+        format!("expected a check like `{{at: key, equals: value}}`, found {item}")
+    })?;
     let at = obj.get("at").and_then(Value::as_str).unwrap_or("");
     let mut out = Vec::new();
     for (k, v) in obj {
@@ -123,7 +164,10 @@ pub fn build_nested(item: &Value) -> Result<Vec<Check>, String> {
         }
     }
     if out.is_empty() {
-        return Err(format!("check at `{at}` has no predicate (one of: {})", PREDICATES.join(", ")));
+        return Err(format!(
+            "check at `{at}` has no predicate (one of: {})",
+            PREDICATES.join(", ")
+        ));
     }
     Ok(out)
 }

@@ -26,7 +26,13 @@ impl Diagnostic {
         let source_line = (pos.line > 0)
             .then(|| source.lines().nth(pos.line - 1).map(str::to_string))
             .flatten();
-        Diagnostic { file: file.to_path_buf(), pos, message: message.into(), hint: None, source_line }
+        Diagnostic {
+            file: file.to_path_buf(),
+            pos,
+            message: message.into(),
+            hint: None,
+            source_line,
+        }
     }
 
     /// Adds a hint.
@@ -39,10 +45,24 @@ impl Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "error: {}", self.message)?;
-        write!(f, "  --> {}:{}:{}", self.file.display(), self.pos.line, self.pos.column)?;
+        write!(
+            f,
+            "  --> {}:{}:{}",
+            self.file.display(),
+            self.pos.line,
+            self.pos.column
+        )?;
         if let Some(line) = &self.source_line {
             let gutter = self.pos.line.to_string().len();
-            write!(f, "\n{:gutter$} |\n{} | {}\n{:gutter$} | {}^", "", self.pos.line, line, "", " ".repeat(self.pos.column.saturating_sub(1)))?;
+            write!(
+                f,
+                "\n{:gutter$} |\n{} | {}\n{:gutter$} | {}^",
+                "",
+                self.pos.line,
+                line,
+                "",
+                " ".repeat(self.pos.column.saturating_sub(1))
+            )?;
         }
         if let Some(hint) = &self.hint {
             write!(f, "\n  = hint: {hint}")?;
@@ -79,8 +99,13 @@ mod tests {
     #[test]
     fn renders_position_line_and_caret() {
         let src = "name: x\nsteps:\n  - snd: {}\n";
-        let d = Diagnostic::new(Path::new("suites/a/b.yaml"), src, Pos { line: 3, column: 5 }, "unknown step `snd`")
-            .with_hint("did you mean `send`?");
+        let d = Diagnostic::new(
+            Path::new("suites/a/b.yaml"),
+            src,
+            Pos { line: 3, column: 5 },
+            "unknown step `snd`",
+        )
+        .with_hint("did you mean `send`?");
         assert_eq!(
             d.to_string(),
             "error: unknown step `snd`\n  --> suites/a/b.yaml:3:5\n  |\n3 |   - snd: {}\n  |     ^\n  = hint: did you mean `send`?"

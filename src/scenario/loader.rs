@@ -16,7 +16,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-const TOP_KEYS: &[&str] = &["name", "description", "covers", "proposal", "revisions", "requires", "users", "steps", "timeout"];
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "covers",
+    "proposal",
+    "revisions",
+    "requires",
+    "users",
+    "steps",
+    "timeout",
+];
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 const DEFAULT_EVERY: Duration = Duration::from_millis(250);
 /// Variables every scenario has before its first step.
@@ -25,25 +35,50 @@ pub const BUILTIN_VARS: &[&str] = &["user", "hs1", "hs2", "now_ms", "run_id"];
 /// A YAML syntax error as a diagnostic.
 pub fn load_error(file: &Path, source: &str, e: &LoadError) -> Diagnostic {
     let (marker, msg) = match e {
-        LoadError::TopLevelMustBeMapping(m) => (*m, "the file must be a mapping (`name:`, `covers:`, `steps:` …)".to_string()),
+        LoadError::TopLevelMustBeMapping(m) => (
+            *m,
+            "the file must be a mapping (`name:`, `covers:`, `steps:` …)".to_string(),
+        ),
         LoadError::TopLevelMustBeSequence(m) => (*m, "the file must be a list".to_string()),
-        LoadError::UnexpectedAnchor(m) => (*m, "YAML anchors and aliases are not supported".to_string()),
-        LoadError::MappingKeyMustBeScalar(m) => (*m, "mapping keys must be plain strings".to_string()),
+        LoadError::UnexpectedAnchor(m) => {
+            (*m, "YAML anchors and aliases are not supported".to_string())
+        }
+        LoadError::MappingKeyMustBeScalar(m) => {
+            (*m, "mapping keys must be plain strings".to_string())
+        }
         LoadError::UnexpectedTag(m) => (*m, "YAML tags are not supported".to_string()),
         LoadError::ScanError(m, err) => (*m, format!("YAML syntax error: {err}")),
         LoadError::DuplicateKey(d) => {
-            let m = d.key.span().start().copied().unwrap_or_else(|| marked_yaml::Marker::new(0, 0, 0, 0));
+            let m = d
+                .key
+                .span()
+                .start()
+                .copied()
+                .unwrap_or_else(|| marked_yaml::Marker::new(0, 0, 0, 0));
             (m, format!("duplicate key `{}`", d.key.as_str()))
         }
     };
-    Diagnostic::new(file, source, Pos { line: marker.line(), column: marker.column() }, msg)
+    Diagnostic::new(
+        file,
+        source,
+        Pos {
+            line: marker.line(),
+            column: marker.column(),
+        },
+        msg,
+    )
 }
 
 /// Loads every `*.yaml` scenario under `suites_dir/<suite>/`, sorted by id.
 pub fn load_suites(suites_dir: &Path, catalogue: &Catalogue) -> Result<Vec<Scenario>, Diagnostics> {
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     let entries = std::fs::read_dir(suites_dir).map_err(|e| {
-        Diagnostics(vec![Diagnostic::new(suites_dir, "", Pos::default(), format!("cannot read the suites folder: {e}"))])
+        Diagnostics(vec![Diagnostic::new(
+            suites_dir,
+            "",
+            Pos::default(),
+            format!("cannot read the suites folder: {e}"),
+        )])
     })?;
     for entry in entries.flatten() {
         let dir = entry.path();
@@ -75,17 +110,38 @@ pub fn load_suites(suites_dir: &Path, catalogue: &Catalogue) -> Result<Vec<Scena
 }
 
 /// Loads one scenario file.
-pub fn load_file(path: &Path, suite: &str, catalogue: &Catalogue) -> Result<Scenario, Vec<Diagnostic>> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| vec![Diagnostic::new(path, "", Pos::default(), format!("cannot read: {e}"))])?;
+pub fn load_file(
+    path: &Path,
+    suite: &str,
+    catalogue: &Catalogue,
+) -> Result<Scenario, Vec<Diagnostic>> {
+    let source = std::fs::read_to_string(path).map_err(|e| {
+        vec![Diagnostic::new(
+            path,
+            "",
+            Pos::default(),
+            format!("cannot read: {e}"),
+        )]
+    })?;
     load_str(path, suite, &source, catalogue)
 }
 
 /// Loads scenario text (`path` is only used for messages and the id).
-pub fn load_str(path: &Path, suite: &str, source: &str, catalogue: &Catalogue) -> Result<Scenario, Vec<Diagnostic>> {
+pub fn load_str(
+    path: &Path,
+    suite: &str,
+    source: &str,
+    catalogue: &Catalogue,
+) -> Result<Scenario, Vec<Diagnostic>> {
     let options = marked_yaml::LoaderOptions::default().error_on_duplicate_keys(true);
-    let root = marked_yaml::parse_yaml_with_options(0, source, options).map_err(|e| vec![load_error(path, source, &e)])?;
-    let mut l = Loader { file: path, source, catalogue, errors: Vec::new() };
+    let root = marked_yaml::parse_yaml_with_options(0, source, options)
+        .map_err(|e| vec![load_error(path, source, &e)])?;
+    let mut l = Loader {
+        file: path,
+        source,
+        catalogue,
+        errors: Vec::new(),
+    };
     let scenario = l.scenario(&root, suite);
     match scenario {
         Some(s) if l.errors.is_empty() => Ok(s),
@@ -107,15 +163,22 @@ struct Scope {
 
 impl<'a> Loader<'a> {
     fn err(&mut self, pos: Pos, msg: impl Into<String>) {
-        self.errors.push(Diagnostic::new(self.file, self.source, pos, msg));
+        self.errors
+            .push(Diagnostic::new(self.file, self.source, pos, msg));
     }
 
     fn err_hint(&mut self, pos: Pos, msg: impl Into<String>, hint: impl Into<String>) {
-        self.errors.push(Diagnostic::new(self.file, self.source, pos, msg).with_hint(hint));
+        self.errors
+            .push(Diagnostic::new(self.file, self.source, pos, msg).with_hint(hint));
     }
 
     fn unknown_key(&mut self, pos: Pos, what: &str, key: &str, known: &[&str]) {
-        let d = Diagnostic::new(self.file, self.source, pos, format!("unknown {what} `{key}`"));
+        let d = Diagnostic::new(
+            self.file,
+            self.source,
+            pos,
+            format!("unknown {what} `{key}`"),
+        );
         let d = match did_you_mean(key, known.iter().copied()) {
             Some(s) => d.with_hint(format!("did you mean `{s}`?")),
             None => d.with_hint(format!("expected one of: {}", known.join(", "))),
@@ -127,7 +190,10 @@ impl<'a> Loader<'a> {
         match node {
             Node::Mapping(m) => Some(m),
             other => {
-                self.err(yaml::pos(other), format!("{what} must be a mapping, found {}", yaml::shape(other)));
+                self.err(
+                    yaml::pos(other),
+                    format!("{what} must be a mapping, found {}", yaml::shape(other)),
+                );
                 None
             }
         }
@@ -137,7 +203,10 @@ impl<'a> Loader<'a> {
         match node {
             Node::Scalar(s) => Some(s.as_str().to_string()),
             other => {
-                self.err(yaml::pos(other), format!("{what} must be a string, found {}", yaml::shape(other)));
+                self.err(
+                    yaml::pos(other),
+                    format!("{what} must be a string, found {}", yaml::shape(other)),
+                );
                 None
             }
         }
@@ -151,7 +220,10 @@ impl<'a> Loader<'a> {
                 .collect(),
             Node::Scalar(s) => vec![(s.as_str().to_string(), yaml::scalar_pos(s))],
             other => {
-                self.err(yaml::pos(other), format!("{what} must be a list, found {}", yaml::shape(other)));
+                self.err(
+                    yaml::pos(other),
+                    format!("{what} must be a list, found {}", yaml::shape(other)),
+                );
                 Vec::new()
             }
         }
@@ -161,7 +233,11 @@ impl<'a> Loader<'a> {
         let text = self.string(node, what)?;
         let d = parse_duration(&text);
         if d.is_none() {
-            self.err_hint(yaml::pos(node), format!("{what} `{text}` is not a duration"), "write it like `500ms`, `10s` or `2m`");
+            self.err_hint(
+                yaml::pos(node),
+                format!("{what} `{text}` is not a duration"),
+                "write it like `500ms`, `10s` or `2m`",
+            );
         }
         d
     }
@@ -177,7 +253,10 @@ impl<'a> Loader<'a> {
         let name = match top.get_node("name") {
             Some(n) => self.string(n, "`name`").unwrap_or_default(),
             None => {
-                self.err(top_pos, "missing `name` (one line saying what the scenario checks)");
+                self.err(
+                    top_pos,
+                    "missing `name` (one line saying what the scenario checks)",
+                );
                 String::new()
             }
         };
@@ -213,11 +292,22 @@ impl<'a> Loader<'a> {
         for c in &covers {
             if let Some(req) = self.catalogue.get(c) {
                 if !req.revisions.iter().any(|r| revisions.contains(r)) {
-                    self.err(covers_pos, format!("`{c}` belongs to no revision this scenario runs at ({revisions:?})"));
+                    self.err(
+                        covers_pos,
+                        format!(
+                            "`{c}` belongs to no revision this scenario runs at ({revisions:?})"
+                        ),
+                    );
                 }
             }
         }
-        let requires = top.get_node("requires").map(|n| self.requires(n)).unwrap_or(Requires { homeservers: 1, ..Default::default() });
+        let requires = top
+            .get_node("requires")
+            .map(|n| self.requires(n))
+            .unwrap_or(Requires {
+                homeservers: 1,
+                ..Default::default()
+            });
         let users = match top.get_node("users") {
             Some(n) => self.users(n, requires.homeservers),
             None => Vec::new(),
@@ -227,9 +317,13 @@ impl<'a> Loader<'a> {
             None => DEFAULT_TIMEOUT,
         };
         let user_names: Vec<String> = users.iter().map(|u| u.name.clone()).collect();
-        let mut scope = Scope { defined: BUILTIN_VARS.iter().map(|s| s.to_string()).collect() };
+        let mut scope = Scope {
+            defined: BUILTIN_VARS.iter().map(|s| s.to_string()).collect(),
+        };
         let steps = match top.get_node("steps") {
-            Some(Node::Sequence(seq)) => self.steps(seq, "", &user_names, &mut scope, requires.homeservers),
+            Some(Node::Sequence(seq)) => {
+                self.steps(seq, "", &user_names, &mut scope, requires.homeservers)
+            }
             Some(other) => {
                 self.err(yaml::pos(other), "`steps` must be a list");
                 Vec::new()
@@ -239,7 +333,11 @@ impl<'a> Loader<'a> {
                 Vec::new()
             }
         };
-        let stem = self.file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        let stem = self
+            .file
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
         Some(Scenario {
             id: format!("{suite}/{stem}"),
             suite: suite.to_string(),
@@ -257,30 +355,59 @@ impl<'a> Loader<'a> {
 
     fn covers(&mut self, top: &MarkedMappingNode, top_pos: Pos) -> Vec<String> {
         let Some(node) = top.get_node("covers") else {
-            self.err_hint(top_pos, "missing `covers`", "list the requirement IDs this scenario checks, e.g. `covers: [S-13]`");
+            self.err_hint(
+                top_pos,
+                "missing `covers`",
+                "list the requirement IDs this scenario checks, e.g. `covers: [S-13]`",
+            );
             return Vec::new();
         };
         let mut out = Vec::new();
         for (id, p) in self.string_list(node, "a requirement ID") {
             if self.catalogue.get(&id).is_none() {
-                let ids: Vec<&str> = self.catalogue.ids().collect();
-                self.unknown_key(p, "requirement ID", &id, &ids);
+                let d = Diagnostic::new(
+                    self.file,
+                    self.source,
+                    p,
+                    format!("unknown requirement ID `{id}`"),
+                );
+                let d = match did_you_mean(&id, self.catalogue.ids()) {
+                    Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+                    None => d.with_hint(
+                        "IDs are listed in suites/requirements.yaml and by `mscheck requirements`",
+                    ),
+                };
+                self.errors.push(d);
             } else {
                 out.push(id);
             }
         }
         if out.is_empty() && self.errors.is_empty() {
-            self.err(yaml::pos(node), "`covers` must name at least one requirement");
+            self.err(
+                yaml::pos(node),
+                "`covers` must name at least one requirement",
+            );
         }
         out
     }
 
     fn requires(&mut self, node: &Node) -> Requires {
-        let mut r = Requires { homeservers: 1, ..Default::default() };
-        let Some(m) = self.mapping(node, "`requires`") else { return r };
+        let mut r = Requires {
+            homeservers: 1,
+            ..Default::default()
+        };
+        let Some(m) = self.mapping(node, "`requires`") else {
+            return r;
+        };
         for (k, v) in m.iter() {
             match k.as_str() {
-                "features" => r.features = self.string_list(v, "a feature").into_iter().map(|(s, _)| s).collect(),
+                "features" => {
+                    r.features = self
+                        .string_list(v, "a feature")
+                        .into_iter()
+                        .map(|(s, _)| s)
+                        .collect()
+                }
                 "homeservers" => match v.as_scalar().and_then(|s| s.as_u8()) {
                     Some(n @ 1..=2) => r.homeservers = n,
                     _ => self.err(yaml::pos(v), "`homeservers` must be 1 or 2"),
@@ -289,49 +416,92 @@ impl<'a> Loader<'a> {
                     Some(b) => r.lifecycle = b,
                     None => self.err(yaml::pos(v), "`lifecycle` must be true or false"),
                 },
-                other => self.unknown_key(yaml::scalar_pos(k), "key in `requires`", other, &["features", "homeservers", "lifecycle"]),
+                other => self.unknown_key(
+                    yaml::scalar_pos(k),
+                    "key in `requires`",
+                    other,
+                    &["features", "homeservers", "lifecycle"],
+                ),
             }
         }
         r
     }
 
     fn users(&mut self, node: &Node, homeservers: u8) -> Vec<UserDecl> {
-        let Some(m) = self.mapping(node, "`users`") else { return Vec::new() };
+        let Some(m) = self.mapping(node, "`users`") else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for (k, v) in m.iter() {
             let name = k.as_str().to_string();
-            if name == "nobody" || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            if name == "nobody"
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
                 self.err(yaml::scalar_pos(k), format!("user name `{name}` must be lower-case letters, digits or `_` (and not `nobody`)"));
             }
-            let mut u = UserDecl { name, hs: "hs1".into(), guest: false };
+            let mut u = UserDecl {
+                name,
+                hs: "hs1".into(),
+                guest: false,
+            };
             if let Node::Mapping(um) = v {
                 for (uk, uv) in um.iter() {
                     match uk.as_str() {
                         "hs" => {
                             let hs = self.string(uv, "`hs`").unwrap_or_default();
                             if hs != "hs1" && hs != "hs2" {
-                                self.err(yaml::pos(uv), format!("`hs` must be `hs1` or `hs2`, found `{hs}`"));
+                                self.err(
+                                    yaml::pos(uv),
+                                    format!("`hs` must be `hs1` or `hs2`, found `{hs}`"),
+                                );
                             } else if hs == "hs2" && homeservers < 2 {
-                                self.err_hint(yaml::pos(uv), "a user on `hs2` needs two homeservers", "add `requires: {homeservers: 2}`");
+                                self.err_hint(
+                                    yaml::pos(uv),
+                                    "a user on `hs2` needs two homeservers",
+                                    "add `requires: {homeservers: 2}`",
+                                );
                             }
                             u.hs = hs;
                         }
-                        "guest" => u.guest = uv.as_scalar().and_then(|s| s.as_bool()).unwrap_or(false),
-                        other => self.unknown_key(yaml::scalar_pos(uk), "user option", other, &["hs", "guest"]),
+                        "guest" => {
+                            u.guest = uv.as_scalar().and_then(|s| s.as_bool()).unwrap_or(false)
+                        }
+                        other => self.unknown_key(
+                            yaml::scalar_pos(uk),
+                            "user option",
+                            other,
+                            &["hs", "guest"],
+                        ),
                     }
                 }
             } else if !matches!(v, Node::Scalar(s) if s.as_str().is_empty()) {
-                self.err(yaml::pos(v), "a user is `name: {}` or `name: {hs: hs2, guest: true}`");
+                self.err(
+                    yaml::pos(v),
+                    "a user is `name: {}` or `name: {hs: hs2, guest: true}`",
+                );
             }
             out.push(u);
         }
         out
     }
 
-    fn steps(&mut self, seq: &[Node], prefix: &str, users: &[String], scope: &mut Scope, homeservers: u8) -> Vec<Step> {
+    fn steps(
+        &mut self,
+        seq: &[Node],
+        prefix: &str,
+        users: &[String],
+        scope: &mut Scope,
+        homeservers: u8,
+    ) -> Vec<Step> {
         let mut out: Vec<Step> = Vec::new();
         for (i, node) in seq.iter().enumerate() {
-            let default_id = if prefix.is_empty() { format!("step-{}", i + 1) } else { format!("{prefix}.{}", i + 1) };
+            let default_id = if prefix.is_empty() {
+                format!("step-{}", i + 1)
+            } else {
+                format!("{prefix}.{}", i + 1)
+            };
             if let Some(step) = self.step(node, default_id, users, scope, homeservers) {
                 if out.iter().any(|s| s.id == step.id) {
                     self.err(step.pos, format!("duplicate step id `{}`", step.id));
@@ -348,7 +518,12 @@ impl<'a> Loader<'a> {
                 for name in referenced_names(s) {
                     if !scope.defined.contains(&name) {
                         let known: Vec<&str> = scope.defined.iter().map(String::as_str).collect();
-                        let d = Diagnostic::new(self.file, self.source, pos, format!("unknown variable `{name}` (no earlier step captures it)"));
+                        let d = Diagnostic::new(
+                            self.file,
+                            self.source,
+                            pos,
+                            format!("unknown variable `{name}` (no earlier step captures it)"),
+                        );
                         let d = match did_you_mean(&name, known.iter().copied()) {
                             Some(s) => d.with_hint(format!("did you mean `{s}`?")),
                             None => d.with_hint(format!("known here: {}", known.join(", "))),
@@ -366,7 +541,14 @@ impl<'a> Loader<'a> {
         }
     }
 
-    fn step(&mut self, node: &Node, default_id: String, users: &[String], scope: &mut Scope, homeservers: u8) -> Option<Step> {
+    fn step(
+        &mut self,
+        node: &Node,
+        default_id: String,
+        users: &[String],
+        scope: &mut Scope,
+        homeservers: u8,
+    ) -> Option<Step> {
         let m = self.mapping(node, "a step")?;
         let pos = yaml::mapping_pos(m);
         let mut kind_key = None;
@@ -377,23 +559,43 @@ impl<'a> Loader<'a> {
             }
             if vocabulary::step_kind(key).is_some() || CONTROL_KINDS.contains(&key) {
                 if let Some((prev, _)) = &kind_key {
-                    self.err(yaml::scalar_pos(k), format!("a step does one thing: found both `{prev}` and `{key}`"));
+                    self.err(
+                        yaml::scalar_pos(k),
+                        format!("a step does one thing: found both `{prev}` and `{key}`"),
+                    );
                 } else {
                     kind_key = Some((key.to_string(), (k, v)));
                 }
                 continue;
             }
-            let names: Vec<&str> = vocabulary::all_step_names().chain(COMMON_KEYS.iter().copied()).collect();
-            let d = Diagnostic::new(self.file, self.source, yaml::scalar_pos(k), format!("unknown step `{key}`"));
+            let names: Vec<&str> = vocabulary::all_step_names()
+                .chain(COMMON_KEYS.iter().copied())
+                .collect();
+            let d = Diagnostic::new(
+                self.file,
+                self.source,
+                yaml::scalar_pos(k),
+                format!("unknown step `{key}`"),
+            );
             let d = match did_you_mean(key, names.iter().copied()) {
                 Some(s) => d.with_hint(format!("did you mean `{s}`?")),
-                None => d.with_hint(format!("step kinds: {}", vocabulary::all_step_names().collect::<Vec<_>>().join(", "))),
+                None => d.with_hint(format!(
+                    "step kinds: {}",
+                    vocabulary::all_step_names().collect::<Vec<_>>().join(", ")
+                )),
             };
             self.errors.push(d);
         }
         let Some((kind, (_, body))) = kind_key else {
             if self.errors.is_empty() {
-                self.err_hint(pos, "a step needs a kind", format!("one of: {}", vocabulary::all_step_names().collect::<Vec<_>>().join(", ")));
+                self.err_hint(
+                    pos,
+                    "a step needs a kind",
+                    format!(
+                        "one of: {}",
+                        vocabulary::all_step_names().collect::<Vec<_>>().join(", ")
+                    ),
+                );
             }
             return None;
         };
@@ -405,18 +607,32 @@ impl<'a> Loader<'a> {
             "homeserver" => self.lifecycle(body, homeservers),
             "concurrent" => {
                 let Node::Sequence(branches) = body else {
-                    self.err(yaml::pos(body), "`concurrent` takes a list of branches, each a list of steps");
+                    self.err(
+                        yaml::pos(body),
+                        "`concurrent` takes a list of branches, each a list of steps",
+                    );
                     return None;
                 };
                 let mut out = Vec::new();
                 let mut captured = BTreeSet::new();
                 for (b, branch) in branches.iter().enumerate() {
                     let Node::Sequence(steps) = branch else {
-                        self.err(yaml::pos(branch), "each `concurrent` branch is a list of steps");
+                        self.err(
+                            yaml::pos(branch),
+                            "each `concurrent` branch is a list of steps",
+                        );
                         continue;
                     };
-                    let mut branch_scope = Scope { defined: scope.defined.clone() };
-                    out.push(self.steps(steps, &format!("{id}.{}", b + 1), users, &mut branch_scope, homeservers));
+                    let mut branch_scope = Scope {
+                        defined: scope.defined.clone(),
+                    };
+                    out.push(self.steps(
+                        steps,
+                        &format!("{id}.{}", b + 1),
+                        users,
+                        &mut branch_scope,
+                        homeservers,
+                    ));
                     captured.extend(branch_scope.defined);
                 }
                 scope.defined.extend(captured);
@@ -426,11 +642,19 @@ impl<'a> Loader<'a> {
                 let rm = self.mapping(body, "`repeat`")?;
                 let times = rm.get_scalar("times").and_then(|s| s.as_u32());
                 if times.is_none() {
-                    self.err(yaml::mapping_pos(rm), "`repeat` needs `times:` (a whole number)");
+                    self.err(
+                        yaml::mapping_pos(rm),
+                        "`repeat` needs `times:` (a whole number)",
+                    );
                 }
                 for (k, _) in rm.iter() {
                     if !["times", "steps"].contains(&k.as_str()) {
-                        self.unknown_key(yaml::scalar_pos(k), "key in `repeat`", k.as_str(), &["times", "steps"]);
+                        self.unknown_key(
+                            yaml::scalar_pos(k),
+                            "key in `repeat`",
+                            k.as_str(),
+                            &["times", "steps"],
+                        );
                     }
                 }
                 let Some(steps) = rm.get_sequence("steps") else {
@@ -439,7 +663,10 @@ impl<'a> Loader<'a> {
                 };
                 scope.defined.insert("i".into());
                 let steps = self.steps(steps, &id, users, scope, homeservers);
-                Some(Action::Repeat { times: times.unwrap_or(0), steps })
+                Some(Action::Repeat {
+                    times: times.unwrap_or(0),
+                    steps,
+                })
             }
             _ => self.call(&kind, body, users, scope),
         };
@@ -461,36 +688,74 @@ impl<'a> Loader<'a> {
                 self.err(yaml::pos(w), "a step either waits `within` a deadline for its checks to pass or `hold`s them; not both");
                 Wait::Once
             }
-            (Some(w), None) => Wait::Until { within: self.duration(w, "`within`").unwrap_or_default(), every },
-            (None, Some(h)) => Wait::Hold { duration: self.duration(h, "`hold`").unwrap_or_default(), every },
+            (Some(w), None) => Wait::Until {
+                within: self.duration(w, "`within`").unwrap_or_default(),
+                every,
+            },
+            (None, Some(h)) => Wait::Hold {
+                duration: self.duration(h, "`hold`").unwrap_or_default(),
+                every,
+            },
             (None, None) => Wait::Once,
         };
         if matches!(wait, Wait::Hold { .. }) && expect.is_default() {
-            self.err_hint(pos, "`hold` with no `expect` checks nothing", "state what must stay true, e.g. an `absent` check");
+            self.err_hint(
+                pos,
+                "`hold` with no `expect` checks nothing",
+                "state what must stay true, e.g. an `absent` check",
+            );
         }
-        if !matches!(action, Action::Call(_)) && (!expect.is_default() || !capture.is_empty() || wait != Wait::Once) {
-            self.err(pos, format!("`{kind}` steps take no `expect`, `capture`, `within` or `hold`"));
+        if !matches!(action, Action::Call(_))
+            && (!expect.is_default() || !capture.is_empty() || wait != Wait::Once)
+        {
+            self.err(
+                pos,
+                format!("`{kind}` steps take no `expect`, `capture`, `within` or `hold`"),
+            );
         }
         let snapshot = m.get_node("snapshot").and_then(|n| self.snapshot(n));
         for c in &capture {
             scope.defined.insert(c.name.clone());
         }
-        Some(Step { id, pos, action, expect, capture, wait, snapshot })
+        Some(Step {
+            id,
+            pos,
+            action,
+            expect,
+            capture,
+            wait,
+            snapshot,
+        })
     }
 
     fn lifecycle(&mut self, body: &Node, homeservers: u8) -> Option<Action> {
         let m = self.mapping(body, "`homeserver`")?;
-        let hs = m.get_node("hs").and_then(|n| self.string(n, "`hs`")).unwrap_or_else(|| "hs1".into());
+        let hs = m
+            .get_node("hs")
+            .and_then(|n| self.string(n, "`hs`"))
+            .unwrap_or_else(|| "hs1".into());
         if hs != "hs1" && hs != "hs2" || (hs == "hs2" && homeservers < 2) {
-            self.err(yaml::mapping_pos(m), format!("`hs: {hs}` is not a homeserver of this scenario"));
+            self.err(
+                yaml::mapping_pos(m),
+                format!("`hs: {hs}` is not a homeserver of this scenario"),
+            );
         }
         let Some(op_node) = m.get_node("do") else {
-            self.err_hint(yaml::mapping_pos(m), "`homeserver` needs `do:`", format!("one of: {}", LifecycleOp::NAMES.join(", ")));
+            self.err_hint(
+                yaml::mapping_pos(m),
+                "`homeserver` needs `do:`",
+                format!("one of: {}", LifecycleOp::NAMES.join(", ")),
+            );
             return None;
         };
         let op_text = self.string(op_node, "`do`")?;
         let Some(op) = LifecycleOp::from_name(&op_text) else {
-            self.unknown_key(yaml::pos(op_node), "homeserver operation", &op_text, LifecycleOp::NAMES);
+            self.unknown_key(
+                yaml::pos(op_node),
+                "homeserver operation",
+                &op_text,
+                LifecycleOp::NAMES,
+            );
             return None;
         };
         Some(Action::Homeserver { hs, op })
@@ -503,7 +768,13 @@ impl<'a> Loader<'a> {
             Node::Mapping(m) => m,
             Node::Scalar(s) if s.as_str().is_empty() => &empty,
             other => {
-                self.err(yaml::pos(other), format!("`{kind}` takes a mapping of fields, found {}", yaml::shape(other)));
+                self.err(
+                    yaml::pos(other),
+                    format!(
+                        "`{kind}` takes a mapping of fields, found {}",
+                        yaml::shape(other)
+                    ),
+                );
                 return None;
             }
         };
@@ -520,40 +791,68 @@ impl<'a> Loader<'a> {
                 } else if users.contains(&who) {
                     actor = Some(who);
                 } else {
-                    self.unknown_key(yaml::pos(v), "user", &who, &users.iter().map(String::as_str).collect::<Vec<_>>());
+                    self.unknown_key(
+                        yaml::pos(v),
+                        "user",
+                        &who,
+                        &users.iter().map(String::as_str).collect::<Vec<_>>(),
+                    );
                 }
                 continue;
             }
             let Some(field) = spec.fields.iter().find(|f| f.name == key) else {
-                self.unknown_key(yaml::scalar_pos(k), &format!("field of `{kind}`"), key, &names);
+                self.unknown_key(
+                    yaml::scalar_pos(k),
+                    &format!("field of `{kind}`"),
+                    key,
+                    &names,
+                );
                 continue;
             };
             let value = yaml::to_json(v);
             match field.kind {
                 FieldKind::User => {
                     if !value.as_str().is_some_and(|s| users.iter().any(|u| u == s)) {
-                        self.err(yaml::pos(v), format!("`{key}` must name a declared user, found {value}"));
+                        self.err(
+                            yaml::pos(v),
+                            format!("`{key}` must name a declared user, found {value}"),
+                        );
                     }
                 }
                 FieldKind::Users => {
-                    let ok = value.as_array().is_some_and(|a| a.iter().all(|x| x.as_str().is_some_and(|s| users.iter().any(|u| u == s))));
+                    let ok = value.as_array().is_some_and(|a| {
+                        a.iter()
+                            .all(|x| x.as_str().is_some_and(|s| users.iter().any(|u| u == s)))
+                    });
                     if !ok {
-                        self.err(yaml::pos(v), format!("`{key}` must be a list of declared users, found {value}"));
+                        self.err(
+                            yaml::pos(v),
+                            format!("`{key}` must be a list of declared users, found {value}"),
+                        );
                     }
                 }
                 FieldKind::Int => {
                     if !(value.is_i64() || value.as_str().is_some_and(|s| s.contains("{{"))) {
-                        self.err(yaml::pos(v), format!("`{key}` must be a whole number, found {value}"));
+                        self.err(
+                            yaml::pos(v),
+                            format!("`{key}` must be a whole number, found {value}"),
+                        );
                     }
                 }
                 FieldKind::Bool => {
                     if !value.is_boolean() {
-                        self.err(yaml::pos(v), format!("`{key}` must be true or false, found {value}"));
+                        self.err(
+                            yaml::pos(v),
+                            format!("`{key}` must be true or false, found {value}"),
+                        );
                     }
                 }
                 FieldKind::Text => {
                     if value.is_object() || value.is_array() {
-                        self.err(yaml::pos(v), format!("`{key}` must be a string, found {value}"));
+                        self.err(
+                            yaml::pos(v),
+                            format!("`{key}` must be a string, found {value}"),
+                        );
                     }
                 }
                 FieldKind::Json => {}
@@ -568,14 +867,24 @@ impl<'a> Loader<'a> {
             }
         }
         if spec.needs_user && actor.is_none() && m.get_node("as").is_none() {
-            self.err_hint(mpos, format!("`{kind}` needs `as:` (which user makes the call)"), "use `as: nobody` for an unauthenticated request");
+            self.err_hint(
+                mpos,
+                format!("`{kind}` needs `as:` (which user makes the call)"),
+                "use `as: nobody` for an unauthenticated request",
+            );
         }
-        Some(Action::Call(Call { kind: spec, actor, args }))
+        Some(Action::Call(Call {
+            kind: spec,
+            actor,
+            args,
+        }))
     }
 
     fn expect(&mut self, node: &Node, scope: &Scope) -> Expect {
         let mut e = Expect::default();
-        let Some(m) = self.mapping(node, "`expect`") else { return e };
+        let Some(m) = self.mapping(node, "`expect`") else {
+            return e;
+        };
         for (k, v) in m.iter() {
             match k.as_str() {
                 "status" => {
@@ -583,16 +892,32 @@ impl<'a> Loader<'a> {
                         Value::Array(a) => a,
                         x => vec![x],
                     };
-                    let codes: Option<Vec<u16>> = list.iter().map(|x| x.as_u64().and_then(|n| u16::try_from(n).ok())).collect();
+                    let codes: Option<Vec<u16>> = list
+                        .iter()
+                        .map(|x| x.as_u64().and_then(|n| u16::try_from(n).ok()))
+                        .collect();
                     match codes {
                         Some(c) if !c.is_empty() => e.status = Some(c),
-                        _ => self.err(yaml::pos(v), "`status` must be an HTTP status or a list of them"),
+                        _ => self.err(
+                            yaml::pos(v),
+                            "`status` must be an HTTP status or a list of them",
+                        ),
                     }
                 }
-                "errcode" => e.errcode = Some(self.string_list(v, "an errcode").into_iter().map(|(s, _)| s).collect()),
+                "errcode" => {
+                    e.errcode = Some(
+                        self.string_list(v, "an errcode")
+                            .into_iter()
+                            .map(|(s, _)| s)
+                            .collect(),
+                    )
+                }
                 "json" => {
                     let Node::Sequence(seq) = v else {
-                        self.err(yaml::pos(v), "`json` is a list of checks like `- {at: room_id, exists: true}`");
+                        self.err(
+                            yaml::pos(v),
+                            "`json` is a list of checks like `- {at: room_id, exists: true}`",
+                        );
                         continue;
                     };
                     for item in seq.iter() {
@@ -600,25 +925,47 @@ impl<'a> Loader<'a> {
                     }
                 }
                 "headers" => {
-                    let Some(hm) = self.mapping(v, "`headers`") else { continue };
+                    let Some(hm) = self.mapping(v, "`headers`") else {
+                        continue;
+                    };
                     for (hk, hv) in hm.iter() {
-                        e.headers.extend(self.check_specs(hv, Some(hk.as_str().to_ascii_lowercase()), scope));
+                        e.headers.extend(self.check_specs(
+                            hv,
+                            Some(hk.as_str().to_ascii_lowercase()),
+                            scope,
+                        ));
                     }
                 }
-                other => self.unknown_key(yaml::scalar_pos(k), "key in `expect`", other, &["status", "errcode", "json", "headers"]),
+                other => self.unknown_key(
+                    yaml::scalar_pos(k),
+                    "key in `expect`",
+                    other,
+                    &["status", "errcode", "json", "headers"],
+                ),
             }
         }
         e
     }
 
-    fn check_specs(&mut self, node: &Node, header: Option<String>, scope: &Scope) -> Vec<CheckSpec> {
-        let Some(m) = self.mapping(node, "a check") else { return Vec::new() };
+    fn check_specs(
+        &mut self,
+        node: &Node,
+        header: Option<String>,
+        scope: &Scope,
+    ) -> Vec<CheckSpec> {
+        let Some(m) = self.mapping(node, "a check") else {
+            return Vec::new();
+        };
         let pos = yaml::mapping_pos(m);
         let at = match (&header, m.get_node("at")) {
             (Some(h), _) => Some(h.clone()),
             (None, Some(n)) => self.string(n, "`at`"),
             (None, None) => {
-                self.err_hint(pos, "a check needs `at:` (a selector into the response)", "use `at: .` for the whole body");
+                self.err_hint(
+                    pos,
+                    "a check needs `at:` (a selector into the response)",
+                    "use `at: .` for the whole body",
+                );
                 None
             }
         };
@@ -633,7 +980,11 @@ impl<'a> Loader<'a> {
             let arg = yaml::to_json(v);
             self.check_refs(&arg, yaml::pos(v), scope);
             let has_template = arg.to_string().contains("{{") || at.contains("{{");
-            let probe_at = if header.is_some() { "header" } else { at.as_str() };
+            let probe_at = if header.is_some() {
+                "header"
+            } else {
+                at.as_str()
+            };
             if !has_template {
                 if let Err(msg) = checks::build_check(probe_at, key, &arg) {
                     self.err(yaml::scalar_pos(k), msg);
@@ -643,34 +994,60 @@ impl<'a> Loader<'a> {
                 self.unknown_key(yaml::scalar_pos(k), "predicate", key, checks::PREDICATES);
                 continue;
             }
-            out.push(CheckSpec { pos: yaml::scalar_pos(k), at: at.clone(), predicate: key.to_string(), arg });
+            out.push(CheckSpec {
+                pos: yaml::scalar_pos(k),
+                at: at.clone(),
+                predicate: key.to_string(),
+                arg,
+            });
         }
         if out.is_empty() && m.len() == 1 {
-            self.err_hint(pos, format!("check at `{at}` has no predicate"), format!("add one of: {}", checks::PREDICATES.join(", ")));
+            self.err_hint(
+                pos,
+                format!("check at `{at}` has no predicate"),
+                format!("add one of: {}", checks::PREDICATES.join(", ")),
+            );
         }
         out
     }
 
     fn captures(&mut self, node: &Node) -> Vec<Capture> {
-        let Some(m) = self.mapping(node, "`capture`") else { return Vec::new() };
+        let Some(m) = self.mapping(node, "`capture`") else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for (k, v) in m.iter() {
-            let Some(from) = self.string(v, "a capture source") else { continue };
+            let Some(from) = self.string(v, "a capture source") else {
+                continue;
+            };
             if !from.starts_with('@') {
                 if let Err(e) = crate::matcher::Path::parse(&from) {
                     self.err(yaml::pos(v), e.to_string());
                 }
-            } else if !(["@status", "@request_ms", "@response_ms"].contains(&from.as_str()) || from.starts_with("@header.")) {
-                self.unknown_key(yaml::pos(v), "capture source", &from, &["@status", "@request_ms", "@response_ms", "@header.<name>"]);
+            } else if !(["@status", "@request_ms", "@response_ms"].contains(&from.as_str())
+                || from.starts_with("@header."))
+            {
+                self.unknown_key(
+                    yaml::pos(v),
+                    "capture source",
+                    &from,
+                    &["@status", "@request_ms", "@response_ms", "@header.<name>"],
+                );
             }
-            out.push(Capture { name: k.as_str().to_string(), from });
+            out.push(Capture {
+                name: k.as_str().to_string(),
+                from,
+            });
         }
         out
     }
 
     fn snapshot(&mut self, node: &Node) -> Option<SnapshotSpec> {
         match node {
-            Node::Scalar(s) => Some(SnapshotSpec { name: s.as_str().to_string(), at: None }),
+            Node::Scalar(s) => Some(SnapshotSpec {
+                name: s.as_str().to_string(),
+                at: None,
+            }),
             Node::Mapping(m) => {
                 let name = m.get_scalar("name").map(|s| s.as_str().to_string());
                 let at = m.get_scalar("at").map(|s| s.as_str().to_string());
@@ -680,7 +1057,10 @@ impl<'a> Loader<'a> {
                 Some(SnapshotSpec { name: name?, at })
             }
             other => {
-                self.err(yaml::pos(other), "`snapshot` is a name, or `{name: …, at: selector}`");
+                self.err(
+                    yaml::pos(other),
+                    "`snapshot` is a name, or `{name: …, at: selector}`",
+                );
                 None
             }
         }
@@ -710,7 +1090,13 @@ mod tests {
         let s = load(GOOD).unwrap();
         assert_eq!(s.id, "x/t");
         assert_eq!(s.steps.len(), 3);
-        assert_eq!(s.steps[2].wait, Wait::Until { within: Duration::from_secs(5), every: DEFAULT_EVERY });
+        assert_eq!(
+            s.steps[2].wait,
+            Wait::Until {
+                within: Duration::from_secs(5),
+                every: DEFAULT_EVERY
+            }
+        );
         assert_eq!(s.proposal, Proposal::Msc4354);
     }
 
@@ -736,8 +1122,16 @@ mod tests {
         ];
         for (src, msg, (line, col)) in cases {
             let d = first_error(src);
-            assert!(d.message.contains(msg), "expected `{msg}`, got `{}`", d.message);
-            assert_eq!((d.pos.line, d.pos.column), (*line, *col), "position for `{msg}`");
+            assert!(
+                d.message.contains(msg),
+                "expected `{msg}`, got `{}`",
+                d.message
+            );
+            assert_eq!(
+                (d.pos.line, d.pos.column),
+                (*line, *col),
+                "position for `{msg}`"
+            );
         }
     }
 

@@ -170,7 +170,10 @@ pub struct Expect {
 impl Expect {
     /// Whether anything beyond the default (2xx) is expected.
     pub fn is_default(&self) -> bool {
-        self.status.is_none() && self.errcode.is_none() && self.headers.is_empty() && self.json.is_empty()
+        self.status.is_none()
+            && self.errcode.is_none()
+            && self.headers.is_empty()
+            && self.json.is_empty()
     }
 }
 

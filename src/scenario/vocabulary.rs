@@ -34,11 +34,19 @@ pub struct Field {
 }
 
 const fn req(name: &'static str, kind: FieldKind) -> Field {
-    Field { name, required: true, kind }
+    Field {
+        name,
+        required: true,
+        kind,
+    }
 }
 
 const fn opt(name: &'static str, kind: FieldKind) -> Field {
-    Field { name, required: false, kind }
+    Field {
+        name,
+        required: false,
+        kind,
+    }
 }
 
 /// One HTTP-backed step kind.
@@ -214,7 +222,9 @@ pub static STEP_KINDS: &[StepKind] = &[
 ];
 
 /// Keys that every step may have besides its kind.
-pub const COMMON_KEYS: &[&str] = &["id", "note", "expect", "capture", "within", "every", "hold", "snapshot"];
+pub const COMMON_KEYS: &[&str] = &[
+    "id", "note", "expect", "capture", "within", "every", "hold", "snapshot",
+];
 
 /// Step kinds that are not HTTP calls.
 pub const CONTROL_KINDS: &[&str] = &["homeserver", "concurrent", "repeat"];
@@ -226,5 +236,8 @@ pub fn step_kind(name: &str) -> Option<&'static StepKind> {
 
 /// Every step kind name, HTTP and control.
 pub fn all_step_names() -> impl Iterator<Item = &'static str> {
-    STEP_KINDS.iter().map(|k| k.name).chain(CONTROL_KINDS.iter().copied())
+    STEP_KINDS
+        .iter()
+        .map(|k| k.name)
+        .chain(CONTROL_KINDS.iter().copied())
 }

@@ -7,7 +7,10 @@ use serde_json::{Map, Number, Value};
 
 /// Where a node starts.
 pub fn pos(node: &Node) -> Pos {
-    span_pos(node.span())
+    match node {
+        Node::Mapping(m) => mapping_pos(m),
+        other => span_pos(other.span()),
+    }
 }
 
 /// Where a scalar starts.
@@ -15,14 +18,20 @@ pub fn scalar_pos(node: &MarkedScalarNode) -> Pos {
     span_pos(node.span())
 }
 
-/// Where a mapping starts.
+/// Where a mapping starts: its first key (the loader's own mapping marker can sit elsewhere).
 pub fn mapping_pos(node: &MarkedMappingNode) -> Pos {
-    span_pos(node.span())
+    node.keys()
+        .next()
+        .map(scalar_pos)
+        .unwrap_or_else(|| span_pos(node.span()))
 }
 
 fn span_pos(span: &marked_yaml::Span) -> Pos {
     span.start()
-        .map(|m| Pos { line: m.line(), column: m.column() })
+        .map(|m| Pos {
+            line: m.line(),
+            column: m.column(),
+        })
         .unwrap_or_default()
 }
 
@@ -44,7 +53,10 @@ pub fn scalar_to_json(s: &MarkedScalarNode) -> Value {
     }
     if let Ok(f) = text.parse::<f64>() {
         if let Some(n) = Number::from_f64(f) {
-            if text.chars().any(|c| c.is_ascii_digit()) && !text.contains("inf") && !text.contains("nan") {
+            if text.chars().any(|c| c.is_ascii_digit())
+                && !text.contains("inf")
+                && !text.contains("nan")
+            {
                 return Value::Number(n);
             }
         }

@@ -25,6 +25,8 @@ pub enum SnapshotMode {
     Update,
     /// Compare only; write nothing (CI).
     Never,
+    /// No snapshots: the implementation is unknown, so there is nothing to compare with.
+    Off,
 }
 
 /// Where and how.
@@ -66,7 +68,13 @@ pub fn file_name(scenario: &Scenario, name: &str) -> String {
 }
 
 /// Renders a snapshot file.
-pub fn render(source: &str, expression: &str, description: &str, info: &str, body: &Value) -> String {
+pub fn render(
+    source: &str,
+    expression: &str,
+    description: &str,
+    info: &str,
+    body: &Value,
+) -> String {
     let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
     format!(
         "---\nsource: {}\nexpression: {}\ndescription: {}\ninfo: {}\n---\n{}\n",
@@ -98,15 +106,29 @@ pub fn check(
     known: &[(String, String)],
     revisions: &BTreeMap<Proposal, Revision>,
 ) -> Result<SnapshotOutcome, String> {
+    if settings.mode == SnapshotMode::Off {
+        return Ok(SnapshotOutcome::Matched);
+    }
     let normalised = normalise(value, known);
-    let expression = normalise::normalise_request_line(&format!("{}: {request_line}", step.id), known);
-    let rev = revisions.get(&scenario.proposal).copied().unwrap_or(Revision::Newest);
+    let expression =
+        normalise::normalise_request_line(&format!("{}: {request_line}", step.id), known);
+    let rev = revisions
+        .get(&scenario.proposal)
+        .copied()
+        .unwrap_or(Revision::Newest);
     let info = format!("{}, {}={}", settings.info, scenario.proposal, rev);
-    let text = render(&scenario.file.to_string_lossy(), &expression, &scenario.covers.join(", "), &info, &normalised);
+    let text = render(
+        &scenario.file.to_string_lossy(),
+        &expression,
+        &scenario.covers.join(", "),
+        &info,
+        &normalised,
+    );
     let path = settings.dir.join(file_name(scenario, name));
     let new_body = body_of(&text).to_string();
     let write = |p: &PathBuf| -> Result<String, String> {
-        std::fs::create_dir_all(&settings.dir).map_err(|e| format!("cannot create {}: {e}", settings.dir.display()))?;
+        std::fs::create_dir_all(&settings.dir)
+            .map_err(|e| format!("cannot create {}: {e}", settings.dir.display()))?;
         std::fs::write(p, &text).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
         Ok(p.to_string_lossy().to_string())
     };
@@ -125,14 +147,24 @@ pub fn check(
                 .to_string();
             match settings.mode {
                 SnapshotMode::Update => Ok(SnapshotOutcome::Written(write(&path)?)),
-                SnapshotMode::Review => Ok(SnapshotOutcome::Changed { diff, pending: Some(write(&pending_path)?) }),
-                SnapshotMode::Never => Ok(SnapshotOutcome::Changed { diff, pending: None }),
+                SnapshotMode::Review => Ok(SnapshotOutcome::Changed {
+                    diff,
+                    pending: Some(write(&pending_path)?),
+                }),
+                SnapshotMode::Never | SnapshotMode::Off => Ok(SnapshotOutcome::Changed {
+                    diff,
+                    pending: None,
+                }),
             }
         }
         Err(_) => match settings.mode {
             SnapshotMode::Update => Ok(SnapshotOutcome::Written(write(&path)?)),
-            SnapshotMode::Review => Ok(SnapshotOutcome::Missing { pending: Some(write(&pending_path)?) }),
-            SnapshotMode::Never => Ok(SnapshotOutcome::Missing { pending: None }),
+            SnapshotMode::Review => Ok(SnapshotOutcome::Missing {
+                pending: Some(write(&pending_path)?),
+            }),
+            SnapshotMode::Never | SnapshotMode::Off => {
+                Ok(SnapshotOutcome::Missing { pending: None })
+            }
         },
     }
 }
@@ -144,7 +176,13 @@ mod tests {
 
     #[test]
     fn file_format_round_trips_the_body() {
-        let text = render("suites/a/b.yaml", "step-1: GET /x", "S-13", "synapse 1.163.2, msc4354=newest", &json!({"a": 1}));
+        let text = render(
+            "suites/a/b.yaml",
+            "step-1: GET /x",
+            "S-13",
+            "synapse 1.163.2, msc4354=newest",
+            &json!({"a": 1}),
+        );
         assert!(text.starts_with("---\nsource: \"suites/a/b.yaml\"\n"));
         assert_eq!(body_of(&text), "{\n  \"a\": 1\n}");
     }

@@ -12,7 +12,16 @@
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-const TOKEN_KEYS: &[&str] = &["next_batch", "prev_batch", "pos", "since", "start", "end", "from", "device_id"];
+const TOKEN_KEYS: &[&str] = &[
+    "next_batch",
+    "prev_batch",
+    "pos",
+    "since",
+    "start",
+    "end",
+    "from",
+    "device_id",
+];
 
 struct Ids {
     table: BTreeMap<String, String>,
@@ -62,7 +71,13 @@ pub fn normalise_text(s: &str, known: &[(String, String)]) -> String {
 pub fn normalise_request_line(line: &str, known: &[(String, String)]) -> String {
     let without_query = line.split('?').next().unwrap_or(line);
     let ids = regex::Regex::new(r"%21[^/]+|%24[^/]+").expect("static regex");
-    let replaced = ids.replace_all(without_query, |c: &regex::Captures| if c[0].starts_with("%21") { "[room_id]" } else { "[event_id]" });
+    let replaced = ids.replace_all(without_query, |c: &regex::Captures| {
+        if c[0].starts_with("%21") {
+            "[room_id]"
+        } else {
+            "[event_id]"
+        }
+    });
     normalise_text(&replaced, known)
 }
 
@@ -71,7 +86,8 @@ fn key_placeholder(key: &str, v: &Value) -> Option<Value> {
         return None;
     }
     let p = match key {
-        "origin_server_ts" | "ts" | "delayed_since_ts" | "running_since" | "scheduled_at" | "finalised_ts" | "last_active_ago" => "[ts]",
+        "origin_server_ts" | "ts" | "delayed_since_ts" | "running_since" | "scheduled_at"
+        | "finalised_ts" | "last_active_ago" => "[ts]",
         "age" => "[age]",
         "msc4354_sticky_duration_ttl_ms" | "sticky_duration_remaining_ms" => "[ttl_ms]",
         "retry_after_ms" => "[ms]",
@@ -85,7 +101,10 @@ fn key_placeholder(key: &str, v: &Value) -> Option<Value> {
 
 /// Normalises a JSON value.
 pub fn normalise(v: &Value, known: &[(String, String)]) -> Value {
-    let mut ids = Ids { table: BTreeMap::new(), counters: BTreeMap::new() };
+    let mut ids = Ids {
+        table: BTreeMap::new(),
+        counters: BTreeMap::new(),
+    };
     walk(v, known, &mut ids)
 }
 
@@ -116,7 +135,13 @@ mod tests {
 
     #[test]
     fn replaces_volatile_values_stably() {
-        let known = vec![("@alice-ab12-0:localhost:4242".to_string(), "@alice:[hs1]".to_string()), ("localhost:4242".to_string(), "[hs1]".to_string())];
+        let known = vec![
+            (
+                "@alice-ab12-0:localhost:4242".to_string(),
+                "@alice:[hs1]".to_string(),
+            ),
+            ("localhost:4242".to_string(), "[hs1]".to_string()),
+        ];
         let v = json!({
             "rooms": {"join": {"!AbCdEfGhIjK": {"events": [
                 {"event_id": "$first-event-id", "sender": "@alice-ab12-0:localhost:4242", "origin_server_ts": 1795300337457_i64,

@@ -1,0 +1,218 @@
+//! The harness against a real managed Synapse (installed into the cache on first use).
+//!
+//! These tests share the machine's two cores with Synapse, so they take a lock and run one at a
+//! time: timing-sensitive scenarios (holds of a few seconds) stay meaningful.
+
+mod common;
+
+use common::{mscheck, outcomes, results, root, run, text};
+use mscheck::catalogue::{Catalogue, Revision};
+use mscheck::client::fault::load_faults;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+static ONE_SYNAPSE_RUN_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    ONE_SYNAPSE_RUN_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+#[test]
+fn every_scenario_passes_against_managed_synapse_and_reports_are_complete() {
+    let _g = lock();
+    let report = tempfile::tempdir().unwrap();
+    let out = run(&["run", "--report-dir", &report.path().to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let r = results(report.path());
+    let got = outcomes(&r);
+    assert!(got.len() >= 10, "{got:?}");
+    assert!(got.iter().all(|(_, o)| o == "passed"), "{got:?}");
+    assert_eq!(r["schema_version"], 1);
+    assert_eq!(r["targets"][0]["implementation"], "synapse");
+    assert_eq!(
+        r["targets"].as_array().unwrap().len(),
+        2,
+        "a two-server scenario boots the pair"
+    );
+    let s13 = r["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == "S-13")
+        .unwrap()
+        .clone();
+    assert_eq!(s13["status"], "pass");
+    let junit = std::fs::read_to_string(report.path().join("junit.xml")).unwrap();
+    assert_eq!(junit.matches("<testcase ").count(), got.len());
+    let md = std::fs::read_to_string(report.path().join("summary.md")).unwrap();
+    assert!(
+        md.contains("| S-13 | MUST |") && md.contains("✅ pass"),
+        "{md}"
+    );
+    for (id, _) in &got {
+        let t = report
+            .path()
+            .join("transcripts")
+            .join(format!("{}.txt", id.replace('/', "__")));
+        let transcript =
+            std::fs::read_to_string(&t).unwrap_or_else(|_| panic!("{} exists", t.display()));
+        assert!(
+            !transcript.contains("syt_"),
+            "an access token leaked into {}",
+            t.display()
+        );
+        assert!(
+            !transcript.contains("\"mac\": \"0")
+                && transcript.contains("\"password\": \"[redacted]\""),
+            "registration secrets are redacted in {}",
+            t.display()
+        );
+    }
+    for file in ["results.json", "junit.xml", "summary.md"] {
+        assert!(
+            !std::fs::read_to_string(report.path().join(file))
+                .unwrap()
+                .contains("syt_"),
+            "token in {file}"
+        );
+    }
+    assert!(report
+        .path()
+        .join("homeservers/hs1/homeserver.log")
+        .exists());
+    assert!(report
+        .path()
+        .join("homeservers/hs2/homeserver.log")
+        .exists());
+}
+
+/// Every fault in fixtures/faults.yaml must make every scenario covering what it breaks fail.
+#[test]
+fn every_fault_makes_the_scenarios_covering_its_requirements_fail() {
+    let _g = lock();
+    let root = root();
+    let catalogue = Catalogue::load(&root.join("suites/requirements.yaml")).unwrap();
+    let scenarios = mscheck::scenario::load_suites(&root.join("suites"), &catalogue).unwrap();
+    let faults = load_faults(&root.join("fixtures/faults.yaml")).unwrap();
+    let mut problems = Vec::new();
+    for (name, fault) in &faults {
+        let targets: Vec<&str> = scenarios
+            .iter()
+            .filter(|s| {
+                s.revisions.contains(&Revision::Newest)
+                    && s.covers.iter().any(|c| fault.breaks.contains(c))
+            })
+            .map(|s| s.id.as_str())
+            .collect();
+        assert!(
+            !targets.is_empty(),
+            "fault `{name}` breaks {:?}, which no scenario covers",
+            fault.breaks
+        );
+        let report = tempfile::tempdir().unwrap();
+        let mut cmd = mscheck();
+        cmd.args(["run", "--inject", name, "--report-dir"])
+            .arg(report.path());
+        for t in &targets {
+            cmd.args(["--filter", t]);
+        }
+        let out = cmd.output().unwrap();
+        if out.status.code() != Some(1) {
+            problems.push(format!(
+                "`{name}`: exit {:?}, expected 1\n{}",
+                out.status.code(),
+                text(&out)
+            ));
+            continue;
+        }
+        for (id, outcome) in outcomes(&results(report.path())) {
+            if targets.contains(&id.as_str()) && outcome != "failed" {
+                problems.push(format!("`{name}`: {id} was `{outcome}`, expected `failed`"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_scenario_is_broken_by_some_fault() {
+    let root = root();
+    let catalogue = Catalogue::load(&root.join("suites/requirements.yaml")).unwrap();
+    let scenarios = mscheck::scenario::load_suites(&root.join("suites"), &catalogue).unwrap();
+    let faults = load_faults(&root.join("fixtures/faults.yaml")).unwrap();
+    for s in scenarios
+        .iter()
+        .filter(|s| s.revisions.contains(&Revision::Newest))
+    {
+        assert!(
+            faults
+                .values()
+                .any(|f| s.covers.iter().any(|c| f.breaks.contains(c))),
+            "no fault in fixtures/faults.yaml breaks what {} covers ({:?})",
+            s.id,
+            s.covers
+        );
+    }
+}
+
+fn synapse_processes_under(dir: &std::path::Path) -> Vec<String> {
+    let needle = dir.to_string_lossy().to_string();
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmd) = std::fs::read(e.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            if cmd.contains("synapse.app.homeserver") && cmd.contains(&needle) {
+                found.push(format!("{}: {cmd}", e.file_name().to_string_lossy()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn ctrl_c_during_a_run_leaves_no_synapse_behind() {
+    let _g = lock();
+    let report = tempfile::tempdir().unwrap();
+    let mut child = mscheck()
+        .args(["run", "--filter", "delayed-restart", "--report-dir"])
+        .arg(report.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    // Wait (deadline 120 s: a cold cache installs Synapse first) until the server is up.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let line = lines
+            .next()
+            .expect("mscheck prints the target line")
+            .unwrap();
+        if line.starts_with("target hs1") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no target line within 120 s");
+    }
+    assert_eq!(
+        synapse_processes_under(report.path()).len(),
+        1,
+        "Synapse is running"
+    );
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !synapse_processes_under(report.path()).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "still running: {:?}",
+            synapse_processes_under(report.path())
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
