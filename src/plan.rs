@@ -76,7 +76,7 @@ impl Selection {
 pub fn select<'a>(all: &'a [Scenario], sel: &Selection) -> Vec<&'a Scenario> {
     let mut picked: Vec<&Scenario> = all
         .iter()
-        .filter(|s| sel.suites.is_empty() || sel.suites.iter().any(|x| *x == s.suite))
+        .filter(|s| sel.suites.is_empty() || sel.suites.contains(&s.suite))
         .filter(|s| {
             sel.filters.is_empty()
                 || sel

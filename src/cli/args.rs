@@ -16,7 +16,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run scenarios against managed Synapse (default) or your own homeserver (--hs1).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the scenarios a selection would run.
     List(SelectArgs),
     /// List the requirement catalogue for the chosen revisions, with the scenarios covering each.

@@ -35,7 +35,7 @@ pub async fn main() -> i32 {
     }));
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(a) => run(a).await,
+        Command::Run(a) => run(*a).await,
         Command::List(a) => list(a).map(|_| exit::OK),
         Command::Requirements(a) => requirements(a).map(|_| exit::OK),
     };

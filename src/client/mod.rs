@@ -216,7 +216,11 @@ impl Client {
             hs: req.hs.clone(),
             actor: req.actor.clone(),
             method: req.parts.method.clone(),
-            path: request_line.splitn(2, ' ').nth(1).unwrap_or("").to_string(),
+            path: request_line
+                .split_once(' ')
+                .map(|x| x.1)
+                .unwrap_or("")
+                .to_string(),
             request: req.parts.body.as_ref().map(|b| self.redactor.json(b)),
             status: result.as_ref().ok().map(|p| p.status),
             response: result.as_ref().ok().map(|p| self.redactor.json(&p.body)),

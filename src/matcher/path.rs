@@ -71,7 +71,7 @@ impl Path {
 
     /// Whether the path fans out, so that it selects a list.
     pub fn fans_out(&self) -> bool {
-        self.segments.iter().any(|s| *s == Segment::Wildcard)
+        self.segments.contains(&Segment::Wildcard)
     }
 
     /// Parses selector text.
@@ -254,9 +254,7 @@ impl Path {
         let mut removed = 0;
         parent.for_each_mut(doc, &mut |v| match (last, v) {
             (Segment::Key(k), Value::Object(o)) => {
-                if o.shift_remove(k).is_some() {
-                    removed += 1;
-                }
+                removed += usize::from(o.shift_remove(k).is_some())
             }
             (Segment::Index(n), Value::Array(a)) => {
                 if let Some(idx) = resolve_index(*n, a.len()) {

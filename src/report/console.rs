@@ -152,7 +152,7 @@ impl Reporter for Console {
                 if result.outcome.is_bad() || (self.verbose && result.failure.is_some()) {
                     self.line(self.details(result).trim_end());
                 }
-                self.results.push(result.clone());
+                self.results.push((**result).clone());
             }
             EventKind::RunFinished { stats } => {
                 if let Some(b) = self.bar.take() {

@@ -93,7 +93,7 @@ impl Reporter for Files {
                 if let Some(t) = &result.transcript {
                     self.write(t, transcript);
                 }
-                self.results.push(result.clone());
+                self.results.push((**result).clone());
             }
             EventKind::RunFinished { stats } => {
                 let reqs = rollup(

@@ -53,7 +53,7 @@ pub enum EventKind {
     /// A scenario completed.
     ScenarioFinished {
         /// Its result.
-        result: ScenarioResult,
+        result: Box<ScenarioResult>,
         /// The redacted HTTP transcript.
         transcript: String,
     },

@@ -274,7 +274,7 @@ async fn run_one(
     if let Some(reason) = skip_reason(&s, &ctx.targets) {
         result.reason = Some(reason);
         ctx.emit(EventKind::ScenarioFinished {
-            result: result.clone(),
+            result: Box::new(result.clone()),
             transcript: String::new(),
         });
         return result;
@@ -316,7 +316,7 @@ async fn run_one(
     result.transcript = Some(format!("transcripts/{}.txt", s.id.replace('/', "__")));
     let transcript = client.transcript().render(&ctx.redactor);
     ctx.emit(EventKind::ScenarioFinished {
-        result: result.clone(),
+        result: Box::new(result.clone()),
         transcript,
     });
     result

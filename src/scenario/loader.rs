@@ -763,7 +763,7 @@ impl<'a> Loader<'a> {
 
     fn call(&mut self, kind: &str, body: &Node, users: &[String], scope: &Scope) -> Option<Action> {
         let spec = vocabulary::step_kind(kind)?;
-        let empty = MarkedMappingNode::new_empty(body.span().clone());
+        let empty = MarkedMappingNode::new_empty(*body.span());
         let m = match body {
             Node::Mapping(m) => m,
             Node::Scalar(s) if s.as_str().is_empty() => &empty,
