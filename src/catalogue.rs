@@ -166,7 +166,7 @@ impl Catalogue {
     /// Parses catalogue text.
     pub fn parse(path: &Path, source: &str) -> Result<Self, Diagnostics> {
         let mut errors = Vec::new();
-        let root = marked_yaml::parse_yaml(0, source).map_err(|e| {
+        let root = yaml::parse(source).map_err(|e| {
             Diagnostics(vec![crate::scenario::loader::load_error(path, source, &e)])
         })?;
         let mut by_id = BTreeMap::new();

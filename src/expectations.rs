@@ -71,7 +71,7 @@ impl Expectations {
                 format!("cannot read expectations: {e}"),
             )])
         })?;
-        let root = marked_yaml::parse_yaml(0, source.as_str()).map_err(|e| {
+        let root = yaml::parse(&source).map_err(|e| {
             Diagnostics(vec![crate::scenario::loader::load_error(path, &source, &e)])
         })?;
         let mut errors = Vec::new();

@@ -212,7 +212,7 @@ pub fn load_faults(path: &std::path::Path) -> Result<BTreeMap<String, Fault>, Di
             format!("cannot read faults: {e}"),
         )])
     })?;
-    let root = marked_yaml::parse_yaml(0, source.as_str())
+    let root = yaml::parse(&source)
         .map_err(|e| Diagnostics(vec![crate::scenario::loader::load_error(path, &source, &e)]))?;
     let mut out = BTreeMap::new();
     let mut errors = Vec::new();

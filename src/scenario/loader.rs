@@ -133,8 +133,7 @@ pub fn load_str(
     source: &str,
     catalogue: &Catalogue,
 ) -> Result<Scenario, Vec<Diagnostic>> {
-    let options = marked_yaml::LoaderOptions::default().error_on_duplicate_keys(true);
-    let root = marked_yaml::parse_yaml_with_options(0, source, options)
+    let root = yaml::parse(source)
         .map_err(|e| vec![load_error(path, source, &e)])?;
     let mut l = Loader {
         file: path,
@@ -1133,6 +1132,14 @@ mod tests {
                 "position for `{msg}`"
             );
         }
+    }
+
+    #[test]
+    fn quoted_scalars_stay_strings() {
+        let s = load("name: t\ncovers: [S-13]\nusers: {a: {}}\nsteps:\n  - state: {as: a, room: r, type: t, state_key: \"\", content: {n: \"12\", m: 12}}\n").unwrap();
+        let Action::Call(c) = &s.steps[0].action else { panic!() };
+        assert_eq!(c.args["state_key"], Value::String(String::new()));
+        assert_eq!(c.args["content"], serde_json::json!({"n": "12", "m": 12}));
     }
 
     #[test]

@@ -5,6 +5,13 @@ use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 use marked_yaml::Node;
 use serde_json::{Map, Number, Value};
 
+/// Parses YAML the way every mscheck file is read: duplicate keys are errors, and only plain
+/// (unquoted) scalars may be read as numbers, booleans or null (`"12"` and `""` stay strings).
+pub fn parse(source: &str) -> Result<Node, marked_yaml::LoadError> {
+    let options = marked_yaml::LoaderOptions::default().error_on_duplicate_keys(true).prevent_coercion(true);
+    marked_yaml::parse_yaml_with_options(0, source, options)
+}
+
 /// Where a node starts.
 pub fn pos(node: &Node) -> Pos {
     match node {
