@@ -133,8 +133,7 @@ pub fn load_str(
     source: &str,
     catalogue: &Catalogue,
 ) -> Result<Scenario, Vec<Diagnostic>> {
-    let root = yaml::parse(source)
-        .map_err(|e| vec![load_error(path, source, &e)])?;
+    let root = yaml::parse(source).map_err(|e| vec![load_error(path, source, &e)])?;
     let mut l = Loader {
         file: path,
         source,
@@ -1137,7 +1136,9 @@ mod tests {
     #[test]
     fn quoted_scalars_stay_strings() {
         let s = load("name: t\ncovers: [S-13]\nusers: {a: {}}\nsteps:\n  - state: {as: a, room: r, type: t, state_key: \"\", content: {n: \"12\", m: 12}}\n").unwrap();
-        let Action::Call(c) = &s.steps[0].action else { panic!() };
+        let Action::Call(c) = &s.steps[0].action else {
+            panic!()
+        };
         assert_eq!(c.args["state_key"], Value::String(String::new()));
         assert_eq!(c.args["content"], serde_json::json!({"n": "12", "m": 12}));
     }

@@ -8,7 +8,9 @@ use serde_json::{Map, Number, Value};
 /// Parses YAML the way every mscheck file is read: duplicate keys are errors, and only plain
 /// (unquoted) scalars may be read as numbers, booleans or null (`"12"` and `""` stay strings).
 pub fn parse(source: &str) -> Result<Node, marked_yaml::LoadError> {
-    let options = marked_yaml::LoaderOptions::default().error_on_duplicate_keys(true).prevent_coercion(true);
+    let options = marked_yaml::LoaderOptions::default()
+        .error_on_duplicate_keys(true)
+        .prevent_coercion(true);
     marked_yaml::parse_yaml_with_options(0, source, options)
 }
 
