@@ -176,13 +176,8 @@ impl Reporter for Console {
                     self.paint("FAILED", "31;1")
                 };
                 self.line(&format!(
-                    "{verdict}: {} passed, {} failed, {} errors, {} skipped, {} expected failures, {} unexpected passes in {}",
-                    stats.passed,
-                    stats.failed,
-                    stats.errored,
-                    stats.skipped,
-                    stats.expected_failures,
-                    stats.unexpected_passes,
+                    "{verdict}: {} in {}",
+                    stats.counts(),
                     human_duration(Duration::from_millis(stats.duration_ms))
                 ));
                 if stats.unexpected_passes > 0 {

@@ -256,14 +256,11 @@ pub fn markdown(
         ));
     }
     s.push_str(&format!(
-        "\n**{}**: {} passed, {} failed, {} errors, {} skipped, {} expected failures, {} unexpected passes ({} ms)\n",
+        "
+**{}**: {} ({} ms)
+",
         if stats.success() { "PASSED" } else { "FAILED" },
-        stats.passed,
-        stats.failed,
-        stats.errored,
-        stats.skipped,
-        stats.expected_failures,
-        stats.unexpected_passes,
+        stats.counts(),
         stats.duration_ms
     ));
     for p in Proposal::ALL {

@@ -162,6 +162,24 @@ pub struct Failure {
     pub body: Option<String>,
 }
 
+impl Failure {
+    /// A failure that is not a check: no response, a timeout, a harness problem.
+    pub fn error(step: &str, pos: Pos, message: String) -> Self {
+        Failure {
+            step: step.to_string(),
+            pos,
+            is_check: false,
+            message,
+            at: None,
+            expected: None,
+            actual: None,
+            request: None,
+            status: None,
+            body: None,
+        }
+    }
+}
+
 /// A scenario's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScenarioResult {
@@ -237,6 +255,14 @@ impl RunStats {
         {
             self.slowest = Some((r.id.clone(), r.duration_ms));
         }
+    }
+
+    /// The counts as one sentence, for the terminal and the Markdown summary.
+    pub fn counts(&self) -> String {
+        format!(
+            "{} passed, {} failed, {} errors, {} skipped, {} expected failures, {} unexpected passes",
+            self.passed, self.failed, self.errored, self.skipped, self.expected_failures, self.unexpected_passes
+        )
     }
 
     /// Whether the run passed (the only place this is decided).

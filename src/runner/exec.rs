@@ -548,54 +548,47 @@ impl ScenarioRun {
                 &self.revisions,
             )
             .map_err(StepError::Harness)?;
-            match outcome {
-                SnapshotOutcome::Matched => {}
-                SnapshotOutcome::Written(path) => self
-                    .snapshots_written
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(path),
+            let (pending, msg) = match outcome {
+                SnapshotOutcome::Matched => return Ok(()),
+                SnapshotOutcome::Written(path) => {
+                    self.snapshots_written
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(path);
+                    return Ok(());
+                }
                 SnapshotOutcome::Missing { pending } => {
-                    if let Some(p) = &pending {
-                        self.snapshots_written
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .push(p.clone());
-                    }
-                    let msg = format!(
-                        "snapshot `{}` does not exist yet{}",
-                        spec.name,
-                        pending
-                            .map(|p| format!(
-                                "; wrote {p} for review (accept with --update-snapshots)"
-                            ))
-                            .unwrap_or_else(|| " (CI is set: nothing written)".into())
-                    );
-                    return Err(StepError::Check(Box::new(failure_from_response(
-                        &step.id, &msg, resp, None,
-                    ))));
+                    let how = match &pending {
+                        Some(p) => {
+                            format!("; wrote {p} for review (accept with --update-snapshots)")
+                        }
+                        None => " (CI is set: nothing written)".into(),
+                    };
+                    (
+                        pending,
+                        format!("snapshot `{}` does not exist yet{how}", spec.name),
+                    )
                 }
                 SnapshotOutcome::Changed { diff, pending } => {
-                    if let Some(p) = &pending {
-                        self.snapshots_written
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .push(p.clone());
-                    }
-                    let msg = format!(
-                        "snapshot `{}` changed{}:\n{diff}",
-                        spec.name,
-                        pending
-                            .map(|p| format!(
-                                " (new version in {p}; accept with --update-snapshots)"
-                            ))
-                            .unwrap_or_default()
-                    );
-                    return Err(StepError::Check(Box::new(failure_from_response(
-                        &step.id, &msg, resp, None,
-                    ))));
+                    let how = pending
+                        .as_ref()
+                        .map(|p| format!(" (new version in {p}; accept with --update-snapshots)"))
+                        .unwrap_or_default();
+                    (
+                        pending,
+                        format!("snapshot `{}` changed{how}:\n{diff}", spec.name),
+                    )
                 }
+            };
+            if let Some(p) = pending {
+                self.snapshots_written
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(p);
             }
+            return Err(StepError::Check(Box::new(failure_from_response(
+                &step.id, &msg, resp, None,
+            ))));
         }
         Ok(())
     }

@@ -56,30 +56,12 @@ impl StepError {
                 }
                 StepError::Check(f)
             }
-            StepError::Transport(m) => StepError::Check(Box::new(Failure {
-                step: step.to_string(),
+            StepError::Transport(m) => StepError::Check(Box::new(Failure::error(step, pos, m))),
+            StepError::Harness(m) => StepError::Check(Box::new(Failure::error(
+                step,
                 pos,
-                is_check: false,
-                message: m,
-                at: None,
-                expected: None,
-                actual: None,
-                request: None,
-                status: None,
-                body: None,
-            })),
-            StepError::Harness(m) => StepError::Check(Box::new(Failure {
-                step: step.to_string(),
-                pos,
-                is_check: false,
-                message: format!("harness error: {m}"),
-                at: None,
-                expected: None,
-                actual: None,
-                request: None,
-                status: None,
-                body: None,
-            })),
+                format!("harness error: {m}"),
+            ))),
         }
     }
 
@@ -196,15 +178,7 @@ pub async fn run(
     for s in shared {
         let ctx = ctx.clone();
         let sem = semaphore.clone();
-        let reason = expectations
-            .reason_for(
-                &s,
-                ctx.revisions
-                    .get(&s.proposal)
-                    .copied()
-                    .unwrap_or(Revision::Newest),
-            )
-            .map(str::to_string);
+        let reason = expected_reason(expectations, &s, &ctx);
         handles.push(tokio::spawn(async move {
             let _permit = sem
                 .acquire_owned()
@@ -221,15 +195,7 @@ pub async fn run(
     }
     // Scenarios that stop or pause a server would disturb everything else: run them alone.
     for s in exclusive {
-        let reason = expectations
-            .reason_for(
-                &s,
-                ctx.revisions
-                    .get(&s.proposal)
-                    .copied()
-                    .unwrap_or(Revision::Newest),
-            )
-            .map(str::to_string);
+        let reason = expected_reason(expectations, &s, &ctx);
         let r = run_one(s, ctx.clone(), reason).await;
         results.insert(r.id.clone(), r);
     }
@@ -243,6 +209,16 @@ pub async fn run(
     }
     stats.duration_ms = ctx.started.elapsed().as_millis() as u64;
     (ordered, stats)
+}
+
+/// The expectations file's reason for this scenario at the run's revision, if it is listed.
+fn expected_reason(expectations: &Expectations, s: &Scenario, ctx: &RunContext) -> Option<String> {
+    let revision = ctx
+        .revisions
+        .get(&s.proposal)
+        .copied()
+        .unwrap_or(Revision::Newest);
+    expectations.reason_for(s, revision).map(str::to_string)
 }
 
 async fn run_one(
