@@ -154,3 +154,62 @@ async fn a_mock_without_the_sticky_section_fails_with_the_evidence() {
         "registration response is redacted"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_external_target_skips_what_it_cannot_run_with_the_reason() {
+    // Advertises sticky events only: no MSC4140, no lifecycle control, no second server.
+    let server = mock_homeserver(json!({"timeline": timeline()})).await;
+    let report = tempfile::tempdir().unwrap();
+    let url = server.uri();
+    let dir = report.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        mscheck()
+            .args([
+                "run",
+                "--hs1",
+                &url,
+                "--registration",
+                "open",
+                "--filter",
+                "survives-restart",
+                "--filter",
+                "crosses-servers",
+                "--filter",
+                "delayed-cancel",
+                "--report-dir",
+            ])
+            .arg(&dir)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let r = results(report.path());
+    let reason = |id: &str| {
+        r["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .map(|s| {
+                (
+                    s["outcome"].as_str().unwrap().to_string(),
+                    s["reason"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .unwrap()
+    };
+    let (o, why) = reason("msc4140-delayed-events/delayed-survives-restart");
+    assert_eq!(o, "skipped");
+    assert!(why.contains("needs lifecycle control"), "{why}");
+    let (o, why) = reason("federation/sticky-crosses-servers");
+    assert_eq!(o, "skipped");
+    assert!(why.contains("needs two homeservers"), "{why}");
+    let (o, why) = reason("msc4140-delayed-events/delayed-cancel");
+    assert_eq!(o, "skipped");
+    assert!(
+        why.contains("not advertised: hs1 does not list `org.matrix.msc4140`"),
+        "{why}"
+    );
+}
