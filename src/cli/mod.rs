@@ -325,7 +325,12 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
     let redactor = Arc::new(Redactor::new());
     let targets = match &s.args.hs1 {
         None => {
-            let count = if s.plan.iter().any(|p| p.requires.homeservers > 1) {
+            // Lifecycle scenarios boot their own servers; size the shared ones for the rest.
+            let count = if s
+                .plan
+                .iter()
+                .any(|p| p.requires.homeservers > 1 && !p.requires.lifecycle)
+            {
                 2
             } else {
                 1
@@ -418,7 +423,7 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
         mode: snapshot_mode,
         info: format!("{} {}", targets.hs1.implementation, targets.hs1.version),
     };
-    let ctx = Arc::new(RunContext::new(
+    let mut ctx = RunContext::new(
         targets.clone(),
         http,
         redactor,
@@ -427,7 +432,14 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
         snapshots,
         tx.clone(),
         started,
-    ));
+    );
+    if s.args.hs1.is_none() {
+        ctx.private_servers = Some(runner::PrivateServers {
+            fixtures: s.loaded.root.join("fixtures"),
+            dir: s.report_dir.join("homeservers"),
+        });
+    }
+    let ctx = Arc::new(ctx);
     let (_results, stats) = runner::run(s.plan.clone(), ctx, &expectations, s.args.jobs).await;
     targets.shutdown().await;
     emit(EventKind::RunFinished {

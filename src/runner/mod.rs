@@ -1,5 +1,6 @@
-//! The runner: boots nothing itself (targets come ready), runs planned scenarios concurrently
-//! (lifecycle scenarios alone, at the end), and emits [`events::RunEvent`]s.
+//! The runner: runs planned scenarios concurrently on the targets it is given (a scenario that
+//! stops, restarts or pauses a server gets private managed servers of its own), and emits
+//! [`events::RunEvent`]s.
 
 pub mod events;
 pub mod exec;
@@ -73,6 +74,16 @@ impl StepError {
     }
 }
 
+/// How to boot a private managed server for a scenario that stops, restarts or pauses one, so
+/// that it disturbs no other scenario and runs alongside them.
+#[derive(Debug, Clone)]
+pub struct PrivateServers {
+    /// `fixtures/`.
+    pub fixtures: std::path::PathBuf,
+    /// Parent folder of the servers' data and logs (`<report>/homeservers/`).
+    pub dir: std::path::PathBuf,
+}
+
 /// Everything scenarios share during a run.
 pub struct RunContext {
     /// The servers.
@@ -89,6 +100,8 @@ pub struct RunContext {
     pub snapshots: SnapshotSettings,
     /// A short random id making user names unique per run.
     pub run_id: String,
+    /// Where private managed servers for lifecycle scenarios are booted (managed runs only).
+    pub private_servers: Option<PrivateServers>,
     user_serial: AtomicU64,
     events: UnboundedSender<RunEvent>,
     started: Instant,
@@ -115,9 +128,27 @@ impl RunContext {
             revisions,
             snapshots,
             run_id: crate::homeserver::keys::random_hex::<3>(),
+            private_servers: None,
             user_serial: AtomicU64::new(0),
             events,
             started,
+        }
+    }
+
+    /// The same context with other servers (for a scenario's private servers).
+    fn with_targets(&self, targets: Targets) -> RunContext {
+        RunContext {
+            targets,
+            http: self.http.clone(),
+            redactor: self.redactor.clone(),
+            faults: self.faults.clone(),
+            revisions: self.revisions.clone(),
+            snapshots: self.snapshots.clone(),
+            run_id: self.run_id.clone(),
+            private_servers: None,
+            user_serial: AtomicU64::new(0),
+            events: self.events.clone(),
+            started: self.started,
         }
     }
 
@@ -171,11 +202,9 @@ pub async fn run(
     expectations: &Expectations,
     jobs: usize,
 ) -> (Vec<ScenarioResult>, RunStats) {
-    let (exclusive, shared): (Vec<_>, Vec<_>) =
-        plan.iter().cloned().partition(|s| s.requires.lifecycle);
     let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut handles = Vec::new();
-    for s in shared {
+    for s in plan.iter().cloned() {
         let ctx = ctx.clone();
         let sem = semaphore.clone();
         let reason = expected_reason(expectations, &s, &ctx);
@@ -192,12 +221,6 @@ pub async fn run(
         if let Ok(r) = h.await {
             results.insert(r.id.clone(), r);
         }
-    }
-    // Scenarios that stop or pause a server would disturb everything else: run them alone.
-    for s in exclusive {
-        let reason = expected_reason(expectations, &s, &ctx);
-        let r = run_one(s, ctx.clone(), reason).await;
-        results.insert(r.id.clone(), r);
     }
     let mut stats = RunStats {
         planned: plan.len(),
@@ -257,6 +280,47 @@ async fn run_one(
     }
     ctx.emit(EventKind::ScenarioStarted { id: s.id.clone() });
     let started = Instant::now();
+    // A scenario that stops or pauses a server gets servers of its own.
+    let (ctx, private) = match (&ctx.private_servers, s.requires.lifecycle) {
+        (Some(p), true) => {
+            let dir = p.dir.join(s.id.replace('/', "__"));
+            match Targets::boot_managed(
+                &p.fixtures,
+                &dir,
+                s.requires.homeservers,
+                &ctx.http,
+                &|_| {},
+            )
+            .await
+            {
+                Ok(t) => {
+                    for h in t.all() {
+                        if let crate::homeserver::Registration::SharedSecret(secret) =
+                            &h.registration
+                        {
+                            ctx.redactor.add_secret(secret);
+                        }
+                    }
+                    (Arc::new(ctx.with_targets(t.clone())), Some(t))
+                }
+                Err(e) => {
+                    result.outcome = Outcome::Errored;
+                    result.failure = Some(Failure::error(
+                        "setup",
+                        Default::default(),
+                        format!("cannot boot the scenario's private homeserver: {e}"),
+                    ));
+                    result.duration_ms = started.elapsed().as_millis() as u64;
+                    ctx.emit(EventKind::ScenarioFinished {
+                        result: Box::new(result.clone()),
+                        transcript: String::new(),
+                    });
+                    return result;
+                }
+            }
+        }
+        _ => (ctx, None),
+    };
     let client = Client::new(ctx.http.clone(), ctx.redactor.clone(), ctx.faults.clone());
     let run = ScenarioRun::new(s.clone(), ctx.clone(), client.clone());
     let body = async {
@@ -270,6 +334,9 @@ async fn run_one(
             crate::util::human_duration(s.timeout)
         ))),
     };
+    if let Some(t) = private {
+        t.shutdown().await;
+    }
     result.duration_ms = started.elapsed().as_millis() as u64;
     result.steps = run.records();
     result.snapshots_written = run

@@ -53,8 +53,8 @@ pub struct Requires {
     pub features: Vec<String>,
     /// Number of homeservers (1 or 2).
     pub homeservers: u8,
-    /// Whether the scenario stops, restarts or pauses a homeserver (managed targets only; such
-    /// scenarios run alone).
+    /// Whether the scenario stops, restarts or pauses a homeserver (managed targets only; such a
+    /// scenario gets private servers of its own).
     pub lifecycle: bool,
 }
 
