@@ -21,7 +21,7 @@ use crate::snapshot::{SnapshotMode, SnapshotSettings};
 use clap::Parser;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
@@ -54,9 +54,9 @@ fn root(given: &Option<PathBuf>) -> PathBuf {
     if let Some(r) = given {
         return r.clone();
     }
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    if cwd.join("suites").join("requirements.yaml").exists() {
-        cwd
+    // From the project folder, paths stay relative so messages read `suites/…:12:5`.
+    if Path::new("suites").join("requirements.yaml").exists() {
+        PathBuf::new()
     } else {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
     }
@@ -71,12 +71,7 @@ struct Loaded {
 fn load(sel: &SelectArgs) -> Result<Loaded, Error> {
     let root = root(&sel.root);
     let catalogue = Catalogue::load(&root.join("suites").join("requirements.yaml"))?;
-    // Relative paths in messages and reports when running from the project folder.
-    let suites_dir = if std::env::current_dir().is_ok_and(|c| c == root) {
-        PathBuf::from("suites")
-    } else {
-        root.join("suites")
-    };
+    let suites_dir = root.join("suites");
     let scenarios = scenario::load_suites(&suites_dir, &catalogue)?;
     let known: Vec<&str> = scenarios.iter().map(|s| s.suite.as_str()).collect();
     for s in &sel.suite {

@@ -88,6 +88,10 @@ impl ManagedSynapse {
         std::fs::create_dir_all(data_dir.join("media")).map_err(|e| {
             HomeserverError::Setup(format!("cannot create {}: {e}", data_dir.display()))
         })?;
+        // Synapse runs inside this folder and its config names files by path: make it absolute.
+        let data_dir = std::fs::canonicalize(&data_dir).map_err(|e| {
+            HomeserverError::Setup(format!("cannot resolve {}: {e}", data_dir.display()))
+        })?;
         let client_port = free_port()?;
         let mut federation_port = free_port()?;
         while federation_port == client_port {
