@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 /// One known failure.
 #[derive(Debug, Clone)]
 pub struct KnownFailure {
-    /// A scenario id (`suite/stem`), or…
-    pub scenario: Option<String>,
+    /// Scenario ids (`suite/stem`; `scenario:` names one, `scenarios:` several), or…
+    pub scenarios: Vec<String>,
     /// …a requirement ID: any scenario covering it.
     pub requirement: Option<String>,
     /// Only at this revision of the scenario's proposal.
@@ -37,7 +37,7 @@ impl Expectations {
             .iter()
             .filter(|k| k.revision.is_none_or(|r| r == revision))
             .find(|k| {
-                k.scenario.as_deref() == Some(s.id.as_str())
+                k.scenarios.iter().any(|id| *id == s.id)
                     || k.requirement.as_ref().is_some_and(|r| s.covers.contains(r))
             })
             .map(|k| k.reason.as_str())
@@ -86,8 +86,12 @@ impl Expectations {
             let at = yaml::pos(node);
             let v = yaml::to_json(node);
             let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+            let mut scenarios: Vec<String> = s("scenario").into_iter().collect();
+            if let Some(list) = v.get("scenarios").and_then(Value::as_array) {
+                scenarios.extend(list.iter().filter_map(Value::as_str).map(str::to_string));
+            }
             let entry = KnownFailure {
-                scenario: s("scenario"),
+                scenarios,
                 requirement: s("requirement"),
                 revision: match s("revision") {
                     Some(r) => match r.parse() {
@@ -109,8 +113,8 @@ impl Expectations {
                     "every expected failure needs a `reason`",
                 ));
             }
-            match (&entry.scenario, &entry.requirement) {
-                (Some(id), None) if !scenario_ids.contains(&id.as_str()) => {
+            for id in &entry.scenarios {
+                if !scenario_ids.contains(&id.as_str()) {
                     let hint = crate::util::did_you_mean(id, scenario_ids.iter().copied());
                     let d = Diagnostic::new(path, &source, at, format!("unknown scenario `{id}`"));
                     errors.push(match hint {
@@ -118,17 +122,19 @@ impl Expectations {
                         None => d,
                     });
                 }
-                (None, Some(r)) if catalogue.get(r).is_none() => errors.push(Diagnostic::new(
+            }
+            match (entry.scenarios.is_empty(), &entry.requirement) {
+                (true, Some(r)) if catalogue.get(r).is_none() => errors.push(Diagnostic::new(
                     path,
                     &source,
                     at,
                     format!("unknown requirement ID `{r}`"),
                 )),
-                (None, None) | (Some(_), Some(_)) => errors.push(Diagnostic::new(
+                (true, None) | (false, Some(_)) => errors.push(Diagnostic::new(
                     path,
                     &source,
                     at,
-                    "an entry names either a `scenario` or a `requirement`",
+                    "an entry names either scenarios (`scenario`/`scenarios`) or a `requirement`",
                 )),
                 _ => {}
             }

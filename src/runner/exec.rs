@@ -88,6 +88,15 @@ impl ScenarioRun {
             .map_err(|e| StepError::Harness(e.to_string()))
     }
 
+    /// Renders templates in a text (selectors), inserting values as text.
+    pub fn render_text(&self, text: &str) -> Result<String, StepError> {
+        self.vars
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .render_text(text)
+            .map_err(|e| StepError::Harness(e.to_string()))
+    }
+
     /// A registered user by scenario name.
     pub fn user(&self, name: &str) -> Result<UserState, StepError> {
         self.users
@@ -248,9 +257,11 @@ impl ScenarioRun {
                 let (r, n) = self.run_call(step, call).await;
                 (call.kind.name.to_string(), r, n)
             }
-            Action::Homeserver { hs, op } => {
-                ("homeserver".to_string(), self.lifecycle(hs, *op).await, 1)
-            }
+            Action::Homeserver { hs, op, down_for } => (
+                "homeserver".to_string(),
+                self.lifecycle(hs, *op, *down_for).await,
+                1,
+            ),
             Action::Concurrent(branches) => {
                 let futs = branches.iter().map(|b| self.run_steps(b));
                 let results = futures_util::future::join_all(futs).await;
@@ -294,7 +305,12 @@ impl ScenarioRun {
         result.map_err(|e| e.at_step(step))
     }
 
-    async fn lifecycle(&self, hs: &str, op: LifecycleOp) -> Result<(), StepError> {
+    async fn lifecycle(
+        &self,
+        hs: &str,
+        op: LifecycleOp,
+        down_for: Option<std::time::Duration>,
+    ) -> Result<(), StepError> {
         let h = self.homeserver(hs)?;
         let Control::Managed(m) = &h.control else {
             return Err(StepError::Harness(format!(
@@ -308,7 +324,15 @@ impl ScenarioRun {
                 Ok(())
             }
             LifecycleOp::Start => m.start(http).await,
-            LifecycleOp::Restart => m.restart(http).await,
+            LifecycleOp::Restart => match down_for {
+                Some(d) => {
+                    m.stop().await;
+                    // The outage itself is what the scenario checks against (see `down_for`).
+                    tokio::time::sleep(d).await;
+                    m.start(http).await
+                }
+                None => m.restart(http).await,
+            },
             LifecycleOp::Pause => m.pause().await,
             LifecycleOp::Resume => m.resume().await,
         };
@@ -474,12 +498,7 @@ impl ScenarioRun {
             }
         }
         for spec in &expect.json {
-            let at = self
-                .vars
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .render_text(&spec.at)
-                .map_err(|e| StepError::Harness(e.to_string()))?;
+            let at = self.render_text(&spec.at)?;
             let arg = self.render(&spec.arg)?;
             let check =
                 checks::build_check(&at, &spec.predicate, &arg).map_err(StepError::Harness)?;
@@ -501,7 +520,9 @@ impl ScenarioRun {
                     .get(&h["@header.".len()..].to_ascii_lowercase())
                     .map(|v| json!(v)),
                 path => {
-                    let p = Path::parse(path).map_err(|e| StepError::Harness(e.to_string()))?;
+                    let rendered = self.render_text(path)?;
+                    let p =
+                        Path::parse(&rendered).map_err(|e| StepError::Harness(e.to_string()))?;
                     p.select(&resp.body).into_value()
                 }
             };
@@ -522,12 +543,7 @@ impl ScenarioRun {
         if let Some(spec) = &step.snapshot {
             let value = match &spec.at {
                 Some(at) => {
-                    let at = self
-                        .vars
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .render_text(at)
-                        .map_err(|e| StepError::Harness(e.to_string()))?;
+                    let at = self.render_text(at)?;
                     Path::parse(&at)
                         .map_err(|e| StepError::Harness(e.to_string()))?
                         .select(&resp.body)

@@ -756,7 +756,25 @@ impl<'a> Loader<'a> {
             );
             return None;
         };
-        Some(Action::Homeserver { hs, op })
+        let down_for = match m.get_node("down_for") {
+            Some(n) if op == LifecycleOp::Restart => self.duration(n, "`down_for`"),
+            Some(n) => {
+                self.err(yaml::pos(n), "`down_for` only goes with `do: restart`");
+                None
+            }
+            None => None,
+        };
+        for (k, _) in m.iter() {
+            if !["hs", "do", "down_for"].contains(&k.as_str()) {
+                self.unknown_key(
+                    yaml::scalar_pos(k),
+                    "key in `homeserver`",
+                    k.as_str(),
+                    &["hs", "do", "down_for"],
+                );
+            }
+        }
+        Some(Action::Homeserver { hs, op, down_for })
     }
 
     fn call(&mut self, kind: &str, body: &Node, users: &[String], scope: &Scope) -> Option<Action> {

@@ -99,6 +99,10 @@ pub enum Action {
         hs: String,
         /// What to do.
         op: LifecycleOp,
+        /// For `restart`: how long the server stays down between stop and start. This is the
+        /// condition under test (for example delayed events falling due during an outage), not a
+        /// pause to let things settle.
+        down_for: Option<Duration>,
     },
     /// Branches run at the same moment; each branch runs its steps in order.
     Concurrent(Vec<Vec<Step>>),
