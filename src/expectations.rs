@@ -37,7 +37,7 @@ impl Expectations {
             .iter()
             .filter(|k| k.revision.is_none_or(|r| r == revision))
             .find(|k| {
-                k.scenarios.iter().any(|id| *id == s.id)
+                k.scenarios.contains(&s.id)
                     || k.requirement.as_ref().is_some_and(|r| s.covers.contains(r))
             })
             .map(|k| k.reason.as_str())

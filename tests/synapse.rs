@@ -105,6 +105,7 @@ fn every_scenario_passes_against_managed_synapse_and_reports_are_complete() {
 }
 
 /// Every fault in fixtures/faults.yaml must make every scenario covering what it breaks fail.
+/// Scenarios that run at the newest revision are run there; seed-only scenarios at the seed.
 #[test]
 fn every_fault_makes_the_scenarios_covering_its_requirements_fail() {
     let _g = lock();
@@ -114,50 +115,61 @@ fn every_fault_makes_the_scenarios_covering_its_requirements_fail() {
     let faults = load_faults(&root.join("fixtures/faults.yaml")).unwrap();
     let mut problems = Vec::new();
     for (name, fault) in &faults {
-        let targets: Vec<&str> = scenarios
+        let covering =
+            |s: &&mscheck::scenario::Scenario| s.covers.iter().any(|c| fault.breaks.contains(c));
+        let newest: Vec<&str> = scenarios
             .iter()
-            .filter(|s| {
-                s.revisions.contains(&Revision::Newest)
-                    && s.covers.iter().any(|c| fault.breaks.contains(c))
-            })
+            .filter(covering)
+            .filter(|s| s.revisions.contains(&Revision::Newest))
+            .map(|s| s.id.as_str())
+            .collect();
+        let seed_only: Vec<&str> = scenarios
+            .iter()
+            .filter(covering)
+            .filter(|s| !s.revisions.contains(&Revision::Newest))
             .map(|s| s.id.as_str())
             .collect();
         assert!(
-            !targets.is_empty(),
+            !newest.is_empty() || !seed_only.is_empty(),
             "fault `{name}` breaks {:?}, which no scenario covers",
             fault.breaks
         );
-        let report = tempfile::tempdir().unwrap();
-        let mut cmd = mscheck();
-        // Without expectations: a scenario Synapse already fails must still fail under the fault.
-        cmd.args([
-            "run",
-            "--expectations",
-            "none",
-            "--inject",
-            name,
-            "--report-dir",
-        ])
-        .arg(report.path());
-        for t in &targets {
-            cmd.args(["--filter", t]);
+        if !newest.is_empty() {
+            problems.extend(run_under_fault(name, &newest, &[]));
         }
-        let out = cmd.output().unwrap();
-        if out.status.code() != Some(1) {
-            problems.push(format!(
-                "`{name}`: exit {:?}, expected 1\n{}",
-                out.status.code(),
-                text(&out)
-            ));
-            continue;
-        }
-        for (id, outcome) in outcomes(&results(report.path())) {
-            if targets.contains(&id.as_str()) && outcome != "failed" {
-                problems.push(format!("`{name}`: {id} was `{outcome}`, expected `failed`"));
-            }
+        if !seed_only.is_empty() {
+            let seed = ["--revision", "msc4354=seed", "--revision", "msc4140=seed"];
+            problems.extend(run_under_fault(name, &seed_only, &seed));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Runs the given scenarios with one fault injected and no expectations file (a scenario Synapse
+/// already fails must still fail under the fault); returns what did not fail.
+fn run_under_fault(name: &str, targets: &[&str], extra: &[&str]) -> Vec<String> {
+    let report = tempfile::tempdir().unwrap();
+    let mut cmd = mscheck();
+    cmd.args(["run", "--expectations", "none", "--inject", name])
+        .args(extra)
+        .arg("--report-dir")
+        .arg(report.path());
+    for t in targets {
+        cmd.args(["--filter", t]);
+    }
+    let out = cmd.output().unwrap();
+    if out.status.code() != Some(1) {
+        return vec![format!(
+            "`{name}`: exit {:?}, expected 1\n{}",
+            out.status.code(),
+            text(&out)
+        )];
+    }
+    outcomes(&results(report.path()))
+        .into_iter()
+        .filter(|(id, outcome)| targets.contains(&id.as_str()) && outcome != "failed")
+        .map(|(id, outcome)| format!("`{name}`: {id} was `{outcome}`, expected `failed`"))
+        .collect()
 }
 
 #[test]
@@ -166,10 +178,7 @@ fn every_scenario_is_broken_by_some_fault() {
     let catalogue = Catalogue::load(&root.join("suites/requirements.yaml")).unwrap();
     let scenarios = mscheck::scenario::load_suites(&root.join("suites"), &catalogue).unwrap();
     let faults = load_faults(&root.join("fixtures/faults.yaml")).unwrap();
-    for s in scenarios
-        .iter()
-        .filter(|s| s.revisions.contains(&Revision::Newest))
-    {
+    for s in &scenarios {
         assert!(
             faults
                 .values()

@@ -95,6 +95,8 @@ pub enum Predicate {
     IsType(JsonType),
     /// An array with exactly these elements, in any order (Complement's check-off).
     SetEquals(Vec<Value>),
+    /// An array holding every one of these values (any order; others may be there too).
+    ContainsAll(Vec<Value>),
     /// An array without repeated elements.
     Unique,
     /// An array sharing no element with the array the other selector picks from the same document.
@@ -125,14 +127,21 @@ pub struct Mismatch {
     pub expected: String,
     /// What was found (`None`: nothing at that selector).
     pub actual: Option<Value>,
+    /// For list comparisons: what is missing, unexpected or repeated (long lists are hard to
+    /// compare by eye).
+    pub detail: Option<String>,
 }
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "at `{}`: expected {}, got ", self.at, self.expected)?;
         match &self.actual {
-            None => f.write_str("nothing"),
-            Some(v) => f.write_str(&crate::util::trim_json(v, 300)),
+            None => f.write_str("nothing")?,
+            Some(v) => f.write_str(&crate::util::trim_json(v, 300))?,
+        }
+        match &self.detail {
+            Some(d) => write!(f, " ({d})"),
+            None => Ok(()),
         }
     }
 }
@@ -156,8 +165,15 @@ impl fmt::Display for Predicate {
             Predicate::IsType(t) => write!(f, "a value of type {t:?}"),
             Predicate::SetEquals(vs) => write!(
                 f,
-                "exactly the elements {} (any order)",
-                Value::Array(vs.clone())
+                "exactly the {} elements {} (any order)",
+                vs.len(),
+                crate::util::trim_json(&Value::Array(vs.clone()), 200)
+            ),
+            Predicate::ContainsAll(vs) => write!(
+                f,
+                "every one of the {} elements {}",
+                vs.len(),
+                crate::util::trim_json(&Value::Array(vs.clone()), 200)
             ),
             Predicate::Unique => f.write_str("an array without repeated elements"),
             Predicate::DisjointWith(p) => write!(f, "no element also found at `{p}`"),
@@ -166,6 +182,56 @@ impl fmt::Display for Predicate {
             Predicate::None(cs) => write!(f, "no element where {}", describe_all(cs)),
         }
     }
+}
+
+/// What differs between a found list and a wanted one: missing, unexpected and repeated elements.
+fn list_detail(pred: &Predicate, actual: &Value) -> Option<String> {
+    let got = actual.as_array()?;
+    let repeated = || -> Vec<Value> {
+        let mut out: Vec<Value> = Vec::new();
+        for (i, x) in got.iter().enumerate() {
+            if got[..i].iter().any(|y| json_eq(x, y)) && !out.iter().any(|o| json_eq(o, x)) {
+                out.push(x.clone());
+            }
+        }
+        out
+    };
+    let missing = |want: &[Value]| -> Vec<Value> {
+        want.iter()
+            .filter(|w| !got.iter().any(|g| json_eq(g, w)))
+            .cloned()
+            .collect()
+    };
+    let show = |label: &str, vs: Vec<Value>| -> Option<String> {
+        (!vs.is_empty()).then(|| {
+            format!(
+                "{label} {}: {}",
+                vs.len(),
+                crate::util::trim_json(&Value::Array(vs), 200)
+            )
+        })
+    };
+    let parts: Vec<String> = match pred {
+        Predicate::Unique => vec![show("repeated", repeated())],
+        Predicate::ContainsAll(want) => vec![show("missing", missing(want))],
+        Predicate::SetEquals(want) => {
+            let unexpected: Vec<Value> = got
+                .iter()
+                .filter(|g| !want.iter().any(|w| json_eq(g, w)))
+                .cloned()
+                .collect();
+            vec![
+                show("missing", missing(want)),
+                show("unexpected", unexpected),
+                show("repeated", repeated()),
+            ]
+        }
+        _ => return None,
+    }
+    .into_iter()
+    .flatten()
+    .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 fn describe_all(checks: &[Check]) -> String {
@@ -178,11 +244,16 @@ fn describe_all(checks: &[Check]) -> String {
 
 impl Check {
     /// Evaluates the check against a document.
+    // A mismatch is rare and read at once; boxing it would only add noise at every call site.
+    #[allow(clippy::result_large_err)]
     pub fn evaluate(&self, doc: &Value) -> Result<(), Mismatch> {
         let selected = self.at.select(doc);
         let fail = |actual: Option<Value>| Mismatch {
             at: self.at.to_string(),
             expected: self.predicate.to_string(),
+            detail: actual
+                .as_ref()
+                .and_then(|a| list_detail(&self.predicate, a)),
             actual,
         };
         match (&self.predicate, selected) {
@@ -239,6 +310,9 @@ impl Check {
             Predicate::Matches(re) => v.as_str().is_some_and(|s| re.is_match(s)),
             Predicate::OneOf(vs) => vs.iter().any(|w| json_eq(v, w)),
             Predicate::IsType(t) => t.matches(v),
+            Predicate::ContainsAll(want) => v
+                .as_array()
+                .is_some_and(|got| want.iter().all(|w| got.iter().any(|g| json_eq(g, w)))),
             Predicate::SetEquals(want) => v.as_array().is_some_and(|got| {
                 let mut remaining: Vec<&Value> = want.iter().collect();
                 for g in got {
@@ -423,5 +497,31 @@ mod tests {
             err.to_string(),
             "at `unsigned.ttl`: expected a number <= 3600000, got 7200000"
         );
+    }
+
+    #[test]
+    fn list_comparisons_name_what_is_missing_unexpected_or_repeated() {
+        let doc = json!({"ids": ["a", "b", "b", "x"]});
+        let err = check(
+            "ids",
+            Predicate::SetEquals(vec![json!("a"), json!("b"), json!("c")]),
+        )
+        .evaluate(&doc)
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains(r#"missing 1: ["c"]"#), "{err}");
+        assert!(err.contains(r#"unexpected 1: ["x"]"#), "{err}");
+        assert!(err.contains(r#"repeated 1: ["b"]"#), "{err}");
+        let err = check("ids", Predicate::Unique).evaluate(&doc).unwrap_err();
+        assert_eq!(err.detail.as_deref(), Some(r#"repeated 1: ["b"]"#));
+        assert!(
+            check("ids", Predicate::ContainsAll(vec![json!("x"), json!("a")]))
+                .evaluate(&doc)
+                .is_ok()
+        );
+        let err = check("ids", Predicate::ContainsAll(vec![json!("z")]))
+            .evaluate(&doc)
+            .unwrap_err();
+        assert_eq!(err.detail.as_deref(), Some(r#"missing 1: ["z"]"#));
     }
 }

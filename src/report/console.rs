@@ -149,6 +149,9 @@ impl Reporter for Console {
                     line.push_str(&format!(": {reason}"));
                 }
                 self.line(&line);
+                for o in &result.observations {
+                    self.line(&format!("      observed {}", o.display()));
+                }
                 if result.outcome.is_bad() || (self.verbose && result.failure.is_some()) {
                     self.line(self.details(result).trim_end());
                 }

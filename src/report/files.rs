@@ -285,6 +285,25 @@ pub fn markdown(
             ));
         }
     }
+    let observed: Vec<&ScenarioResult> = results
+        .iter()
+        .filter(|r| !r.observations.is_empty())
+        .collect();
+    if !observed.is_empty() {
+        // Where the text allows several behaviours or only asks to report one, this is what the
+        // server did; none of it passes or fails a scenario.
+        s.push_str("\n## Observed behaviour\n\n| scenario | step | observed |\n|---|---|---|\n");
+        for r in observed {
+            for o in &r.observations {
+                s.push_str(&format!(
+                    "| `{}` | {} | `{}` |\n",
+                    r.id,
+                    o.step,
+                    o.display().replace('|', "\\|")
+                ));
+            }
+        }
+    }
     let bad: Vec<&ScenarioResult> = results
         .iter()
         .filter(|r| r.outcome.is_bad() || r.outcome == Outcome::ExpectedFailure)

@@ -137,6 +137,30 @@ pub struct StepRecord {
     pub duration_ms: u64,
 }
 
+/// A value a step recorded without judging it (`observe:`): which allowed behaviour the server
+/// chose, or what it does where the text only asks to report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Observation {
+    /// The step that observed it.
+    pub step: String,
+    /// The name given in the suite.
+    pub label: String,
+    /// What was found; `null` when the source selected nothing.
+    pub value: Option<serde_json::Value>,
+}
+
+impl Observation {
+    /// `label = value` for one-line displays.
+    pub fn display(&self) -> String {
+        let value = match &self.value {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(v) => crate::util::trim_json(v, 120),
+            None => "(nothing)".into(),
+        };
+        format!("{} = {value}", self.label)
+    }
+}
+
 /// Why a scenario did not pass.
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {
@@ -211,6 +235,8 @@ pub struct ScenarioResult {
     pub transcript: Option<String>,
     /// Snapshots written as pending (`.snap.new`) or updated.
     pub snapshots_written: Vec<String>,
+    /// What the scenario's `observe:` steps recorded, in order.
+    pub observations: Vec<Observation>,
 }
 
 /// Counts at the end of a run.

@@ -1,7 +1,7 @@
 //! Running one scenario: register its users, run its steps (polling, holding, concurrent
 //! branches, lifecycle), check responses, capture variables, compare snapshots.
 
-use super::events::{Failure, StepRecord};
+use super::events::{Failure, Observation, StepRecord};
 use super::vars::Vars;
 use super::{request, RunContext, StepError};
 use crate::catalogue::{Proposal, Revision};
@@ -10,6 +10,7 @@ use crate::client::{Client, Request, Response, DEFAULT_TIMEOUT};
 use crate::homeserver::registration::register;
 use crate::homeserver::{Control, Homeserver};
 use crate::matcher::Path;
+use crate::scenario::loader::VARS_ROOT;
 use crate::scenario::{checks, Action, Call, CheckSpec, Expect, LifecycleOp, Scenario, Step, Wait};
 use crate::snapshot::{self, SnapshotOutcome};
 use crate::util::{human_duration, trim_json};
@@ -43,6 +44,7 @@ pub struct ScenarioRun {
     sss_pos: Mutex<BTreeMap<String, String>>,
     records: Mutex<Vec<StepRecord>>,
     pub(super) snapshots_written: Mutex<Vec<String>>,
+    pub(super) observations: Mutex<Vec<Observation>>,
     txn: AtomicU64,
     pub(super) revisions: BTreeMap<Proposal, Revision>,
 }
@@ -61,6 +63,7 @@ impl ScenarioRun {
             sss_pos: Mutex::new(BTreeMap::new()),
             records: Mutex::new(Vec::new()),
             snapshots_written: Mutex::new(Vec::new()),
+            observations: Mutex::new(Vec::new()),
             txn: AtomicU64::new(0),
             revisions,
         }
@@ -360,6 +363,15 @@ impl ScenarioRun {
                 }
                 (Wait::Once, Err(e)) => return (Err(e), attempts),
                 (Wait::Once, Ok(resp)) => return (self.after_success(step, &resp).await, attempts),
+                (Wait::Until { .. }, Err(e)) if cannot_recover(step, &e) => {
+                    return (
+                        Err(e.waited(format!(
+                            "after {} ({attempts} attempts), and more responses cannot mend it (gathered values only grow)",
+                            human_duration(elapsed)
+                        ))),
+                        attempts,
+                    );
+                }
                 (Wait::Until { within, every }, Err(e)) => {
                     let e = match telling.take() {
                         Some(prev) if telling_rank(&prev) > telling_rank(&e) => prev,
@@ -434,6 +446,9 @@ impl ScenarioRun {
                 _ => {}
             }
         }
+        if (200..300).contains(&resp.status) {
+            self.accumulate(step, &resp)?;
+        }
         self.check(step, &step.expect, &resp)?;
         Ok(resp)
     }
@@ -500,33 +515,84 @@ impl ScenarioRun {
         for spec in &expect.json {
             let at = self.render_text(&spec.at)?;
             let arg = self.render(&spec.arg)?;
+            let (doc, at) = match at.strip_prefix(VARS_ROOT) {
+                Some(rest) => {
+                    let name = rest.split(['.', '[']).next().unwrap_or_default();
+                    let value = self.var(name).unwrap_or(Value::Null);
+                    (
+                        value,
+                        rest[name.len()..].trim_start_matches('.').to_string(),
+                    )
+                }
+                None => (resp.body.clone(), at),
+            };
             let check =
                 checks::build_check(&at, &spec.predicate, &arg).map_err(StepError::Harness)?;
-            if let Err(m) = check.evaluate(&resp.body) {
+            if let Err(m) = check.evaluate(&doc) {
                 return Err(fail(m.to_string(), Some(spec), Some(m)));
             }
         }
         Ok(())
     }
 
-    async fn after_success(&self, step: &Step, resp: &Response) -> Result<(), StepError> {
-        for c in &step.capture {
-            let value = match c.from.as_str() {
-                "@status" => Some(json!(resp.status)),
-                "@request_ms" => Some(json!(resp.request_ms)),
-                "@response_ms" => Some(json!(resp.response_ms)),
-                h if h.starts_with("@header.") => resp
-                    .headers
-                    .get(&h["@header.".len()..].to_ascii_lowercase())
-                    .map(|v| json!(v)),
-                path => {
-                    let rendered = self.render_text(path)?;
-                    let p =
-                        Path::parse(&rendered).map_err(|e| StepError::Harness(e.to_string()))?;
-                    p.select(&resp.body).into_value()
-                }
+    fn var(&self, name: &str) -> Option<Value> {
+        self.vars
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+    }
+
+    /// What a `capture`/`accumulate`/`observe` source names in a response.
+    fn select_source(&self, from: &str, resp: &Response) -> Result<Option<Value>, StepError> {
+        Ok(match from {
+            "@status" => Some(json!(resp.status)),
+            "@request_ms" => Some(json!(resp.request_ms)),
+            "@response_ms" => Some(json!(resp.response_ms)),
+            h if h.starts_with("@header.") => resp
+                .headers
+                .get(&h["@header.".len()..].to_ascii_lowercase())
+                .map(|v| json!(v)),
+            path => {
+                let rendered = self.render_text(path)?;
+                let p = Path::parse(&rendered).map_err(|e| StepError::Harness(e.to_string()))?;
+                p.select(&resp.body).into_value()
+            }
+        })
+    }
+
+    /// Appends what each `accumulate` source selects (array elements one by one) to its list.
+    fn accumulate(&self, step: &Step, resp: &Response) -> Result<(), StepError> {
+        for a in &step.accumulate {
+            let found = match self.select_source(&a.from, resp)? {
+                Some(Value::Array(items)) => items,
+                Some(v) => vec![v],
+                None => Vec::new(),
             };
-            let Some(value) = value else {
+            let mut vars = self.vars.lock().unwrap_or_else(|e| e.into_inner());
+            let mut list = match vars.get(&a.name) {
+                Some(Value::Array(items)) => items,
+                _ => Vec::new(),
+            };
+            list.extend(found);
+            vars.set(a.name.clone(), Value::Array(list));
+        }
+        Ok(())
+    }
+
+    async fn after_success(&self, step: &Step, resp: &Response) -> Result<(), StepError> {
+        for o in &step.observe {
+            let value = self.select_source(&o.from, resp)?;
+            self.observations
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(Observation {
+                    step: step.id.clone(),
+                    label: o.name.clone(),
+                    value,
+                });
+        }
+        for c in &step.capture {
+            let Some(value) = self.select_source(&c.from, resp)? else {
                 let f = failure_from_response(
                     &step.id,
                     &format!("cannot capture `{}`: nothing at `{}`", c.name, c.from),
@@ -624,6 +690,17 @@ impl ScenarioRun {
         }
         out
     }
+}
+
+/// Whether a failed check can never pass on a later attempt: a repeat in, or an unwanted value
+/// of, a list gathered with `accumulate`, which only grows.
+fn cannot_recover(step: &Step, e: &StepError) -> bool {
+    let StepError::Check(f) = e else { return false };
+    step.expect.json.iter().any(|spec| {
+        spec.pos == f.pos
+            && spec.at.starts_with(VARS_ROOT)
+            && matches!(spec.predicate.as_str(), "unique" | "not_contains")
+    })
 }
 
 /// How far an attempt got: the position of the failing check, then whether it found anything.

@@ -15,7 +15,9 @@ use crate::homeserver::Targets;
 use crate::redact::Redactor;
 use crate::scenario::{Scenario, Step};
 use crate::snapshot::SnapshotSettings;
-use events::{EventKind, Failure, Outcome, RunEvent, RunStats, ScenarioResult, StepRecord};
+use events::{
+    EventKind, Failure, Observation, Outcome, RunEvent, RunStats, ScenarioResult, StepRecord,
+};
 use exec::ScenarioRun;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -269,6 +271,7 @@ async fn run_one(
         duration_ms: 0,
         transcript: None,
         snapshots_written: Vec::new(),
+        observations: Vec::new(),
     };
     if let Some(reason) = skip_reason(&s, &ctx.targets) {
         result.reason = Some(reason);
@@ -344,6 +347,16 @@ async fn run_one(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
+    result.observations = run
+        .observations
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .map(|o| Observation {
+            value: o.value.as_ref().map(|v| ctx.redactor.json(v)),
+            ..o.clone()
+        })
+        .collect();
     let failure = outcome
         .err()
         .map(|e| redact_failure(e.into_failure(), &ctx.redactor));

@@ -24,6 +24,7 @@ pub const PREDICATES: &[&str] = &[
     "one_of",
     "type",
     "set_equals",
+    "contains_all",
     "unique",
     "disjoint_with",
     "any",
@@ -118,6 +119,7 @@ pub fn build_predicate(name: &str, arg: &Value) -> Result<Predicate, String> {
             })?)
         }
         "set_equals" => Predicate::SetEquals(list(name, arg)?),
+        "contains_all" => Predicate::ContainsAll(list(name, arg)?),
         "unique" => {
             if !flag(name, arg)? {
                 return Err("`unique: false` checks nothing; leave it out".into());

@@ -5,6 +5,9 @@ use super::checks;
 use super::diagnostic::{Diagnostic, Diagnostics};
 use super::model::*;
 use super::vocabulary::{self, FieldKind, COMMON_KEYS, CONTROL_KINDS};
+
+/// The selector prefix that makes a check read a variable instead of the response body.
+pub const VARS_ROOT: &str = "@vars.";
 use super::yaml;
 use crate::catalogue::{Catalogue, Proposal, Revision};
 use crate::runner::vars::referenced_names;
@@ -669,12 +672,25 @@ impl<'a> Loader<'a> {
             _ => self.call(&kind, body, users, scope),
         };
         let action = action?;
+        let accumulate = match m.get_node("accumulate") {
+            Some(n) => self.captures(n, "accumulate"),
+            None => Vec::new(),
+        };
+        // Accumulated lists exist (empty) from the start of the step, so its own checks can read
+        // them with `@vars.<name>`.
+        for a in &accumulate {
+            scope.defined.insert(a.name.clone());
+        }
         let expect = match m.get_node("expect") {
             Some(n) => self.expect(n, scope),
             None => Expect::default(),
         };
         let capture = match m.get_node("capture") {
-            Some(n) => self.captures(n),
+            Some(n) => self.captures(n, "capture"),
+            None => Vec::new(),
+        };
+        let observe = match m.get_node("observe") {
+            Some(n) => self.captures(n, "observe"),
             None => Vec::new(),
         };
         let every = match m.get_node("every") {
@@ -704,11 +720,17 @@ impl<'a> Loader<'a> {
             );
         }
         if !matches!(action, Action::Call(_))
-            && (!expect.is_default() || !capture.is_empty() || wait != Wait::Once)
+            && (!expect.is_default()
+                || !capture.is_empty()
+                || !accumulate.is_empty()
+                || !observe.is_empty()
+                || wait != Wait::Once)
         {
             self.err(
                 pos,
-                format!("`{kind}` steps take no `expect`, `capture`, `within` or `hold`"),
+                format!(
+                    "`{kind}` steps take no `expect`, `capture`, `accumulate`, `observe`, `within` or `hold`"
+                ),
             );
         }
         let snapshot = m.get_node("snapshot").and_then(|n| self.snapshot(n));
@@ -721,6 +743,8 @@ impl<'a> Loader<'a> {
             action,
             expect,
             capture,
+            accumulate,
+            observe,
             wait,
             snapshot,
         })
@@ -987,6 +1011,24 @@ impl<'a> Loader<'a> {
         };
         let Some(at) = at else { return Vec::new() };
         self.check_refs(&Value::String(at.clone()), pos, scope);
+        // `@vars.<name>…` checks a variable (typically an accumulated list), not the body.
+        let body_at = match at.strip_prefix(VARS_ROOT) {
+            Some(rest) => {
+                let name = rest
+                    .split(['.', '['])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                if !scope.defined.contains(&name) {
+                    self.err(
+                        pos,
+                        format!("unknown variable `{name}` in `{at}` (no earlier step or `accumulate` defines it)"),
+                    );
+                }
+                rest[name.len()..].trim_start_matches('.').to_string()
+            }
+            None => at.clone(),
+        };
         let mut out = Vec::new();
         for (k, v) in m.iter() {
             let key = k.as_str();
@@ -999,7 +1041,7 @@ impl<'a> Loader<'a> {
             let probe_at = if header.is_some() {
                 "header"
             } else {
-                at.as_str()
+                body_at.as_str()
             };
             if !has_template {
                 if let Err(msg) = checks::build_check(probe_at, key, &arg) {
@@ -1027,13 +1069,14 @@ impl<'a> Loader<'a> {
         out
     }
 
-    fn captures(&mut self, node: &Node) -> Vec<Capture> {
-        let Some(m) = self.mapping(node, "`capture`") else {
+    /// `capture`, `accumulate` or `observe`: a mapping of names to sources.
+    fn captures(&mut self, node: &Node, what: &str) -> Vec<Capture> {
+        let Some(m) = self.mapping(node, &format!("`{what}`")) else {
             return Vec::new();
         };
         let mut out = Vec::new();
         for (k, v) in m.iter() {
-            let Some(from) = self.string(v, "a capture source") else {
+            let Some(from) = self.string(v, &format!("a source for `{what}`")) else {
                 continue;
             };
             if !from.starts_with('@') {
@@ -1045,7 +1088,7 @@ impl<'a> Loader<'a> {
             {
                 self.unknown_key(
                     yaml::pos(v),
-                    "capture source",
+                    &format!("`{what}` source"),
                     &from,
                     &["@status", "@request_ms", "@response_ms", "@header.<name>"],
                 );

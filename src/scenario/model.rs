@@ -82,6 +82,12 @@ pub struct Step {
     pub expect: Expect,
     /// Values to capture from the response into variables.
     pub capture: Vec<Capture>,
+    /// Values appended to list variables from every answered attempt (2xx), before the checks
+    /// run: how a polled step gathers what arrives spread over several responses.
+    pub accumulate: Vec<Capture>,
+    /// Values recorded in the report without being judged: which of several allowed behaviours
+    /// the server chose, or informational requirements.
+    pub observe: Vec<Capture>,
     /// Once, poll until the checks pass, or hold them for a duration.
     pub wait: Wait,
     /// Snapshot the (normalised) response.
@@ -186,7 +192,8 @@ impl Expect {
 pub struct CheckSpec {
     /// Where it is written.
     pub pos: Pos,
-    /// The selector text (may hold templates).
+    /// The selector text (may hold templates); `@vars.<name>…` selects from a variable instead of
+    /// the response body.
     pub at: String,
     /// Predicate name (`equals`, `contains`, …).
     pub predicate: String,
@@ -194,7 +201,7 @@ pub struct CheckSpec {
     pub arg: Value,
 }
 
-/// `capture: {name: selector}`.
+/// `capture: {name: source}` (also `accumulate` and `observe`).
 #[derive(Debug, Clone)]
 pub struct Capture {
     /// Variable name.

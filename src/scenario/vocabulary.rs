@@ -223,7 +223,16 @@ pub static STEP_KINDS: &[StepKind] = &[
 
 /// Keys that every step may have besides its kind.
 pub const COMMON_KEYS: &[&str] = &[
-    "id", "note", "expect", "capture", "within", "every", "hold", "snapshot",
+    "id",
+    "note",
+    "expect",
+    "capture",
+    "accumulate",
+    "observe",
+    "within",
+    "every",
+    "hold",
+    "snapshot",
 ];
 
 /// Step kinds that are not HTTP calls.

@@ -133,6 +133,10 @@ pub fn check(
         Ok(p.to_string_lossy().to_string())
     };
     let pending_path = PathBuf::from(format!("{}.new", path.display()));
+    if settings.mode == SnapshotMode::Update {
+        // Accepting makes any pending copy from an earlier review stale.
+        let _ = std::fs::remove_file(&pending_path);
+    }
     match std::fs::read_to_string(&path) {
         Ok(stored) => {
             let old_body = body_of(&stored);

@@ -78,6 +78,9 @@ pub fn normalise_request_line(line: &str, known: &[(String, String)]) -> String 
             "[event_id]"
         }
     });
+    // Delay IDs are chosen by the server per run (D-04).
+    let delay_ids = regex::Regex::new(r"(/delayed_events/)[^/]+").expect("static regex");
+    let replaced = delay_ids.replace_all(&replaced, "${1}[delay_id]");
     normalise_text(&replaced, known)
 }
 
@@ -163,6 +166,20 @@ mod tests {
                     {"event_id": "[event_id_2]", "redacts": "[event_id_1]"}
                 ]}}}
             })
+        );
+    }
+
+    #[test]
+    fn request_lines_lose_room_event_and_delay_ids_and_the_query() {
+        let line =
+            "get: GET /_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_Abc/send?x=1";
+        assert_eq!(
+            normalise_request_line(line, &[]),
+            "get: GET /_matrix/client/unstable/org.matrix.msc4140/delayed_events/[delay_id]/send"
+        );
+        assert_eq!(
+            normalise_request_line("e: GET /rooms/%21r/event/%24e", &[]),
+            "e: GET /rooms/[room_id]/event/[event_id]"
         );
     }
 }
