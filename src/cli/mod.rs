@@ -342,6 +342,7 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
                 &s.loaded.root.join("fixtures"),
                 &s.report_dir.join("homeservers"),
                 count,
+                None,
                 &http,
                 &progress,
             )

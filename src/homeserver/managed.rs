@@ -66,6 +66,7 @@ pub struct ManagedSynapse {
     install: SynapseInstall,
     child: tokio::sync::Mutex<Option<Child>>,
     paused: std::sync::atomic::AtomicBool,
+    modules_dir: PathBuf,
 }
 
 /// Picks a free loopback port (bind to :0 and release it).
@@ -84,6 +85,7 @@ impl ManagedSynapse {
         install: SynapseInstall,
         fixtures: &Path,
         data_dir: PathBuf,
+        overlay: Option<&serde_json::Value>,
     ) -> Result<Self, HomeserverError> {
         std::fs::create_dir_all(data_dir.join("media")).map_err(|e| {
             HomeserverError::Setup(format!("cannot create {}: {e}", data_dir.display()))
@@ -110,7 +112,10 @@ impl ManagedSynapse {
             let template = std::fs::read_to_string(&template_path).map_err(|e| {
                 HomeserverError::Setup(format!("cannot read {}: {e}", template_path.display()))
             })?;
-            let rendered = render_config(&template, &config);
+            let mut rendered = render_config(&template, &config);
+            if let (Some(o), "homeserver.yaml") = (overlay, file) {
+                rendered = overlay_config(&rendered, o)?;
+            }
             std::fs::write(data_dir.join(file), rendered).map_err(|e| {
                 HomeserverError::Setup(format!(
                     "cannot write config into {}: {e}",
@@ -125,6 +130,8 @@ impl ManagedSynapse {
             install,
             child: tokio::sync::Mutex::new(None),
             paused: false.into(),
+            modules_dir: std::fs::canonicalize(fixtures.join("synapse").join("modules"))
+                .unwrap_or_else(|_| fixtures.join("synapse").join("modules")),
         })
     }
 
@@ -156,6 +163,8 @@ impl ManagedSynapse {
         cmd.args(["-m", "synapse.app.homeserver", "-c"])
             .arg(self.config.data_dir.join("homeserver.yaml"))
             .current_dir(&self.config.data_dir)
+            // Modules a scenario may load through `homeserver_config` (fixtures/synapse/modules).
+            .env("PYTHONPATH", &self.modules_dir)
             .stdin(std::process::Stdio::null())
             .stdout(console)
             .stderr(console2)
@@ -305,6 +314,32 @@ impl Drop for ManagedSynapse {
     }
 }
 
+/// Merges a scenario's settings into a rendered configuration. The result is written as JSON,
+/// which Synapse's YAML loader reads as it is.
+pub fn overlay_config(
+    rendered: &str,
+    overlay: &serde_json::Value,
+) -> Result<String, HomeserverError> {
+    let node = crate::scenario::yaml::parse(rendered).map_err(|e| {
+        HomeserverError::Setup(format!("the rendered homeserver.yaml does not parse: {e}"))
+    })?;
+    let mut config = crate::scenario::yaml::to_json(&node);
+    merge(&mut config, overlay);
+    serde_json::to_string_pretty(&config).map_err(|e| HomeserverError::Setup(e.to_string()))
+}
+
+/// Deep merge: objects merge key by key, anything else replaces.
+fn merge(base: &mut serde_json::Value, overlay: &serde_json::Value) {
+    match (base, overlay) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(o)) => {
+            for (k, v) in o {
+                merge(b.entry(k.clone()).or_insert(serde_json::Value::Null), v);
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
 /// Fills `{{placeholders}}` of a config template.
 pub fn render_config(template: &str, c: &ManagedConfig) -> String {
     template
@@ -345,5 +380,22 @@ mod tests {
         assert!(binds
             .iter()
             .all(|l| l.contains("'127.0.0.1'") && !l.contains("0.0.0.0")));
+    }
+
+    #[test]
+    fn a_scenario_overlay_merges_into_the_rendered_config() {
+        let rendered =
+            "a: 1\nexperimental_features:\n  x: true\n  y: 100\nlisteners: [{port: 1}]\n";
+        let out = overlay_config(
+            rendered,
+            &serde_json::json!({"experimental_features": {"y": 0}, "rc_message": {"per_second": 0.1}}),
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"a": 1, "experimental_features": {"x": true, "y": 0},
+                "listeners": [{"port": 1}], "rc_message": {"per_second": 0.1}})
+        );
     }
 }

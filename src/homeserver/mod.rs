@@ -184,6 +184,7 @@ impl Targets {
         fixtures: &Path,
         dir: &Path,
         count: u8,
+        overlay: Option<&serde_json::Value>,
         http: &reqwest::Client,
         progress: &(dyn Fn(&str) + Sync),
     ) -> Result<Targets, HomeserverError> {
@@ -201,6 +202,7 @@ impl Targets {
                 install.clone(),
                 fixtures,
                 data,
+                overlay,
             )?));
         }
         progress(&format!(

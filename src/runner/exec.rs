@@ -446,9 +446,7 @@ impl ScenarioRun {
                 _ => {}
             }
         }
-        if (200..300).contains(&resp.status) {
-            self.accumulate(step, &resp)?;
-        }
+        self.accumulate(step, &resp)?;
         self.check(step, &step.expect, &resp)?;
         Ok(resp)
     }

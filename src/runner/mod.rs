@@ -186,6 +186,12 @@ pub fn skip_reason(s: &Scenario, targets: &Targets) -> Option<String> {
                 .into(),
         );
     }
+    if s.requires.homeserver_config.is_some() && !targets.all().iter().all(|h| h.has_lifecycle()) {
+        return Some(
+            "needs a managed homeserver with its own configuration (`homeserver_config`), which external targets do not offer"
+                .into(),
+        );
+    }
     for f in &s.requires.features {
         if let Some(h) = targets.all().into_iter().find(|h| !h.advertises(f)) {
             return Some(format!(
@@ -283,14 +289,15 @@ async fn run_one(
     }
     ctx.emit(EventKind::ScenarioStarted { id: s.id.clone() });
     let started = Instant::now();
-    // A scenario that stops or pauses a server gets servers of its own.
-    let (ctx, private) = match (&ctx.private_servers, s.requires.lifecycle) {
+    // A scenario that stops or pauses a server, or configures it, gets servers of its own.
+    let (ctx, private) = match (&ctx.private_servers, s.requires.private_servers()) {
         (Some(p), true) => {
             let dir = p.dir.join(s.id.replace('/', "__"));
             match Targets::boot_managed(
                 &p.fixtures,
                 &dir,
                 s.requires.homeservers,
+                s.requires.homeserver_config.as_ref(),
                 &ctx.http,
                 &|_| {},
             )

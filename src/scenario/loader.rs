@@ -417,11 +417,28 @@ impl<'a> Loader<'a> {
                     Some(b) => r.lifecycle = b,
                     None => self.err(yaml::pos(v), "`lifecycle` must be true or false"),
                 },
+                "homeserver_config" => {
+                    let Some(cm) = self.mapping(v, "`homeserver_config`") else {
+                        continue;
+                    };
+                    for (ck, _) in cm.iter() {
+                        if PROTECTED_CONFIG_KEYS.contains(&ck.as_str()) {
+                            self.err(
+                                yaml::scalar_pos(ck),
+                                format!(
+                                    "`homeserver_config` may not change `{}`: mscheck sets it to keep the server on loopback with its own ports and data",
+                                    ck.as_str()
+                                ),
+                            );
+                        }
+                    }
+                    r.homeserver_config = Some(yaml::to_json(v));
+                }
                 other => self.unknown_key(
                     yaml::scalar_pos(k),
                     "key in `requires`",
                     other,
-                    &["features", "homeservers", "lifecycle"],
+                    &["features", "homeservers", "lifecycle", "homeserver_config"],
                 ),
             }
         }

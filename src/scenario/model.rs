@@ -56,7 +56,35 @@ pub struct Requires {
     /// Whether the scenario stops, restarts or pauses a homeserver (managed targets only; such a
     /// scenario gets private servers of its own).
     pub lifecycle: bool,
+    /// Settings merged into the managed homeserver's configuration (for example a lower limit or
+    /// strict rate limits): managed targets only, on private servers of the scenario's own.
+    pub homeserver_config: Option<Value>,
 }
+
+impl Requires {
+    /// Whether the scenario needs managed servers of its own rather than the shared ones.
+    pub fn private_servers(&self) -> bool {
+        self.lifecycle || self.homeserver_config.is_some()
+    }
+}
+
+/// Top-level configuration keys a scenario may not change: they keep every managed server on
+/// loopback, on its own ports and data, and registrable by the harness.
+pub const PROTECTED_CONFIG_KEYS: &[&str] = &[
+    "server_name",
+    "listeners",
+    "database",
+    "pid_file",
+    "public_baseurl",
+    "signing_key_path",
+    "media_store_path",
+    "log_config",
+    "tls_certificate_path",
+    "tls_private_key_path",
+    "registration_shared_secret",
+    "ip_range_whitelist",
+    "federation_ip_range_blacklist",
+];
 
 /// A user of a scenario.
 #[derive(Debug, Clone)]
@@ -82,8 +110,8 @@ pub struct Step {
     pub expect: Expect,
     /// Values to capture from the response into variables.
     pub capture: Vec<Capture>,
-    /// Values appended to list variables from every answered attempt (2xx), before the checks
-    /// run: how a polled step gathers what arrives spread over several responses.
+    /// Values appended to list variables from every response of the step (any status), before
+    /// the checks run: how a polled step gathers what arrives spread over several responses.
     pub accumulate: Vec<Capture>,
     /// Values recorded in the report without being judged: which of several allowed behaviours
     /// the server chose, or informational requirements.
