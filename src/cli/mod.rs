@@ -324,7 +324,7 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
             let count = if s
                 .plan
                 .iter()
-                .any(|p| p.requires.homeservers > 1 && !p.requires.lifecycle)
+                .any(|p| p.requires.homeservers > 1 && !p.requires.private_servers())
             {
                 2
             } else {

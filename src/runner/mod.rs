@@ -177,7 +177,9 @@ impl RunContext {
 
 /// Why a scenario is skipped on these targets, if it is.
 pub fn skip_reason(s: &Scenario, targets: &Targets) -> Option<String> {
-    if s.requires.homeservers > 1 && targets.hs2.is_none() {
+    // Managed targets boot a private pair for such a scenario, whatever the shared set holds.
+    let private_pair = s.requires.private_servers() && targets.hs1.has_lifecycle();
+    if s.requires.homeservers > 1 && targets.hs2.is_none() && !private_pair {
         return Some("needs two homeservers (give --hs2, or use managed servers)".into());
     }
     if s.requires.lifecycle && !targets.all().iter().all(|h| h.has_lifecycle()) {
