@@ -134,6 +134,8 @@ pub struct Requirement {
     pub how: String,
     /// One line, in mscheck's words.
     pub summary: String,
+    /// Why no scenario covers it (a permission the suites tolerate, or what is still missing).
+    pub uncovered: Option<String>,
 }
 
 impl Requirement {
@@ -230,6 +232,7 @@ impl Catalogue {
                 strength: field("strength").unwrap_or_default(),
                 how: field("how").unwrap_or_default(),
                 summary: field("summary").unwrap_or_default(),
+                uncovered: field("uncovered"),
                 id: id.clone(),
             };
             if by_id.insert(id.clone(), req).is_some() {

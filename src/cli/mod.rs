@@ -163,6 +163,8 @@ fn requirements(a: SelectArgs) -> Result<(), Error> {
             format!("covered by {}", covering.join(", "))
         } else if !req.testable() {
             "not testable by a server harness (client rule)".to_string()
+        } else if let Some(why) = &req.uncovered {
+            format!("not covered: {why}")
         } else {
             format!("not covered yet (needs {})", req.how)
         };
@@ -363,7 +365,7 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
         }
     };
     for h in targets.all() {
-        if let Registration::SharedSecret(secret) = &h.registration {
+        for secret in h.secrets() {
             redactor.add_secret(secret);
         }
         emit(EventKind::TargetReady {
@@ -475,6 +477,7 @@ fn external(name: &str, url: &str, args: &RunArgs, secret_env: &str) -> Result<H
             .impl_version
             .clone()
             .unwrap_or_else(|| "unknown".into()),
+        appservice: None,
         features: BTreeMap::new(),
         spec_versions: Vec::new(),
     })

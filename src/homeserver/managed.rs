@@ -58,7 +58,13 @@ pub struct ManagedConfig {
     pub data_dir: PathBuf,
     /// Registration shared secret.
     pub shared_secret: String,
+    /// The registered application service's `as_token` (its `hs_token` is never used by mscheck
+    /// and stays in the data folder).
+    pub as_token: String,
 }
+
+/// The localpart of the application service's own user on managed servers.
+pub const APPSERVICE_SENDER: &str = "mscheck-appservice";
 
 /// A managed Synapse.
 pub struct ManagedSynapse {
@@ -106,8 +112,9 @@ impl ManagedSynapse {
             server_name: format!("localhost:{federation_port}"),
             data_dir: data_dir.clone(),
             shared_secret: keys::random_hex::<24>(),
+            as_token: keys::random_hex::<24>(),
         };
-        for file in ["homeserver.yaml", "log.yaml"] {
+        for file in ["homeserver.yaml", "log.yaml", "appservice.yaml"] {
             let template_path = fixtures.join("synapse").join(file);
             let template = std::fs::read_to_string(&template_path).map_err(|e| {
                 HomeserverError::Setup(format!("cannot read {}: {e}", template_path.display()))
@@ -348,6 +355,9 @@ pub fn render_config(template: &str, c: &ManagedConfig) -> String {
         .replace("{{federation_port}}", &c.federation_port.to_string())
         .replace("{{data_dir}}", &c.data_dir.to_string_lossy())
         .replace("{{shared_secret}}", &c.shared_secret)
+        .replace("{{as_token}}", &c.as_token)
+        .replace("{{hs_token}}", &keys::random_hex::<24>())
+        .replace("{{appservice_sender}}", APPSERVICE_SENDER)
 }
 
 #[cfg(test)]
@@ -368,6 +378,7 @@ mod tests {
             server_name: "localhost:18448".into(),
             data_dir: "/tmp/x".into(),
             shared_secret: "s3cr3t".into(),
+            as_token: "t0k3n".into(),
         };
         let out = render_config(&t, &c);
         assert!(!out.contains("{{"), "every placeholder is filled");

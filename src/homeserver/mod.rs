@@ -85,12 +85,35 @@ pub struct Homeserver {
     pub features: BTreeMap<String, bool>,
     /// `/versions` `versions`.
     pub spec_versions: Vec<String>,
+    /// The application service mscheck registered (managed servers only).
+    pub appservice: Option<AppService>,
+}
+
+/// An application service registered with a managed server, usable as a scenario user.
+#[derive(Debug, Clone)]
+pub struct AppService {
+    /// The service's own user (its `sender_localpart` on the server).
+    pub sender: String,
+    /// Its `as_token`: a secret.
+    pub token: String,
 }
 
 impl Homeserver {
     /// Whether a feature flag is advertised as `true`.
     pub fn advertises(&self, feature: &str) -> bool {
         self.features.get(feature).copied().unwrap_or(false)
+    }
+
+    /// Secrets this target's setup uses, for the redactor.
+    pub fn secrets(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        if let Registration::SharedSecret(s) = &self.registration {
+            out.push(s.as_str());
+        }
+        if let Some(a) = &self.appservice {
+            out.push(a.token.as_str());
+        }
+        out
     }
 
     /// Whether mscheck can stop, start and pause this server.
@@ -232,6 +255,10 @@ impl Targets {
                 version: install.version.clone(),
                 features: BTreeMap::new(),
                 spec_versions: Vec::new(),
+                appservice: Some(AppService {
+                    sender: format!("@{}:{}", managed::APPSERVICE_SENDER, c.server_name),
+                    token: c.as_token.clone(),
+                }),
             };
             h.probe(http).await?;
             hs.push(h);

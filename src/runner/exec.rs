@@ -208,6 +208,25 @@ impl ScenarioRun {
         let mut user_ids = serde_json::Map::new();
         for u in &self.scenario.users {
             let hs = self.homeserver(&u.hs)?.clone();
+            if u.appservice {
+                let Some(a) = &hs.appservice else {
+                    return Err(StepError::Harness(format!(
+                        "{} has no application service registered",
+                        hs.name
+                    )));
+                };
+                user_ids.insert(u.name.clone(), Value::String(a.sender.clone()));
+                self.users.lock().unwrap_or_else(|e| e.into_inner()).insert(
+                    u.name.clone(),
+                    UserState {
+                        name: u.name.clone(),
+                        hs: u.hs.clone(),
+                        user_id: a.sender.clone(),
+                        access_token: a.token.clone(),
+                    },
+                );
+                continue;
+            }
             let localpart = format!(
                 "{}-{}-{}",
                 u.name,

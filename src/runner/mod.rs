@@ -194,6 +194,12 @@ pub fn skip_reason(s: &Scenario, targets: &Targets) -> Option<String> {
                 .into(),
         );
     }
+    if s.users.iter().any(|u| u.appservice) && !targets.all().iter().all(|h| h.appservice.is_some())
+    {
+        return Some(
+            "acts as an application service, which only managed homeservers register".into(),
+        );
+    }
     for f in &s.requires.features {
         if let Some(h) = targets.all().into_iter().find(|h| !h.advertises(f)) {
             return Some(format!(
@@ -307,9 +313,7 @@ async fn run_one(
             {
                 Ok(t) => {
                     for h in t.all() {
-                        if let crate::homeserver::Registration::SharedSecret(secret) =
-                            &h.registration
-                        {
+                        for secret in h.secrets() {
                             ctx.redactor.add_secret(secret);
                         }
                     }

@@ -463,6 +463,7 @@ impl<'a> Loader<'a> {
                 name,
                 hs: "hs1".into(),
                 guest: false,
+                appservice: false,
             };
             if let Node::Mapping(um) = v {
                 for (uk, uv) in um.iter() {
@@ -486,13 +487,22 @@ impl<'a> Loader<'a> {
                         "guest" => {
                             u.guest = uv.as_scalar().and_then(|s| s.as_bool()).unwrap_or(false)
                         }
+                        "appservice" => {
+                            u.appservice = uv.as_scalar().and_then(|s| s.as_bool()).unwrap_or(false)
+                        }
                         other => self.unknown_key(
                             yaml::scalar_pos(uk),
                             "user option",
                             other,
-                            &["hs", "guest"],
+                            &["hs", "guest", "appservice"],
                         ),
                     }
+                }
+                if u.guest && u.appservice {
+                    self.err(
+                        yaml::mapping_pos(um),
+                        "a user is a guest or the application service, not both",
+                    );
                 }
             } else if !matches!(v, Node::Scalar(s) if s.as_str().is_empty()) {
                 self.err(
@@ -1037,10 +1047,11 @@ impl<'a> Loader<'a> {
                     .unwrap_or_default()
                     .to_string();
                 if !scope.defined.contains(&name) {
-                    self.err(
-                        pos,
-                        format!("unknown variable `{name}` in `{at}` (no earlier step or `accumulate` defines it)"),
-                    );
+                    let msg = format!("unknown variable `{name}` in `{at}` (no earlier step or `accumulate` defines it)");
+                    match did_you_mean(&name, scope.defined.iter().map(String::as_str)) {
+                        Some(h) => self.err_hint(pos, msg, format!("did you mean `{h}`?")),
+                        None => self.err(pos, msg),
+                    }
                 }
                 rest[name.len()..].trim_start_matches('.').to_string()
             }

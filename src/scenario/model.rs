@@ -95,6 +95,8 @@ pub struct UserDecl {
     pub hs: String,
     /// Register as a guest.
     pub guest: bool,
+    /// Act as the application service registered with the (managed) server, not a new user.
+    pub appservice: bool,
 }
 
 /// One step.
