@@ -13,6 +13,7 @@ pub mod cli;
 pub mod client;
 pub mod error;
 pub mod expectations;
+pub mod federation;
 pub mod homeserver;
 pub mod matcher;
 pub mod plan;

@@ -89,6 +89,8 @@ pub struct Fault {
     pub request: Vec<Op>,
     /// Rewrites of the response.
     pub response: Vec<Op>,
+    /// How the fake federating server misbehaves while this fault is active.
+    pub fake: Vec<crate::federation::Misbehaviour>,
 }
 
 impl Fault {
@@ -247,7 +249,29 @@ pub fn load_faults(path: &std::path::Path) -> Result<BTreeMap<String, Fault>, Di
 
 fn parse_fault(name: &str, v: &Value) -> Result<Fault, String> {
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-    let when = v.get("when").ok_or("needs `when: {method?, path}`")?;
+    let fake = match v.get("fake") {
+        None => Vec::new(),
+        Some(Value::Array(names)) => names
+            .iter()
+            .map(|n| {
+                n.as_str()
+                    .and_then(crate::federation::Misbehaviour::from_name)
+                    .ok_or_else(|| {
+                        format!(
+                            "unknown fake-server misbehaviour {n} (known: {})",
+                            crate::federation::Misbehaviour::NAMES.join(", ")
+                        )
+                    })
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err("`fake` is a list of misbehaviour names".into()),
+    };
+    // A fault that only changes the fake server's behaviour needs no request to match.
+    let when = match v.get("when") {
+        Some(w) => w,
+        None if !fake.is_empty() => &serde_json::json!({"path": "$^"}),
+        None => return Err("needs `when: {method?, path}`".into()),
+    };
     let path = when
         .get("path")
         .and_then(Value::as_str)
@@ -261,8 +285,8 @@ fn parse_fault(name: &str, v: &Value) -> Result<Fault, String> {
     };
     let request = ops("request")?;
     let response = ops("response")?;
-    if request.is_empty() && response.is_empty() {
-        return Err("needs `request:` or `response:` rewrites".into());
+    if request.is_empty() && response.is_empty() && fake.is_empty() {
+        return Err("needs `request:` or `response:` rewrites, or `fake:` misbehaviours".into());
     }
     Ok(Fault {
         name: name.to_string(),
@@ -283,6 +307,7 @@ fn parse_fault(name: &str, v: &Value) -> Result<Fault, String> {
         path,
         request,
         response,
+        fake,
     })
 }
 

@@ -47,6 +47,8 @@ pub struct ScenarioRun {
     pub(super) observations: Mutex<Vec<Observation>>,
     txn: AtomicU64,
     pub(super) revisions: BTreeMap<Proposal, Revision>,
+    /// The scenario's own fake federating server, when a step drives one.
+    fake: Mutex<Option<Arc<crate::federation::FakeServer>>>,
 }
 
 impl ScenarioRun {
@@ -66,7 +68,34 @@ impl ScenarioRun {
             observations: Mutex::new(Vec::new()),
             txn: AtomicU64::new(0),
             revisions,
+            fake: Mutex::new(None),
         }
+    }
+
+    /// Renders a step's fields with `{{i}}` set to `i` (without touching the scenario's
+    /// variables: concurrent steps may be rendering too).
+    pub fn render_with_index(
+        &self,
+        args: &BTreeMap<String, Value>,
+        i: u64,
+    ) -> Result<serde_json::Map<String, Value>, StepError> {
+        let mut vars = self.vars.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        vars.set("i", json!(i));
+        args.iter()
+            .map(|(k, v)| {
+                vars.render(v)
+                    .map(|r| (k.clone(), r))
+                    .map_err(|e| StepError::Harness(e.to_string()))
+            })
+            .collect()
+    }
+
+    fn fake_server(&self) -> Result<Arc<crate::federation::FakeServer>, StepError> {
+        self.fake
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| StepError::Harness("this scenario has no fake federating server".into()))
     }
 
     /// The step records so far.
@@ -246,6 +275,18 @@ impl ScenarioRun {
                     access_token: reg.access_token,
                 },
             );
+        }
+        if self.scenario.uses_fake_server() {
+            let fake = crate::federation::FakeServer::start(self.ctx.fake_misbehaviours())
+                .await
+                .map_err(|e| StepError::Transport(format!("cannot start the fake federating server: {e}")))?;
+            fake.outbound()
+                .record_into(self.client.transcript().clone(), self.ctx.redactor.clone());
+            self.vars
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .set("fake", json!({"server_name": fake.server_name}));
+            *self.fake.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(fake));
         }
         let mut vars = self.vars.lock().unwrap_or_else(|e| e.into_inner());
         vars.set("user", Value::Object(user_ids));
@@ -437,12 +478,16 @@ impl ScenarioRun {
         call: &Call,
         remaining: Option<std::time::Duration>,
     ) -> Result<Response, StepError> {
-        let req = request::build(self, &step.id, call, remaining).await?;
-        let resp = self
-            .client
-            .send(req)
-            .await
-            .map_err(|e| StepError::Transport(e.to_string()))?;
+        let resp = if call.kind.name.starts_with("fake_") {
+            let fake = self.fake_server()?;
+            super::fake::run(self, &fake, &step.id, call).await?
+        } else {
+            let req = request::build(self, &step.id, call, remaining).await?;
+            self.client
+                .send(req)
+                .await
+                .map_err(|e| StepError::Transport(e.to_string()))?
+        };
         if resp.status == 200 {
             let user = call.actor.as_deref().unwrap_or("");
             match call.kind.name {

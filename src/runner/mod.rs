@@ -4,6 +4,7 @@
 
 pub mod events;
 pub mod exec;
+pub mod fake;
 pub mod request;
 pub mod vars;
 
@@ -154,6 +155,11 @@ impl RunContext {
         }
     }
 
+    /// How the active faults tell fake federating servers to misbehave.
+    pub fn fake_misbehaviours(&self) -> Vec<crate::federation::Misbehaviour> {
+        self.faults.iter().flat_map(|f| f.fake.iter().copied()).collect()
+    }
+
     /// A unique number for user names.
     pub fn next_user_serial(&self) -> u64 {
         self.user_serial.fetch_add(1, Ordering::SeqCst)
@@ -199,6 +205,18 @@ pub fn skip_reason(s: &Scenario, targets: &Targets) -> Option<String> {
         return Some(
             "acts as an application service, which only managed homeservers register".into(),
         );
+    }
+    if s.uses_fake_server() {
+        let needed = if s.requires.homeservers > 1 { targets.all() } else { vec![&targets.hs1] };
+        if let Some(h) = needed
+            .into_iter()
+            .find(|h| crate::federation::client::loopback_address(&h.server_name).is_err())
+        {
+            return Some(format!(
+                "uses the fake federating server, which only reaches loopback server names (`localhost:<port>`); {} is `{}`",
+                h.name, h.server_name
+            ));
+        }
     }
     for f in &s.requires.features {
         if let Some(h) = targets.all().into_iter().find(|h| !h.advertises(f)) {

@@ -33,7 +33,7 @@ const TOP_KEYS: &[&str] = &[
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 const DEFAULT_EVERY: Duration = Duration::from_millis(250);
 /// Variables every scenario has before its first step.
-pub const BUILTIN_VARS: &[&str] = &["user", "hs1", "hs2", "now_ms", "run_id"];
+pub const BUILTIN_VARS: &[&str] = &["user", "hs1", "hs2", "now_ms", "run_id", "fake"];
 
 /// A YAML syntax error as a diagnostic.
 pub fn load_error(file: &Path, source: &str, e: &LoadError) -> Diagnostic {

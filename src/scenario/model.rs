@@ -46,6 +46,21 @@ pub struct Scenario {
     pub timeout: Duration,
 }
 
+impl Scenario {
+    /// Whether a step drives the fake federating server (the run then starts one for it).
+    pub fn uses_fake_server(&self) -> bool {
+        fn any(steps: &[Step]) -> bool {
+            steps.iter().any(|s| match &s.action {
+                Action::Call(c) => c.kind.name.starts_with("fake_"),
+                Action::Concurrent(branches) => branches.iter().any(|b| any(b)),
+                Action::Repeat { steps, .. } => any(steps),
+                Action::Homeserver { .. } => false,
+            })
+        }
+        any(&self.steps)
+    }
+}
+
 /// What a scenario needs from the target; unmet needs skip it with a reason.
 #[derive(Debug, Clone, Default)]
 pub struct Requires {

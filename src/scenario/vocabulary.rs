@@ -219,6 +219,51 @@ pub static STEP_KINDS: &[StepKind] = &[
         needs_user: false,
         fields: &[req("method", Text), req("path", Text), opt("query", Json), opt("body", Json)],
     },
+    StepKind {
+        name: "fake_join",
+        summary: "the fake federating server joins a room through `via` (make_join, send_join) as `@<user>:<fake>`",
+        needs_user: false,
+        fields: &[req("room", Text), opt("user", Text), opt("via", Text)],
+    },
+    StepKind {
+        name: "fake_send",
+        summary: "the fake federating server sends its own signed PDUs (`count` of them, `{{i}}` in content) in /send transactions to `to`, retrying refused ones",
+        needs_user: false,
+        fields: &[
+            req("room", Text),
+            opt("user", Text),
+            opt("type", Text),
+            opt("state_key", Text),
+            opt("content", Json),
+            opt("sticky_ms", Json),
+            opt("sticky", Json),
+            opt("extra", Json),
+            opt("origin_server_ts", Json),
+            opt("count", Int),
+            opt("per_txn", Int),
+            opt("parallel", Bool),
+            opt("to", Text),
+            opt("retry_within", Text),
+        ],
+    },
+    StepKind {
+        name: "fake_script",
+        summary: "how the fake federating server answers the next incoming /send transactions (`answers`), and after them (`then`)",
+        needs_user: false,
+        fields: &[opt("answers", Json), opt("then", Json)],
+    },
+    StepKind {
+        name: "fake_received",
+        summary: "what the fake federating server has received: transactions, statuses, intervals, PDUs and whether they verify",
+        needs_user: false,
+        fields: &[],
+    },
+    StepKind {
+        name: "fake_request",
+        summary: "a federation request signed by the fake federating server (method, path, query, body) to `to`",
+        needs_user: false,
+        fields: &[req("method", Text), req("path", Text), opt("query", Json), opt("body", Json), opt("to", Text)],
+    },
 ];
 
 /// Keys that every step may have besides its kind.

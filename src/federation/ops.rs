@@ -1,0 +1,375 @@
+//! What scenario steps ask of the fake server: join a room on a homeserver, send its own PDUs
+//! in transactions (retrying refused ones the way a well-behaved server does), make any signed
+//! request, and summarise what it has received.
+
+use super::client::loopback_address;
+use super::room::FakeRoom;
+use super::server::{percent_decode, FakeServer};
+use super::FederationError;
+use serde_json::{json, Map, Value};
+use std::time::{Duration, Instant};
+
+/// Room versions the fake can build events for (sent as `ver` to make_join).
+pub const SUPPORTED_VERSIONS: &[&str] = &["10", "11", "12"];
+
+/// How long one federation request of the fake may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What joining gave.
+#[derive(Debug, Clone)]
+pub struct Joined {
+    /// The join event's ID.
+    pub event_id: String,
+    /// The room version.
+    pub room_version: String,
+    /// How many state events send_join returned.
+    pub state_count: usize,
+}
+
+/// One PDU for [`FakeServer::send_pdus`] to build.
+#[derive(Debug, Clone)]
+pub struct NewPdu {
+    /// Local part of the fake user that sends it.
+    pub sender_localpart: String,
+    /// Event type.
+    pub kind: String,
+    /// State key, for state events.
+    pub state_key: Option<String>,
+    /// Content.
+    pub content: Value,
+    /// Further top-level keys (the sticky object, or deliberately odd ones).
+    pub extra: Map<String, Value>,
+    /// `origin_server_ts` (the fake's clock unless chosen).
+    pub origin_server_ts: i64,
+}
+
+/// One attempt at delivering a transaction.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Attempt {
+    /// Local clock, ms since the epoch, when it was sent.
+    pub at_ms: i64,
+    /// The answer's status (`null` when none came).
+    pub status: Option<u16>,
+    /// The answer (or the transport error).
+    pub body: Value,
+}
+
+/// One transaction and every attempt at it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SentTransaction {
+    /// The transaction ID.
+    pub txn_id: String,
+    /// The IDs of its PDUs, in order.
+    pub event_ids: Vec<String>,
+    /// Every attempt, in order; the last one is the outcome.
+    pub attempts: Vec<Attempt>,
+}
+
+/// How the fake retries a refused transaction: it waits the `retry_after_ms` the answer asks
+/// for, or backs off from 500 ms doubling to 8 s, and gives up at the deadline.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Stop retrying after this long (0: never retry).
+    pub within: Duration,
+}
+
+impl FakeServer {
+    /// A user ID on the fake server.
+    pub fn user_id(&self, localpart: &str) -> String {
+        format!("@{localpart}:{}", self.server_name)
+    }
+
+    /// Joins `room_id` on `via` (a loopback server name) as `@localpart:<fake>`: make_join, sign
+    /// the template, send_join, and keep the returned state.
+    pub async fn join(
+        &self,
+        step: &str,
+        via: &str,
+        room_id: &str,
+        localpart: &str,
+    ) -> Result<(Joined, Value), FederationError> {
+        let user = self.user_id(localpart);
+        let vers: String = SUPPORTED_VERSIONS.iter().map(|v| format!("&ver={v}")).collect();
+        let uri = format!(
+            "/_matrix/federation/v1/make_join/{}/{}?{}",
+            crate::client::encode(room_id),
+            crate::client::encode(&user),
+            &vers[1..]
+        );
+        let out = self.outbound();
+        let made = out.request(step, via, "GET", &uri, None, REQUEST_TIMEOUT).await?;
+        if made.status != 200 {
+            return Err(FederationError::Protocol(format!(
+                "make_join on {via} answered {}: {}",
+                made.status,
+                crate::util::trim_json(&made.body, 300)
+            )));
+        }
+        let version = made
+            .body
+            .get("room_version")
+            .and_then(Value::as_str)
+            .unwrap_or("1")
+            .to_string();
+        let mut template = made
+            .body
+            .get("event")
+            .cloned()
+            .ok_or_else(|| FederationError::Protocol("make_join returned no event".into()))?;
+        template["origin_server_ts"] = json!(crate::util::now_ms());
+        if let Some(o) = template.as_object_mut() {
+            o.remove("event_id");
+            o.remove("signatures");
+            o.remove("hashes");
+        }
+        let mut room = FakeRoom::new(room_id, &version)?;
+        let (event_id, signed) = super::pdu::sign_pdu(self.key(), template, room.rules())?;
+        let uri = format!(
+            "/_matrix/federation/v2/send_join/{}/{}",
+            crate::client::encode(room_id),
+            crate::client::encode(&event_id)
+        );
+        let joined = out
+            .request(step, via, "PUT", &uri, Some(&signed), REQUEST_TIMEOUT)
+            .await?;
+        if joined.status != 200 {
+            return Err(FederationError::Protocol(format!(
+                "send_join on {via} answered {}: {}",
+                joined.status,
+                crate::util::trim_json(&joined.body, 300)
+            )));
+        }
+        let list = |k: &str| -> Vec<Value> {
+            joined.body.get(k).and_then(Value::as_array).cloned().unwrap_or_default()
+        };
+        let (auth_chain, state) = (list("auth_chain"), list("state"));
+        for (events, current) in [(&auth_chain, false), (&state, true)] {
+            for e in events {
+                let id = super::pdu::event_id(e, room.rules())?;
+                room.add(&id, e.clone(), current);
+            }
+        }
+        room.add(&event_id, signed, true);
+        self.inner.lock().rooms.insert(room_id.to_string(), room);
+        let outcome = Joined {
+            event_id,
+            room_version: version,
+            state_count: state.len(),
+        };
+        Ok((outcome, joined.body))
+    }
+
+    /// Builds, signs and sends PDUs into a room the fake joined, `per_txn` to a transaction, one
+    /// transaction after another (or all at once with `parallel`), retrying refused ones.
+    pub async fn send_pdus(
+        &self,
+        step: &str,
+        to: &str,
+        room_id: &str,
+        pdus: Vec<NewPdu>,
+        per_txn: usize,
+        parallel: bool,
+        retry: RetryPolicy,
+    ) -> Result<Vec<SentTransaction>, FederationError> {
+        loopback_address(to)?;
+        let mut batches: Vec<(String, Vec<String>, Vec<Value>)> = Vec::new();
+        {
+            let mut s = self.inner.lock();
+            let room = s.rooms.get_mut(room_id).ok_or_else(|| {
+                FederationError::Protocol(format!(
+                    "the fake server has not joined {room_id} (add a `fake_join` step first)"
+                ))
+            })?;
+            let mut ids = Vec::new();
+            let mut signed_all = Vec::new();
+            for p in pdus {
+                let sender = format!("@{}:{}", p.sender_localpart, self.server_name);
+                let unsigned = room.build(
+                    &sender,
+                    &p.kind,
+                    p.state_key.as_deref(),
+                    p.content,
+                    &p.extra,
+                    p.origin_server_ts,
+                );
+                let (id, signed) = super::pdu::sign_pdu(self.key(), unsigned, room.rules())?;
+                room.add(&id, signed.clone(), true);
+                ids.push(id);
+                signed_all.push(signed);
+            }
+            for (chunk_ids, chunk) in ids
+                .chunks(per_txn.max(1))
+                .zip(signed_all.chunks(per_txn.max(1)))
+            {
+                batches.push((
+                    format!("mscheck{}", crate::homeserver::keys::random_hex::<6>()),
+                    chunk_ids.to_vec(),
+                    chunk.to_vec(),
+                ));
+            }
+        }
+        let send = |(txn, ids, pdus): (String, Vec<String>, Vec<Value>)| async move {
+            self.deliver(step, to, txn, ids, pdus, retry).await
+        };
+        if parallel {
+            futures_util::future::join_all(batches.into_iter().map(send))
+                .await
+                .into_iter()
+                .collect()
+        } else {
+            let mut out = Vec::new();
+            for b in batches {
+                out.push(send(b).await?);
+            }
+            Ok(out)
+        }
+    }
+
+    async fn deliver(
+        &self,
+        step: &str,
+        to: &str,
+        txn: String,
+        event_ids: Vec<String>,
+        pdus: Vec<Value>,
+        retry: RetryPolicy,
+    ) -> Result<SentTransaction, FederationError> {
+        let uri = format!("/_matrix/federation/v1/send/{txn}");
+        let started = Instant::now();
+        let mut backoff = Duration::from_millis(500);
+        let mut attempts = Vec::new();
+        loop {
+            let body = json!({
+                "origin": self.server_name,
+                "origin_server_ts": crate::util::now_ms(),
+                "pdus": pdus,
+                "edus": [],
+            });
+            let at_ms = crate::util::now_ms();
+            let r = self
+                .outbound()
+                .request(step, to, "PUT", &uri, Some(&body), REQUEST_TIMEOUT)
+                .await;
+            let (status, answer) = match r {
+                Ok(resp) => (Some(resp.status), resp.body),
+                Err(e) => (None, json!({"transport_error": e.to_string()})),
+            };
+            attempts.push(Attempt {
+                at_ms,
+                status,
+                body: answer.clone(),
+            });
+            let ok = status.is_some_and(|s| (200..300).contains(&s));
+            if ok || started.elapsed() >= retry.within {
+                break;
+            }
+            let wait = answer
+                .get("retry_after_ms")
+                .and_then(Value::as_u64)
+                .map(Duration::from_millis)
+                .unwrap_or(backoff);
+            backoff = (backoff * 2).min(Duration::from_secs(8));
+            // The pause the sender owes a server that refused it: the behaviour under test.
+            tokio::time::sleep(wait.min(retry.within.saturating_sub(started.elapsed()))).await;
+        }
+        Ok(SentTransaction {
+            txn_id: txn,
+            event_ids,
+            attempts,
+        })
+    }
+
+    /// A signed request to another server, answered as it came.
+    pub async fn request(
+        &self,
+        step: &str,
+        to: &str,
+        method: &str,
+        uri: &str,
+        body: Option<&Value>,
+    ) -> Result<super::client::FedResponse, FederationError> {
+        self.outbound()
+            .request(step, to, method, uri, body, REQUEST_TIMEOUT)
+            .await
+    }
+
+    /// What the fake has received, as a JSON document steps check: every `/send` transaction
+    /// (with its answer, and the gap since the previous attempt of the same transaction), every
+    /// accepted PDU with its ID and whether its hashes and signatures verify, and the other
+    /// requests.
+    pub async fn received(&self) -> Value {
+        let recorded = self.recorded();
+        let mut transactions = Vec::new();
+        let mut pdus = Vec::new();
+        let mut verified = Vec::new();
+        let mut unverified = Vec::new();
+        let mut requests = Vec::new();
+        let mut last_at: std::collections::HashMap<String, i64> = Default::default();
+        let mut previous_send: Option<i64> = None;
+        for r in &recorded {
+            let Some(txn) = &r.txn_id else {
+                requests.push(json!({
+                    "method": r.method, "path": percent_decode(r.uri.split('?').next().unwrap_or("")),
+                    "origin": r.origin, "status": r.status, "at_ms": r.at_ms,
+                }));
+                continue;
+            };
+            let retry_gap = last_at.get(txn).map(|t| r.at_ms - t);
+            last_at.insert(txn.clone(), r.at_ms);
+            let gap = previous_send.map(|t| r.at_ms - t);
+            previous_send = Some(r.at_ms);
+            let ids: Vec<&Option<String>> = r.pdus.iter().map(|p| &p.event_id).collect();
+            transactions.push(json!({
+                "txn_id": txn, "origin": r.origin, "status": r.status, "at_ms": r.at_ms,
+                "pdu_count": r.pdu_count, "event_ids": ids,
+                "retry_of_txn_after_ms": retry_gap, "after_previous_ms": gap,
+                "auth_error": r.auth_error,
+            }));
+            for p in &r.pdus {
+                let mut shown = p.pdu.clone();
+                if let (Some(o), Some(id)) = (shown.as_object_mut(), &p.event_id) {
+                    o.insert("event_id".into(), json!(id));
+                }
+                pdus.push(shown);
+                match self.check_pdu(p).await {
+                    Ok(()) => verified.extend(p.event_id.clone()),
+                    Err(why) => unverified.push(json!({"event_id": p.event_id, "error": why})),
+                }
+            }
+        }
+        let statuses: Vec<u16> = recorded.iter().filter(|r| r.txn_id.is_some()).map(|r| r.status).collect();
+        let intervals: Vec<Value> = transactions
+            .iter()
+            .filter_map(|t| t.get("after_previous_ms").filter(|v| !v.is_null()).cloned())
+            .collect();
+        json!({
+            "transactions": transactions,
+            "send_statuses": statuses,
+            "send_intervals_ms": intervals,
+            "pdus": pdus,
+            "verified": verified,
+            "unverified": unverified,
+            "requests": requests,
+        })
+    }
+
+    async fn check_pdu(&self, p: &super::server::ReceivedPdu) -> Result<(), String> {
+        let room_id = p.pdu.get("room_id").and_then(Value::as_str).unwrap_or("");
+        let rules = {
+            let s = self.inner.lock();
+            match s.rooms.get(room_id) {
+                Some(r) => r.rules().clone(),
+                None => return Err(format!("the fake server is not in room {room_id}")),
+            }
+        };
+        let sender = p.pdu.get("sender").and_then(Value::as_str).unwrap_or("");
+        let server = sender.split_once(':').map(|x| x.1).unwrap_or("");
+        let keys = self
+            .outbound()
+            .server_keys(server)
+            .await
+            .map_err(|e| e.to_string())?;
+        let map = [(server.to_string(), keys)].into_iter().collect();
+        super::pdu::verify_pdu(&p.pdu, &map, &rules)
+    }
+}
