@@ -135,6 +135,21 @@ pub async fn run(
         }
         other => return Err(StepError::Harness(format!("`{other}` is not a fake-server step"))),
     };
+    // The fake's own requests are in the transcript already; this records what the step saw.
+    run.client.transcript().record(crate::client::transcript::Exchange {
+        step: step_id.to_string(),
+        hs: fake.server_name.clone(),
+        actor: "fake".into(),
+        method: "FAKE".into(),
+        path: line.trim_start_matches("FAKE ").to_string(),
+        request: None,
+        status: Some(status),
+        response: Some(run.ctx.redactor.json(&body)),
+        error: None,
+        at_ms: 0,
+        duration_ms: (crate::util::now_ms() - request_ms).max(0) as u64,
+        faults: Vec::new(),
+    });
     Ok(Response {
         status,
         headers: BTreeMap::new(),
