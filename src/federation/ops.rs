@@ -180,31 +180,34 @@ impl FakeServer {
                     "the fake server has not joined {room_id} (add a `fake_join` step first)"
                 ))
             })?;
-            let mut ids = Vec::new();
-            let mut signed_all = Vec::new();
-            for p in pdus {
-                let sender = format!("@{}:{}", p.sender_localpart, self.server_name);
-                let unsigned = room.build(
-                    &sender,
-                    &p.kind,
-                    p.state_key.as_deref(),
-                    p.content,
-                    &p.extra,
-                    p.origin_server_ts,
-                );
-                let (id, signed) = super::pdu::sign_pdu(self.key(), unsigned, room.rules())?;
-                room.add(&id, signed.clone(), true);
-                ids.push(id);
-                signed_all.push(signed);
-            }
-            for (chunk_ids, chunk) in ids
-                .chunks(per_txn.max(1))
-                .zip(signed_all.chunks(per_txn.max(1)))
-            {
+            // Transactions sent at once each build on the same event, so that none depends on
+            // another arriving first: the room forks, as it does when servers write at once.
+            let base = room.latest();
+            let mut pending = pdus.into_iter().peekable();
+            while pending.peek().is_some() {
+                if parallel {
+                    room.build_on(base.clone());
+                }
+                let (mut ids, mut signed_all) = (Vec::new(), Vec::new());
+                for p in pending.by_ref().take(per_txn.max(1)) {
+                    let sender = format!("@{}:{}", p.sender_localpart, self.server_name);
+                    let unsigned = room.build(
+                        &sender,
+                        &p.kind,
+                        p.state_key.as_deref(),
+                        p.content,
+                        &p.extra,
+                        p.origin_server_ts,
+                    );
+                    let (id, signed) = super::pdu::sign_pdu(self.key(), unsigned, room.rules())?;
+                    room.add(&id, signed.clone(), true);
+                    ids.push(id);
+                    signed_all.push(signed);
+                }
                 batches.push((
                     format!("mscheck{}", crate::homeserver::keys::random_hex::<6>()),
-                    chunk_ids.to_vec(),
-                    chunk.to_vec(),
+                    ids,
+                    signed_all,
                 ));
             }
         }
@@ -342,9 +345,11 @@ impl FakeServer {
             .iter()
             .filter_map(|t| t.get("after_previous_ms").filter(|v| !v.is_null()).cloned())
             .collect();
+        let refused = statuses.iter().filter(|s| !(200..300).contains(*s)).count();
         json!({
             "transactions": transactions,
             "send_statuses": statuses,
+            "refused": refused,
             "send_intervals_ms": intervals,
             "pdus": pdus,
             "verified": verified,

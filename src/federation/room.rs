@@ -66,6 +66,16 @@ impl FakeRoom {
         self.events.insert(id.to_string(), pdu);
     }
 
+    /// The event new events build on.
+    pub fn latest(&self) -> Option<String> {
+        self.latest.clone()
+    }
+
+    /// Makes new events build on `id` (to fork the room on purpose).
+    pub fn build_on(&mut self, id: Option<String>) {
+        self.latest = id;
+    }
+
     /// An event the fake knows.
     pub fn event(&self, id: &str) -> Option<&Value> {
         self.events.get(id)
