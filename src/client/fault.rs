@@ -94,6 +94,33 @@ pub struct Fault {
 }
 
 impl Fault {
+    /// Whether the fault can make a scenario fail at all: one that misbehaves in the fake
+    /// federating server reaches scenarios that use it; one that rewrites client-server requests
+    /// or responses reaches scenarios with a step that makes a request its `when` matches. (A
+    /// scenario whose PDUs come from the fake never calls `/send`, so a `/send` rewrite cannot
+    /// touch it.)
+    pub fn reaches(&self, s: &crate::scenario::Scenario) -> bool {
+        if !self.fake.is_empty() && s.uses_fake_server() {
+            return true;
+        }
+        if self.request.is_empty() && self.response.is_empty() {
+            return false;
+        }
+        s.call_kinds().iter().any(|kind| {
+            match crate::scenario::vocabulary::sample_requests(kind) {
+                None => true,
+                Some(samples) => samples.iter().any(|(method, path)| {
+                    self.matches(&RequestParts {
+                        method: method.to_string(),
+                        path: path.to_string(),
+                        query: Vec::new(),
+                        body: None,
+                    })
+                }),
+            }
+        })
+    }
+
     fn matches(&self, req: &RequestParts) -> bool {
         self.method
             .as_ref()

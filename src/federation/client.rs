@@ -33,6 +33,8 @@ pub struct Outbound {
     key: Arc<ServerKey>,
     http: reqwest::Client,
     keys: Mutex<HashMap<String, VerifyKeys>>,
+    /// Misbehaviour: empty the content of fetched events (see `Misbehaviour`).
+    redact_fetched: bool,
     transcript: Mutex<Option<(Arc<Transcript>, Arc<Redactor>, Instant)>>,
 }
 
@@ -55,7 +57,7 @@ pub fn loopback_address(server_name: &str) -> Result<String, FederationError> {
 impl Outbound {
     /// A client signing with `key`. Certificates are not checked: every server on loopback here
     /// presents a self-signed one.
-    pub fn new(key: Arc<ServerKey>) -> Result<Self, FederationError> {
+    pub fn new(key: Arc<ServerKey>, redact_fetched: bool) -> Result<Self, FederationError> {
         let http = reqwest::Client::builder()
             .danger_accept_invalid_certs(true)
             .connect_timeout(Duration::from_secs(3))
@@ -65,6 +67,7 @@ impl Outbound {
             key,
             http,
             keys: Mutex::new(HashMap::new()),
+            redact_fetched,
             transcript: Mutex::new(None),
         })
     }
@@ -129,6 +132,16 @@ impl Outbound {
                 url: format!("{base}{}", uri.split('?').next().unwrap_or(uri)),
                 detail,
             }
+        });
+        let result = result.map(|(status, mut body)| {
+            if self.redact_fetched && uri.starts_with("/_matrix/federation/v1/event/") {
+                if let Some(Value::Array(pdus)) = body.get_mut("pdus") {
+                    for p in pdus {
+                        p["content"] = Value::Object(Default::default());
+                    }
+                }
+            }
+            (status, body)
         });
         self.record(step, destination, method, uri, body, &result, t0);
         let (status, body) = result?;

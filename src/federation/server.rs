@@ -68,17 +68,22 @@ pub enum Misbehaviour {
     /// Change the sticky duration of every incoming sticky PDU before recording it (a mutated
     /// transaction: its hashes no longer match).
     TamperStickyPdus,
+    /// Empty the content of events the fake fetches with `/event` (as a server that applies
+    /// history visibility to them would answer).
+    RedactFetchedEvents,
 }
 
 impl Misbehaviour {
     /// Names as written in `fixtures/faults.yaml`.
-    pub const NAMES: &'static [&'static str] = &["drop_sticky_pdus", "tamper_sticky_pdus"];
+    pub const NAMES: &'static [&'static str] =
+        &["drop_sticky_pdus", "tamper_sticky_pdus", "redact_fetched_events"];
 
     /// Parses a name.
     pub fn from_name(s: &str) -> Option<Self> {
         match s {
             "drop_sticky_pdus" => Some(Self::DropStickyPdus),
             "tamper_sticky_pdus" => Some(Self::TamperStickyPdus),
+            "redact_fetched_events" => Some(Self::RedactFetchedEvents),
             _ => None,
         }
     }
@@ -135,7 +140,10 @@ impl FakeServer {
         let key = Arc::new(ServerKey::generate(&server_name)?);
         let acceptor = tls_acceptor()?;
         let inner = Arc::new(Inner {
-            outbound: Outbound::new(key.clone())?,
+            outbound: Outbound::new(
+                key.clone(),
+                misbehaviours.contains(&Misbehaviour::RedactFetchedEvents),
+            )?,
             key,
             state: Mutex::new(State {
                 recorded: Vec::new(),

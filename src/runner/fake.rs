@@ -30,10 +30,16 @@ pub async fn run(
     step_id: &str,
     call: &Call,
 ) -> Result<Response, StepError> {
-    let mut a = Map::new();
-    for (k, v) in &call.args {
-        a.insert(k.clone(), run.render(v)?);
-    }
+    let a = if call.kind.name == "fake_send" {
+        // Its fields are rendered again for every PDU it builds, `{{i}}` counting them.
+        run.render_with_index(&call.args, 0)?
+    } else {
+        let mut a = Map::new();
+        for (k, v) in &call.args {
+            a.insert(k.clone(), run.render(v)?);
+        }
+        a
+    };
     let text = |k: &str| a.get(k).map(as_text);
     let user = text("user").unwrap_or_else(|| DEFAULT_USER.to_string());
     let target = |k: &str| -> Result<String, StepError> {

@@ -830,6 +830,16 @@ impl<'a> Loader<'a> {
 
     fn call(&mut self, kind: &str, body: &Node, users: &[String], scope: &Scope) -> Option<Action> {
         let spec = vocabulary::step_kind(kind)?;
+        // `fake_send` builds `count` PDUs from its fields, `{{i}}` counting them.
+        let counted;
+        let scope = if kind == "fake_send" {
+            let mut defined = scope.defined.clone();
+            defined.insert("i".into());
+            counted = Scope { defined };
+            &counted
+        } else {
+            scope
+        };
         let empty = MarkedMappingNode::new_empty(*body.span());
         let m = match body {
             Node::Mapping(m) => m,

@@ -59,6 +59,23 @@ impl Scenario {
         }
         any(&self.steps)
     }
+
+    /// The kinds of every HTTP-backed step, nested ones included.
+    pub fn call_kinds(&self) -> Vec<&'static str> {
+        fn walk(steps: &[Step], out: &mut Vec<&'static str>) {
+            for s in steps {
+                match &s.action {
+                    Action::Call(c) => out.push(c.kind.name),
+                    Action::Concurrent(branches) => branches.iter().for_each(|b| walk(b, out)),
+                    Action::Repeat { steps, .. } => walk(steps, out),
+                    Action::Homeserver { .. } => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.steps, &mut out);
+        out
+    }
 }
 
 /// What a scenario needs from the target; unmet needs skip it with a reason.

@@ -283,6 +283,47 @@ pub const COMMON_KEYS: &[&str] = &[
 /// Step kinds that are not HTTP calls.
 pub const CONTROL_KINDS: &[&str] = &["homeserver", "concurrent", "repeat"];
 
+/// The client-server requests a step kind can make, as (method, path) examples with made-up
+/// IDs, so a fault's `when` can be matched against a scenario without running it. `None`: any
+/// request (`request` steps name their own).
+pub fn sample_requests(kind: &str) -> Option<&'static [(&'static str, &'static str)]> {
+    Some(match kind {
+        "create_room" => &[("POST", "/_matrix/client/v3/createRoom")],
+        "join" => &[("POST", "/_matrix/client/v3/join/%21r")],
+        "invite" => &[("POST", "/_matrix/client/v3/rooms/%21r/invite")],
+        "leave" => &[("POST", "/_matrix/client/v3/rooms/%21r/leave")],
+        "send" => &[("PUT", "/_matrix/client/v3/rooms/%21r/send/t/x")],
+        "state" => &[("PUT", "/_matrix/client/v3/rooms/%21r/state/t/k")],
+        "redact" => &[("PUT", "/_matrix/client/v3/rooms/%21r/redact/%24e/x")],
+        "power_levels" => &[
+            ("GET", "/_matrix/client/v3/rooms/%21r/state/m.room.power_levels/"),
+            ("PUT", "/_matrix/client/v3/rooms/%21r/state/m.room.power_levels/"),
+        ],
+        "ignore" => &[("PUT", "/_matrix/client/v3/user/%40u/account_data/m.ignored_user_list")],
+        "sync" => &[("GET", "/_matrix/client/v3/sync")],
+        "sliding_sync" => &[("POST", "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync")],
+        "schedule" => &[
+            ("PUT", "/_matrix/client/v3/rooms/%21r/send/t/x"),
+            ("PUT", "/_matrix/client/v3/rooms/%21r/state/t/k"),
+            ("PUT", "/_matrix/client/unstable/org.matrix.msc4140/rooms/%21r/delayed_event/t/x"),
+        ],
+        "delayed_list" => &[("GET", "/_matrix/client/unstable/org.matrix.msc4140/delayed_events")],
+        "delayed_get" => &[("GET", "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d")],
+        "delayed_action" => &[
+            ("POST", "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d/send"),
+            ("POST", "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d/cancel"),
+            ("POST", "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d/restart"),
+            ("POST", "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d"),
+        ],
+        "get_event" => &[("GET", "/_matrix/client/v3/rooms/%21r/event/%24e")],
+        "messages" => &[("GET", "/_matrix/client/v3/rooms/%21r/messages")],
+        "capabilities" => &[("GET", "/_matrix/client/v3/capabilities")],
+        "versions" => &[("GET", "/_matrix/client/versions")],
+        k if k.starts_with("fake_") => &[],
+        _ => return None,
+    })
+}
+
 /// Finds a step kind by name.
 pub fn step_kind(name: &str) -> Option<&'static StepKind> {
     STEP_KINDS.iter().find(|k| k.name == name)
