@@ -396,6 +396,17 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    #[test]
+    fn fake_misbehaviours_need_no_when_and_unknown_ones_are_named() {
+        let f = parse_fault("x", &json!({"breaks": ["S-10"], "fake": ["drop_sticky_pdus"]})).unwrap();
+        assert_eq!(f.fake, vec![crate::federation::Misbehaviour::DropStickyPdus]);
+        assert!(!f.matches(&req("/_matrix/client/v3/sync")), "it rewrites no request");
+        let e = parse_fault("x", &json!({"fake": ["lose_everything"]})).unwrap_err();
+        assert!(e.contains("lose_everything") && e.contains("drop_sticky_pdus"), "{e}");
+        let e = parse_fault("x", &json!({"breaks": []})).unwrap_err();
+        assert!(e.contains("when"), "{e}");
+    }
+
     fn req(path: &str) -> RequestParts {
         RequestParts {
             method: "GET".into(),
