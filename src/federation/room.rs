@@ -161,30 +161,27 @@ impl FakeRoom {
     /// Events between `earliest` (exclusive) and `latest`, walking back along `prev_events`,
     /// oldest first, at most `limit` (the answer to `/get_missing_events`).
     pub fn missing_events(&self, earliest: &[String], latest: &[String], limit: usize) -> Vec<Value> {
-        let mut out = Vec::new();
-        let mut seen: std::collections::HashSet<String> = earliest.iter().cloned().collect();
-        let mut queue: std::collections::VecDeque<String> = latest
-            .iter()
-            .flat_map(|l| prev_events(self.events.get(l)))
-            .collect();
-        while let Some(id) = queue.pop_front() {
-            if out.len() >= limit || !seen.insert(id.clone()) {
-                continue;
-            }
-            if let Some(e) = self.events.get(&id) {
-                out.push(e.clone());
-                queue.extend(prev_events(Some(e)));
-            }
-        }
+        let start = latest.iter().flat_map(|l| prev_events(self.events.get(l)));
+        let mut out = self.walk_back(start, earliest, limit);
         out.sort_by_key(|e| e.get("depth").and_then(Value::as_u64).unwrap_or(0));
         out
     }
 
     /// `limit` events from `from` backwards, newest first (the answer to `/backfill`).
     pub fn backfill(&self, from: &[String], limit: usize) -> Vec<Value> {
+        self.walk_back(from.iter().cloned(), &[], limit)
+    }
+
+    /// Known events reached from `start` along `prev_events`, breadth first, stopping at `stop`.
+    fn walk_back(
+        &self,
+        start: impl IntoIterator<Item = String>,
+        stop: &[String],
+        limit: usize,
+    ) -> Vec<Value> {
         let mut out = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        let mut queue: std::collections::VecDeque<String> = from.iter().cloned().collect();
+        let mut seen: std::collections::HashSet<String> = stop.iter().cloned().collect();
+        let mut queue: std::collections::VecDeque<String> = start.into_iter().collect();
         while let Some(id) = queue.pop_front() {
             if out.len() >= limit || !seen.insert(id.clone()) {
                 continue;
