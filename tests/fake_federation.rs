@@ -21,9 +21,16 @@ fn federation_client() -> reqwest::Client {
 async fn synapse_trusts_the_fake_servers_keys_and_checks_its_signatures() {
     let dir = tempfile::tempdir().unwrap();
     let http = reqwest::Client::new();
-    let targets = Targets::boot_managed(&root().join("fixtures"), dir.path(), 1, None, &http, &|_| {})
-        .await
-        .expect("managed Synapse boots");
+    let targets = Targets::boot_managed(
+        &root().join("fixtures"),
+        dir.path(),
+        1,
+        None,
+        &http,
+        &|_| {},
+    )
+    .await
+    .expect("managed Synapse boots");
     let Control::Managed(synapse) = &targets.hs1.control else {
         panic!("a managed target");
     };
@@ -34,19 +41,32 @@ async fn synapse_trusts_the_fake_servers_keys_and_checks_its_signatures() {
 
     // A signed federation request is accepted (a profile query for a user that does not exist
     // answers 404, not 401).
-    let uri = format!("/_matrix/federation/v1/query/profile?user_id=%40nobody%3A{}", synapse_name.replace(':', "%3A"));
-    let auth = fake.key().authorization("GET", &uri, &synapse_name, None).unwrap();
+    let uri = format!(
+        "/_matrix/federation/v1/query/profile?user_id=%40nobody%3A{}",
+        synapse_name.replace(':', "%3A")
+    );
+    let auth = fake
+        .key()
+        .authorization("GET", &uri, &synapse_name, None)
+        .unwrap();
     let resp = client
         .get(format!("{fed}{uri}"))
         .header("Authorization", &auth)
         .send()
         .await
         .unwrap();
-    assert_ne!(resp.status().as_u16(), 401, "{}", resp.text().await.unwrap_or_default());
+    assert_ne!(
+        resp.status().as_u16(),
+        401,
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
     // To check the signature, Synapse fetched the fake's key document itself (trusted_key_servers
     // is empty) over TLS.
     assert!(
-        fake.recorded().iter().any(|r| r.uri == "/_matrix/key/v2/server"),
+        fake.recorded()
+            .iter()
+            .any(|r| r.uri == "/_matrix/key/v2/server"),
         "Synapse asked the fake for its keys"
     );
 

@@ -106,8 +106,8 @@ impl Fault {
         if self.request.is_empty() && self.response.is_empty() {
             return false;
         }
-        s.call_kinds().iter().any(|kind| {
-            match crate::scenario::vocabulary::sample_requests(kind) {
+        s.call_kinds().iter().any(
+            |kind| match crate::scenario::vocabulary::sample_requests(kind) {
                 None => true,
                 Some(samples) => samples.iter().any(|(method, path)| {
                     self.matches(&RequestParts {
@@ -117,8 +117,8 @@ impl Fault {
                         body: None,
                     })
                 }),
-            }
-        })
+            },
+        )
     }
 
     fn matches(&self, req: &RequestParts) -> bool {
@@ -398,11 +398,24 @@ mod tests {
 
     #[test]
     fn fake_misbehaviours_need_no_when_and_unknown_ones_are_named() {
-        let f = parse_fault("x", &json!({"breaks": ["S-10"], "fake": ["drop_sticky_pdus"]})).unwrap();
-        assert_eq!(f.fake, vec![crate::federation::Misbehaviour::DropStickyPdus]);
-        assert!(!f.matches(&req("/_matrix/client/v3/sync")), "it rewrites no request");
+        let f = parse_fault(
+            "x",
+            &json!({"breaks": ["S-10"], "fake": ["drop_sticky_pdus"]}),
+        )
+        .unwrap();
+        assert_eq!(
+            f.fake,
+            vec![crate::federation::Misbehaviour::DropStickyPdus]
+        );
+        assert!(
+            !f.matches(&req("/_matrix/client/v3/sync")),
+            "it rewrites no request"
+        );
         let e = parse_fault("x", &json!({"fake": ["lose_everything"]})).unwrap_err();
-        assert!(e.contains("lose_everything") && e.contains("drop_sticky_pdus"), "{e}");
+        assert!(
+            e.contains("lose_everything") && e.contains("drop_sticky_pdus"),
+            "{e}"
+        );
         let e = parse_fault("x", &json!({"breaks": []})).unwrap_err();
         assert!(e.contains("when"), "{e}");
     }

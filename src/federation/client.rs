@@ -35,14 +35,21 @@ pub struct Outbound {
     keys: Mutex<HashMap<String, VerifyKeys>>,
     /// Misbehaviour: empty the content of fetched events (see `Misbehaviour`).
     redact_fetched: bool,
-    transcript: Mutex<Option<(Arc<Transcript>, Arc<Redactor>, Instant)>>,
+    transcript: Mutex<Option<TranscriptSink>>,
+}
+
+/// Where the fake's exchanges are written: a scenario's transcript, through its redactor.
+struct TranscriptSink {
+    transcript: Arc<Transcript>,
+    redactor: Arc<Redactor>,
+    started: Instant,
 }
 
 /// `https://127.0.0.1:<port>` for a loopback server name; an error for anything else.
 pub fn loopback_address(server_name: &str) -> Result<String, FederationError> {
-    let (host, port) = server_name.rsplit_once(':').ok_or_else(|| {
-        FederationError::NotLoopback(format!("`{server_name}` names no port"))
-    })?;
+    let (host, port) = server_name
+        .rsplit_once(':')
+        .ok_or_else(|| FederationError::NotLoopback(format!("`{server_name}` names no port")))?;
     let port: u16 = port
         .parse()
         .map_err(|_| FederationError::NotLoopback(format!("`{server_name}`: bad port")))?;
@@ -74,8 +81,11 @@ impl Outbound {
 
     /// Records every later request in a scenario's transcript.
     pub fn record_into(&self, transcript: Arc<Transcript>, redactor: Arc<Redactor>) {
-        *self.transcript.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((transcript, redactor, Instant::now()));
+        *self.transcript.lock().unwrap_or_else(|e| e.into_inner()) = Some(TranscriptSink {
+            transcript,
+            redactor,
+            started: Instant::now(),
+        });
     }
 
     /// A signed request. `uri` is the path with its query, already percent-encoded.
@@ -165,7 +175,12 @@ impl Outbound {
         t0: Instant,
     ) {
         let guard = self.transcript.lock().unwrap_or_else(|e| e.into_inner());
-        let Some((t, redactor, started)) = guard.as_ref() else {
+        let Some(TranscriptSink {
+            transcript: t,
+            redactor,
+            started,
+        }) = guard.as_ref()
+        else {
             return;
         };
         t.record(Exchange {
@@ -245,7 +260,12 @@ mod tests {
             "https://127.0.0.1:8448"
         );
         assert!(loopback_address("127.0.0.1:1").is_ok());
-        for bad in ["matrix.org:8448", "10.0.0.1:8448", "localhost", "localhost:x"] {
+        for bad in [
+            "matrix.org:8448",
+            "10.0.0.1:8448",
+            "localhost",
+            "localhost:x",
+        ] {
             assert!(loopback_address(bad).is_err(), "{bad}");
         }
     }

@@ -35,7 +35,9 @@ pub enum FederationError {
     #[error("fake server listener: {0}")]
     Listen(String),
     /// A server name the fake may not contact (everything it talks to is on loopback).
-    #[error("the fake server only talks to loopback: {0} (hint: use `localhost:<port>` server names)")]
+    #[error(
+        "the fake server only talks to loopback: {0} (hint: use `localhost:<port>` server names)"
+    )]
     NotLoopback(String),
     /// No answer from another server.
     #[error("cannot reach {url}: {detail}")]

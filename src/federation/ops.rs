@@ -65,12 +65,18 @@ pub struct SentTransaction {
     pub attempts: Vec<Attempt>,
 }
 
-/// How the fake retries a refused transaction: it waits the `retry_after_ms` the answer asks
-/// for, or backs off from 500 ms doubling to 8 s, and gives up at the deadline.
+/// How [`FakeServer::send_pdus`] delivers: how many PDUs a transaction carries, whether the
+/// transactions go out at once, and how long a refused one is retried. A refused transaction is
+/// sent again after the `retry_after_ms` its answer asks for, or after a backoff from 500 ms
+/// doubling to 8 s.
 #[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Stop retrying after this long (0: never retry).
-    pub within: Duration,
+pub struct Delivery {
+    /// PDUs per transaction (at most 50 by the spec).
+    pub per_txn: usize,
+    /// All transactions at once, each building on the same event (the room forks).
+    pub parallel: bool,
+    /// Stop retrying a refused transaction after this long (0: never retry).
+    pub retry_within: Duration,
 }
 
 impl FakeServer {
@@ -89,7 +95,10 @@ impl FakeServer {
         localpart: &str,
     ) -> Result<(Joined, Value), FederationError> {
         let user = self.user_id(localpart);
-        let vers: String = SUPPORTED_VERSIONS.iter().map(|v| format!("&ver={v}")).collect();
+        let vers: String = SUPPORTED_VERSIONS
+            .iter()
+            .map(|v| format!("&ver={v}"))
+            .collect();
         let uri = format!(
             "/_matrix/federation/v1/make_join/{}/{}?{}",
             crate::client::encode(room_id),
@@ -97,7 +106,9 @@ impl FakeServer {
             &vers[1..]
         );
         let out = self.outbound();
-        let made = out.request(step, via, "GET", &uri, None, REQUEST_TIMEOUT).await?;
+        let made = out
+            .request(step, via, "GET", &uri, None, REQUEST_TIMEOUT)
+            .await?;
         if made.status != 200 {
             return Err(FederationError::Protocol(format!(
                 "make_join on {via} answered {}: {}",
@@ -140,7 +151,12 @@ impl FakeServer {
             )));
         }
         let list = |k: &str| -> Vec<Value> {
-            joined.body.get(k).and_then(Value::as_array).cloned().unwrap_or_default()
+            joined
+                .body
+                .get(k)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
         };
         let (auth_chain, state) = (list("auth_chain"), list("state"));
         for (events, current) in [(&auth_chain, false), (&state, true)] {
@@ -167,10 +183,11 @@ impl FakeServer {
         to: &str,
         room_id: &str,
         pdus: Vec<NewPdu>,
-        per_txn: usize,
-        parallel: bool,
-        retry: RetryPolicy,
+        delivery: Delivery,
     ) -> Result<Vec<SentTransaction>, FederationError> {
+        let Delivery {
+            per_txn, parallel, ..
+        } = delivery;
         loopback_address(to)?;
         let mut batches: Vec<(String, Vec<String>, Vec<Value>)> = Vec::new();
         {
@@ -212,7 +229,8 @@ impl FakeServer {
             }
         }
         let send = |(txn, ids, pdus): (String, Vec<String>, Vec<Value>)| async move {
-            self.deliver(step, to, txn, ids, pdus, retry).await
+            self.deliver(step, to, txn, ids, pdus, delivery.retry_within)
+                .await
         };
         if parallel {
             futures_util::future::join_all(batches.into_iter().map(send))
@@ -235,7 +253,7 @@ impl FakeServer {
         txn: String,
         event_ids: Vec<String>,
         pdus: Vec<Value>,
-        retry: RetryPolicy,
+        retry_within: Duration,
     ) -> Result<SentTransaction, FederationError> {
         let uri = format!("/_matrix/federation/v1/send/{txn}");
         let started = Instant::now();
@@ -263,7 +281,7 @@ impl FakeServer {
                 body: answer.clone(),
             });
             let ok = status.is_some_and(|s| (200..300).contains(&s));
-            if ok || started.elapsed() >= retry.within {
+            if ok || started.elapsed() >= retry_within {
                 break;
             }
             let wait = answer
@@ -273,7 +291,7 @@ impl FakeServer {
                 .unwrap_or(backoff);
             backoff = (backoff * 2).min(Duration::from_secs(8));
             // The pause the sender owes a server that refused it: the behaviour under test.
-            tokio::time::sleep(wait.min(retry.within.saturating_sub(started.elapsed()))).await;
+            tokio::time::sleep(wait.min(retry_within.saturating_sub(started.elapsed()))).await;
         }
         Ok(SentTransaction {
             txn_id: txn,
@@ -340,7 +358,11 @@ impl FakeServer {
                 }
             }
         }
-        let statuses: Vec<u16> = recorded.iter().filter(|r| r.txn_id.is_some()).map(|r| r.status).collect();
+        let statuses: Vec<u16> = recorded
+            .iter()
+            .filter(|r| r.txn_id.is_some())
+            .map(|r| r.status)
+            .collect();
         let intervals: Vec<Value> = transactions
             .iter()
             .filter_map(|t| t.get("after_previous_ms").filter(|v| !v.is_null()).cloned())

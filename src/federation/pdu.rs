@@ -91,7 +91,10 @@ mod tests {
         let key = ServerKey::generate("localhost:1111").unwrap();
         let r = rules("12").unwrap();
         let (id, signed) = sign_pdu(&key, event(), &r).unwrap();
-        assert!(id.starts_with('$') && !id.contains('+') && !id.contains('/'), "{id}");
+        assert!(
+            id.starts_with('$') && !id.contains('+') && !id.contains('/'),
+            "{id}"
+        );
         assert_eq!(event_id(&signed, &r).unwrap(), id, "the ID is stable");
         let keys = [(
             "localhost:1111".to_string(),

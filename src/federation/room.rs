@@ -55,7 +55,8 @@ impl FakeRoom {
                 pdu.get("type").and_then(Value::as_str),
                 pdu.get("state_key").and_then(Value::as_str),
             ) {
-                self.state.insert((t.to_string(), k.to_string()), id.to_string());
+                self.state
+                    .insert((t.to_string(), k.to_string()), id.to_string());
             }
             let depth = pdu.get("depth").and_then(Value::as_u64).unwrap_or(0);
             let deeper = self.latest.as_ref().is_none_or(|l| depth >= self.depth(l));
@@ -160,7 +161,12 @@ impl FakeRoom {
 
     /// Events between `earliest` (exclusive) and `latest`, walking back along `prev_events`,
     /// oldest first, at most `limit` (the answer to `/get_missing_events`).
-    pub fn missing_events(&self, earliest: &[String], latest: &[String], limit: usize) -> Vec<Value> {
+    pub fn missing_events(
+        &self,
+        earliest: &[String],
+        latest: &[String],
+        limit: usize,
+    ) -> Vec<Value> {
         let start = latest.iter().flat_map(|l| prev_events(self.events.get(l)));
         let mut out = self.walk_back(start, earliest, limit);
         out.sort_by_key(|e| e.get("depth").and_then(Value::as_u64).unwrap_or(0));
@@ -218,11 +224,22 @@ mod tests {
     fn new_events_cite_the_selected_auth_events_and_build_on_the_deepest() {
         let mut r = FakeRoom::new("!r", "12").unwrap();
         r.add("$create", state("m.room.create", "", 1, &[]), true);
-        r.add("$pl", state("m.room.power_levels", "", 3, &["$create"]), true);
+        r.add(
+            "$pl",
+            state("m.room.power_levels", "", 3, &["$create"]),
+            true,
+        );
         r.add("$jr", state("m.room.join_rules", "", 4, &["$pl"]), true);
         r.add("$me", state("m.room.member", "@zed:f", 6, &["$jr"]), true);
         r.add("$old", state("m.room.topic", "", 2, &[]), false);
-        let e = r.build("@zed:f", "org.example.sticky", None, json!({}), &Map::new(), 5);
+        let e = r.build(
+            "@zed:f",
+            "org.example.sticky",
+            None,
+            json!({}),
+            &Map::new(),
+            5,
+        );
         assert_eq!(e["prev_events"], json!(["$me"]));
         assert_eq!(e["depth"], 7);
         // Room version 12: the create event is the room ID, never an auth event.
@@ -234,7 +251,10 @@ mod tests {
         };
         let e = r11.build("@zed:f", "m.room.message", None, json!({}), &Map::new(), 5);
         assert_eq!(e["auth_events"], json!(["$create"]));
-        assert_eq!(r.missing_events(&["$pl".into()], &["$me".into()], 10).len(), 1);
+        assert_eq!(
+            r.missing_events(&["$pl".into()], &["$me".into()], 10).len(),
+            1
+        );
         assert_eq!(r.backfill(&["$me".into()], 2).len(), 2);
     }
 }

@@ -75,8 +75,11 @@ pub enum Misbehaviour {
 
 impl Misbehaviour {
     /// Names as written in `fixtures/faults.yaml`.
-    pub const NAMES: &'static [&'static str] =
-        &["drop_sticky_pdus", "tamper_sticky_pdus", "redact_fetched_events"];
+    pub const NAMES: &'static [&'static str] = &[
+        "drop_sticky_pdus",
+        "tamper_sticky_pdus",
+        "redact_fetched_events",
+    ];
 
     /// Parses a name.
     pub fn from_name(s: &str) -> Option<Self> {
@@ -165,8 +168,7 @@ impl FakeServer {
                     let Ok(tls) = acceptor.accept(tcp).await else {
                         return;
                     };
-                    let service =
-                        hyper::service::service_fn(move |req| handle(req, inner.clone()));
+                    let service = hyper::service::service_fn(move |req| handle(req, inner.clone()));
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
                         .await;
@@ -354,7 +356,10 @@ async fn handle(
 }
 
 fn not_found(what: &str) -> (u16, Value) {
-    (404, json!({"errcode": "M_NOT_FOUND", "error": format!("the fake server does not know {what}")}))
+    (
+        404,
+        json!({"errcode": "M_NOT_FOUND", "error": format!("the fake server does not know {what}")}),
+    )
 }
 
 async fn route(
@@ -370,7 +375,10 @@ async fn route(
     match (method, seg) {
         ("GET", ["_matrix", "key", "v2", "server", ..]) => {
             // Valid for a day: longer than any run.
-            match inner.key.key_document((now.max(0) as u64) + 24 * 3600 * 1000) {
+            match inner
+                .key
+                .key_document((now.max(0) as u64) + 24 * 3600 * 1000)
+            {
                 Ok(doc) => (200, doc),
                 Err(e) => (500, json!({"errcode": "M_UNKNOWN", "error": e.to_string()})),
             }
@@ -381,7 +389,11 @@ async fn route(
         ),
         ("PUT", ["_matrix", "federation", "v1", "send", txn]) => {
             record.txn_id = Some(txn.to_string());
-            let pdus = body.get("pdus").and_then(Value::as_array).cloned().unwrap_or_default();
+            let pdus = body
+                .get("pdus")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             record.pdu_count = pdus.len();
             let answer = {
                 let mut s = inner.lock();
@@ -401,7 +413,10 @@ async fn route(
         ("GET", ["_matrix", "federation", "v1", "event", id]) => {
             let s = inner.lock();
             match s.rooms.values().find_map(|r| r.event(id)) {
-                Some(e) => (200, json!({"origin": me, "origin_server_ts": now, "pdus": [e]})),
+                Some(e) => (
+                    200,
+                    json!({"origin": me, "origin_server_ts": now, "pdus": [e]}),
+                ),
                 None => not_found(&format!("event {id}")),
             }
         }
@@ -409,7 +424,11 @@ async fn route(
             let ids = |k: &str| -> Vec<String> {
                 body.get(k)
                     .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default()
             };
             let limit = body.get("limit").and_then(Value::as_u64).unwrap_or(10) as usize;
@@ -443,7 +462,10 @@ async fn route(
         ("GET", ["_matrix", "federation", "v1", "state_ids", room]) => {
             let s = inner.lock();
             match s.rooms.get(*room) {
-                Some(r) => (200, json!({"pdu_ids": r.state_ids(), "auth_chain_ids": r.other_ids()})),
+                Some(r) => (
+                    200,
+                    json!({"pdu_ids": r.state_ids(), "auth_chain_ids": r.other_ids()}),
+                ),
                 None => not_found(&format!("room {room}")),
             }
         }
@@ -454,7 +476,10 @@ async fn route(
                     let get = |ids: Vec<String>| -> Vec<Value> {
                         ids.iter().filter_map(|i| r.event(i).cloned()).collect()
                     };
-                    (200, json!({"pdus": get(r.state_ids()), "auth_chain": get(r.other_ids())}))
+                    (
+                        200,
+                        json!({"pdus": get(r.state_ids()), "auth_chain": get(r.other_ids())}),
+                    )
                 }
                 None => not_found(&format!("room {room}")),
             }
@@ -480,7 +505,11 @@ fn accept(inner: &Inner, pdus: Vec<Value>, record: &mut Recorded) -> Value {
     let tamper = s.misbehaviours.contains(&Misbehaviour::TamperStickyPdus);
     let mut results = serde_json::Map::new();
     for mut pdu in pdus {
-        let room_id = pdu.get("room_id").and_then(Value::as_str).unwrap_or("").to_string();
+        let room_id = pdu
+            .get("room_id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let event_id = s
             .rooms
             .get(&room_id)

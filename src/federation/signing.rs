@@ -109,7 +109,9 @@ pub fn parse_x_matrix(header: &str) -> Result<XMatrix, FederationError> {
         .ok_or_else(|| bad("not an X-Matrix authorisation"))?;
     let (mut origin, mut destination, mut key, mut sig) = (None, None, None, None);
     for part in rest.split(',') {
-        let (k, v) = part.split_once('=').ok_or_else(|| bad("a parameter without `=`"))?;
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| bad("a parameter without `=`"))?;
         let v = v.trim().trim_matches('"').to_string();
         match k.trim() {
             "origin" => origin = Some(v),
@@ -140,7 +142,10 @@ pub fn verify_request(
     let mut obj = canonical_object(request_object(method, uri, &auth.origin, our_name, content))?;
     let mut sigs = CanonicalJsonObject::new();
     let mut mine = CanonicalJsonObject::new();
-    mine.insert(auth.key.clone(), CanonicalJsonValue::String(auth.sig.clone()));
+    mine.insert(
+        auth.key.clone(),
+        CanonicalJsonValue::String(auth.sig.clone()),
+    );
     sigs.insert(auth.origin.clone(), CanonicalJsonValue::Object(mine));
     obj.insert("signatures".into(), CanonicalJsonValue::Object(sigs));
     let key = base64::engine::general_purpose::STANDARD_NO_PAD
@@ -150,8 +155,12 @@ pub fn verify_request(
     set.insert(auth.key.clone(), ruma_common::serde::Base64::new(key));
     let mut map = ruma_signatures::PublicKeyMap::new();
     map.insert(auth.origin.clone(), set);
-    ruma_signatures::verify_json(&map, &obj)
-        .map_err(|e| FederationError::Auth(format!("signature from {} does not verify: {e}", auth.origin)))
+    ruma_signatures::verify_json(&map, &obj).map_err(|e| {
+        FederationError::Auth(format!(
+            "signature from {} does not verify: {e}",
+            auth.origin
+        ))
+    })
 }
 
 /// Checks that a server's key document is signed by one of the keys it lists.
@@ -171,7 +180,9 @@ pub fn verify_key_document(
     let mut map = ruma_signatures::PublicKeyMap::new();
     map.insert(server.to_string(), set);
     ruma_signatures::verify_json(&map, &obj).map_err(|e| {
-        FederationError::Auth(format!("the key document of {server} is not self-signed: {e}"))
+        FederationError::Auth(format!(
+            "the key document of {server} is not self-signed: {e}"
+        ))
     })
 }
 
@@ -207,14 +218,26 @@ mod tests {
         let key = ServerKey::generate("localhost:1111").unwrap();
         let content = json!({"pdus": [], "edus": []});
         let header = key
-            .authorization("PUT", "/_matrix/federation/v1/send/t1", "localhost:2222", Some(&content))
+            .authorization(
+                "PUT",
+                "/_matrix/federation/v1/send/t1",
+                "localhost:2222",
+                Some(&content),
+            )
             .unwrap();
         let auth = parse_x_matrix(&header).unwrap();
         assert_eq!(auth.origin, "localhost:1111");
         assert_eq!(auth.destination.as_deref(), Some("localhost:2222"));
         assert_eq!(auth.key, "ed25519:mscheck");
         let check = |uri: &str, c: &Value| {
-            verify_request(&auth, "PUT", uri, "localhost:2222", Some(c), &key.public_key())
+            verify_request(
+                &auth,
+                "PUT",
+                uri,
+                "localhost:2222",
+                Some(c),
+                &key.public_key(),
+            )
         };
         check("/_matrix/federation/v1/send/t1", &content).unwrap();
         assert!(check("/_matrix/federation/v1/send/t2", &content).is_err());
@@ -225,8 +248,13 @@ mod tests {
     fn the_key_document_is_self_signed() {
         let key = ServerKey::generate("localhost:1111").unwrap();
         let doc = key.key_document(4_000_000_000_000).unwrap();
-        assert_eq!(doc["verify_keys"]["ed25519:mscheck"]["key"], key.public_key());
-        let sig = doc["signatures"]["localhost:1111"]["ed25519:mscheck"].as_str().unwrap();
+        assert_eq!(
+            doc["verify_keys"]["ed25519:mscheck"]["key"],
+            key.public_key()
+        );
+        let sig = doc["signatures"]["localhost:1111"]["ed25519:mscheck"]
+            .as_str()
+            .unwrap();
         assert!(!sig.is_empty());
         let keys = [(key.key_id(), key.public_key())].into_iter().collect();
         verify_key_document(&doc, "localhost:1111", &keys).unwrap();
@@ -239,7 +267,9 @@ mod tests {
     fn malformed_headers_are_refused_with_the_reason() {
         let e = parse_x_matrix("Bearer abc").unwrap_err().to_string();
         assert!(e.contains("not an X-Matrix"), "{e}");
-        let e = parse_x_matrix("X-Matrix origin=a,key=\"ed25519:x\"").unwrap_err().to_string();
+        let e = parse_x_matrix("X-Matrix origin=a,key=\"ed25519:x\"")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no sig"), "{e}");
     }
 }

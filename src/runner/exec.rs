@@ -279,7 +279,9 @@ impl ScenarioRun {
         if self.scenario.uses_fake_server() {
             let fake = crate::federation::FakeServer::start(self.ctx.fake_misbehaviours())
                 .await
-                .map_err(|e| StepError::Transport(format!("cannot start the fake federating server: {e}")))?;
+                .map_err(|e| {
+                    StepError::Transport(format!("cannot start the fake federating server: {e}"))
+                })?;
             fake.outbound()
                 .record_into(self.client.transcript().clone(), self.ctx.redactor.clone());
             self.vars

@@ -13,7 +13,7 @@
 use super::exec::ScenarioRun;
 use super::StepError;
 use crate::client::Response;
-use crate::federation::ops::{NewPdu, RetryPolicy};
+use crate::federation::ops::{Delivery, NewPdu};
 use crate::federation::{FakeServer, SendAnswer};
 use crate::scenario::Call;
 use serde_json::{json, Map, Value};
@@ -81,12 +81,24 @@ pub async fn run(
                 pdus.push(new_pdu(&rendered, &user)?);
             }
             let sent = fake
-                .send_pdus(step_id, &to, &room, pdus, per_txn, parallel, RetryPolicy { within })
+                .send_pdus(
+                    step_id,
+                    &to,
+                    &room,
+                    pdus,
+                    Delivery {
+                        per_txn,
+                        parallel,
+                        retry_within: within,
+                    },
+                )
                 .await
                 .map_err(fed)?;
             let event_ids: Vec<&String> = sent.iter().flat_map(|t| &t.event_ids).collect();
-            let statuses: Vec<Option<u16>> =
-                sent.iter().flat_map(|t| t.attempts.iter().map(|a| a.status)).collect();
+            let statuses: Vec<Option<u16>> = sent
+                .iter()
+                .flat_map(|t| t.attempts.iter().map(|a| a.status))
+                .collect();
             let mut results = Map::new();
             for t in &sent {
                 if let Some(Value::Object(r)) =
@@ -122,13 +134,19 @@ pub async fn run(
         "fake_received" => ("FAKE received".to_string(), 200, fake.received().await),
         "fake_request" => {
             let to = target("to")?;
-            let method = text("method").unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
+            let method = text("method")
+                .unwrap_or_else(|| "GET".into())
+                .to_ascii_uppercase();
             let mut uri = text("path").unwrap_or_default();
             if let Some(Value::Object(q)) = a.get("query") {
                 let parts: Vec<String> = q
                     .iter()
                     .map(|(k, v)| {
-                        format!("{}={}", crate::client::encode(k), crate::client::encode(&as_text(v)))
+                        format!(
+                            "{}={}",
+                            crate::client::encode(k),
+                            crate::client::encode(&as_text(v))
+                        )
                     })
                     .collect();
                 uri = format!("{uri}?{}", parts.join("&"));
@@ -137,25 +155,35 @@ pub async fn run(
                 .request(step_id, &to, &method, &uri, a.get("body"))
                 .await
                 .map_err(fed)?;
-            (format!("FAKE {method} {uri} on {to}"), resp.status, resp.body)
+            (
+                format!("FAKE {method} {uri} on {to}"),
+                resp.status,
+                resp.body,
+            )
         }
-        other => return Err(StepError::Harness(format!("`{other}` is not a fake-server step"))),
+        other => {
+            return Err(StepError::Harness(format!(
+                "`{other}` is not a fake-server step"
+            )))
+        }
     };
     // The fake's own requests are in the transcript already; this records what the step saw.
-    run.client.transcript().record(crate::client::transcript::Exchange {
-        step: step_id.to_string(),
-        hs: fake.server_name.clone(),
-        actor: "fake".into(),
-        method: "FAKE".into(),
-        path: line.trim_start_matches("FAKE ").to_string(),
-        request: None,
-        status: Some(status),
-        response: Some(run.ctx.redactor.json(&body)),
-        error: None,
-        at_ms: 0,
-        duration_ms: (crate::util::now_ms() - request_ms).max(0) as u64,
-        faults: Vec::new(),
-    });
+    run.client
+        .transcript()
+        .record(crate::client::transcript::Exchange {
+            step: step_id.to_string(),
+            hs: fake.server_name.clone(),
+            actor: "fake".into(),
+            method: "FAKE".into(),
+            path: line.trim_start_matches("FAKE ").to_string(),
+            request: None,
+            status: Some(status),
+            response: Some(run.ctx.redactor.json(&body)),
+            error: None,
+            at_ms: 0,
+            duration_ms: (crate::util::now_ms() - request_ms).max(0) as u64,
+            faults: Vec::new(),
+        });
     Ok(Response {
         status,
         headers: BTreeMap::new(),
@@ -177,7 +205,11 @@ fn as_text(v: &Value) -> String {
 fn new_pdu(a: &Map<String, Value>, user: &str) -> Result<NewPdu, StepError> {
     let mut extra = match a.get("extra") {
         Some(Value::Object(o)) => o.clone(),
-        Some(_) => return Err(StepError::Harness("`extra` must be a mapping of top-level keys".into())),
+        Some(_) => {
+            return Err(StepError::Harness(
+                "`extra` must be a mapping of top-level keys".into(),
+            ))
+        }
         None => Map::new(),
     };
     // `sticky` is the sticky object exactly as given (for malformed ones); `sticky_ms` the usual
@@ -192,7 +224,9 @@ fn new_pdu(a: &Map<String, Value>, user: &str) -> Result<NewPdu, StepError> {
         Some(v) => v
             .as_i64()
             .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            .ok_or_else(|| StepError::Harness(format!("`origin_server_ts` must be a number, got {v}")))?,
+            .ok_or_else(|| {
+                StepError::Harness(format!("`origin_server_ts` must be a number, got {v}"))
+            })?,
     };
     Ok(NewPdu {
         sender_localpart: user.to_string(),
@@ -222,7 +256,11 @@ fn answer(v: &Value) -> Result<SendAnswer, StepError> {
         if (200..300).contains(&status) {
             return SendAnswer::Accept;
         }
-        let code = errcode.unwrap_or(if status == 429 { "M_LIMIT_EXCEEDED" } else { "M_UNKNOWN" });
+        let code = errcode.unwrap_or(if status == 429 {
+            "M_LIMIT_EXCEEDED"
+        } else {
+            "M_UNKNOWN"
+        });
         let mut body = json!({"errcode": code, "error": "scripted by mscheck's fake server"});
         if let Some(r) = retry {
             body["retry_after_ms"] = json!(r);
@@ -256,7 +294,9 @@ mod tests {
     fn scripted_answers_read_as_written() {
         assert_eq!(answer(&json!("accept")).unwrap(), SendAnswer::Accept);
         assert_eq!(answer(&json!(200)).unwrap(), SendAnswer::Accept);
-        let SendAnswer::Reply(429, body) = answer(&json!({"status": 429, "retry_after_ms": 1500})).unwrap() else {
+        let SendAnswer::Reply(429, body) =
+            answer(&json!({"status": 429, "retry_after_ms": 1500})).unwrap()
+        else {
             panic!("a 429 reply")
         };
         assert_eq!(body["errcode"], "M_LIMIT_EXCEEDED");

@@ -157,7 +157,10 @@ impl RunContext {
 
     /// How the active faults tell fake federating servers to misbehave.
     pub fn fake_misbehaviours(&self) -> Vec<crate::federation::Misbehaviour> {
-        self.faults.iter().flat_map(|f| f.fake.iter().copied()).collect()
+        self.faults
+            .iter()
+            .flat_map(|f| f.fake.iter().copied())
+            .collect()
     }
 
     /// A unique number for user names.
@@ -207,7 +210,11 @@ pub fn skip_reason(s: &Scenario, targets: &Targets) -> Option<String> {
         );
     }
     if s.uses_fake_server() {
-        let needed = if s.requires.homeservers > 1 { targets.all() } else { vec![&targets.hs1] };
+        let needed = if s.requires.homeservers > 1 {
+            targets.all()
+        } else {
+            vec![&targets.hs1]
+        };
         if let Some(h) = needed
             .into_iter()
             .find(|h| crate::federation::client::loopback_address(&h.server_name).is_err())

@@ -296,24 +296,57 @@ pub fn sample_requests(kind: &str) -> Option<&'static [(&'static str, &'static s
         "state" => &[("PUT", "/_matrix/client/v3/rooms/%21r/state/t/k")],
         "redact" => &[("PUT", "/_matrix/client/v3/rooms/%21r/redact/%24e/x")],
         "power_levels" => &[
-            ("GET", "/_matrix/client/v3/rooms/%21r/state/m.room.power_levels/"),
-            ("PUT", "/_matrix/client/v3/rooms/%21r/state/m.room.power_levels/"),
+            (
+                "GET",
+                "/_matrix/client/v3/rooms/%21r/state/m.room.power_levels/",
+            ),
+            (
+                "PUT",
+                "/_matrix/client/v3/rooms/%21r/state/m.room.power_levels/",
+            ),
         ],
-        "ignore" => &[("PUT", "/_matrix/client/v3/user/%40u/account_data/m.ignored_user_list")],
+        "ignore" => &[(
+            "PUT",
+            "/_matrix/client/v3/user/%40u/account_data/m.ignored_user_list",
+        )],
         "sync" => &[("GET", "/_matrix/client/v3/sync")],
-        "sliding_sync" => &[("POST", "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync")],
+        "sliding_sync" => &[(
+            "POST",
+            "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync",
+        )],
         "schedule" => &[
             ("PUT", "/_matrix/client/v3/rooms/%21r/send/t/x"),
             ("PUT", "/_matrix/client/v3/rooms/%21r/state/t/k"),
-            ("PUT", "/_matrix/client/unstable/org.matrix.msc4140/rooms/%21r/delayed_event/t/x"),
+            (
+                "PUT",
+                "/_matrix/client/unstable/org.matrix.msc4140/rooms/%21r/delayed_event/t/x",
+            ),
         ],
-        "delayed_list" => &[("GET", "/_matrix/client/unstable/org.matrix.msc4140/delayed_events")],
-        "delayed_get" => &[("GET", "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d")],
+        "delayed_list" => &[(
+            "GET",
+            "/_matrix/client/unstable/org.matrix.msc4140/delayed_events",
+        )],
+        "delayed_get" => &[(
+            "GET",
+            "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d",
+        )],
         "delayed_action" => &[
-            ("POST", "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d/send"),
-            ("POST", "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d/cancel"),
-            ("POST", "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d/restart"),
-            ("POST", "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d"),
+            (
+                "POST",
+                "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d/send",
+            ),
+            (
+                "POST",
+                "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d/cancel",
+            ),
+            (
+                "POST",
+                "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d/restart",
+            ),
+            (
+                "POST",
+                "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d",
+            ),
         ],
         "get_event" => &[("GET", "/_matrix/client/v3/rooms/%21r/event/%24e")],
         "messages" => &[("GET", "/_matrix/client/v3/rooms/%21r/messages")],
