@@ -202,8 +202,12 @@ impl FakeRoom {
 }
 
 fn prev_events(e: Option<&Value>) -> Vec<String> {
-    e.and_then(|e| e.get("prev_events"))
-        .and_then(Value::as_array)
+    string_list(e.and_then(|e| e.get("prev_events")))
+}
+
+/// The strings of a JSON array (event ID lists); nothing for anything else.
+pub(super) fn string_list(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
         .map(|a| {
             a.iter()
                 .filter_map(|x| x.as_str().map(str::to_string))

@@ -421,16 +421,7 @@ async fn route(
             }
         }
         ("POST", ["_matrix", "federation", "v1", "get_missing_events", room]) => {
-            let ids = |k: &str| -> Vec<String> {
-                body.get(k)
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|x| x.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            };
+            let ids = |k: &str| super::room::string_list(body.get(k));
             let limit = body.get("limit").and_then(Value::as_u64).unwrap_or(10) as usize;
             let s = inner.lock();
             match s.rooms.get(*room) {
