@@ -18,6 +18,18 @@ pub fn trim_text(s: &str, max: usize) -> String {
     format!("{head}… ({} more characters)", count - max)
 }
 
+/// An error with every error under it, `outer: inner: innermost` (transport errors hide the
+/// useful part, such as "connection refused", a few sources down).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut detail = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        detail = format!("{detail}: {s}");
+        src = s.source();
+    }
+    detail
+}
+
 /// Milliseconds since the Unix epoch, by the local clock.
 pub fn now_ms() -> i64 {
     SystemTime::now()

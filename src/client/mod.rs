@@ -248,15 +248,9 @@ fn transport_error(url: &str, e: &reqwest::Error, timeout: Duration) -> ClientEr
             after: timeout,
         }
     } else {
-        let mut detail = e.to_string();
-        let mut src = std::error::Error::source(e);
-        while let Some(s) = src {
-            detail = format!("{detail}: {s}");
-            src = s.source();
-        }
         ClientError::Unreachable {
             url: url.to_string(),
-            detail,
+            detail: crate::util::error_chain(e),
         }
     }
 }

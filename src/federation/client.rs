@@ -28,6 +28,20 @@ pub struct FedResponse {
     pub response_ms: i64,
 }
 
+impl FedResponse {
+    /// The answer itself if it is a 200; otherwise a protocol error naming `what` and the answer.
+    pub fn expect_ok(&self, what: &str) -> Result<&Self, FederationError> {
+        if self.status == 200 {
+            return Ok(self);
+        }
+        Err(FederationError::Protocol(format!(
+            "{what} answered {}: {}",
+            self.status,
+            crate::util::trim_json(&self.body, 300)
+        )))
+    }
+}
+
 /// Where the fake's requests go, and what it remembers of other servers.
 pub struct Outbound {
     key: Arc<ServerKey>,
@@ -131,17 +145,9 @@ impl Outbound {
             }
             Err(e) => Err(e),
         };
-        let result = result.map_err(|e| {
-            let mut detail = e.to_string();
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                detail = format!("{detail}: {s}");
-                src = s.source();
-            }
-            FederationError::Unreachable {
-                url: format!("{base}{}", uri.split('?').next().unwrap_or(uri)),
-                detail,
-            }
+        let result = result.map_err(|e| FederationError::Unreachable {
+            url: format!("{base}{}", uri.split('?').next().unwrap_or(uri)),
+            detail: crate::util::error_chain(&e),
         });
         let result = result.map(|(status, mut body)| {
             if self.redact_fetched && uri.starts_with("/_matrix/federation/v1/event/") {

@@ -109,13 +109,7 @@ impl FakeServer {
         let made = out
             .request(step, via, "GET", &uri, None, REQUEST_TIMEOUT)
             .await?;
-        if made.status != 200 {
-            return Err(FederationError::Protocol(format!(
-                "make_join on {via} answered {}: {}",
-                made.status,
-                crate::util::trim_json(&made.body, 300)
-            )));
-        }
+        made.expect_ok(&format!("make_join on {via}"))?;
         let version = made
             .body
             .get("room_version")
@@ -143,13 +137,7 @@ impl FakeServer {
         let joined = out
             .request(step, via, "PUT", &uri, Some(&signed), REQUEST_TIMEOUT)
             .await?;
-        if joined.status != 200 {
-            return Err(FederationError::Protocol(format!(
-                "send_join on {via} answered {}: {}",
-                joined.status,
-                crate::util::trim_json(&joined.body, 300)
-            )));
-        }
+        joined.expect_ok(&format!("send_join on {via}"))?;
         let list = |k: &str| -> Vec<Value> {
             joined
                 .body

@@ -3,7 +3,7 @@
 //! The cryptography and canonical JSON are ruma-signatures'; this module picks the room version's
 //! rules and says what was wrong in words a report can show.
 
-use super::signing::{canonical_object, ServerKey};
+use super::signing::{canonical_object, public_key_map, ServerKey};
 use super::FederationError;
 use ruma_common::room_version_rules::RoomVersionRules;
 use ruma_common::RoomVersionId;
@@ -50,19 +50,8 @@ pub fn verify_pdu(
     rules: &RoomVersionRules,
 ) -> Result<(), String> {
     let obj = canonical_object(pdu.clone()).map_err(|e| e.to_string())?;
-    let mut map = ruma_signatures::PublicKeyMap::new();
-    for (server, set) in keys {
-        let mut s = ruma_signatures::PublicKeySet::new();
-        for (id, key) in set {
-            let bytes = base64::Engine::decode(
-                &base64::engine::general_purpose::STANDARD_NO_PAD,
-                key.trim_end_matches('='),
-            )
-            .map_err(|e| format!("bad public key {id} of {server}: {e}"))?;
-            s.insert(id.clone(), ruma_common::serde::Base64::new(bytes));
-        }
-        map.insert(server.clone(), s);
-    }
+    let map = public_key_map(keys.iter().map(|(server, set)| (server.as_str(), set)))
+        .map_err(|e| e.to_string())?;
     match ruma_signatures::verify_event(&map, &obj, rules) {
         Ok(ruma_signatures::Verified::All) => Ok(()),
         Ok(ruma_signatures::Verified::Signatures) => {

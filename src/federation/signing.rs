@@ -148,13 +148,8 @@ pub fn verify_request(
     );
     sigs.insert(auth.origin.clone(), CanonicalJsonValue::Object(mine));
     obj.insert("signatures".into(), CanonicalJsonValue::Object(sigs));
-    let key = base64::engine::general_purpose::STANDARD_NO_PAD
-        .decode(origin_public_key.trim_end_matches('='))
-        .map_err(|e| FederationError::Auth(format!("bad public key: {e}")))?;
-    let mut set = ruma_signatures::PublicKeySet::new();
-    set.insert(auth.key.clone(), ruma_common::serde::Base64::new(key));
-    let mut map = ruma_signatures::PublicKeyMap::new();
-    map.insert(auth.origin.clone(), set);
+    let keys = [(auth.key.clone(), origin_public_key.to_string())].into();
+    let map = public_key_map([(auth.origin.as_str(), &keys)])?;
     ruma_signatures::verify_json(&map, &obj).map_err(|e| {
         FederationError::Auth(format!(
             "signature from {} does not verify: {e}",
@@ -170,20 +165,32 @@ pub fn verify_key_document(
     keys: &std::collections::BTreeMap<String, String>,
 ) -> Result<(), FederationError> {
     let obj = canonical_object(doc.clone())?;
-    let mut set = ruma_signatures::PublicKeySet::new();
-    for (id, key) in keys {
-        let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
-            .decode(key.trim_end_matches('='))
-            .map_err(|e| FederationError::Auth(format!("bad public key {id} of {server}: {e}")))?;
-        set.insert(id.clone(), ruma_common::serde::Base64::new(bytes));
-    }
-    let mut map = ruma_signatures::PublicKeyMap::new();
-    map.insert(server.to_string(), set);
+    let map = public_key_map([(server, keys)])?;
     ruma_signatures::verify_json(&map, &obj).map_err(|e| {
         FederationError::Auth(format!(
             "the key document of {server} is not self-signed: {e}"
         ))
     })
+}
+
+/// ruma's key map from servers' verify keys (key ID → unpadded base64 public key).
+pub(super) fn public_key_map<'a>(
+    servers: impl IntoIterator<Item = (&'a str, &'a std::collections::BTreeMap<String, String>)>,
+) -> Result<ruma_signatures::PublicKeyMap, FederationError> {
+    let mut map = ruma_signatures::PublicKeyMap::new();
+    for (server, keys) in servers {
+        let mut set = ruma_signatures::PublicKeySet::new();
+        for (id, key) in keys {
+            let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(key.trim_end_matches('='))
+                .map_err(|e| {
+                    FederationError::Auth(format!("bad public key {id} of {server}: {e}"))
+                })?;
+            set.insert(id.clone(), ruma_common::serde::Base64::new(bytes));
+        }
+        map.insert(server.to_string(), set);
+    }
+    Ok(map)
 }
 
 /// The object the server-server API signs for a request.
