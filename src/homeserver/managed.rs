@@ -75,8 +75,28 @@ pub struct ManagedSynapse {
     modules_dir: PathBuf,
 }
 
-/// Picks a free loopback port (bind to :0 and release it).
+/// Picks a free loopback port for a server that binds it later.
+///
+/// The port is released before Synapse binds it, so something else may take it in between. The
+/// kernel hands out ports for `bind(:0)` (fake federating servers, other runs' picks) and for
+/// outgoing connections from its ephemeral range, so the pick comes from below that range, at
+/// random, and must bind now; only if none does is the kernel asked.
 pub fn free_port() -> Result<u16, HomeserverError> {
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    const LOWEST: u16 = 10_000;
+    if ephemeral_low > LOWEST + 1000 {
+        let span = u32::from(ephemeral_low - LOWEST);
+        for _ in 0..64 {
+            let r = u32::from_str_radix(&keys::random_hex::<2>(), 16).unwrap_or(0);
+            let port = LOWEST + (r % span) as u16;
+            if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                return Ok(port);
+            }
+        }
+    }
     let l = std::net::TcpListener::bind("127.0.0.1:0")
         .map_err(|e| HomeserverError::Setup(format!("cannot find a free port: {e}")))?;
     Ok(l.local_addr()
@@ -363,6 +383,15 @@ pub fn render_config(template: &str, c: &ManagedConfig) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_ports_come_from_below_the_ephemeral_range_and_bind() {
+        for _ in 0..20 {
+            let p = free_port().unwrap();
+            assert!(p >= 10_000, "{p}");
+            std::net::TcpListener::bind(("127.0.0.1", p)).unwrap();
+        }
+    }
 
     #[test]
     fn renders_the_shipped_template_on_loopback_only() {
