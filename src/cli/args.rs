@@ -59,10 +59,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "URL")]
     pub hs2: Option<String>,
     /// How to create users on --hs1/--hs2: `shared-secret` (Synapse admin API; secret read from
-    /// $MSCHECK_SHARED_SECRET / $MSCHECK_HS2_SHARED_SECRET) or `open`.
+    /// $MSCHECK_SHARED_SECRET / $MSCHECK_HS2_SHARED_SECRET), `token` (registration token from
+    /// $MSCHECK_REGISTRATION_TOKEN, or $MSCHECK_HS2_REGISTRATION_TOKEN for hs2) or `open`.
     #[arg(long, default_value = "shared-secret", value_name = "METHOD")]
     pub registration: String,
-    /// Implementation name of --hs1 (selects expectations and snapshots), e.g. `synapse`.
+    /// Implementation name of --hs1 (selects expectations and snapshots), e.g. `synapse`;
+    /// default: what its federation /version endpoint says, when it is on loopback.
     #[arg(long, value_name = "NAME")]
     pub implementation: Option<String>,
     /// Version of --hs1's implementation, e.g. 1.163.2.
@@ -77,7 +79,12 @@ pub struct RunArgs {
     /// Inject a named fault from fixtures/faults.yaml; repeatable.
     #[arg(long, value_name = "NAME")]
     pub inject: Vec<String>,
-    /// Accept new and changed snapshots (never under CI).
+    /// Snapshots: `review` (default: new and changed ones are reported and left as `.snap.new`;
+    /// they never fail a scenario), `strict` (changed snapshots fail the run), `update` (accept
+    /// new and changed ones; not under CI). Under CI pending copies go to the report folder.
+    #[arg(long, value_name = "POLICY")]
+    pub snapshots: Option<String>,
+    /// Same as `--snapshots update`.
     #[arg(long)]
     pub update_snapshots: bool,
     /// Show failure details of expected failures too.

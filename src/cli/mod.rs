@@ -10,6 +10,7 @@ use crate::client::fault::{load_faults, Fault};
 use crate::client::Client;
 use crate::error::{exit, Error};
 use crate::expectations::Expectations;
+use crate::homeserver::discover::{self, Declared};
 use crate::homeserver::{managed, Control, Homeserver, Registration, Targets};
 use crate::plan::{self, Selection};
 use crate::redact::Redactor;
@@ -217,6 +218,12 @@ fn resolve(args: RunArgs) -> Result<Settings, Error> {
             "`--hs2` needs `--hs1` (both servers are external, or both managed)".into(),
         ));
     }
+    snapshot_policy(&args)?;
+    for (name, given) in [("hs1", &args.hs1), ("hs2", &args.hs2)] {
+        if given.is_some() {
+            registration_method(name, &args.registration)?;
+        }
+    }
     if args.jobs == 0 {
         return Err(Error::Usage("`--jobs` must be at least 1".into()));
     }
@@ -351,14 +358,16 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
             .await?
         }
         Some(url1) => {
-            let mut hs1 = external("hs1", url1, &s.args, "MSCHECK_SHARED_SECRET")?;
-            hs1.probe(&http).await?;
+            let declared = Declared {
+                implementation: s.args.implementation.clone(),
+                version: s.args.impl_version.clone(),
+            };
+            let hs1 = external("hs1", url1, &s.args, &http, &redactor, &declared).await?;
             let hs2 = match &s.args.hs2 {
-                Some(url2) => {
-                    let mut h = external("hs2", url2, &s.args, "MSCHECK_HS2_SHARED_SECRET")?;
-                    h.probe(&http).await?;
-                    Some(h)
-                }
+                // `--implementation` describes hs1; hs2 is always identified by asking it.
+                Some(url2) => Some(
+                    external("hs2", url2, &s.args, &http, &redactor, &Declared::default()).await?,
+                ),
                 None => None,
             };
             Targets { hs1, hs2 }
@@ -375,6 +384,7 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
                 server_name: h.server_name.clone(),
                 implementation: h.implementation.clone(),
                 version: h.version.clone(),
+                identified_by: h.identified_by.clone(),
                 managed: matches!(h.control, Control::Managed(_)),
                 features: h
                     .features
@@ -403,11 +413,12 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
             None => Expectations::default(),
         },
     };
+    let policy = snapshot_policy(&s.args)?;
     let snapshot_mode = if targets.hs1.implementation == "unknown" {
         SnapshotMode::Off
     } else if std::env::var_os("CI").is_some() {
-        SnapshotMode::Never
-    } else if s.args.update_snapshots {
+        SnapshotMode::ReportOnly
+    } else if policy == "update" {
         SnapshotMode::Update
     } else {
         SnapshotMode::Review
@@ -418,7 +429,12 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
             .root
             .join("snapshots")
             .join(&targets.hs1.implementation),
+        report_dir: s
+            .report_dir
+            .join("snapshots")
+            .join(&targets.hs1.implementation),
         mode: snapshot_mode,
+        strict: policy == "strict",
         info: format!("{} {}", targets.hs1.implementation, targets.hs1.version),
     };
     let mut ctx = RunContext::new(
@@ -446,39 +462,115 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
     Ok(stats)
 }
 
+/// `--snapshots review|strict|update` (`--update-snapshots` is `update`).
+fn snapshot_policy(args: &RunArgs) -> Result<&'static str, Error> {
+    let given = match (&args.snapshots, args.update_snapshots) {
+        (Some(p), true) if p != "update" => {
+            return Err(Error::Usage(format!(
+                "`--update-snapshots` and `--snapshots {p}` contradict each other"
+            )))
+        }
+        (_, true) => "update",
+        (Some(p), false) => p.as_str(),
+        (None, false) => "review",
+    };
+    let policy = match given {
+        "review" => "review",
+        "strict" => "strict",
+        "update" => "update",
+        other => {
+            return Err(Error::Usage(format!(
+                "unknown snapshot policy `{other}` (expected `review`, `strict` or `update`)"
+            )))
+        }
+    };
+    if policy == "update" && std::env::var_os("CI").is_some() {
+        return Err(Error::Usage(
+            "`--snapshots update` writes into snapshots/, which a CI run never does (CI is set); pending snapshots are in the report folder".into(),
+        ));
+    }
+    Ok(policy)
+}
+
 fn scenario_ids(s: &[Scenario]) -> Vec<&str> {
     s.iter().map(|x| x.id.as_str()).collect()
 }
 
-fn external(name: &str, url: &str, args: &RunArgs, secret_env: &str) -> Result<Homeserver, Error> {
+/// An external target, probed (`/versions`) and identified (server name, implementation).
+async fn external(
+    name: &str,
+    url: &str,
+    args: &RunArgs,
+    http: &reqwest::Client,
+    redactor: &Arc<Redactor>,
+    declared: &Declared,
+) -> Result<Homeserver, Error> {
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(Error::Usage(format!(
             "`--{name} {url}` is not an http(s) URL"
         )));
     }
-    let registration = match args.registration.as_str() {
-        "open" => Registration::Open,
-        "shared-secret" => Registration::SharedSecret(std::env::var(secret_env).map_err(|_| {
-            Error::Usage(format!("`--registration shared-secret` reads the secret for {name} from ${secret_env}, which is not set"))
-        })?),
-        other => return Err(Error::Usage(format!("unknown registration method `{other}` (expected `shared-secret` or `open`)"))),
-    };
-    Ok(Homeserver {
+    let registration = registration_method(name, &args.registration)?;
+    let mut hs = Homeserver {
         name: name.into(),
         base_url: url.trim_end_matches('/').into(),
         server_name: String::new(),
         registration,
         control: Control::External,
-        implementation: args
-            .implementation
-            .clone()
-            .unwrap_or_else(|| "unknown".into()),
-        version: args
-            .impl_version
-            .clone()
-            .unwrap_or_else(|| "unknown".into()),
+        implementation: "unknown".into(),
+        version: "unknown".into(),
         appservice: None,
         features: BTreeMap::new(),
         spec_versions: Vec::new(),
+        identified_by: String::new(),
+    };
+    for secret in hs.secrets() {
+        redactor.add_secret(secret);
+    }
+    hs.probe(http).await?;
+    let client = Client::new(http.clone(), redactor.clone(), Arc::new(Vec::new()));
+    let source = discover::discover(
+        &mut hs,
+        &client,
+        &crate::homeserver::keys::random_hex::<3>(),
+        declared,
+    )
+    .await?;
+    hs.identified_by = match source {
+        discover::Source::Declared => "--implementation",
+        discover::Source::FederationVersion => "GET /_matrix/federation/v1/version",
+        discover::Source::Unknown => "nothing (give --implementation)",
+    }
+    .into();
+    Ok(hs)
+}
+
+/// `--registration` for one external server; secrets come from the environment, never a flag
+/// (flags show up in process lists and CI logs). hs2 has variables of its own; a registration
+/// token may be shared by both.
+fn registration_method(name: &str, method: &str) -> Result<Registration, Error> {
+    let read = |keys: &[&str]| -> Result<String, Error> {
+        keys.iter()
+            .find_map(|k| std::env::var(k).ok())
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "`--registration {method}` reads the secret for {name} from ${}, which is not set",
+                    keys.join(" or $")
+                ))
+            })
+    };
+    let hs2 = name == "hs2";
+    Ok(match method {
+        "open" => Registration::Open,
+        "shared-secret" if hs2 => Registration::SharedSecret(read(&["MSCHECK_HS2_SHARED_SECRET"])?),
+        "shared-secret" => Registration::SharedSecret(read(&["MSCHECK_SHARED_SECRET"])?),
+        "token" if hs2 => Registration::Token(read(&[
+            "MSCHECK_HS2_REGISTRATION_TOKEN",
+            "MSCHECK_REGISTRATION_TOKEN",
+        ])?),
+        "token" => Registration::Token(read(&["MSCHECK_REGISTRATION_TOKEN"])?),
+        other => return Err(Error::Usage(format!(
+            "unknown registration method `{other}` (expected `shared-secret`, `token` or `open`)"
+        ))),
     })
 }

@@ -1,6 +1,7 @@
 //! Targets: the homeservers a run talks to. Managed ones (Synapse started by mscheck, with
 //! lifecycle control) or external ones (a URL plus a registration method).
 
+pub mod discover;
 pub mod install;
 pub mod keys;
 pub mod managed;
@@ -41,6 +42,14 @@ pub enum HomeserverError {
         /// What failed.
         detail: String,
     },
+    /// mscheck cannot create users on a server (checked once, before any scenario).
+    #[error("cannot register users on homeserver `{name}`: {detail}")]
+    RegistrationRefused {
+        /// `hs1` / `hs2`.
+        name: String,
+        /// The server's answer, redacted.
+        detail: String,
+    },
     /// Lifecycle control asked of an external server.
     #[error("homeserver `{0}` is external: mscheck cannot stop, start or pause it")]
     NoLifecycle(String),
@@ -51,8 +60,10 @@ pub enum HomeserverError {
 pub enum Registration {
     /// Synapse's shared-secret admin API (`/_synapse/admin/v1/register`).
     SharedSecret(String),
-    /// Open registration with the dummy auth flow.
+    /// Open registration: `/register` with the dummy interactive-auth stage.
     Open,
+    /// `/register` with the `m.login.registration_token` stage (the token is a secret).
+    Token(String),
 }
 
 /// Who controls the process.
@@ -87,6 +98,8 @@ pub struct Homeserver {
     pub spec_versions: Vec<String>,
     /// The application service mscheck registered (managed servers only).
     pub appservice: Option<AppService>,
+    /// How `implementation` and `version` were learnt, for the report.
+    pub identified_by: String,
 }
 
 /// An application service registered with a managed server, usable as a scenario user.
@@ -107,7 +120,7 @@ impl Homeserver {
     /// Secrets this target's setup uses, for the redactor.
     pub fn secrets(&self) -> Vec<&str> {
         let mut out = Vec::new();
-        if let Registration::SharedSecret(s) = &self.registration {
+        if let Registration::SharedSecret(s) | Registration::Token(s) = &self.registration {
             out.push(s.as_str());
         }
         if let Some(a) = &self.appservice {
@@ -259,6 +272,7 @@ impl Targets {
                     sender: format!("@{}:{}", managed::APPSERVICE_SENDER, c.server_name),
                     token: c.as_token.clone(),
                 }),
+                identified_by: "managed by mscheck".into(),
             };
             h.probe(http).await?;
             hs.push(h);

@@ -120,13 +120,17 @@ impl Reporter for Console {
             },
             EventKind::TargetReady { target } => {
                 self.line(&format!(
-                    "target {}: {} {} at {} ({}){}",
+                    "target {}: {} {} at {} ({}), {}",
                     target.name,
                     target.implementation,
                     target.version,
                     target.url,
                     target.server_name,
-                    if target.managed { ", managed" } else { "" }
+                    if target.managed {
+                        "managed".to_string()
+                    } else {
+                        format!("identified by {}", target.identified_by)
+                    }
                 ));
             }
             EventKind::ScenarioStarted { id } => {
@@ -151,6 +155,15 @@ impl Reporter for Console {
                 self.line(&line);
                 for o in &result.observations {
                     self.line(&format!("      observed {}", o.display()));
+                }
+                for snap in &result.snapshots {
+                    if snap.status == crate::snapshot::SnapshotStatus::Unchanged {
+                        continue;
+                    }
+                    self.line(&format!("      {}", snap.line()));
+                    if let Some(diff) = &snap.diff {
+                        self.line(diff.trim_end());
+                    }
                 }
                 if result.outcome.is_bad() || (self.verbose && result.failure.is_some()) {
                     self.line(self.details(result).trim_end());
@@ -183,6 +196,16 @@ impl Reporter for Console {
                     stats.counts(),
                     human_duration(Duration::from_millis(stats.duration_ms))
                 ));
+                if let Some(counts) = stats.snapshots.sentence() {
+                    // Snapshots sit beside the verdict: they record how this implementation
+                    // answers and decide nothing unless `--snapshots strict` is given.
+                    let strict = if stats.snapshots_strict && stats.snapshots.changed > 0 {
+                        " (--snapshots strict: changed snapshots fail the run)"
+                    } else {
+                        ""
+                    };
+                    self.line(&format!("snapshots: {counts}{strict}"));
+                }
                 if stats.unexpected_passes > 0 {
                     self.line("hint: unexpected passes mean the expectations file is out of date; remove those entries");
                 }

@@ -199,12 +199,21 @@ pub fn junit(results: &[ScenarioResult], stats: &RunStats) -> String {
         let mut tc = TestCase::new(r.id.clone(), status);
         tc.set_classname(format!("{}.{}", r.proposal, r.revision));
         tc.set_time(std::time::Duration::from_millis(r.duration_ms));
+        let mut out = String::new();
         if r.outcome == Outcome::ExpectedFailure {
-            tc.set_system_out(format!(
+            out.push_str(&format!(
                 "expected failure: {}\n{}",
                 r.reason.clone().unwrap_or_default(),
                 failure_text(r)
             ));
+        }
+        for snap in &r.snapshots {
+            if snap.status != crate::snapshot::SnapshotStatus::Unchanged {
+                out.push_str(&format!("{}\n", snap.line()));
+            }
+        }
+        if !out.is_empty() {
+            tc.set_system_out(out);
         }
         tc.properties
             .push(quick_junit::Property::new("covers", r.covers.join(",")));
@@ -239,12 +248,16 @@ pub fn markdown(
     let mut s = String::from("# mscheck compliance report\n\n");
     for t in targets {
         s.push_str(&format!(
-            "- **{}**: {} {} (`{}`){}\n",
+            "- **{}**: {} {} (`{}`), {}\n",
             t.name,
             t.implementation,
             t.version,
             t.server_name,
-            if t.managed { ", managed" } else { "" }
+            if t.managed {
+                "managed".to_string()
+            } else {
+                format!("identified by {}", t.identified_by)
+            }
         ));
     }
     for (p, r) in revisions {
@@ -300,6 +313,26 @@ pub fn markdown(
                     r.id,
                     o.step,
                     o.display().replace('|', "\\|")
+                ));
+            }
+        }
+    }
+    if let Some(counts) = stats.snapshots.sentence() {
+        s.push_str(&format!("\n## Snapshots\n\n{counts}. Snapshots record how this implementation answers; they are not requirements and decide no scenario{}.\n", if stats.snapshots_strict { " (except that `--snapshots strict` fails the run on changed ones)" } else { "" }));
+        let listed: Vec<(&ScenarioResult, &crate::snapshot::SnapshotRecord)> = results
+            .iter()
+            .flat_map(|r| r.snapshots.iter().map(move |snap| (r, snap)))
+            .filter(|(_, snap)| snap.status != crate::snapshot::SnapshotStatus::Unchanged)
+            .collect();
+        if !listed.is_empty() {
+            s.push_str("\n| scenario | step | snapshot | status |\n|---|---|---|---|\n");
+            for (r, snap) in listed {
+                s.push_str(&format!(
+                    "| `{}` | {} | `{}` | {} |\n",
+                    r.id,
+                    snap.step,
+                    snap.name,
+                    snap.status.word()
                 ));
             }
         }

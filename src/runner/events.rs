@@ -77,6 +77,9 @@ pub struct TargetInfo {
     pub implementation: String,
     /// Version, or `unknown`.
     pub version: String,
+    /// How the implementation and version were learnt (`GET /_matrix/federation/v1/version`,
+    /// `--implementation`, managed by mscheck).
+    pub identified_by: String,
     /// Managed by mscheck.
     pub managed: bool,
     /// Advertised unstable features that matter here.
@@ -235,6 +238,9 @@ pub struct ScenarioResult {
     pub transcript: Option<String>,
     /// Snapshots written as pending (`.snap.new`) or updated.
     pub snapshots_written: Vec<String>,
+    /// Every snapshot comparison (new, changed, unchanged, accepted): reported beside the
+    /// verdict, never part of it.
+    pub snapshots: Vec<crate::snapshot::SnapshotRecord>,
     /// What the scenario's `observe:` steps recorded, in order.
     pub observations: Vec<Observation>,
 }
@@ -260,6 +266,40 @@ pub struct RunStats {
     pub duration_ms: u64,
     /// The slowest scenario and its time.
     pub slowest: Option<(String, u64)>,
+    /// Snapshot comparisons by status: new, changed, unchanged, accepted.
+    pub snapshots: SnapshotCounts,
+    /// Whether changed snapshots fail the run (`--snapshots strict`).
+    pub snapshots_strict: bool,
+}
+
+/// How many snapshots compared which way.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SnapshotCounts {
+    /// None stored yet.
+    pub new: usize,
+    /// Different from the stored one.
+    pub changed: usize,
+    /// Same as the stored one.
+    pub unchanged: usize,
+    /// Written in place.
+    pub accepted: usize,
+}
+
+impl SnapshotCounts {
+    /// `2 new, 1 changed, 30 unchanged` (zero counts left out), or `None` without snapshots.
+    pub fn sentence(&self) -> Option<String> {
+        let parts: Vec<String> = [
+            (self.new, "new"),
+            (self.changed, "changed"),
+            (self.unchanged, "unchanged"),
+            (self.accepted, "accepted"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, w)| format!("{n} {w}"))
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
 }
 
 impl RunStats {
@@ -272,6 +312,15 @@ impl RunStats {
             Outcome::Skipped => self.skipped += 1,
             Outcome::ExpectedFailure => self.expected_failures += 1,
             Outcome::UnexpectedPass => self.unexpected_passes += 1,
+        }
+        for snap in &r.snapshots {
+            use crate::snapshot::SnapshotStatus as S;
+            match snap.status {
+                S::New => self.snapshots.new += 1,
+                S::Changed => self.snapshots.changed += 1,
+                S::Unchanged => self.snapshots.unchanged += 1,
+                S::Accepted => self.snapshots.accepted += 1,
+            }
         }
         if r.outcome != Outcome::Skipped
             && self
@@ -291,8 +340,11 @@ impl RunStats {
         )
     }
 
-    /// Whether the run passed (the only place this is decided).
+    /// Whether the run passed (the only place this is decided). Snapshots count only under
+    /// `--snapshots strict`, and then only changed ones: a new snapshot has nothing to drift from.
     pub fn success(&self) -> bool {
-        self.failed == 0 && self.errored == 0
+        self.failed == 0
+            && self.errored == 0
+            && !(self.snapshots_strict && self.snapshots.changed > 0)
     }
 }

@@ -11,8 +11,10 @@ use crate::homeserver::registration::register;
 use crate::homeserver::{Control, Homeserver};
 use crate::matcher::Path;
 use crate::scenario::loader::VARS_ROOT;
-use crate::scenario::{checks, Action, Call, CheckSpec, Expect, LifecycleOp, Scenario, Step, Wait};
-use crate::snapshot::{self, SnapshotOutcome};
+use crate::scenario::{
+    checks, Action, Call, CheckSpec, Expect, LifecycleOp, Scenario, Step, Times, Wait,
+};
+use crate::snapshot::{self, SnapshotRecord};
 use crate::util::{human_duration, trim_json};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -43,7 +45,7 @@ pub struct ScenarioRun {
     sync_tokens: Mutex<BTreeMap<String, String>>,
     sss_pos: Mutex<BTreeMap<String, String>>,
     records: Mutex<Vec<StepRecord>>,
-    pub(super) snapshots_written: Mutex<Vec<String>>,
+    pub(super) snapshots: Mutex<Vec<SnapshotRecord>>,
     pub(super) observations: Mutex<Vec<Observation>>,
     txn: AtomicU64,
     pub(super) revisions: BTreeMap<Proposal, Revision>,
@@ -64,7 +66,7 @@ impl ScenarioRun {
             sync_tokens: Mutex::new(BTreeMap::new()),
             sss_pos: Mutex::new(BTreeMap::new()),
             records: Mutex::new(Vec::new()),
-            snapshots_written: Mutex::new(Vec::new()),
+            snapshots: Mutex::new(Vec::new()),
             observations: Mutex::new(Vec::new()),
             txn: AtomicU64::new(0),
             revisions,
@@ -302,6 +304,69 @@ impl ScenarioRun {
         Ok(())
     }
 
+    /// Skips the scenario (as "not advertised") when hs1's `/capabilities` lacks something the
+    /// scenario `requires`, asked as the scenario's first user (`/capabilities` needs a token).
+    pub async fn check_capabilities(&self) -> Result<(), StepError> {
+        let wanted = &self.scenario.requires.capabilities;
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let hs = self.homeserver("hs1")?.clone();
+        let user = self
+            .users
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .find(|u| u.hs == "hs1")
+            .cloned()
+            .ok_or_else(|| {
+                StepError::Harness("`requires: capabilities` needs a user on hs1".into())
+            })?;
+        let resp = self
+            .client
+            .send(Request {
+                hs: hs.name.clone(),
+                base: hs.base_url.clone(),
+                actor: user.name.clone(),
+                token: Some(user.access_token.clone()),
+                step: "setup".into(),
+                parts: RequestParts {
+                    method: "GET".into(),
+                    path: "/_matrix/client/v3/capabilities".into(),
+                    query: Vec::new(),
+                    body: None,
+                },
+                timeout: DEFAULT_TIMEOUT,
+            })
+            .await
+            .map_err(|e| StepError::Transport(e.to_string()))?;
+        if resp.status != 200 {
+            return Err(StepError::Check(Box::new(failure_from_response(
+                "setup",
+                &format!("GET /capabilities answered {}", resp.status),
+                &resp,
+                None,
+            ))));
+        }
+        let caps = resp
+            .body
+            .get("capabilities")
+            .cloned()
+            .unwrap_or(Value::Null);
+        for sel in wanted {
+            let found = Path::parse(sel)
+                .map_err(|e| StepError::Harness(e.to_string()))?
+                .select(&caps)
+                .into_value();
+            if found.is_none_or(|v| v.is_null()) {
+                return Err(StepError::NotAdvertised(format!(
+                    "not advertised: hs1's /capabilities has nothing at `{sel}`"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Runs steps in order, stopping at the first failure.
     pub fn run_steps<'a>(
         &'a self,
@@ -340,8 +405,28 @@ impl ScenarioRun {
                 )
             }
             Action::Repeat { times, steps } => {
+                let times = match times {
+                    Times::Fixed(n) => *n,
+                    Times::Template(t) => {
+                        let v = self.render(&Value::String(t.clone()))?;
+                        let n = match &v {
+                            Value::Number(n) => n.as_u64(),
+                            Value::String(s) => s.trim().parse().ok(),
+                            _ => None,
+                        };
+                        match n.and_then(|n| u32::try_from(n).ok()) {
+                            Some(n) => n,
+                            None => {
+                                return Err(StepError::Harness(format!(
+                                    "`repeat` `times: {t}` is {v}, not a whole number"
+                                ))
+                                .at_step(step))
+                            }
+                        }
+                    }
+                };
                 let mut r = Ok(());
-                for i in 0..*times {
+                for i in 0..times {
                     self.vars
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -351,7 +436,7 @@ impl ScenarioRun {
                         break;
                     }
                 }
-                ("repeat".to_string(), r, *times)
+                ("repeat".to_string(), r, times)
             }
         };
         let record = StepRecord {
@@ -485,10 +570,32 @@ impl ScenarioRun {
             super::fake::run(self, &fake, &step.id, call).await?
         } else {
             let req = request::build(self, &step.id, call, remaining).await?;
-            self.client
+            let hs = req.hs.clone();
+            let resp = self
+                .client
                 .send(req)
                 .await
-                .map_err(|e| StepError::Transport(e.to_string()))?
+                .map_err(|e| StepError::Transport(e.to_string()))?;
+            let resp = if request::schedule_fallback(call, &resp) {
+                self.ctx.note_schedule_endpoint_unknown(&hs);
+                let req = request::build(self, &step.id, call, remaining).await?;
+                self.client
+                    .send(req)
+                    .await
+                    .map_err(|e| StepError::Transport(e.to_string()))?
+            } else {
+                resp
+            };
+            if request::scheduled_by_fallback(call, &resp, self.revision_of(Proposal::Msc4140)) {
+                self.observe_once(
+                    &step.id,
+                    "scheduling API",
+                    json!(format!(
+                        "{hs} does not know the MSC4140 delayed_event endpoint; scheduled through the older query parameter"
+                    )),
+                );
+            }
+            resp
         };
         if resp.status == 200 {
             let user = call.actor.as_deref().unwrap_or("");
@@ -643,6 +750,18 @@ impl ScenarioRun {
         Ok(())
     }
 
+    /// Records an observation under `label` unless this scenario already has one.
+    fn observe_once(&self, step: &str, label: &str, value: Value) {
+        let mut obs = self.observations.lock().unwrap_or_else(|e| e.into_inner());
+        if !obs.iter().any(|o| o.label == label) {
+            obs.push(Observation {
+                step: step.to_string(),
+                label: label.to_string(),
+                value: Some(value),
+            });
+        }
+    }
+
     async fn after_success(&self, step: &Step, resp: &Response) -> Result<(), StepError> {
         for o in &step.observe {
             let value = self.select_source(&o.from, resp)?;
@@ -694,47 +813,12 @@ impl ScenarioRun {
                 &self.revisions,
             )
             .map_err(StepError::Harness)?;
-            let (pending, msg) = match outcome {
-                SnapshotOutcome::Matched => return Ok(()),
-                SnapshotOutcome::Written(path) => {
-                    self.snapshots_written
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(path);
-                    return Ok(());
-                }
-                SnapshotOutcome::Missing { pending } => {
-                    let how = match &pending {
-                        Some(p) => {
-                            format!("; wrote {p} for review (accept with --update-snapshots)")
-                        }
-                        None => " (CI is set: nothing written)".into(),
-                    };
-                    (
-                        pending,
-                        format!("snapshot `{}` does not exist yet{how}", spec.name),
-                    )
-                }
-                SnapshotOutcome::Changed { diff, pending } => {
-                    let how = pending
-                        .as_ref()
-                        .map(|p| format!(" (new version in {p}; accept with --update-snapshots)"))
-                        .unwrap_or_default();
-                    (
-                        pending,
-                        format!("snapshot `{}` changed{how}:\n{diff}", spec.name),
-                    )
-                }
-            };
-            if let Some(p) = pending {
-                self.snapshots_written
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(p);
-            }
-            return Err(StepError::Check(Box::new(failure_from_response(
-                &step.id, &msg, resp, None,
-            ))));
+            // A snapshot records how this implementation answers; it never decides the
+            // scenario (a new implementation has none yet, and drift is not a requirement).
+            self.snapshots
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(SnapshotRecord::new(&step.id, &spec.name, outcome));
         }
         Ok(())
     }

@@ -35,6 +35,9 @@ pub enum StepError {
     Transport(String),
     /// The harness could not build the request (bad template at run time, …).
     Harness(String),
+    /// The server does not advertise what the scenario checks (found once it runs, such as a
+    /// limit missing from `/capabilities`): the scenario is skipped with this reason.
+    NotAdvertised(String),
 }
 
 impl StepError {
@@ -66,13 +69,17 @@ impl StepError {
                 pos,
                 format!("harness error: {m}"),
             ))),
+            skip @ StepError::NotAdvertised(_) => skip,
         }
     }
 
-    fn into_failure(self) -> Failure {
+    /// The failure this error stands for, or the skip reason when the server does not
+    /// advertise what the scenario needs.
+    fn into_failure(self) -> Result<Failure, String> {
         match self.located("setup", Default::default()) {
-            StepError::Check(f) => *f,
-            _ => unreachable!("located() always yields Check"),
+            StepError::Check(f) => Ok(*f),
+            StepError::NotAdvertised(why) => Err(why),
+            _ => unreachable!("located() yields Check or NotAdvertised"),
         }
     }
 }
@@ -106,6 +113,9 @@ pub struct RunContext {
     /// Where private managed servers for lifecycle scenarios are booted (managed runs only).
     pub private_servers: Option<PrivateServers>,
     user_serial: AtomicU64,
+    /// Servers that answered the newest MSC4140 scheduling endpoint with "unrecognised": their
+    /// `schedule` steps use the older query parameter for the rest of the run.
+    schedule_endpoint_unknown: std::sync::Mutex<std::collections::BTreeSet<String>>,
     events: UnboundedSender<RunEvent>,
     started: Instant,
 }
@@ -133,6 +143,7 @@ impl RunContext {
             run_id: crate::homeserver::keys::random_hex::<3>(),
             private_servers: None,
             user_serial: AtomicU64::new(0),
+            schedule_endpoint_unknown: Default::default(),
             events,
             started,
         }
@@ -150,6 +161,7 @@ impl RunContext {
             run_id: self.run_id.clone(),
             private_servers: None,
             user_serial: AtomicU64::new(0),
+            schedule_endpoint_unknown: Default::default(),
             events: self.events.clone(),
             started: self.started,
         }
@@ -161,6 +173,22 @@ impl RunContext {
             .iter()
             .flat_map(|f| f.fake.iter().copied())
             .collect()
+    }
+
+    /// Whether `hs` is known not to have the MSC4140 scheduling endpoint.
+    pub fn schedule_endpoint_unknown(&self, hs: &str) -> bool {
+        self.schedule_endpoint_unknown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(hs)
+    }
+
+    /// Remembers that `hs` does not have the MSC4140 scheduling endpoint.
+    pub fn note_schedule_endpoint_unknown(&self, hs: &str) {
+        self.schedule_endpoint_unknown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(hs.to_string());
     }
 
     /// A unique number for user names.
@@ -272,6 +300,7 @@ pub async fn run(
         stats.add(r);
     }
     stats.duration_ms = ctx.started.elapsed().as_millis() as u64;
+    stats.snapshots_strict = ctx.snapshots.strict;
     (ordered, stats)
 }
 
@@ -310,6 +339,7 @@ async fn run_one(
         duration_ms: 0,
         transcript: None,
         snapshots_written: Vec::new(),
+        snapshots: Vec::new(),
         observations: Vec::new(),
     };
     if let Some(reason) = skip_reason(&s, &ctx.targets) {
@@ -366,6 +396,7 @@ async fn run_one(
     let run = ScenarioRun::new(s.clone(), ctx.clone(), client.clone());
     let body = async {
         run.setup().await?;
+        run.check_capabilities().await?;
         run.run_steps(&s.steps).await
     };
     let outcome = match tokio::time::timeout(s.timeout, body).await {
@@ -380,11 +411,16 @@ async fn run_one(
     }
     result.duration_ms = started.elapsed().as_millis() as u64;
     result.steps = run.records();
-    result.snapshots_written = run
-        .snapshots_written
+    result.snapshots = run
+        .snapshots
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
+    result.snapshots_written = result
+        .snapshots
+        .iter()
+        .filter_map(|s| s.pending.clone())
+        .collect();
     result.observations = run
         .observations
         .lock()
@@ -395,9 +431,21 @@ async fn run_one(
             ..o.clone()
         })
         .collect();
-    let failure = outcome
-        .err()
-        .map(|e| redact_failure(e.into_failure(), &ctx.redactor));
+    let failure = match outcome.err().map(StepError::into_failure) {
+        None => None,
+        Some(Ok(f)) => Some(redact_failure(f, &ctx.redactor)),
+        Some(Err(not_advertised)) => {
+            result.outcome = Outcome::Skipped;
+            result.reason = Some(not_advertised);
+            result.transcript = Some(format!("transcripts/{}.txt", s.id.replace('/', "__")));
+            let transcript = client.transcript().render(&ctx.redactor);
+            ctx.emit(EventKind::ScenarioFinished {
+                result: Box::new(result.clone()),
+                transcript,
+            });
+            return result;
+        }
+    };
     result.outcome = match (&failure, &expected_reason) {
         (None, None) => Outcome::Passed,
         (None, Some(_)) => Outcome::UnexpectedPass,

@@ -350,7 +350,11 @@ pub async fn build(
                 let use_endpoint = match via.as_str() {
                     "query" => false,
                     "endpoint" => true,
-                    "auto" => rev4140 == Revision::Newest,
+                    // The revision's own API; the older one only where the server has shown it
+                    // does not know the endpoint (see `schedule_fallback`).
+                    "auto" => {
+                        rev4140 == Revision::Newest && !run.ctx.schedule_endpoint_unknown(&hs_name)
+                    }
                     other => {
                         return Err(StepError::Harness(format!(
                             "`via: {other}` is not `auto`, `query` or `endpoint`"
@@ -515,4 +519,33 @@ pub async fn build(
         },
         timeout,
     })
+}
+
+/// Whether a `schedule` step that chose its API by revision (`via` left out or `auto`) was
+/// answered "unknown endpoint" by the newest MSC4140 scheduling route: 404 or 405 with
+/// `M_UNRECOGNIZED` or without any Matrix error (catalogue ). The step is then sent
+/// again through the older query parameter, and the run records the fallback.
+pub fn schedule_fallback(call: &Call, resp: &crate::client::Response) -> bool {
+    schedules_by_revision(call)
+        && resp.request_line.contains("/delayed_event/")
+        && matches!(resp.status, 404 | 405)
+        && resp.errcode().is_none_or(|c| c == "M_UNRECOGNIZED")
+}
+
+/// Whether a `schedule` step that should have used the newest MSC4140 endpoint went through the
+/// query parameter instead (this step, or an earlier one on the same server, fell back).
+pub fn scheduled_by_fallback(call: &Call, resp: &crate::client::Response, rev: Revision) -> bool {
+    schedules_by_revision(call)
+        && rev == Revision::Newest
+        && !resp.request_line.contains("/delayed_event/")
+}
+
+/// A `schedule` step whose API follows the revision (`via` left out or `auto`).
+fn schedules_by_revision(call: &Call) -> bool {
+    call.kind.name == "schedule"
+        && call
+            .args
+            .get("via")
+            .and_then(Value::as_str)
+            .is_none_or(|v| v == "auto")
 }

@@ -434,11 +434,25 @@ impl<'a> Loader<'a> {
                     }
                     r.homeserver_config = Some(yaml::to_json(v));
                 }
+                "capabilities" => {
+                    for (sel, pos) in self.string_list(v, "a selector into /capabilities") {
+                        if let Err(e) = crate::matcher::Path::parse(&sel) {
+                            self.err(pos, format!("bad selector `{sel}` in `capabilities`: {e}"));
+                        }
+                        r.capabilities.push(sel);
+                    }
+                }
                 other => self.unknown_key(
                     yaml::scalar_pos(k),
                     "key in `requires`",
                     other,
-                    &["features", "homeservers", "lifecycle", "homeserver_config"],
+                    &[
+                        "features",
+                        "homeservers",
+                        "lifecycle",
+                        "homeserver_config",
+                        "capabilities",
+                    ],
                 ),
             }
         }
@@ -668,13 +682,33 @@ impl<'a> Loader<'a> {
             }
             "repeat" => {
                 let rm = self.mapping(body, "`repeat`")?;
-                let times = rm.get_scalar("times").and_then(|s| s.as_u32());
-                if times.is_none() {
-                    self.err(
-                        yaml::mapping_pos(rm),
-                        "`repeat` needs `times:` (a whole number)",
-                    );
-                }
+                let times = match rm.get_node("times") {
+                    Some(n) => match n.as_scalar() {
+                        Some(t) if t.as_u32().is_some() => t.as_u32().map(Times::Fixed),
+                        Some(t) if !referenced_names(t.as_str()).is_empty() => {
+                            self.check_refs(
+                                &Value::String(t.as_str().to_string()),
+                                yaml::pos(n),
+                                scope,
+                            );
+                            Some(Times::Template(t.as_str().to_string()))
+                        }
+                        _ => {
+                            self.err(
+                                yaml::pos(n),
+                                "`times` must be a whole number or a template such as \"{{max}}\"",
+                            );
+                            None
+                        }
+                    },
+                    None => {
+                        self.err(
+                            yaml::mapping_pos(rm),
+                            "`repeat` needs `times:` (a whole number)",
+                        );
+                        None
+                    }
+                };
                 for (k, _) in rm.iter() {
                     if !["times", "steps"].contains(&k.as_str()) {
                         self.unknown_key(
@@ -692,7 +726,7 @@ impl<'a> Loader<'a> {
                 scope.defined.insert("i".into());
                 let steps = self.steps(steps, &id, users, scope, homeservers);
                 Some(Action::Repeat {
-                    times: times.unwrap_or(0),
+                    times: times.unwrap_or(Times::Fixed(0)),
                     steps,
                 })
             }

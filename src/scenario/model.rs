@@ -91,6 +91,10 @@ pub struct Requires {
     /// Settings merged into the managed homeserver's configuration (for example a lower limit or
     /// strict rate limits): managed targets only, on private servers of the scenario's own.
     pub homeserver_config: Option<Value>,
+    /// Selectors into hs1's `GET /capabilities` answer that must find something (a limit the
+    /// scenario tests, say): where one finds nothing, the server does not advertise what the
+    /// scenario checks, and it is skipped as "not advertised".
+    pub capabilities: Vec<String>,
 }
 
 impl Requires {
@@ -177,10 +181,20 @@ pub enum Action {
     /// The same steps `times` times; `{{i}}` is the iteration (from 0).
     Repeat {
         /// How many times.
-        times: u32,
+        times: Times,
         /// The body.
         steps: Vec<Step>,
     },
+}
+
+/// How many times a `repeat` runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Times {
+    /// A number written in the scenario.
+    Fixed(u32),
+    /// A template read when the step runs, such as a limit the server advertised
+    /// (`"{{max_scheduled}}"`): it must render to a whole number.
+    Template(String),
 }
 
 /// An HTTP-backed step.

@@ -2,9 +2,12 @@
 //!
 //! A file is `snapshots/<implementation>/<suite>__<scenario>@<name>.snap`: a YAML header between
 //! `---` lines (`source`, `expression`, `description`, `info`) and the normalised JSON body.
-//! Only the body is compared. Policy ([`SnapshotMode`]): a missing or changed snapshot fails and
-//! leaves `<file>.new` for review; `--update-snapshots` writes in place; under `CI` nothing is
-//! written.
+//! Only the body is compared. A snapshot is evidence of how an implementation answers, not a
+//! requirement: it never fails a scenario. Each comparison is reported as new, changed, unchanged
+//! or accepted beside the requirement verdict ([`SnapshotRecord`]); `--snapshots strict` lets CI
+//! fail the run on changed ones. Policy ([`SnapshotMode`]): new or changed snapshots leave
+//! `<file>.new` for review; `--snapshots update` writes in place; under `CI` the snapshot folder
+//! is never written and pending snapshots go to the report folder instead.
 
 mod normalise;
 
@@ -19,12 +22,12 @@ use std::path::PathBuf;
 /// What to do with snapshots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SnapshotMode {
-    /// Compare; write `.snap.new` for missing or changed ones.
+    /// Compare; write `.snap.new` beside the stored snapshot for new or changed ones.
     Review,
-    /// Compare; write missing or changed ones in place (accept).
+    /// Compare; write new or changed ones in place (accept).
     Update,
-    /// Compare only; write nothing (CI).
-    Never,
+    /// Compare; leave the snapshot folder alone and write pending ones into the report (CI).
+    ReportOnly,
     /// No snapshots: the implementation is unknown, so there is nothing to compare with.
     Off,
 }
@@ -34,10 +37,88 @@ pub enum SnapshotMode {
 pub struct SnapshotSettings {
     /// `snapshots/<implementation>/`.
     pub dir: PathBuf,
+    /// Where pending snapshots go in [`SnapshotMode::ReportOnly`] (`<report>/snapshots/<impl>/`).
+    pub report_dir: PathBuf,
     /// Policy.
     pub mode: SnapshotMode,
+    /// Whether a changed snapshot makes the run fail (`--snapshots strict`).
+    pub strict: bool,
     /// `synapse 1.163.2` for the header.
     pub info: String,
+}
+
+/// How a snapshot compared, as the reports show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotStatus {
+    /// None was stored for this implementation.
+    New,
+    /// The stored body differs.
+    Changed,
+    /// The stored body is the same.
+    Unchanged,
+    /// Written in place (`--snapshots update`).
+    Accepted,
+}
+
+impl SnapshotStatus {
+    /// Lower-case word for reports.
+    pub fn word(self) -> &'static str {
+        match self {
+            SnapshotStatus::New => "new",
+            SnapshotStatus::Changed => "changed",
+            SnapshotStatus::Unchanged => "unchanged",
+            SnapshotStatus::Accepted => "accepted",
+        }
+    }
+}
+
+/// One snapshot comparison of a scenario.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SnapshotRecord {
+    /// The step that took it.
+    pub step: String,
+    /// Its name in the scenario.
+    pub name: String,
+    /// How it compared.
+    pub status: SnapshotStatus,
+    /// The pending copy written for review (`….snap.new`), if any.
+    pub pending: Option<String>,
+    /// Unified diff stored → received, for changed ones.
+    pub diff: Option<String>,
+}
+
+impl SnapshotRecord {
+    /// A record of `outcome` for step `step`'s snapshot `name`.
+    pub fn new(step: &str, name: &str, outcome: SnapshotOutcome) -> Self {
+        let (status, pending, diff) = match outcome {
+            SnapshotOutcome::Matched => (SnapshotStatus::Unchanged, None, None),
+            SnapshotOutcome::Written(p) => (SnapshotStatus::Accepted, Some(p), None),
+            SnapshotOutcome::Missing { pending } => (SnapshotStatus::New, pending, None),
+            SnapshotOutcome::Changed { diff, pending } => {
+                (SnapshotStatus::Changed, pending, Some(diff))
+            }
+        };
+        SnapshotRecord {
+            step: step.to_string(),
+            name: name.to_string(),
+            status,
+            pending,
+            diff,
+        }
+    }
+
+    /// One line for the terminal and the summary.
+    pub fn line(&self) -> String {
+        let hint = match (self.status, &self.pending) {
+            (SnapshotStatus::New | SnapshotStatus::Changed, Some(p)) => {
+                format!(" (pending copy {p}; accept with --snapshots update)")
+            }
+            (SnapshotStatus::Accepted, Some(p)) => format!(" (written to {p})"),
+            _ => String::new(),
+        };
+        format!("snapshot `{}` {}{hint}", self.name, self.status.word())
+    }
 }
 
 /// Result of comparing one snapshot.
@@ -126,13 +207,20 @@ pub fn check(
     );
     let path = settings.dir.join(file_name(scenario, name));
     let new_body = body_of(&text).to_string();
+    let pending_path = match settings.mode {
+        SnapshotMode::ReportOnly => settings
+            .report_dir
+            .join(format!("{}.new", file_name(scenario, name))),
+        _ => PathBuf::from(format!("{}.new", path.display())),
+    };
     let write = |p: &PathBuf| -> Result<String, String> {
-        std::fs::create_dir_all(&settings.dir)
-            .map_err(|e| format!("cannot create {}: {e}", settings.dir.display()))?;
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
         std::fs::write(p, &text).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
         Ok(p.to_string_lossy().to_string())
     };
-    let pending_path = PathBuf::from(format!("{}.new", path.display()));
     if settings.mode == SnapshotMode::Update {
         // Accepting makes any pending copy from an earlier review stale.
         let _ = std::fs::remove_file(&pending_path);
@@ -151,11 +239,11 @@ pub fn check(
                 .to_string();
             match settings.mode {
                 SnapshotMode::Update => Ok(SnapshotOutcome::Written(write(&path)?)),
-                SnapshotMode::Review => Ok(SnapshotOutcome::Changed {
+                SnapshotMode::Review | SnapshotMode::ReportOnly => Ok(SnapshotOutcome::Changed {
                     diff,
                     pending: Some(write(&pending_path)?),
                 }),
-                SnapshotMode::Never | SnapshotMode::Off => Ok(SnapshotOutcome::Changed {
+                SnapshotMode::Off => Ok(SnapshotOutcome::Changed {
                     diff,
                     pending: None,
                 }),
@@ -163,12 +251,10 @@ pub fn check(
         }
         Err(_) => match settings.mode {
             SnapshotMode::Update => Ok(SnapshotOutcome::Written(write(&path)?)),
-            SnapshotMode::Review => Ok(SnapshotOutcome::Missing {
+            SnapshotMode::Review | SnapshotMode::ReportOnly => Ok(SnapshotOutcome::Missing {
                 pending: Some(write(&pending_path)?),
             }),
-            SnapshotMode::Never | SnapshotMode::Off => {
-                Ok(SnapshotOutcome::Missing { pending: None })
-            }
+            SnapshotMode::Off => Ok(SnapshotOutcome::Missing { pending: None }),
         },
     }
 }
