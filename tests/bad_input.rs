@@ -77,6 +77,24 @@ fn bad_flags_exit_2_with_a_reason() {
         (&["run", "--hs1", "ftp://example"], "is not an http(s) URL"),
         (&["run", "--jobs", "0"], "`--jobs` must be at least 1"),
         (
+            &[
+                "run",
+                "--hs1",
+                "http://127.0.0.1:9",
+                "--registration",
+                "magic",
+            ],
+            "unknown registration method `magic` (expected `shared-secret`, `token` or `open`)",
+        ),
+        (
+            &["run", "--snapshots", "lenient"],
+            "unknown snapshot policy `lenient` (expected `review`, `strict` or `update`)",
+        ),
+        (
+            &["run", "--snapshots", "update"],
+            "a CI run never does (CI is set)",
+        ),
+        (
             &["run", "--bogus-flag"],
             "unexpected argument '--bogus-flag'",
         ),
@@ -127,6 +145,27 @@ fn shared_secret_registration_without_a_secret_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out).contains("$MSCHECK_SHARED_SECRET"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn token_registration_without_a_token_is_a_usage_error() {
+    let out = mscheck()
+        .env_remove("MSCHECK_REGISTRATION_TOKEN")
+        .args([
+            "run",
+            "--hs1",
+            "http://127.0.0.1:9",
+            "--registration",
+            "token",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("$MSCHECK_REGISTRATION_TOKEN, which is not set"),
         "{}",
         text(&out)
     );

@@ -220,7 +220,12 @@ fn resolve(args: RunArgs) -> Result<Settings, Error> {
     }
     snapshot_policy(&args)?;
     for (name, given) in [("hs1", &args.hs1), ("hs2", &args.hs2)] {
-        if given.is_some() {
+        if let Some(url) = given {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(Error::Usage(format!(
+                    "`--{name} {url}` is not an http(s) URL"
+                )));
+            }
             registration_method(name, &args.registration)?;
         }
     }
@@ -505,11 +510,6 @@ async fn external(
     redactor: &Arc<Redactor>,
     declared: &Declared,
 ) -> Result<Homeserver, Error> {
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(Error::Usage(format!(
-            "`--{name} {url}` is not an http(s) URL"
-        )));
-    }
     let registration = registration_method(name, &args.registration)?;
     let mut hs = Homeserver {
         name: name.into(),
@@ -569,8 +569,10 @@ fn registration_method(name: &str, method: &str) -> Result<Registration, Error> 
             "MSCHECK_REGISTRATION_TOKEN",
         ])?),
         "token" => Registration::Token(read(&["MSCHECK_REGISTRATION_TOKEN"])?),
-        other => return Err(Error::Usage(format!(
+        other => {
+            return Err(Error::Usage(format!(
             "unknown registration method `{other}` (expected `shared-secret`, `token` or `open`)"
-        ))),
+        )))
+        }
     })
 }

@@ -215,12 +215,22 @@ async fn interactive(
             Some(body.clone()),
         ))
         .await?;
+    let mut last_stage: Option<&str> = None;
     for _ in 0..MAX_AUTH_ROUNDS {
         if resp.status != 401 {
             return Ok(resp);
         }
+        // A 401 that carries an error after a stage was sent refuses that stage (a wrong token).
+        if let (Some(stage), Some(code)) = (last_stage, resp.errcode()) {
+            return Err(refused(
+                resp.status,
+                &resp.body,
+                Some(format!("the server refused the `{stage}` stage ({code})")),
+            ));
+        }
         let stage = next_stage(&resp.body, token.is_some())
             .map_err(|why| refused(resp.status, &resp.body, Some(why)))?;
+        last_stage = Some(stage);
         let session = resp.body.get("session").cloned().unwrap_or(Value::Null);
         let mut auth = json!({"type": stage, "session": session});
         if stage == TOKEN_STAGE {

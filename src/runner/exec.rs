@@ -7,7 +7,7 @@ use super::{request, RunContext, StepError};
 use crate::catalogue::{Proposal, Revision};
 use crate::client::fault::RequestParts;
 use crate::client::{Client, Request, Response, DEFAULT_TIMEOUT};
-use crate::homeserver::registration::register;
+use crate::homeserver::registration::{register, RegistrationError};
 use crate::homeserver::{Control, Homeserver};
 use crate::matcher::Path;
 use crate::scenario::loader::VARS_ROOT;
@@ -266,7 +266,17 @@ impl ScenarioRun {
             );
             let reg = register(&self.client, &hs, &localpart, u.guest)
                 .await
-                .map_err(|e| StepError::Transport(e.to_string()))?;
+                .map_err(|e| match e {
+                    // Guest access is optional in the spec: a server that refuses guests cannot
+                    // run this scenario, which says nothing about the proposals.
+                    RegistrationError::Refused { status: 403, .. } if u.guest => {
+                        StepError::NotAdvertised(format!(
+                            "{} does not allow guest accounts: {e}",
+                            hs.name
+                        ))
+                    }
+                    e => StepError::Transport(e.to_string()),
+                })?;
             user_ids.insert(u.name.clone(), Value::String(reg.user_id.clone()));
             self.users.lock().unwrap_or_else(|e| e.into_inner()).insert(
                 u.name.clone(),
