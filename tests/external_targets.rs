@@ -373,3 +373,48 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A full run against one external server (open registration, federation on loopback TLS): the
+/// only skips left are scenarios that need lifecycle control, a second server, a configuration
+/// the target cannot be given, or mscheck's application service.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_external_run_skips_only_what_an_external_server_cannot_offer() {
+    let _g = ONE_SERVER_AT_A_TIME.lock().await;
+    let data = tempfile::tempdir().unwrap();
+    let targets = boot(
+        json!({"enable_registration": true, "enable_registration_without_verification": true}),
+        data.path(),
+    )
+    .await;
+    let report = tempfile::tempdir().unwrap();
+    let out = mscheck_against(
+        &targets.hs1.base_url,
+        &["--registration", "open"],
+        &[],
+        report.path(),
+    )
+    .await;
+    let all = text(&out);
+    targets.shutdown().await;
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let r = results(report.path());
+    let allowed = [
+        "needs lifecycle control",
+        "needs two homeservers",
+        "needs a managed homeserver with its own configuration",
+        "acts as an application service",
+    ];
+    for s in r["scenarios"].as_array().unwrap() {
+        if s["outcome"] == "skipped" {
+            let why = s["reason"].as_str().unwrap_or("");
+            assert!(
+                allowed.iter().any(|a| why.contains(a)),
+                "{} skipped for another reason: {why}",
+                s["id"]
+            );
+        }
+    }
+    println!("external full run: {}", r["stats"]);
+    let ran = outcomes(&r).iter().filter(|(_, o)| o != "skipped").count();
+    assert!(ran >= 50, "only {ran} scenarios ran:\n{all}");
+}
