@@ -10,7 +10,9 @@ use std::path::Path;
 use std::str::FromStr;
 
 /// A proposal mscheck knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Proposal {
     /// Sticky events.
@@ -71,7 +73,9 @@ impl fmt::Display for Proposal {
 }
 
 /// A revision of a proposal's text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Revision {
     /// MSC4354 @ b44ccaa4 (2025-09), MSC4140 @ 3efecea1 (2025-10).

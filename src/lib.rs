@@ -11,6 +11,7 @@
 pub mod catalogue;
 pub mod cli;
 pub mod client;
+pub mod embedded;
 pub mod error;
 pub mod expectations;
 pub mod federation;
@@ -18,6 +19,7 @@ pub mod homeserver;
 pub mod matcher;
 pub mod plan;
 pub mod redact;
+pub mod regress;
 pub mod report;
 pub mod runner;
 pub mod scenario;

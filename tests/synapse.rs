@@ -98,6 +98,7 @@ fn every_scenario_passes_against_managed_synapse_and_reports_are_complete() {
         .path()
         .join("homeservers/hs1/homeserver.log")
         .exists());
+    assert_report_holds_no_secret(report.path());
     assert!(report
         .path()
         .join("homeservers/hs2/homeserver.log")
@@ -210,6 +211,59 @@ fn every_scenario_is_broken_by_some_fault() {
     }
 }
 
+/// Every file of a report folder: no access token, private key, signing key, registration
+/// secret or application-service token, no server database; and the whole folder under 5 MB.
+fn assert_report_holds_no_secret(report: &std::path::Path) {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out)
+            } else {
+                out.push(p)
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(report, &mut files);
+    let mut total = 0;
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap();
+        total += bytes.len();
+        let text = String::from_utf8_lossy(&bytes);
+        let name = f.display();
+        assert!(
+            !name.to_string().ends_with(".db"),
+            "a database in the report: {name}"
+        );
+        for (what, needle) in [
+            ("an access token", "syt_"),
+            ("a PEM private key", "PRIVATE KEY"),
+            ("a signing key", "ed25519 a_"),
+        ] {
+            assert!(!text.contains(needle), "{what} in {name}");
+        }
+        for key in [
+            "registration_shared_secret",
+            "as_token",
+            "hs_token",
+            "macaroon_secret_key",
+            "form_secret",
+        ] {
+            for (i, _) in text.match_indices(&format!("\"{key}\": ")) {
+                assert!(
+                    text[i..].starts_with(&format!("\"{key}\": \"[redacted]\"")),
+                    "{key} is not redacted in {name}"
+                );
+            }
+        }
+    }
+    assert!(
+        total < 5 * 1024 * 1024,
+        "the report folder holds {total} bytes"
+    );
+}
+
 fn synapse_processes_under(dir: &std::path::Path) -> Vec<String> {
     let needle = dir.to_string_lossy().to_string();
     let mut found = Vec::new();
@@ -228,7 +282,9 @@ fn synapse_processes_under(dir: &std::path::Path) -> Vec<String> {
 fn ctrl_c_during_a_run_leaves_no_synapse_behind() {
     let _g = lock();
     let report = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
     let mut child = mscheck()
+        .env("MSCHECK_WORK_DIR", work.path())
         .args(["run", "--filter", "delayed-restart", "--report-dir"])
         .arg(report.path())
         .stdout(Stdio::piped())
@@ -250,7 +306,7 @@ fn ctrl_c_during_a_run_leaves_no_synapse_behind() {
         assert!(Instant::now() < deadline, "no target line within 120 s");
     }
     assert_eq!(
-        synapse_processes_under(report.path()).len(),
+        synapse_processes_under(work.path()).len(),
         1,
         "Synapse is running"
     );
@@ -258,12 +314,19 @@ fn ctrl_c_during_a_run_leaves_no_synapse_behind() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !synapse_processes_under(report.path()).is_empty() {
+    while !synapse_processes_under(work.path()).is_empty() {
         assert!(
             Instant::now() < deadline,
             "still running: {:?}",
-            synapse_processes_under(report.path())
+            synapse_processes_under(work.path())
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    // The server's working files (database, keys) went with it; its logs are in the report.
+    assert_eq!(
+        std::fs::read_dir(work.path()).unwrap().count(),
+        0,
+        "working files left behind"
+    );
+    assert!(report.path().join("homeservers/hs1/console.log").exists());
 }

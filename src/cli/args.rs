@@ -21,6 +21,71 @@ pub enum Command {
     List(SelectArgs),
     /// List the requirement catalogue for the chosen revisions, with the scenarios covering each.
     Requirements(SelectArgs),
+    /// Compare two runs (results.json or report folders): regressions, fixes, skips, observations,
+    /// slowdowns. Exits 1 when anything regressed.
+    Compare(CompareArgs),
+    /// Merge the report folders of a `--partition k/n` run into one report.
+    Merge(MergeArgs),
+    /// Write an expectations file listing every failure of a run (a starting point for a new
+    /// implementation's CI).
+    Baseline(BaselineArgs),
+    /// The built-in suites, catalogue and fixtures.
+    Suites(SuitesArgs),
+}
+
+/// `mscheck compare`.
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// The older run: its results.json or report folder.
+    pub old: PathBuf,
+    /// The newer run.
+    pub new: PathBuf,
+    /// `text` (default), `markdown` (for CI comments) or `json`.
+    #[arg(long, default_value = "text", value_name = "FORMAT")]
+    pub format: String,
+    /// Compare runs of different revisions anyway.
+    #[arg(long)]
+    pub allow_revision_change: bool,
+}
+
+/// `mscheck merge`.
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// The report folders of every slice.
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Where the merged report goes.
+    #[arg(long, default_value = "mscheck-merged", value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// `mscheck baseline`.
+#[derive(Debug, Clone, Args)]
+pub struct BaselineArgs {
+    /// A run's results.json or report folder.
+    pub results: PathBuf,
+    /// Write the expectations file here (default: standard output).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `mscheck suites`.
+#[derive(Debug, Clone, Args)]
+pub struct SuitesArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: SuitesAction,
+}
+
+/// `mscheck suites …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum SuitesAction {
+    /// Write the built-in suites/, fixtures/ and snapshots/ into DIR, for editing (then run with
+    /// `--root DIR`, or from DIR).
+    Export {
+        /// The folder (created; existing files are not overwritten).
+        dir: PathBuf,
+    },
 }
 
 /// Which scenarios.

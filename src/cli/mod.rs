@@ -3,7 +3,10 @@
 
 mod args;
 
-pub use args::{Cli, Command, RunArgs, SelectArgs};
+pub use args::{
+    BaselineArgs, Cli, Command, CompareArgs, MergeArgs, RunArgs, SelectArgs, SuitesAction,
+    SuitesArgs,
+};
 
 use crate::catalogue::{Catalogue, Proposal};
 use crate::client::fault::{load_faults, Fault};
@@ -39,6 +42,10 @@ pub async fn main() -> i32 {
         Command::Run(a) => run(*a).await,
         Command::List(a) => list(a).map(|_| exit::OK),
         Command::Requirements(a) => requirements(a).map(|_| exit::OK),
+        Command::Compare(a) => compare(a),
+        Command::Merge(a) => merge(a).map(|_| exit::OK),
+        Command::Baseline(a) => baseline(a).map(|_| exit::OK),
+        Command::Suites(a) => suites(a).map(|_| exit::OK),
     };
     match result {
         Ok(code) => code,
@@ -49,28 +56,20 @@ pub async fn main() -> i32 {
     }
 }
 
-/// Where suites and fixtures live: `--root`, else the current folder if it has `suites/`,
-/// else the source tree mscheck was built from.
-fn root(given: &Option<PathBuf>) -> PathBuf {
-    if let Some(r) = given {
-        return r.clone();
-    }
-    // From the project folder, paths stay relative so messages read `suites/…:12:5`.
-    if Path::new("suites").join("requirements.yaml").exists() {
-        PathBuf::new()
-    } else {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-    }
-}
-
 struct Loaded {
     root: PathBuf,
+    source: crate::embedded::Source,
     catalogue: Catalogue,
     scenarios: Vec<Scenario>,
 }
 
 fn load(sel: &SelectArgs) -> Result<Loaded, Error> {
-    let root = root(&sel.root);
+    let source = crate::embedded::locate(sel.root.as_deref()).map_err(|e| Error::Io {
+        action: "extract the built-in suites into",
+        path: std::path::PathBuf::from("the cache folder"),
+        source: e,
+    })?;
+    let root = source.root();
     let catalogue = Catalogue::load(&root.join("suites").join("requirements.yaml"))?;
     let suites_dir = root.join("suites");
     let scenarios = scenario::load_suites(&suites_dir, &catalogue)?;
@@ -88,9 +87,17 @@ fn load(sel: &SelectArgs) -> Result<Loaded, Error> {
     }
     Ok(Loaded {
         root,
+        source,
         catalogue,
         scenarios,
     })
+}
+
+fn sorted(v: &[String]) -> Vec<String> {
+    let mut v = v.to_vec();
+    v.sort();
+    v.dedup();
+    v
 }
 
 fn dedup<'a>(v: &[&'a str]) -> Vec<&'a str> {
@@ -186,6 +193,105 @@ fn requirements(a: SelectArgs) -> Result<(), Error> {
     Ok(())
 }
 
+/// GitHub Actions shows what a step appends to `$GITHUB_STEP_SUMMARY` on the run's page.
+fn append_step_summary(summary_md: &Path, step_summary: &Path) {
+    let Ok(text) = std::fs::read_to_string(summary_md) else {
+        return;
+    };
+    let appended = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(step_summary)
+        .and_then(|mut f| f.write_all(text.as_bytes()));
+    if let Err(e) = appended {
+        eprintln!(
+            "warning: cannot append to $GITHUB_STEP_SUMMARY ({}): {e}",
+            step_summary.display()
+        );
+    }
+}
+
+fn read_run(path: &Path) -> Result<crate::report::results::RunReport, Error> {
+    crate::report::results::RunReport::load(path).map_err(|e| Error::Usage(e.to_string()))
+}
+
+fn compare(a: CompareArgs) -> Result<i32, Error> {
+    let old = read_run(&a.old)?;
+    let new = read_run(&a.new)?;
+    let c = crate::regress::compare::compare(&old, &new, a.allow_revision_change)
+        .map_err(|e| Error::Usage(e.to_string()))?;
+    let out = match a.format.as_str() {
+        "text" => c.text(),
+        "markdown" => c.markdown(),
+        "json" => serde_json::to_string_pretty(&c).unwrap_or_default() + "\n",
+        other => {
+            return Err(Error::Usage(format!(
+                "unknown format `{other}` (expected `text`, `markdown` or `json`)"
+            )))
+        }
+    };
+    print!("{out}");
+    Ok(if c.regressed {
+        exit::FAILURES
+    } else {
+        exit::OK
+    })
+}
+
+fn merge(a: MergeArgs) -> Result<(), Error> {
+    let merged = crate::regress::merge::merge(&a.dirs).map_err(|e| Error::Usage(e.to_string()))?;
+    let io = |e: std::io::Error| Error::Io {
+        action: "write",
+        path: a.out.clone(),
+        source: e,
+    };
+    std::fs::create_dir_all(&a.out).map_err(io)?;
+    crate::regress::merge::copy_artifacts(&a.dirs, &a.out).map_err(io)?;
+    merged.write_files(&a.out).map_err(|e| Error::Io {
+        action: "write",
+        path: a.out.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    println!(
+        "merged {} slices: {} ({} scenarios) into {}",
+        a.dirs.len(),
+        merged.stats.counts(),
+        merged.scenarios.len(),
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn baseline(a: BaselineArgs) -> Result<(), Error> {
+    let run = read_run(&a.results)?;
+    let text = crate::regress::baseline::baseline(&run);
+    match &a.out {
+        Some(p) => std::fs::write(p, text).map_err(|e| Error::Io {
+            action: "write",
+            path: p.clone(),
+            source: e,
+        }),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+fn suites(a: SuitesArgs) -> Result<(), Error> {
+    match a.action {
+        SuitesAction::Export { dir } => {
+            let written = crate::embedded::export(&dir).map_err(|e| Error::Io {
+                action: "write",
+                path: dir.clone(),
+                source: e,
+            })?;
+            println!("wrote {written} files into {}", dir.display());
+            Ok(())
+        }
+    }
+}
+
 struct Settings {
     loaded: Loaded,
     plan: Vec<Arc<Scenario>>,
@@ -245,7 +351,11 @@ fn resolve(args: RunArgs) -> Result<Settings, Error> {
     let report_dir = args
         .report_dir
         .clone()
-        .unwrap_or_else(|| loaded.root.join("target").join("mscheck-report"));
+        .unwrap_or_else(|| match &loaded.source {
+            // Not next to a project: the report goes into the current folder.
+            crate::embedded::Source::BuiltIn(_) => PathBuf::from("mscheck-report"),
+            _ => loaded.root.join("target").join("mscheck-report"),
+        });
     Ok(Settings {
         loaded,
         plan,
@@ -258,6 +368,7 @@ fn resolve(args: RunArgs) -> Result<Settings, Error> {
 
 async fn run(args: RunArgs) -> Result<i32, Error> {
     let settings = resolve(args)?;
+    let report_dir = settings.report_dir.clone();
     let _ = std::fs::remove_dir_all(settings.report_dir.join("transcripts"));
     std::fs::create_dir_all(&settings.report_dir).map_err(|e| Error::Io {
         action: "create",
@@ -280,13 +391,22 @@ async fn run(args: RunArgs) -> Result<i32, Error> {
         settings.selection.revisions.clone(),
         covering,
         settings.selection.partition.map(|p| p.to_string()),
+        crate::report::results::SelectionInfo {
+            suites: sorted(&settings.selection.suites),
+            filters: sorted(&settings.selection.filters),
+        },
         settings.faults.iter().map(|f| f.name.clone()).collect(),
     );
     let (tx, mut rx) = unbounded_channel::<RunEvent>();
     let job = tokio::spawn(execute(settings, tx));
     let mut fan = FanOut::default();
+    let github = std::env::var_os("GITHUB_ACTIONS").is_some();
+    let mut annotations = crate::report::github::GithubAnnotations;
     fan.add(&mut console);
     fan.add(&mut files);
+    if github {
+        fan.add(&mut annotations);
+    }
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     loop {
@@ -310,6 +430,12 @@ async fn run(args: RunArgs) -> Result<i32, Error> {
         .map_err(|e| Error::Usage(format!("the runner crashed: {e}")))??;
     if let Some(e) = &files.error {
         eprintln!("error: {e}");
+    }
+    if let (true, Some(summary)) = (github, std::env::var_os("GITHUB_STEP_SUMMARY")) {
+        append_step_summary(
+            &report_dir.join("summary.md"),
+            std::path::Path::new(&summary),
+        );
     }
     Ok(if stats.success() {
         exit::OK
@@ -421,7 +547,11 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
     let policy = snapshot_policy(&s.args)?;
     let snapshot_mode = if targets.hs1.implementation == "unknown" {
         SnapshotMode::Off
-    } else if std::env::var_os("CI").is_some() {
+    } else if std::env::var_os("CI").is_some()
+        || matches!(s.loaded.source, crate::embedded::Source::BuiltIn(_))
+    {
+        // CI never writes snapshots; nor does a run from the built-in copy (nobody reviews the
+        // cache folder): pending ones go to the report.
         SnapshotMode::ReportOnly
     } else if policy == "update" {
         SnapshotMode::Update

@@ -18,7 +18,11 @@ pub const STOP_DEADLINE: Duration = Duration::from_secs(10);
 
 static LIVE_PIDS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
 
-/// Kills every managed process still alive (Ctrl-C, panic). Safe to call twice.
+/// Servers prepared and not yet put away: (working folder, report folder).
+static NOT_ARCHIVED: Mutex<Vec<(PathBuf, PathBuf)>> = Mutex::new(Vec::new());
+
+/// Kills every managed process still alive (Ctrl-C, panic) and puts their files away (logs into
+/// the report, working files deleted). Safe to call twice.
 pub fn kill_all_managed() {
     let pids: Vec<i32> = std::mem::take(&mut *LIVE_PIDS.lock().unwrap_or_else(|e| e.into_inner()));
     for pid in pids {
@@ -26,6 +30,11 @@ pub fn kill_all_managed() {
             libc::kill(pid, libc::SIGCONT);
             libc::kill(pid, libc::SIGKILL);
         }
+    }
+    let left: Vec<(PathBuf, PathBuf)> =
+        std::mem::take(&mut *NOT_ARCHIVED.lock().unwrap_or_else(|e| e.into_inner()));
+    for (data, report) in left {
+        archive_files(&data, &report);
     }
 }
 
@@ -66,9 +75,21 @@ pub struct ManagedConfig {
 /// The localpart of the application service's own user on managed servers.
 pub const APPSERVICE_SENDER: &str = "mscheck-appservice";
 
+/// The folder under which managed servers keep their working files (database, keys, media):
+/// `$MSCHECK_WORK_DIR`, else the system's temporary folder. Only their logs and a redacted copy of
+/// their configuration go into the report.
+pub fn work_root() -> PathBuf {
+    std::env::var_os("MSCHECK_WORK_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+}
+
 /// A managed Synapse.
 pub struct ManagedSynapse {
     config: ManagedConfig,
+    /// Where its logs and redacted configuration are copied when it is put away.
+    report_dir: PathBuf,
+    archived: std::sync::atomic::AtomicBool,
     install: SynapseInstall,
     child: tokio::sync::Mutex<Option<Child>>,
     paused: std::sync::atomic::AtomicBool,
@@ -111,6 +132,7 @@ impl ManagedSynapse {
         install: SynapseInstall,
         fixtures: &Path,
         data_dir: PathBuf,
+        report_dir: PathBuf,
         overlay: Option<&serde_json::Value>,
     ) -> Result<Self, HomeserverError> {
         std::fs::create_dir_all(data_dir.join("media")).map_err(|e| {
@@ -152,8 +174,14 @@ impl ManagedSynapse {
         }
         keys::write_tls(&data_dir)?;
         keys::write_signing_key(&data_dir)?;
+        NOT_ARCHIVED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((data_dir.clone(), report_dir.clone()));
         Ok(ManagedSynapse {
             config,
+            report_dir,
+            archived: false.into(),
             install,
             child: tokio::sync::Mutex::new(None),
             paused: false.into(),
@@ -303,6 +331,23 @@ impl ManagedSynapse {
         Ok(())
     }
 
+    /// Puts a stopped server away: copies its logs and its configuration, with every secret
+    /// value replaced, into the report, then deletes its working files (the database holds access
+    /// tokens, the folder its signing and TLS keys). Safe to call twice.
+    pub fn archive(&self) {
+        if self
+            .archived
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+        NOT_ARCHIVED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(d, _)| *d != self.config.data_dir);
+        archive_files(&self.config.data_dir, &self.report_dir);
+    }
+
     /// The last lines of the server's logs, for error messages.
     pub fn log_tail(&self, n: usize) -> String {
         let mut lines = Vec::new();
@@ -338,6 +383,53 @@ impl Drop for ManagedSynapse {
                 untrack(pid);
             }
         }
+        self.archive();
+    }
+}
+
+/// Copies a server's logs and redacted configuration from its working folder into its report
+/// folder, then deletes the working folder (and the run's work folder once it is empty).
+fn archive_files(data_dir: &Path, report_dir: &Path) {
+    let _ = std::fs::create_dir_all(report_dir);
+    for log in ["console.log", "homeserver.log"] {
+        let _ = std::fs::copy(data_dir.join(log), report_dir.join(log));
+    }
+    if let Ok(text) = std::fs::read_to_string(data_dir.join("homeserver.yaml")) {
+        if let Ok(node) = crate::scenario::yaml::parse(&text) {
+            let mut config = crate::scenario::yaml::to_json(&node);
+            redact_config(&mut config);
+            let _ = std::fs::write(
+                report_dir.join("homeserver.yaml"),
+                serde_json::to_string_pretty(&config).unwrap_or_default(),
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(data_dir);
+    if let Some(parent) = data_dir.parent() {
+        let _ = std::fs::remove_dir(parent);
+    }
+}
+
+/// Replaces the value of every configuration key that names a secret (`…secret…`, `…token…`,
+/// `…password…`, `…_key` other than paths) with `[redacted]`.
+pub fn redact_config(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                let k = k.to_ascii_lowercase();
+                let secret = k.contains("secret")
+                    || k.contains("token")
+                    || k.contains("password")
+                    || (k.ends_with("_key") && !k.ends_with("_path"));
+                if secret && !x.is_object() && !x.is_array() {
+                    *x = serde_json::Value::String("[redacted]".into());
+                } else {
+                    redact_config(x);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(redact_config),
+        _ => {}
     }
 }
 
@@ -383,6 +475,25 @@ pub fn render_config(template: &str, c: &ManagedConfig) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_in_a_configuration_are_redacted_and_paths_kept() {
+        let mut c = serde_json::json!({
+            "registration_shared_secret": "s3cret",
+            "signing_key_path": "/x/signing.key",
+            "tls_private_key_path": "/x/tls.key",
+            "macaroon_secret_key": "m",
+            "experimental_features": {"msc4354_enabled": true},
+            "app_services": [{"as_token": "a", "url": "http://127.0.0.1"}]
+        });
+        redact_config(&mut c);
+        assert_eq!(c["registration_shared_secret"], "[redacted]");
+        assert_eq!(c["macaroon_secret_key"], "[redacted]");
+        assert_eq!(c["app_services"][0]["as_token"], "[redacted]");
+        assert_eq!(c["signing_key_path"], "/x/signing.key");
+        assert_eq!(c["tls_private_key_path"], "/x/tls.key");
+        assert_eq!(c["experimental_features"]["msc4354_enabled"], true);
+    }
 
     #[test]
     fn free_ports_come_from_below_the_ephemeral_range_and_bind() {

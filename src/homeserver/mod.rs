@@ -215,7 +215,9 @@ impl Targets {
             .collect()
     }
 
-    /// Boots managed Synapse servers (`count` of 1 or 2) with data and logs under `dir`.
+    /// Boots managed Synapse servers (`count` of 1 or 2); their logs and redacted configuration
+    /// end up under `dir/<hs>/`, their working files in a folder of their own under
+    /// [`managed::work_root`].
     pub async fn boot_managed(
         fixtures: &Path,
         dir: &Path,
@@ -230,14 +232,20 @@ impl Targets {
             .take(count.max(1) as usize)
             .collect();
         let mut servers = Vec::new();
+        // Working files live outside the report (they hold tokens and keys); `dir` gets the logs.
+        let work = managed::work_root().join(format!(
+            "mscheck-{}-{}",
+            std::process::id(),
+            keys::random_hex::<4>()
+        ));
         for name in &names {
-            let data = dir.join(name);
-            let _ = std::fs::remove_dir_all(&data);
+            let _ = std::fs::remove_dir_all(dir.join(name));
             servers.push(Arc::new(ManagedSynapse::prepare(
                 name,
                 install.clone(),
                 fixtures,
-                data,
+                work.join(name),
+                dir.join(name),
                 overlay,
             )?));
         }
@@ -284,11 +292,13 @@ impl Targets {
         })
     }
 
-    /// Stops every managed server (idempotent).
+    /// Stops every managed server and puts it away (logs into the report, working files
+    /// deleted). Idempotent.
     pub async fn shutdown(&self) {
         for h in self.all() {
             if let Control::Managed(m) = &h.control {
                 m.stop().await;
+                m.archive();
             }
         }
     }

@@ -1,39 +1,13 @@
 //! The report folder: `results.json`, `junit.xml`, `summary.md` and `transcripts/`.
 //! Homeserver logs are written there by the managed servers themselves (`homeservers/<hs>/`).
 
+use super::results::{RunReport, SelectionInfo, SCHEMA_VERSION};
 use super::rollup::{rollup, RequirementStatus};
 use super::Reporter;
 use crate::catalogue::{Catalogue, Proposal, Revision};
 use crate::runner::events::{EventKind, Outcome, RunEvent, RunStats, ScenarioResult, TargetInfo};
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-
-/// Version of the `results.json` schema (see `docs/results-schema.md`).
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// `results.json`.
-#[derive(Debug, Serialize)]
-pub struct ResultsFile<'a> {
-    /// Schema version.
-    pub schema_version: u32,
-    /// mscheck's version.
-    pub mscheck_version: &'static str,
-    /// Revision per proposal.
-    pub revisions: &'a BTreeMap<Proposal, Revision>,
-    /// Homeservers.
-    pub targets: &'a [TargetInfo],
-    /// Partition, if any.
-    pub partition: Option<String>,
-    /// Active faults (`--inject`).
-    pub faults: &'a [String],
-    /// Counts and timing.
-    pub stats: &'a RunStats,
-    /// Per scenario.
-    pub scenarios: &'a [ScenarioResult],
-    /// Per requirement of the chosen revisions.
-    pub requirements: &'a [RequirementStatus],
-}
 
 /// Writes the report folder.
 pub struct Files {
@@ -44,6 +18,7 @@ pub struct Files {
     targets: Vec<TargetInfo>,
     results: Vec<ScenarioResult>,
     partition: Option<String>,
+    selection: SelectionInfo,
     faults: Vec<String>,
     /// The first write error, reported at the end.
     pub error: Option<String>,
@@ -58,6 +33,7 @@ impl Files {
         revisions: BTreeMap<Proposal, Revision>,
         covering: BTreeMap<String, Vec<String>>,
         partition: Option<String>,
+        selection: SelectionInfo,
         faults: Vec<String>,
     ) -> Self {
         Files {
@@ -68,6 +44,7 @@ impl Files {
             targets: Vec::new(),
             results: Vec::new(),
             partition,
+            selection,
             faults,
             error: None,
         }
@@ -96,36 +73,34 @@ impl Reporter for Files {
                 self.results.push((**result).clone());
             }
             EventKind::RunFinished { stats } => {
-                let reqs = rollup(
+                let requirements = rollup(
                     &self.catalogue,
                     &self.revisions,
                     &self.results,
                     &self.covering,
                 );
-                let results = ResultsFile {
+                let report = RunReport {
                     schema_version: SCHEMA_VERSION,
-                    mscheck_version: env!("CARGO_PKG_VERSION"),
-                    revisions: &self.revisions,
-                    targets: &self.targets,
+                    mscheck_version: env!("CARGO_PKG_VERSION").to_string(),
+                    revisions: self.revisions.clone(),
+                    targets: self.targets.clone(),
                     partition: self.partition.clone(),
-                    faults: &self.faults,
-                    stats,
-                    scenarios: &self.results,
-                    requirements: &reqs,
+                    selection: self.selection.clone(),
+                    faults: self.faults.clone(),
+                    stats: stats.clone(),
+                    scenarios: self.results.clone(),
+                    requirements,
                 };
-                let json = serde_json::to_string_pretty(&results).unwrap_or_default();
-                let junit = junit(&self.results, stats);
-                let md = markdown(&self.results, &reqs, &self.targets, &self.revisions, stats);
-                self.write("results.json", &json);
-                self.write("junit.xml", &junit);
-                self.write("summary.md", &md);
+                if let Err(e) = report.write_files(&self.dir) {
+                    self.error.get_or_insert(e);
+                }
             }
             _ => {}
         }
     }
 }
 
-fn failure_text(r: &ScenarioResult) -> String {
+pub(crate) fn failure_text(r: &ScenarioResult) -> String {
     let Some(f) = &r.failure else {
         return String::new();
     };
@@ -293,7 +268,7 @@ pub fn markdown(
                 r.id,
                 r.strength,
                 r.summary,
-                md_status(r.status),
+                md_status(&r.status),
                 sc.join("<br>")
             ));
         }

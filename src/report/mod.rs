@@ -5,6 +5,9 @@
 
 pub mod console;
 pub mod files;
+pub mod github;
+pub mod html;
+pub mod results;
 pub mod rollup;
 
 use crate::runner::events::RunEvent;

@@ -1,13 +1,13 @@
 //! Requirement roll-up: from scenario results to one status per requirement of the chosen
 //! revisions.
 
-use crate::catalogue::{Catalogue, Proposal, Requirement, Revision};
+use crate::catalogue::{Catalogue, Proposal, Revision};
 use crate::runner::events::{Outcome, ScenarioResult};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One requirement's status in a run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RequirementStatus {
     /// The ID.
     pub id: String,
@@ -19,7 +19,7 @@ pub struct RequirementStatus {
     pub summary: String,
     /// `pass`, `fail`, `expected_failure`, `unexpected_pass`, `error`, `skip`, `not_run`,
     /// `not_testable`, `uncovered`.
-    pub status: &'static str,
+    pub status: String,
     /// Scenarios covering it in this run, with their outcome.
     pub scenarios: Vec<(String, Outcome)>,
 }
@@ -51,24 +51,27 @@ pub fn rollup(
             strength: req.strength.clone(),
             summary: req.summary.clone(),
             status: status_of(
-                req,
+                req.testable(),
                 &scenarios,
                 all_covering.get(&req.id).is_some_and(|v| !v.is_empty()),
-            ),
+            )
+            .to_string(),
             scenarios,
         });
     }
     out
 }
 
-fn status_of(
-    req: &Requirement,
+/// A requirement's status from the outcomes of the scenarios that ran for it; with none, whether
+/// it is testable at all and whether some scenario outside this selection covers it.
+pub fn status_of(
+    testable: bool,
     scenarios: &[(String, Outcome)],
     covered_somewhere: bool,
 ) -> &'static str {
     let has = |o: Outcome| scenarios.iter().any(|(_, x)| *x == o);
     if scenarios.is_empty() {
-        return if !req.testable() {
+        return if !testable {
             "not_testable"
         } else if covered_somewhere {
             "not_run"

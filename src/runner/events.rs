@@ -5,7 +5,7 @@
 
 use crate::catalogue::{Proposal, Revision};
 use crate::scenario::Pos;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -65,7 +65,7 @@ pub enum EventKind {
 }
 
 /// A homeserver of the run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetInfo {
     /// `hs1` / `hs2`.
     pub name: String,
@@ -77,6 +77,7 @@ pub struct TargetInfo {
     pub implementation: String,
     /// Version, or `unknown`.
     pub version: String,
+    #[serde(default)]
     /// How the implementation and version were learnt (`GET /_matrix/federation/v1/version`,
     /// `--implementation`, managed by mscheck).
     pub identified_by: String,
@@ -87,7 +88,7 @@ pub struct TargetInfo {
 }
 
 /// How a scenario ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Every check held.
@@ -124,7 +125,7 @@ impl Outcome {
 }
 
 /// One step's record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepRecord {
     /// Step id.
     pub id: String,
@@ -142,7 +143,7 @@ pub struct StepRecord {
 
 /// A value a step recorded without judging it (`observe:`): which allowed behaviour the server
 /// chose, or what it does where the text only asks to report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Observation {
     /// The step that observed it.
     pub step: String,
@@ -165,7 +166,7 @@ impl Observation {
 }
 
 /// Why a scenario did not pass.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Failure {
     /// The step.
     pub step: String,
@@ -187,6 +188,9 @@ pub struct Failure {
     pub status: Option<u16>,
     /// Its body (redacted, trimmed).
     pub body: Option<String>,
+    /// The scenario file's line at `pos`, with a caret under the column.
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 impl Failure {
@@ -203,12 +207,13 @@ impl Failure {
             request: None,
             status: None,
             body: None,
+            source: None,
         }
     }
 }
 
 /// A scenario's result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioResult {
     /// `suite/stem`.
     pub id: String,
@@ -238,6 +243,7 @@ pub struct ScenarioResult {
     pub transcript: Option<String>,
     /// Snapshots written as pending (`.snap.new`) or updated.
     pub snapshots_written: Vec<String>,
+    #[serde(default)]
     /// Every snapshot comparison (new, changed, unchanged, accepted): reported beside the
     /// verdict, never part of it.
     pub snapshots: Vec<crate::snapshot::SnapshotRecord>,
@@ -246,7 +252,7 @@ pub struct ScenarioResult {
 }
 
 /// Counts at the end of a run.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RunStats {
     /// Scenarios planned.
     pub planned: usize,
@@ -267,13 +273,15 @@ pub struct RunStats {
     /// The slowest scenario and its time.
     pub slowest: Option<(String, u64)>,
     /// Snapshot comparisons by status: new, changed, unchanged, accepted.
+    #[serde(default)]
     pub snapshots: SnapshotCounts,
     /// Whether changed snapshots fail the run (`--snapshots strict`).
+    #[serde(default)]
     pub snapshots_strict: bool,
 }
 
 /// How many snapshots compared which way.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SnapshotCounts {
     /// None stored yet.
     pub new: usize,

@@ -906,5 +906,6 @@ pub fn failure_from_response(
         request: Some(resp.request_line.clone()),
         status: Some(resp.status),
         body: Some(trim_json(&resp.body, 800)),
+        source: None,
     }
 }

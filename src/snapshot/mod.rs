@@ -48,7 +48,7 @@ pub struct SnapshotSettings {
 }
 
 /// How a snapshot compared, as the reports show it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SnapshotStatus {
     /// None was stored for this implementation.
@@ -74,7 +74,7 @@ impl SnapshotStatus {
 }
 
 /// One snapshot comparison of a scenario.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SnapshotRecord {
     /// The step that took it.
     pub step: String,

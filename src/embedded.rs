@@ -1,0 +1,120 @@
+//! The suites, catalogue, fixtures and snapshots built into the binary (see `build.rs`), and
+//! where a run finds them: `--root DIR`, else the current folder when it has
+//! `suites/requirements.yaml`, else the built-in copy, written once into the cache folder
+//! (`$MSCHECK_CACHE_DIR`, default `~/.cache/mscheck`) because managed servers load fixture files
+//! (templates, modules) by path.
+
+use std::path::{Path, PathBuf};
+
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+/// Where a run's suites and fixtures come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// `--root DIR`.
+    Given(PathBuf),
+    /// The current folder (paths in messages stay relative: `suites/…:12:5`).
+    CurrentFolder,
+    /// The copy built into the binary, extracted to this folder.
+    BuiltIn(PathBuf),
+}
+
+impl Source {
+    /// The folder holding `suites/`, `fixtures/` and `snapshots/`.
+    pub fn root(&self) -> PathBuf {
+        match self {
+            Source::Given(p) | Source::BuiltIn(p) => p.clone(),
+            Source::CurrentFolder => PathBuf::new(),
+        }
+    }
+}
+
+/// Finds the suites: `--root`, the current folder, or the built-in copy.
+pub fn locate(given: Option<&Path>) -> std::io::Result<Source> {
+    if let Some(p) = given {
+        return Ok(Source::Given(p.to_path_buf()));
+    }
+    if Path::new("suites").join("requirements.yaml").exists() {
+        return Ok(Source::CurrentFolder);
+    }
+    Ok(Source::BuiltIn(extract()?))
+}
+
+/// The cache folder for the built-in copy of this build.
+fn cache_dir() -> PathBuf {
+    let base = std::env::var_os("MSCHECK_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/mscheck")))
+        .unwrap_or_else(|| std::env::temp_dir().join("mscheck-cache"));
+    base.join(format!(
+        "builtin-{}-{}",
+        env!("CARGO_PKG_VERSION"),
+        generated::HASH
+    ))
+}
+
+/// Writes the built-in files into the cache once (into a fresh folder, then renamed, so a
+/// concurrent run never sees half of them).
+fn extract() -> std::io::Result<PathBuf> {
+    let dir = cache_dir();
+    if dir.join("suites").join("requirements.yaml").exists() {
+        return Ok(dir);
+    }
+    let partial = dir.with_extension(format!("partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&partial);
+    write_all(&partial, true)?;
+    match std::fs::rename(&partial, &dir) {
+        Ok(()) => Ok(dir),
+        // Another run extracted it first.
+        Err(_) if dir.join("suites").join("requirements.yaml").exists() => {
+            let _ = std::fs::remove_dir_all(&partial);
+            Ok(dir)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn write_all(dir: &Path, overwrite: bool) -> std::io::Result<usize> {
+    let mut written = 0;
+    for (rel, bytes) in generated::FILES {
+        let p = dir.join(rel);
+        if !overwrite && p.exists() {
+            continue;
+        }
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&p, bytes)?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// `mscheck suites export DIR`: the built-in files, for editing; existing files are kept.
+pub fn export(dir: &Path) -> std::io::Result<usize> {
+    write_all(dir, false)
+}
+
+/// How many files are built in.
+pub fn file_count() -> usize {
+    generated::FILES.len()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_catalogue_and_the_synapse_fixtures_are_built_in() {
+        let names: Vec<&str> = super::generated::FILES.iter().map(|(n, _)| *n).collect();
+        for needed in [
+            "suites/requirements.yaml",
+            "fixtures/faults.yaml",
+            "fixtures/synapse/homeserver.yaml",
+            "fixtures/synapse/VERSION",
+        ] {
+            assert!(names.contains(&needed), "{needed} is not built in");
+        }
+        assert!(!names.iter().any(|n| n.ends_with(".new")));
+    }
+}
