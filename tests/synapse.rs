@@ -99,6 +99,54 @@ fn every_scenario_passes_against_managed_synapse_and_reports_are_complete() {
         .join("homeservers/hs1/homeserver.log")
         .exists());
     assert_report_holds_no_secret(report.path());
+    assert!(report.path().join("report.html").exists());
+
+    // The same selection split three ways and merged gives the same requirement results.
+    let slices: Vec<tempfile::TempDir> = (1..=3)
+        .map(|k| {
+            let dir = tempfile::tempdir().unwrap();
+            let out = run(&[
+                "run",
+                "--partition",
+                &format!("{k}/3"),
+                "--report-dir",
+                &dir.path().to_string_lossy(),
+            ]);
+            assert_eq!(out.status.code(), Some(0), "slice {k}/3: {}", text(&out));
+            dir
+        })
+        .collect();
+    let merged = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = vec!["merge".into()];
+    args.extend(
+        slices
+            .iter()
+            .map(|d| d.path().to_string_lossy().to_string()),
+    );
+    args.extend(["--out".into(), merged.path().to_string_lossy().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let statuses = |r: &serde_json::Value| -> Vec<(String, String)> {
+        r["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| {
+                (
+                    q["id"].as_str().unwrap().into(),
+                    q["status"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let m = results(merged.path());
+    assert_eq!(
+        statuses(&m),
+        statuses(&r),
+        "merged slices differ from the unsplit run"
+    );
+    assert_eq!(outcomes(&m).len(), got.len());
     assert!(report
         .path()
         .join("homeservers/hs2/homeserver.log")

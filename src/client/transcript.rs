@@ -61,6 +61,8 @@ impl Transcript {
     /// Human-readable text (the `transcripts/*.txt` report file); redacted once more on the way out.
     pub fn render(&self, redactor: &Redactor) -> String {
         let mut out = String::new();
+        // Polling repeats the same answer many times: each step's last body is written once.
+        let mut last_body: Option<(String, String)> = None;
         for e in self.exchanges() {
             let _ = writeln!(
                 out,
@@ -79,13 +81,25 @@ impl Transcript {
                 }
             );
             if let Some(b) = &e.request {
-                let _ = writeln!(out, "> {}", pretty(b));
+                let _ = writeln!(out, "> {}", body_text(b));
             }
             match (e.status, &e.error) {
                 (Some(s), _) => {
                     let _ = writeln!(out, "< {s}");
                     if let Some(b) = &e.response {
-                        let _ = writeln!(out, "< {}", pretty(b));
+                        let text = body_text(b);
+                        match &last_body {
+                            Some((step, prev)) if *step == e.step && *prev == text => {
+                                let _ = writeln!(
+                                    out,
+                                    "< (the same body as the step's previous response)"
+                                );
+                            }
+                            _ => {
+                                let _ = writeln!(out, "< {text}");
+                            }
+                        }
+                        last_body = Some((e.step.clone(), text));
                     }
                 }
                 (None, Some(err)) => {
@@ -99,7 +113,15 @@ impl Transcript {
     }
 }
 
-fn pretty(v: &Value) -> String {
+/// Bodies up to this size are indented for reading; larger ones (full /sync answers, floods of
+/// events) are written on one line, which keeps a full run's report folder small.
+const PRETTY_LIMIT: usize = 2048;
+
+fn body_text(v: &Value) -> String {
+    let compact = serde_json::to_string(v).unwrap_or_default();
+    if compact.len() > PRETTY_LIMIT {
+        return compact;
+    }
     serde_json::to_string_pretty(v)
         .unwrap_or_default()
         .replace('\n', "\n  ")

@@ -90,7 +90,7 @@ pub struct Slower {
 /// What one side of the comparison ran against.
 #[derive(Debug, Clone, Serialize)]
 pub struct Side {
-    /// `synapse 1.163.2` (hs1; hs2 after a comma when there was one).
+    /// `hs1: synapse 1.163.2` (and hs2 after a comma when there was one).
     pub target: String,
     /// `msc4140=newest, msc4354=seed`.
     pub revisions: String,
@@ -130,7 +130,7 @@ fn side(r: &RunReport) -> Side {
         target: r
             .targets
             .iter()
-            .map(|t| format!("{} {}", t.implementation, t.version))
+            .map(|t| format!("{}: {} {}", t.name, t.implementation, t.version))
             .collect::<Vec<_>>()
             .join(", "),
         revisions: r

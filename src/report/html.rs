@@ -10,7 +10,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 /// How much of one scenario's transcript the page carries; the full one is in `transcripts/`.
-const TRANSCRIPT_BYTES: usize = 12_000;
+const TRANSCRIPT_BYTES: usize = 4_000;
 
 const STYLE: &str = "
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1b1f23;max-width:1200px}
@@ -35,6 +35,11 @@ function show(status){
     r.style.display=(status==='all'||r.dataset.status===status)?'':'none';
   });
 }
+// `report.html#filter=fail` opens the page filtered, for links from CI.
+document.addEventListener('DOMContentLoaded',function(){
+  var m=location.hash.match(/^#filter=([a-z_]+)$/);
+  if(m){show(m[1]);}
+});
 ";
 
 /// Escapes text for HTML.
