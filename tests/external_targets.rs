@@ -21,6 +21,7 @@ async fn boot(overlay: Value, dir: &Path) -> Targets {
     let http = mscheck::client::Client::http_pool();
     Targets::boot_managed(
         &root().join("fixtures"),
+        &Default::default(),
         dir,
         1,
         Some(&overlay),

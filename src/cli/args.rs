@@ -117,6 +117,14 @@ pub struct RunArgs {
     /// Scenarios running at once.
     #[arg(long, default_value_t = 4)]
     pub jobs: usize,
+    /// The managed server: `synapse` (the pinned release) or `synapse@1.157.0` (any release from
+    /// PyPI, each cached in a venv of its own).
+    #[arg(long, default_value = "synapse", value_name = "TARGET")]
+    pub target: String,
+    /// A Synapse checkout or wheel to pip-install and manage instead of a release (a venv per
+    /// content, so every change to a branch gets a fresh install).
+    #[arg(long, value_name = "PATH")]
+    pub synapse_from: Option<PathBuf>,
     /// Your homeserver's client-server URL (instead of a managed Synapse).
     #[arg(long, value_name = "URL")]
     pub hs1: Option<String>,

@@ -294,6 +294,7 @@ fn suites(a: SuitesArgs) -> Result<(), Error> {
 
 struct Settings {
     loaded: Loaded,
+    synapse: crate::homeserver::install::SynapseSource,
     plan: Vec<Arc<Scenario>>,
     selection: Selection,
     faults: Vec<Fault>,
@@ -356,8 +357,19 @@ fn resolve(args: RunArgs) -> Result<Settings, Error> {
             crate::embedded::Source::BuiltIn(_) => PathBuf::from("mscheck-report"),
             _ => loaded.root.join("target").join("mscheck-report"),
         });
+    let synapse = crate::homeserver::install::SynapseSource::from_flags(
+        &args.target,
+        args.synapse_from.as_deref(),
+    )
+    .map_err(Error::Usage)?;
+    if args.hs1.is_some() && (args.target != "synapse" || args.synapse_from.is_some()) {
+        return Err(Error::Usage(
+            "`--target`/`--synapse-from` choose the managed server; with `--hs1` the server is yours".into(),
+        ));
+    }
     Ok(Settings {
         loaded,
+        synapse,
         plan,
         selection,
         faults,
@@ -480,6 +492,7 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
             };
             Targets::boot_managed(
                 &s.loaded.root.join("fixtures"),
+                &s.synapse,
                 &s.report_dir.join("homeservers"),
                 count,
                 None,
@@ -585,6 +598,7 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
     if s.args.hs1.is_none() {
         ctx.private_servers = Some(runner::PrivateServers {
             fixtures: s.loaded.root.join("fixtures"),
+            synapse: s.synapse.clone(),
             dir: s.report_dir.join("homeservers"),
         });
     }

@@ -47,27 +47,177 @@ pub fn pinned_version(fixtures: &Path) -> Result<String, HomeserverError> {
 }
 
 /// Makes sure the pinned Synapse is installed; reports progress lines through `progress`.
+/// Which Synapse a managed run uses.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SynapseSource {
+    /// The version pinned in `fixtures/synapse/VERSION` (`--target synapse`).
+    #[default]
+    Pinned,
+    /// A release from PyPI (`--target synapse@1.157.0`), in a venv of its own.
+    Release(String),
+    /// A checkout or a wheel (`--synapse-from PATH`), in a venv keyed by its content.
+    Local(PathBuf),
+}
+
+impl SynapseSource {
+    /// Reads `--target` (`synapse` or `synapse@X.Y.Z`) and `--synapse-from`.
+    pub fn from_flags(target: &str, from: Option<&Path>) -> Result<Self, String> {
+        let release = match target.split_once('@') {
+            None if target == "synapse" => None,
+            Some(("synapse", v)) if valid_release(v) => Some(v.to_string()),
+            Some(("synapse", v)) => {
+                return Err(format!(
+                    "`synapse@{v}`: a Synapse release is written like 1.157.0 (or 1.158.0rc1)"
+                ))
+            }
+            _ => {
+                return Err(format!(
+                    "unknown target `{target}` (expected `synapse` or `synapse@<version>`)"
+                ))
+            }
+        };
+        match (release, from) {
+            (Some(_), Some(_)) => Err(
+                "`--synapse-from` and `--target synapse@<version>` contradict each other".into(),
+            ),
+            (Some(v), None) => Ok(SynapseSource::Release(v)),
+            (None, Some(p)) if p.exists() => Ok(SynapseSource::Local(p.to_path_buf())),
+            (None, Some(p)) => Err(format!(
+                "`--synapse-from {}`: no such file or folder",
+                p.display()
+            )),
+            (None, None) => Ok(SynapseSource::Pinned),
+        }
+    }
+}
+
+fn valid_release(v: &str) -> bool {
+    let (nums, rc) = match v.split_once("rc") {
+        Some((n, rc)) => (n, Some(rc)),
+        None => (v, None),
+    };
+    let parts: Vec<&str> = nums.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        && rc.is_none_or(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// A short hash of a checkout's or wheel's content (paths, sizes and modification times; `.git`,
+/// build output and caches left out), so that every change to a branch gets a venv of its own.
+fn content_key(path: &Path) -> String {
+    fn walk(p: &Path, base: &Path, h: &mut u64) {
+        let mut feed = |bytes: &[u8]| {
+            for b in bytes {
+                *h ^= u64::from(*b);
+                *h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        if let Ok(meta) = std::fs::metadata(p) {
+            feed(
+                p.strip_prefix(base)
+                    .unwrap_or(p)
+                    .to_string_lossy()
+                    .as_bytes(),
+            );
+            feed(&meta.len().to_le_bytes());
+            if let Ok(m) = meta.modified().and_then(|m| {
+                m.duration_since(std::time::UNIX_EPOCH)
+                    .map_err(std::io::Error::other)
+            }) {
+                feed(&m.as_nanos().to_le_bytes());
+            }
+        }
+        if p.is_dir() {
+            let mut entries: Vec<_> = std::fs::read_dir(p)
+                .map(|r| r.flatten().map(|e| e.path()).collect())
+                .unwrap_or_default();
+            entries.sort();
+            for e in entries {
+                let name = e
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .to_string();
+                if [
+                    ".git",
+                    "target",
+                    "__pycache__",
+                    "build",
+                    ".venv",
+                    "node_modules",
+                ]
+                .contains(&name.as_str())
+                {
+                    continue;
+                }
+                walk(&e, base, h);
+            }
+        }
+    }
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    walk(path, path, &mut h);
+    format!("{h:016x}")
+}
+
 pub async fn ensure_synapse(
     fixtures: &Path,
+    source: &SynapseSource,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<SynapseInstall, HomeserverError> {
-    let version = pinned_version(fixtures)?;
-    let venv = cache_dir().join(format!("synapse-{version}"));
+    let (version, venv_name, requirement) = match source {
+        SynapseSource::Pinned => {
+            let v = pinned_version(fixtures)?;
+            (
+                v.clone(),
+                format!("synapse-{v}"),
+                format!("matrix-synapse=={v}"),
+            )
+        }
+        SynapseSource::Release(v) => (
+            v.clone(),
+            format!("synapse-{v}"),
+            format!("matrix-synapse=={v}"),
+        ),
+        SynapseSource::Local(p) => {
+            let abs = std::fs::canonicalize(p).map_err(|e| {
+                HomeserverError::Setup(format!("cannot resolve {}: {e}", p.display()))
+            })?;
+            (
+                String::new(),
+                format!("synapse-local-{}", content_key(&abs)),
+                abs.to_string_lossy().to_string(),
+            )
+        }
+    };
+    let venv = cache_dir().join(&venv_name);
     let python = venv.join("bin").join("python");
     let marker = venv.join(".mscheck-installed");
-    if marker.exists() {
-        return Ok(SynapseInstall { python, version });
+    if let Ok(installed) = std::fs::read_to_string(&marker) {
+        return Ok(SynapseInstall {
+            python,
+            version: installed.trim().to_string(),
+        });
     }
     std::fs::create_dir_all(cache_dir()).map_err(|e| {
         HomeserverError::Setup(format!("cannot create {}: {e}", cache_dir().display()))
     })?;
-    let lock_path = cache_dir().join(format!("synapse-{version}.lock"));
+    let lock_path = cache_dir().join(format!("{venv_name}.lock"));
     let _lock = FileLock::acquire(&lock_path).await?;
-    if marker.exists() {
-        return Ok(SynapseInstall { python, version });
+    if let Ok(installed) = std::fs::read_to_string(&marker) {
+        return Ok(SynapseInstall {
+            python,
+            version: installed.trim().to_string(),
+        });
     }
     progress(&format!(
-        "installing Synapse {version} into {} (first run only)",
+        "installing Synapse {} into {} (first run only)",
+        if version.is_empty() {
+            &requirement
+        } else {
+            &version
+        },
         venv.display()
     ));
     let python3 = std::env::var("MSCHECK_PYTHON").unwrap_or_else(|_| "python3".into());
@@ -84,15 +234,40 @@ pub async fn ensure_synapse(
             "--disable-pip-version-check",
             "--progress-bar",
             "off",
-            &format!("matrix-synapse=={version}"),
+            &requirement,
         ],
         progress,
     )
     .await?;
+    // A checkout or wheel says its version only once installed.
+    let version = if version.is_empty() {
+        installed_version(&python).await?
+    } else {
+        version
+    };
     std::fs::write(&marker, &version)
         .map_err(|e| HomeserverError::Setup(format!("cannot write {}: {e}", marker.display())))?;
     progress(&format!("Synapse {version} installed"));
     Ok(SynapseInstall { python, version })
+}
+
+/// `synapse.__version__` of an installed venv.
+async fn installed_version(python: &Path) -> Result<String, HomeserverError> {
+    let out = tokio::process::Command::new(python)
+        .args(["-c", "import synapse; print(synapse.__version__)"])
+        .output()
+        .await
+        .map_err(|e| {
+            HomeserverError::Setup(format!("cannot ask the installed Synapse its version: {e}"))
+        })?;
+    let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() || v.is_empty() {
+        return Err(HomeserverError::Setup(format!(
+            "the installed Synapse does not say its version: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(v)
 }
 
 async fn run_logged(
@@ -179,5 +354,34 @@ impl Drop for FileLock {
     fn drop(&mut self) {
         use std::os::fd::AsRawFd;
         unsafe { libc::flock(self.file.as_raw_fd(), libc::LOCK_UN) };
+    }
+}
+
+#[cfg(test)]
+mod source_tests {
+    use super::*;
+
+    #[test]
+    fn targets_and_releases_are_read() {
+        assert_eq!(
+            SynapseSource::from_flags("synapse", None),
+            Ok(SynapseSource::Pinned)
+        );
+        assert_eq!(
+            SynapseSource::from_flags("synapse@1.157.0", None),
+            Ok(SynapseSource::Release("1.157.0".into()))
+        );
+        assert!(SynapseSource::from_flags("synapse@1.158.0rc1", None).is_ok());
+        assert!(SynapseSource::from_flags("synapse@latest", None)
+            .unwrap_err()
+            .contains("written like 1.157.0"));
+        assert!(SynapseSource::from_flags("dendrite", None)
+            .unwrap_err()
+            .contains("unknown target `dendrite`"));
+        assert!(
+            SynapseSource::from_flags("synapse", Some(Path::new("/no/such/checkout")))
+                .unwrap_err()
+                .contains("no such file or folder")
+        );
     }
 }

@@ -103,6 +103,28 @@ pub struct ManagedSynapse {
 /// outgoing connections from its ephemeral range, so the pick comes from below that range, at
 /// random, and must bind now; only if none does is the kernel asked.
 pub fn free_port() -> Result<u16, HomeserverError> {
+    let port = pick_port()?;
+    RESERVED_PORTS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(port);
+    Ok(port)
+}
+
+/// Ports handed to managed servers in this run. They stay reserved until mscheck exits: a
+/// server that is stopped for a while (`restart` with `down_for`) gets its ports back, because no
+/// other managed server booting meanwhile is given them.
+static RESERVED_PORTS: Mutex<std::collections::BTreeSet<u16>> =
+    Mutex::new(std::collections::BTreeSet::new());
+
+fn reserved(port: u16) -> bool {
+    RESERVED_PORTS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains(&port)
+}
+
+fn pick_port() -> Result<u16, HomeserverError> {
     let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
         .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
@@ -113,7 +135,7 @@ pub fn free_port() -> Result<u16, HomeserverError> {
         for _ in 0..64 {
             let r = u32::from_str_radix(&keys::random_hex::<2>(), 16).unwrap_or(0);
             let port = LOWEST + (r % span) as u16;
-            if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            if !reserved(port) && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
                 return Ok(port);
             }
         }
@@ -502,6 +524,14 @@ mod tests {
             assert!(p >= 10_000, "{p}");
             std::net::TcpListener::bind(("127.0.0.1", p)).unwrap();
         }
+    }
+
+    #[test]
+    fn a_port_once_handed_out_is_never_handed_out_again() {
+        // Even when it is free again (its server stopped for a restart).
+        let picked: std::collections::BTreeSet<u16> =
+            (0..200).map(|_| free_port().unwrap()).collect();
+        assert_eq!(picked.len(), 200, "a reserved port came back");
     }
 
     #[test]

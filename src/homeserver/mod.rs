@@ -220,13 +220,14 @@ impl Targets {
     /// [`managed::work_root`].
     pub async fn boot_managed(
         fixtures: &Path,
+        synapse: &install::SynapseSource,
         dir: &Path,
         count: u8,
         overlay: Option<&serde_json::Value>,
         http: &reqwest::Client,
         progress: &(dyn Fn(&str) + Sync),
     ) -> Result<Targets, HomeserverError> {
-        let install = install::ensure_synapse(fixtures, progress).await?;
+        let install = install::ensure_synapse(fixtures, synapse, progress).await?;
         let names: Vec<&str> = ["hs1", "hs2"]
             .into_iter()
             .take(count.max(1) as usize)

@@ -67,6 +67,11 @@ impl Console {
                 "        --> {}:{}:{} (step `{}`)\n",
                 r.file, f.pos.line, f.pos.column, f.step
             ));
+            if let Some(src) = &f.source {
+                for line in src.lines() {
+                    s.push_str(&format!("        {line}\n"));
+                }
+            }
             for line in f.message.lines() {
                 s.push_str(&format!("        {line}\n"));
             }

@@ -108,6 +108,9 @@ pub(crate) fn failure_text(r: &ScenarioResult) -> String {
         "{}:{}:{} step `{}`\n{}\n",
         r.file, f.pos.line, f.pos.column, f.step, f.message
     );
+    if let Some(src) = &f.source {
+        s.push_str(&format!("{src}\n"));
+    }
     if let Some(req) = &f.request {
         s.push_str(&format!(
             "request: {req} -> {}\n",

@@ -90,6 +90,8 @@ impl StepError {
 pub struct PrivateServers {
     /// `fixtures/`.
     pub fixtures: std::path::PathBuf,
+    /// Which Synapse.
+    pub synapse: crate::homeserver::install::SynapseSource,
     /// Parent folder of the servers' data and logs (`<report>/homeservers/`).
     pub dir: std::path::PathBuf,
 }
@@ -358,6 +360,7 @@ async fn run_one(
             let dir = p.dir.join(s.id.replace('/', "__"));
             match Targets::boot_managed(
                 &p.fixtures,
+                &p.synapse,
                 &dir,
                 s.requires.homeservers,
                 s.requires.homeserver_config.as_ref(),
