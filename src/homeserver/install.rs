@@ -227,18 +227,19 @@ pub async fn ensure_synapse(
     run_logged(&python3, &["-m", "venv", &venv.to_string_lossy()], progress).await?;
     let pip = venv.join("bin").join("pip");
     let pip = pip.to_string_lossy();
-    run_logged(
-        &pip,
-        &[
-            "install",
-            "--disable-pip-version-check",
-            "--progress-bar",
-            "off",
-            &requirement,
-        ],
-        progress,
-    )
-    .await?;
+    // The release itself, plus the pins of its time for old releases.
+    let mut args: Vec<String> = [
+        "install",
+        "--disable-pip-version-check",
+        "--progress-bar",
+        "off",
+        &requirement,
+    ]
+    .map(str::to_string)
+    .to_vec();
+    args.extend(pins_for(fixtures, &version)?);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run_logged(&pip, &args, progress).await?;
     // A checkout or wheel says its version only once installed.
     let version = if version.is_empty() {
         installed_version(&python).await?
@@ -249,6 +250,47 @@ pub async fn ensure_synapse(
         .map_err(|e| HomeserverError::Setup(format!("cannot write {}: {e}", marker.display())))?;
     progress(&format!("Synapse {version} installed"));
     Ok(SynapseInstall { python, version })
+}
+
+/// `1.116.0` → `(1, 116, 0)`; release candidates count as their release.
+fn release_key(v: &str) -> Option<(u32, u32, u32)> {
+    let v = v.split("rc").next()?;
+    let mut it = v.split('.').map(|p| p.parse::<u32>().ok());
+    Some((it.next()??, it.next()??, it.next()??))
+}
+
+/// The pins of `fixtures/synapse/constraints.yaml` that apply to a release (none for a checkout,
+/// whose own lock file decides).
+fn pins_for(fixtures: &Path, version: &str) -> Result<Vec<String>, HomeserverError> {
+    let Some(release) = release_key(version) else {
+        return Ok(Vec::new());
+    };
+    let path = fixtures.join("synapse").join("constraints.yaml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(Vec::new());
+    };
+    let bad = |why: String| HomeserverError::Setup(format!("{}: {why}", path.display()));
+    let node = crate::scenario::yaml::parse(&text).map_err(|e| bad(e.to_string()))?;
+    let entries = crate::scenario::yaml::to_json(&node);
+    let mut pins = Vec::new();
+    let entries = entries.get("pins").cloned().unwrap_or_default();
+    for e in entries.as_array().into_iter().flatten() {
+        let below = e
+            .get("below")
+            .and_then(|b| b.as_str())
+            .and_then(release_key)
+            .ok_or_else(|| bad("every entry needs `below: \"X.Y.Z\"`".into()))?;
+        if release < below {
+            pins.extend(
+                e.get("pins")
+                    .and_then(|p| p.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p.as_str().map(str::to_string)),
+            );
+        }
+    }
+    Ok(pins)
 }
 
 /// `synapse.__version__` of an installed venv.
@@ -360,6 +402,18 @@ impl Drop for FileLock {
 #[cfg(test)]
 mod source_tests {
     use super::*;
+
+    #[test]
+    fn old_releases_get_the_pins_of_their_time() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        assert!(pins_for(&fixtures, "1.116.0")
+            .unwrap()
+            .iter()
+            .any(|p| p.starts_with("Twisted")));
+        assert!(pins_for(&fixtures, "1.163.2").unwrap().is_empty());
+        assert!(pins_for(&fixtures, "").unwrap().is_empty());
+        assert_eq!(release_key("1.158.0rc1"), Some((1, 158, 0)));
+    }
 
     #[test]
     fn targets_and_releases_are_read() {
