@@ -13,6 +13,8 @@ pub mod exit {
     pub const BAD_INPUT: i32 = 2;
     /// The target could not be started or reached.
     pub const TARGET: i32 = 3;
+    /// mscheck itself crashed (a bug; managed servers were stopped).
+    pub const CRASH: i32 = 4;
     /// Interrupted by Ctrl-C (servers were stopped).
     pub const INTERRUPTED: i32 = 130;
 }
@@ -43,6 +45,9 @@ pub enum Error {
     /// Ctrl-C.
     #[error("interrupted: managed homeservers were stopped")]
     Interrupted,
+    /// The runner itself panicked: a bug in mscheck, not the input's fault nor the server's.
+    #[error("error: mscheck crashed (a bug; please report it): {0}")]
+    Crash(String),
 }
 
 impl Error {
@@ -53,6 +58,7 @@ impl Error {
             Error::Target(_) => exit::TARGET,
             Error::Io { .. } => exit::BAD_INPUT,
             Error::Interrupted => exit::INTERRUPTED,
+            Error::Crash(_) => exit::CRASH,
         }
     }
 }

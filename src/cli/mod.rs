@@ -437,9 +437,10 @@ async fn run(args: RunArgs) -> Result<i32, Error> {
         }
     }
     drop(fan);
-    let stats = job
-        .await
-        .map_err(|e| Error::Usage(format!("the runner crashed: {e}")))??;
+    let stats = job.await.map_err(|e| {
+        managed::kill_all_managed();
+        Error::Crash(e.to_string())
+    })??;
     if let Some(e) = &files.error {
         eprintln!("error: {e}");
     }

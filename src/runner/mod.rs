@@ -288,10 +288,25 @@ pub async fn run(
         }));
     }
     let mut results: BTreeMap<String, ScenarioResult> = BTreeMap::new();
-    for h in handles {
-        if let Ok(r) = h.await {
-            results.insert(r.id.clone(), r);
-        }
+    for (s, h) in plan.iter().zip(handles) {
+        let r = match h.await {
+            Ok(r) => r,
+            // A scenario whose task panicked is an error of that scenario, never a silent gap.
+            Err(e) => {
+                let revision = ctx
+                    .revisions
+                    .get(&s.proposal)
+                    .copied()
+                    .unwrap_or(Revision::Newest);
+                let r = panicked(s, revision, e);
+                ctx.emit(EventKind::ScenarioFinished {
+                    result: Box::new(r.clone()),
+                    transcript: String::new(),
+                });
+                r
+            }
+        };
+        results.insert(r.id.clone(), r);
     }
     let mut stats = RunStats {
         planned: plan.len(),
@@ -304,6 +319,40 @@ pub async fn run(
     stats.duration_ms = ctx.started.elapsed().as_millis() as u64;
     stats.snapshots_strict = ctx.snapshots.strict;
     (ordered, stats)
+}
+
+/// The result of a scenario whose task panicked: errored, with the panic's message.
+fn panicked(s: &Scenario, revision: Revision, e: tokio::task::JoinError) -> ScenarioResult {
+    let message = match e.try_into_panic() {
+        Ok(p) => p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|m| m.to_string()))
+            .unwrap_or_else(|| "a panic without a message".into()),
+        Err(e) => e.to_string(),
+    };
+    ScenarioResult {
+        id: s.id.clone(),
+        suite: s.suite.clone(),
+        name: s.name.clone(),
+        file: s.file.to_string_lossy().to_string(),
+        covers: s.covers.clone(),
+        proposal: s.proposal,
+        revision,
+        outcome: Outcome::Errored,
+        reason: None,
+        failure: Some(Failure::error(
+            "setup",
+            Default::default(),
+            format!("mscheck crashed while running this scenario (a bug in mscheck; please report it): {message}"),
+        )),
+        steps: Vec::new(),
+        duration_ms: 0,
+        transcript: None,
+        snapshots_written: Vec::new(),
+        snapshots: Vec::new(),
+        observations: Vec::new(),
+    }
 }
 
 /// The expectations file's reason for this scenario at the run's revision, if it is listed.
@@ -489,4 +538,32 @@ fn redact_failure(mut f: Failure, r: &Redactor) -> Failure {
     f.body = f.body.map(|x| r.text(&x));
     f.request = f.request.map(|x| r.text(&x));
     f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_scenario_is_an_error_with_the_panic_message() {
+        let catalogue = crate::catalogue::Catalogue::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/suites/requirements.yaml"
+        )))
+        .unwrap();
+        let scenarios = crate::scenario::load_suites(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/suites")),
+            &catalogue,
+        )
+        .unwrap();
+        let e = tokio::spawn(async { panic!("boom at step 3") })
+            .await
+            .unwrap_err();
+        let r = panicked(&scenarios[0], Revision::Newest, e);
+        assert_eq!(r.outcome, Outcome::Errored);
+        assert!(r.outcome.is_bad(), "the run fails");
+        let f = r.failure.unwrap();
+        assert!(f.message.contains("boom at step 3"), "{}", f.message);
+        assert!(!f.is_check);
+    }
 }
