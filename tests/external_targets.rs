@@ -19,17 +19,19 @@ static ONE_SERVER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_
 
 async fn boot(overlay: Value, dir: &Path) -> Targets {
     let http = mscheck::client::Client::http_pool();
-    Targets::boot_managed(
-        &root().join("fixtures"),
-        &Default::default(),
-        dir,
-        1,
-        Some(&overlay),
-        &http,
-        &|_| {},
-    )
-    .await
-    .expect("Synapse boots")
+    let setup = mscheck::homeserver::ManagedSetup {
+        profile: std::sync::Arc::new(
+            mscheck::homeserver::profile::Profile::load(
+                &root().join("fixtures/targets/synapse.yaml"),
+            )
+            .expect("the Synapse profile loads"),
+        ),
+        fixtures: root().join("fixtures"),
+        synapse: Default::default(),
+    };
+    Targets::boot_managed(&setup, dir, 1, Some(&overlay), &http, &|_| {})
+        .await
+        .expect("Synapse boots")
 }
 
 async fn mscheck_against(url: &str, args: &[&str], envs: &[(&str, &str)], report: &Path) -> Output {

@@ -211,6 +211,35 @@ fn append_step_summary(summary_md: &Path, step_summary: &Path) {
     }
 }
 
+/// The managed servers' profile from `--target` (`synapse`, `synapse@X.Y.Z`, a profile name in
+/// `fixtures/targets/`, or a profile file) and `--synapse-from`.
+fn managed_setup(
+    fixtures: &Path,
+    args: &RunArgs,
+) -> Result<crate::homeserver::ManagedSetup, Error> {
+    use crate::homeserver::install::SynapseSource;
+    let synapse_target = args.target == "synapse" || args.target.starts_with("synapse@");
+    let (profile_path, synapse) = if synapse_target {
+        let source = SynapseSource::from_flags(&args.target, args.synapse_from.as_deref())
+            .map_err(Error::Usage)?;
+        (fixtures.join("targets").join("synapse.yaml"), source)
+    } else {
+        let source = match &args.synapse_from {
+            Some(p) => SynapseSource::from_flags("synapse", Some(p)).map_err(Error::Usage)?,
+            None => SynapseSource::Pinned,
+        };
+        let path = crate::homeserver::profile::find(fixtures, &args.target)
+            .map_err(|e| Error::Usage(format!("`--target {}`: {e}", args.target)))?;
+        (path, source)
+    };
+    let profile = crate::homeserver::profile::Profile::load(&profile_path)?;
+    Ok(crate::homeserver::ManagedSetup {
+        profile: Arc::new(profile),
+        fixtures: fixtures.to_path_buf(),
+        synapse,
+    })
+}
+
 fn read_run(path: &Path) -> Result<crate::report::results::RunReport, Error> {
     crate::report::results::RunReport::load(path).map_err(|e| Error::Usage(e.to_string()))
 }
@@ -294,7 +323,7 @@ fn suites(a: SuitesArgs) -> Result<(), Error> {
 
 struct Settings {
     loaded: Loaded,
-    synapse: crate::homeserver::install::SynapseSource,
+    managed: crate::homeserver::ManagedSetup,
     plan: Vec<Arc<Scenario>>,
     selection: Selection,
     faults: Vec<Fault>,
@@ -357,19 +386,15 @@ fn resolve(args: RunArgs) -> Result<Settings, Error> {
             crate::embedded::Source::BuiltIn(_) => PathBuf::from("mscheck-report"),
             _ => loaded.root.join("target").join("mscheck-report"),
         });
-    let synapse = crate::homeserver::install::SynapseSource::from_flags(
-        &args.target,
-        args.synapse_from.as_deref(),
-    )
-    .map_err(Error::Usage)?;
     if args.hs1.is_some() && (args.target != "synapse" || args.synapse_from.is_some()) {
         return Err(Error::Usage(
             "`--target`/`--synapse-from` choose the managed server; with `--hs1` the server is yours".into(),
         ));
     }
+    let managed = managed_setup(&loaded.root.join("fixtures"), &args)?;
     Ok(Settings {
         loaded,
-        synapse,
+        managed,
         plan,
         selection,
         faults,
@@ -492,8 +517,7 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
                 });
             };
             Targets::boot_managed(
-                &s.loaded.root.join("fixtures"),
-                &s.synapse,
+                &s.managed,
                 &s.report_dir.join("homeservers"),
                 count,
                 None,
@@ -598,8 +622,7 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
     );
     if s.args.hs1.is_none() {
         ctx.private_servers = Some(runner::PrivateServers {
-            fixtures: s.loaded.root.join("fixtures"),
-            synapse: s.synapse.clone(),
+            setup: s.managed.clone(),
             dir: s.report_dir.join("homeservers"),
         });
     }

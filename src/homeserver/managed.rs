@@ -1,25 +1,21 @@
-//! A Synapse process mscheck starts and always stops.
+//! A homeserver process mscheck starts, from an implementation profile, and always stops.
 //!
 //! Processes run in their own process group (so a terminal's Ctrl-C reaches mscheck, which then
 //! stops them in order) with `PR_SET_PDEATHSIG` (so they die with mscheck even if it is killed).
 //! Every live PID is also kept in a global list that the Ctrl-C handler and `Drop` clean up.
 
-use super::install::SynapseInstall;
+use super::profile::{Format, Profile};
 use super::{keys, HomeserverError};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::process::Child;
 
-/// How long a managed server may take to answer `/versions` after start.
-pub const START_DEADLINE: Duration = Duration::from_secs(90);
-/// How long a graceful stop may take before SIGKILL.
-pub const STOP_DEADLINE: Duration = Duration::from_secs(10);
-
 static LIVE_PIDS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
 
-/// Servers prepared and not yet put away: (working folder, report folder).
-static NOT_ARCHIVED: Mutex<Vec<(PathBuf, PathBuf)>> = Mutex::new(Vec::new());
+/// Servers prepared and not yet put away: (working folder, report folder, configuration files).
+type Unarchived = (PathBuf, PathBuf, Vec<(String, Format)>);
+static NOT_ARCHIVED: Mutex<Vec<Unarchived>> = Mutex::new(Vec::new());
 
 /// Kills every managed process still alive (Ctrl-C, panic) and puts their files away (logs into
 /// the report, working files deleted). Safe to call twice.
@@ -31,10 +27,10 @@ pub fn kill_all_managed() {
             libc::kill(pid, libc::SIGKILL);
         }
     }
-    let left: Vec<(PathBuf, PathBuf)> =
+    let left: Vec<Unarchived> =
         std::mem::take(&mut *NOT_ARCHIVED.lock().unwrap_or_else(|e| e.into_inner()));
-    for (data, report) in left {
-        archive_files(&data, &report);
+    for (data, report, configs) in left {
+        archive_files(&data, &report, &configs);
     }
 }
 
@@ -70,6 +66,10 @@ pub struct ManagedConfig {
     /// The registered application service's `as_token` (its `hs_token` is never used by mscheck
     /// and stays in the data folder).
     pub as_token: String,
+    /// The application service's `hs_token`.
+    pub hs_token: String,
+    /// A registration token, for profiles whose servers register users by token.
+    pub registration_token: String,
 }
 
 /// The localpart of the application service's own user on managed servers.
@@ -84,16 +84,29 @@ pub fn work_root() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir)
 }
 
-/// A managed Synapse.
-pub struct ManagedSynapse {
+/// What a profile's `start` runs: the provisioned program (`{{python}}` for pip-provisioned
+/// Synapse, `{{program}}` for a command) and the version it reports.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// The profile.
+    pub profile: std::sync::Arc<Profile>,
+    /// `{{python}}`: the virtualenv's interpreter (pip provisioning).
+    pub python: Option<PathBuf>,
+    /// `{{program}}`: the server's program (command provisioning).
+    pub program: Option<PathBuf>,
+    /// The implementation's version, for reports and expectations.
+    pub version: String,
+}
+
+/// A managed homeserver.
+pub struct ManagedServer {
     config: ManagedConfig,
     /// Where its logs and redacted configuration are copied when it is put away.
     report_dir: PathBuf,
     archived: std::sync::atomic::AtomicBool,
-    install: SynapseInstall,
+    launch: Launch,
     child: tokio::sync::Mutex<Option<Child>>,
     paused: std::sync::atomic::AtomicBool,
-    modules_dir: PathBuf,
 }
 
 /// Picks a free loopback port for a server that binds it later.
@@ -147,12 +160,12 @@ fn pick_port() -> Result<u16, HomeserverError> {
         .port())
 }
 
-impl ManagedSynapse {
-    /// Prepares the data folder (config, keys, certificate); does not start the process.
+impl ManagedServer {
+    /// Prepares the working folder (the profile's files rendered, needs merged into its
+    /// configuration, keys, certificate); does not start the process.
     pub fn prepare(
         name: &str,
-        install: SynapseInstall,
-        fixtures: &Path,
+        launch: Launch,
         data_dir: PathBuf,
         report_dir: PathBuf,
         overlay: Option<&serde_json::Value>,
@@ -160,15 +173,12 @@ impl ManagedSynapse {
         std::fs::create_dir_all(data_dir.join("media")).map_err(|e| {
             HomeserverError::Setup(format!("cannot create {}: {e}", data_dir.display()))
         })?;
-        // Synapse runs inside this folder and its config names files by path: make it absolute.
+        // The server runs inside this folder and its config names files by path: make it absolute.
         let data_dir = std::fs::canonicalize(&data_dir).map_err(|e| {
             HomeserverError::Setup(format!("cannot resolve {}: {e}", data_dir.display()))
         })?;
         let client_port = free_port()?;
-        let mut federation_port = free_port()?;
-        while federation_port == client_port {
-            federation_port = free_port()?;
-        }
+        let federation_port = free_port()?;
         let config = ManagedConfig {
             name: name.to_string(),
             client_port,
@@ -177,39 +187,54 @@ impl ManagedSynapse {
             data_dir: data_dir.clone(),
             shared_secret: keys::random_hex::<24>(),
             as_token: keys::random_hex::<24>(),
+            hs_token: keys::random_hex::<24>(),
+            registration_token: keys::random_hex::<12>(),
         };
-        for file in ["homeserver.yaml", "log.yaml", "appservice.yaml"] {
-            let template_path = fixtures.join("synapse").join(file);
+        keys::write_tls(&data_dir)?;
+        keys::write_signing_key(&data_dir)?;
+        let profile = &launch.profile;
+        for file in &profile.files {
+            let template_path = profile.dir().join(&file.template);
             let template = std::fs::read_to_string(&template_path).map_err(|e| {
-                HomeserverError::Setup(format!("cannot read {}: {e}", template_path.display()))
+                HomeserverError::Setup(format!(
+                    "cannot read {} (a template of the profile {}): {e}",
+                    template_path.display(),
+                    profile.file.display()
+                ))
             })?;
-            let mut rendered = render_config(&template, &config);
-            if let (Some(o), "homeserver.yaml") = (overlay, file) {
-                rendered = overlay_config(&rendered, o)?;
+            let mut rendered = render(&template, &config, &launch);
+            if let (Some(o), Some(format)) = (overlay, file.format) {
+                rendered = overlay_config(&rendered, o, format)?;
             }
-            std::fs::write(data_dir.join(file), rendered).map_err(|e| {
+            std::fs::write(data_dir.join(&file.to), rendered).map_err(|e| {
                 HomeserverError::Setup(format!(
                     "cannot write config into {}: {e}",
                     data_dir.display()
                 ))
             })?;
         }
-        keys::write_tls(&data_dir)?;
-        keys::write_signing_key(&data_dir)?;
-        NOT_ARCHIVED
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((data_dir.clone(), report_dir.clone()));
-        Ok(ManagedSynapse {
+        let server = ManagedServer {
             config,
             report_dir,
             archived: false.into(),
-            install,
+            launch,
             child: tokio::sync::Mutex::new(None),
             paused: false.into(),
-            modules_dir: std::fs::canonicalize(fixtures.join("synapse").join("modules"))
-                .unwrap_or_else(|_| fixtures.join("synapse").join("modules")),
-        })
+        };
+        NOT_ARCHIVED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((
+                server.config.data_dir.clone(),
+                server.report_dir.clone(),
+                server.config_files(),
+            ));
+        Ok(server)
+    }
+
+    /// The profile this server runs from.
+    pub fn profile(&self) -> &Profile {
+        &self.launch.profile
     }
 
     /// Names and ports.
@@ -236,12 +261,12 @@ impl ManagedSynapse {
         let console2 = console
             .try_clone()
             .map_err(|e| HomeserverError::Setup(e.to_string()))?;
-        let mut cmd = tokio::process::Command::new(&self.install.python);
-        cmd.args(["-m", "synapse.app.homeserver", "-c"])
-            .arg(self.config.data_dir.join("homeserver.yaml"))
+        let profile = &self.launch.profile;
+        let r = |t: &str| render(t, &self.config, &self.launch);
+        let mut cmd = tokio::process::Command::new(r(&profile.program));
+        cmd.args(profile.args.iter().map(|a| r(a)))
+            .envs(profile.env.iter().map(|(k, v)| (k.clone(), r(v))))
             .current_dir(&self.config.data_dir)
-            // Modules a scenario may load through `homeserver_config` (fixtures/synapse/modules).
-            .env("PYTHONPATH", &self.modules_dir)
             .stdin(std::process::Stdio::null())
             .stdout(console)
             .stderr(console2)
@@ -255,14 +280,18 @@ impl ManagedSynapse {
                 Ok(())
             });
         }
-        let child = cmd
-            .spawn()
-            .map_err(|e| HomeserverError::Setup(format!("cannot start Synapse: {e}")))?;
+        let child = cmd.spawn().map_err(|e| {
+            HomeserverError::Setup(format!(
+                "cannot start `{}` (profile {}): {e}",
+                r(&profile.program),
+                profile.file.display()
+            ))
+        })?;
         let pid = child.id().map(|p| p as i32).unwrap_or(0);
         track(pid);
         *guard = Some(child);
         let started = Instant::now();
-        let url = format!("{}/_matrix/client/versions", self.base_url());
+        let url = format!("{}{}", self.base_url(), profile.ready_path);
         loop {
             if let Some(child) = guard.as_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
@@ -271,7 +300,7 @@ impl ManagedSynapse {
                     return Err(HomeserverError::StartFailed {
                         name: self.config.name.clone(),
                         detail: format!(
-                            "Synapse exited ({status}) before it was ready:\n{}",
+                            "the server exited ({status}) before it was ready:\n{}",
                             self.log_tail(15)
                         ),
                     });
@@ -282,14 +311,14 @@ impl ManagedSynapse {
                     return Ok(());
                 }
             }
-            if started.elapsed() > START_DEADLINE {
+            if started.elapsed() > profile.ready_within {
                 drop(guard);
                 self.stop().await;
                 return Err(HomeserverError::StartFailed {
                     name: self.config.name.clone(),
                     detail: format!(
                         "no answer on {url} within {}s:\n{}",
-                        START_DEADLINE.as_secs(),
+                        profile.ready_within.as_secs(),
                         self.log_tail(15)
                     ),
                 });
@@ -298,7 +327,7 @@ impl ManagedSynapse {
         }
     }
 
-    /// Stops the process: SIGTERM, then SIGKILL after [`STOP_DEADLINE`].
+    /// Stops the process: the profile's stop signal, then SIGKILL after its grace period.
     pub async fn stop(&self) {
         let mut guard = self.child.lock().await;
         let Some(mut child) = guard.take() else {
@@ -307,13 +336,13 @@ impl ManagedSynapse {
         let pid = child.id().map(|p| p as i32).unwrap_or(0);
         if pid > 0 {
             unsafe {
-                libc::kill(pid, libc::SIGCONT);
-                libc::kill(pid, libc::SIGTERM);
+                libc::kill(pid, self.launch.profile.resume_signal);
+                libc::kill(pid, self.launch.profile.stop_signal);
             }
         }
         self.paused
             .store(false, std::sync::atomic::Ordering::SeqCst);
-        if tokio::time::timeout(STOP_DEADLINE, child.wait())
+        if tokio::time::timeout(self.launch.profile.stop_grace, child.wait())
             .await
             .is_err()
         {
@@ -328,16 +357,16 @@ impl ManagedSynapse {
         self.start(http).await
     }
 
-    /// SIGSTOP (the server keeps its sockets but answers nothing).
+    /// The profile's pause signal (SIGSTOP: the server keeps its sockets but answers nothing).
     pub async fn pause(&self) -> Result<(), HomeserverError> {
-        self.signal(libc::SIGSTOP).await?;
+        self.signal(self.launch.profile.pause_signal).await?;
         self.paused.store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 
-    /// SIGCONT.
+    /// The profile's resume signal.
     pub async fn resume(&self) -> Result<(), HomeserverError> {
-        self.signal(libc::SIGCONT).await?;
+        self.signal(self.launch.profile.resume_signal).await?;
         self.paused
             .store(false, std::sync::atomic::Ordering::SeqCst);
         Ok(())
@@ -366,8 +395,27 @@ impl ManagedSynapse {
         NOT_ARCHIVED
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .retain(|(d, _)| *d != self.config.data_dir);
-        archive_files(&self.config.data_dir, &self.report_dir);
+            .retain(|(d, _, _)| *d != self.config.data_dir);
+        archive_files(
+            &self.config.data_dir,
+            &self.report_dir,
+            &self.config_files(),
+        );
+    }
+
+    /// The profile's files that hold configuration, with their formats (for redacted copies).
+    fn config_files(&self) -> Vec<(String, Format)> {
+        self.launch
+            .profile
+            .files
+            .iter()
+            .filter_map(|f| {
+                let format = f.format.or_else(|| {
+                    (f.to.ends_with(".yaml") || f.to.ends_with(".yml")).then_some(Format::Yaml)
+                })?;
+                Some((f.to.clone(), format))
+            })
+            .collect()
     }
 
     /// The last lines of the server's logs, for error messages.
@@ -383,15 +431,15 @@ impl ManagedSynapse {
     }
 }
 
-impl Drop for ManagedSynapse {
+impl Drop for ManagedServer {
     fn drop(&mut self) {
         // Last line of defence (panic, early return): signal and reap synchronously.
         if let Some(mut child) = self.child.get_mut().take() {
             if let Some(pid) = child.id() {
                 let pid = pid as i32;
                 unsafe {
-                    libc::kill(pid, libc::SIGCONT);
-                    libc::kill(pid, libc::SIGTERM);
+                    libc::kill(pid, self.launch.profile.resume_signal);
+                    libc::kill(pid, self.launch.profile.stop_signal);
                 }
                 let deadline = Instant::now() + Duration::from_secs(5);
                 while Instant::now() < deadline {
@@ -411,24 +459,43 @@ impl Drop for ManagedSynapse {
 
 /// Copies a server's logs and redacted configuration from its working folder into its report
 /// folder, then deletes the working folder (and the run's work folder once it is empty).
-fn archive_files(data_dir: &Path, report_dir: &Path) {
+fn archive_files(data_dir: &Path, report_dir: &Path, configs: &[(String, Format)]) {
     let _ = std::fs::create_dir_all(report_dir);
     for log in ["console.log", "homeserver.log"] {
         let _ = std::fs::copy(data_dir.join(log), report_dir.join(log));
     }
-    if let Ok(text) = std::fs::read_to_string(data_dir.join("homeserver.yaml")) {
-        if let Ok(node) = crate::scenario::yaml::parse(&text) {
-            let mut config = crate::scenario::yaml::to_json(&node);
-            redact_config(&mut config);
-            let _ = std::fs::write(
-                report_dir.join("homeserver.yaml"),
-                serde_json::to_string_pretty(&config).unwrap_or_default(),
-            );
+    for (name, format) in configs {
+        if let Some(text) = redacted_config(&data_dir.join(name), *format) {
+            let _ = std::fs::write(report_dir.join(name), text);
         }
     }
     let _ = std::fs::remove_dir_all(data_dir);
     if let Some(parent) = data_dir.parent() {
         let _ = std::fs::remove_dir(parent);
+    }
+}
+
+/// A configuration file with every secret value replaced, in its own format (YAML as JSON).
+fn redacted_config(path: &Path, format: Format) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut config = parse_config(&text, format).ok()?;
+    redact_config(&mut config);
+    write_config(&config, format).ok()
+}
+
+fn parse_config(text: &str, format: Format) -> Result<serde_json::Value, String> {
+    match format {
+        Format::Yaml | Format::Json => crate::scenario::yaml::parse(text)
+            .map(|n| crate::scenario::yaml::to_json(&n))
+            .map_err(|e| e.to_string()),
+        Format::Toml => toml::from_str::<serde_json::Value>(text).map_err(|e| e.to_string()),
+    }
+}
+
+fn write_config(v: &serde_json::Value, format: Format) -> Result<String, String> {
+    match format {
+        Format::Yaml | Format::Json => serde_json::to_string_pretty(v).map_err(|e| e.to_string()),
+        Format::Toml => toml::to_string(v).map_err(|e| e.to_string()),
     }
 }
 
@@ -455,22 +522,23 @@ pub fn redact_config(v: &mut serde_json::Value) {
     }
 }
 
-/// Merges a scenario's settings into a rendered configuration. The result is written as JSON,
-/// which Synapse's YAML loader reads as it is.
+/// Merges a scenario's needs (already mapped to this implementation's keys) into a rendered
+/// configuration file of the given format. YAML comes back as JSON, which YAML readers take as it
+/// is.
 pub fn overlay_config(
     rendered: &str,
     overlay: &serde_json::Value,
+    format: Format,
 ) -> Result<String, HomeserverError> {
-    let node = crate::scenario::yaml::parse(rendered).map_err(|e| {
-        HomeserverError::Setup(format!("the rendered homeserver.yaml does not parse: {e}"))
+    let mut config = parse_config(rendered, format).map_err(|e| {
+        HomeserverError::Setup(format!("the rendered configuration does not parse: {e}"))
     })?;
-    let mut config = crate::scenario::yaml::to_json(&node);
     merge(&mut config, overlay);
-    serde_json::to_string_pretty(&config).map_err(|e| HomeserverError::Setup(e.to_string()))
+    write_config(&config, format).map_err(HomeserverError::Setup)
 }
 
 /// Deep merge: objects merge key by key, anything else replaces.
-fn merge(base: &mut serde_json::Value, overlay: &serde_json::Value) {
+pub fn merge(base: &mut serde_json::Value, overlay: &serde_json::Value) {
     match (base, overlay) {
         (serde_json::Value::Object(b), serde_json::Value::Object(o)) => {
             for (k, v) in o {
@@ -481,17 +549,35 @@ fn merge(base: &mut serde_json::Value, overlay: &serde_json::Value) {
     }
 }
 
-/// Fills `{{placeholders}}` of a config template.
-pub fn render_config(template: &str, c: &ManagedConfig) -> String {
+/// Fills the `{{placeholders}}` of a profile's templates, program, arguments and environment.
+pub fn render(template: &str, c: &ManagedConfig, launch: &Launch) -> String {
+    let path = |p: &Option<PathBuf>| {
+        p.as_ref()
+            .map(|p| p.to_string_lossy().to_string())
+            .unwrap_or_default()
+    };
     template
         .replace("{{server_name}}", &c.server_name)
         .replace("{{client_port}}", &c.client_port.to_string())
         .replace("{{federation_port}}", &c.federation_port.to_string())
         .replace("{{data_dir}}", &c.data_dir.to_string_lossy())
+        .replace(
+            "{{tls_cert}}",
+            &c.data_dir.join("tls.crt").to_string_lossy(),
+        )
+        .replace("{{tls_key}}", &c.data_dir.join("tls.key").to_string_lossy())
+        .replace(
+            "{{signing_key}}",
+            &c.data_dir.join("signing.key").to_string_lossy(),
+        )
         .replace("{{shared_secret}}", &c.shared_secret)
+        .replace("{{registration_token}}", &c.registration_token)
         .replace("{{as_token}}", &c.as_token)
-        .replace("{{hs_token}}", &keys::random_hex::<24>())
+        .replace("{{hs_token}}", &c.hs_token)
         .replace("{{appservice_sender}}", APPSERVICE_SENDER)
+        .replace("{{python}}", &path(&launch.python))
+        .replace("{{program}}", &path(&launch.program))
+        .replace("{{profile_dir}}", &launch.profile.dir().to_string_lossy())
 }
 
 #[cfg(test)]
@@ -534,14 +620,20 @@ mod tests {
         assert_eq!(picked.len(), 200, "a reserved port came back");
     }
 
-    #[test]
-    fn renders_the_shipped_template_on_loopback_only() {
-        let t = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/synapse/homeserver.yaml"
-        ))
-        .unwrap();
-        let c = ManagedConfig {
+    fn test_launch(profile: &str) -> Launch {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/targets")
+            .join(format!("{profile}.yaml"));
+        Launch {
+            profile: std::sync::Arc::new(Profile::load(&file).unwrap()),
+            python: Some("/venv/bin/python".into()),
+            program: Some("/opt/server".into()),
+            version: "1".into(),
+        }
+    }
+
+    fn test_config() -> ManagedConfig {
+        ManagedConfig {
             name: "hs1".into(),
             client_port: 18008,
             federation_port: 18448,
@@ -549,18 +641,57 @@ mod tests {
             data_dir: "/tmp/x".into(),
             shared_secret: "s3cr3t".into(),
             as_token: "t0k3n".into(),
-        };
-        let out = render_config(&t, &c);
-        assert!(!out.contains("{{"), "every placeholder is filled");
-        assert!(out.contains("server_name: \"localhost:18448\""));
-        let binds: Vec<&str> = out
-            .lines()
-            .filter(|l| l.contains("bind_addresses"))
-            .collect();
-        assert_eq!(binds.len(), 2);
-        assert!(binds
-            .iter()
-            .all(|l| l.contains("'127.0.0.1'") && !l.contains("0.0.0.0")));
+            hs_token: "h0k3n".into(),
+            registration_token: "r3g".into(),
+        }
+    }
+
+    #[test]
+    fn renders_the_shipped_templates_on_loopback_only() {
+        for (profile, bind) in [
+            ("synapse", "bind_addresses"),
+            ("example-toml-server", "address"),
+        ] {
+            let launch = test_launch(profile);
+            for f in &launch.profile.files {
+                let t = std::fs::read_to_string(launch.profile.dir().join(&f.template)).unwrap();
+                let out = render(&t, &test_config(), &launch);
+                assert!(
+                    !out.contains("{{"),
+                    "{profile}: every placeholder is filled"
+                );
+                if f.format.is_some() {
+                    assert!(out.contains("localhost:18448"), "{profile}");
+                    let binds: Vec<&str> = out.lines().filter(|l| l.contains(bind)).collect();
+                    assert!(!binds.is_empty(), "{profile}");
+                    assert!(
+                        binds
+                            .iter()
+                            .all(|l| l.contains("127.0.0.1") && !l.contains("0.0.0.0")),
+                        "{profile}: {binds:?}"
+                    );
+                }
+            }
+        }
+        let launch = test_launch("synapse");
+        assert_eq!(
+            render("{{python}} {{program}}", &test_config(), &launch),
+            "/venv/bin/python /opt/server"
+        );
+    }
+
+    #[test]
+    fn needs_merge_into_a_toml_configuration() {
+        let out = overlay_config(
+            "[global]\nport = 1\n[delayed_events]\nenabled = true\n",
+            &serde_json::json!({"delayed_events": {"max_per_user": 0}}),
+            Format::Toml,
+        )
+        .unwrap();
+        let v: serde_json::Value = toml::from_str(&out).unwrap();
+        assert_eq!(v["delayed_events"]["max_per_user"], 0);
+        assert_eq!(v["delayed_events"]["enabled"], true);
+        assert_eq!(v["global"]["port"], 1);
     }
 
     #[test]
@@ -570,6 +701,7 @@ mod tests {
         let out = overlay_config(
             rendered,
             &serde_json::json!({"experimental_features": {"y": 0}, "rc_message": {"per_second": 0.1}}),
+            Format::Yaml,
         )
         .unwrap();
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();

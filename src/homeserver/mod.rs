@@ -5,9 +5,11 @@ pub mod discover;
 pub mod install;
 pub mod keys;
 pub mod managed;
+pub mod profile;
 pub mod registration;
 
-use managed::ManagedSynapse;
+use managed::{Launch, ManagedServer};
+use profile::{Profile, Provision, RegistrationKind};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -70,7 +72,7 @@ pub enum Registration {
 #[derive(Clone)]
 pub enum Control {
     /// Started by mscheck.
-    Managed(Arc<ManagedSynapse>),
+    Managed(Arc<ManagedServer>),
     /// Someone else's server.
     External,
 }
@@ -189,6 +191,73 @@ impl Homeserver {
     }
 }
 
+/// What managed servers are booted from: a profile, and for pip-provisioned Synapse which
+/// release or checkout.
+#[derive(Debug, Clone)]
+pub struct ManagedSetup {
+    /// The implementation profile.
+    pub profile: Arc<Profile>,
+    /// `fixtures/` (Synapse's pinned version and dependency pins).
+    pub fixtures: std::path::PathBuf,
+    /// Which Synapse, for `provision: synapse-pip`.
+    pub synapse: install::SynapseSource,
+}
+
+impl ManagedSetup {
+    /// Gets the server's program onto the machine (cached after the first time).
+    pub async fn provision(
+        &self,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> Result<Launch, HomeserverError> {
+        let profile = self.profile.clone();
+        match &profile.provision {
+            Provision::SynapsePip => {
+                let install =
+                    install::ensure_synapse(&self.fixtures, &self.synapse, progress).await?;
+                Ok(Launch {
+                    profile,
+                    python: Some(install.python),
+                    program: None,
+                    version: install.version,
+                })
+            }
+            Provision::Command(program) => {
+                if self.synapse != install::SynapseSource::Pinned {
+                    return Err(HomeserverError::Setup(format!(
+                        "the profile {} runs a command; `synapse@<version>` and `--synapse-from` are for pip-provisioned Synapse",
+                        profile.file.display()
+                    )));
+                }
+                let found = locate_program(&profile.dir(), program).ok_or_else(|| {
+                    HomeserverError::Setup(format!(
+                        "the profile {} runs `{program}`, which is neither a file (relative to the profile) nor on PATH; build it or fix `provision.command`",
+                        profile.file.display()
+                    ))
+                })?;
+                Ok(Launch {
+                    version: profile.version.clone().unwrap_or_else(|| "unknown".into()),
+                    profile,
+                    python: None,
+                    program: Some(found),
+                })
+            }
+        }
+    }
+}
+
+/// A program named by a profile: a path (relative to the profile's folder) or a name on `PATH`.
+fn locate_program(profile_dir: &Path, program: &str) -> Option<std::path::PathBuf> {
+    if program.contains('/') {
+        let p = profile_dir.join(program);
+        return p.is_file().then(|| std::fs::canonicalize(&p).unwrap_or(p));
+    }
+    std::env::var_os("PATH")?
+        .to_string_lossy()
+        .split(':')
+        .map(|d| Path::new(d).join(program))
+        .find(|p| p.is_file())
+}
+
 /// The servers of a run.
 #[derive(Clone)]
 pub struct Targets {
@@ -215,19 +284,20 @@ impl Targets {
             .collect()
     }
 
-    /// Boots managed Synapse servers (`count` of 1 or 2); their logs and redacted configuration
-    /// end up under `dir/<hs>/`, their working files in a folder of their own under
-    /// [`managed::work_root`].
+    /// Boots managed servers (`count` of 1 or 2) as `setup`'s profile says; their logs and
+    /// redacted configuration end up under `dir/<hs>/`, their working files in a folder of their
+    /// own under [`managed::work_root`]. `overlay` is the scenario's needs, already mapped to the
+    /// implementation's configuration.
     pub async fn boot_managed(
-        fixtures: &Path,
-        synapse: &install::SynapseSource,
+        setup: &ManagedSetup,
         dir: &Path,
         count: u8,
         overlay: Option<&serde_json::Value>,
         http: &reqwest::Client,
         progress: &(dyn Fn(&str) + Sync),
     ) -> Result<Targets, HomeserverError> {
-        let install = install::ensure_synapse(fixtures, synapse, progress).await?;
+        let launch = setup.provision(progress).await?;
+        let profile = launch.profile.clone();
         let names: Vec<&str> = ["hs1", "hs2"]
             .into_iter()
             .take(count.max(1) as usize)
@@ -241,18 +311,18 @@ impl Targets {
         ));
         for name in &names {
             let _ = std::fs::remove_dir_all(dir.join(name));
-            servers.push(Arc::new(ManagedSynapse::prepare(
+            servers.push(Arc::new(ManagedServer::prepare(
                 name,
-                install.clone(),
-                fixtures,
+                launch.clone(),
                 work.join(name),
                 dir.join(name),
                 overlay,
             )?));
         }
         progress(&format!(
-            "starting Synapse {} ({})",
-            install.version,
+            "starting {} {} ({})",
+            profile.implementation,
+            launch.version,
             names.join(", ")
         ));
         match servers.as_slice() {
@@ -271,17 +341,23 @@ impl Targets {
                 name: c.name.clone(),
                 base_url: s.base_url(),
                 server_name: c.server_name.clone(),
-                registration: Registration::SharedSecret(c.shared_secret.clone()),
+                registration: match profile.registration {
+                    RegistrationKind::SharedSecret => {
+                        Registration::SharedSecret(c.shared_secret.clone())
+                    }
+                    RegistrationKind::Open => Registration::Open,
+                    RegistrationKind::Token => Registration::Token(c.registration_token.clone()),
+                },
                 control: Control::Managed(s),
-                implementation: "synapse".into(),
-                version: install.version.clone(),
+                implementation: profile.implementation.clone(),
+                version: launch.version.clone(),
                 features: BTreeMap::new(),
                 spec_versions: Vec::new(),
-                appservice: Some(AppService {
+                appservice: profile.appservice.then(|| AppService {
                     sender: format!("@{}:{}", managed::APPSERVICE_SENDER, c.server_name),
                     token: c.as_token.clone(),
                 }),
-                identified_by: "managed by mscheck".into(),
+                identified_by: format!("managed by mscheck ({})", profile.file.display()),
             };
             h.probe(http).await?;
             hs.push(h);

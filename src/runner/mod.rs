@@ -88,10 +88,8 @@ impl StepError {
 /// that it disturbs no other scenario and runs alongside them.
 #[derive(Debug, Clone)]
 pub struct PrivateServers {
-    /// `fixtures/`.
-    pub fixtures: std::path::PathBuf,
-    /// Which Synapse.
-    pub synapse: crate::homeserver::install::SynapseSource,
+    /// The profile and provisioning of the run's managed servers.
+    pub setup: crate::homeserver::ManagedSetup,
     /// Parent folder of the servers' data and logs (`<report>/homeservers/`).
     pub dir: std::path::PathBuf,
 }
@@ -214,8 +212,44 @@ impl RunContext {
     }
 }
 
-/// Why a scenario is skipped on these targets, if it is.
-pub fn skip_reason(s: &Scenario, targets: &Targets) -> Option<String> {
+/// Why a scenario is skipped on these targets, if it is. `profile` is the managed servers'
+/// profile (none for external targets).
+pub fn skip_reason(
+    s: &Scenario,
+    targets: &Targets,
+    profile: Option<&crate::homeserver::profile::Profile>,
+) -> Option<String> {
+    if let Some(only) = &s.requires.implementation {
+        if targets.all().iter().any(|h| &h.implementation != only) {
+            return Some(format!(
+                "written for {only} only (it sets {only}'s own configuration); hs1 is {}",
+                targets.hs1.implementation
+            ));
+        }
+    }
+    if !s.requires.server.is_empty() {
+        match profile {
+            None => {
+                return Some(format!(
+                    "needs a managed homeserver configured for it ({}), which external targets do not offer",
+                    s.requires
+                        .server
+                        .iter()
+                        .map(|n| n.display())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            }
+            Some(p) => {
+                if let Err(need) = p.overlay_for(&s.requires.server) {
+                    return Some(format!(
+                        "profile `{}` cannot set {need}",
+                        p.implementation
+                    ));
+                }
+            }
+        }
+    }
     // Managed targets boot a private pair for such a scenario, whatever the shared set holds.
     let private_pair = s.requires.private_servers() && targets.hs1.has_lifecycle();
     if s.requires.homeservers > 1 && targets.hs2.is_none() && !private_pair {
@@ -393,7 +427,8 @@ async fn run_one(
         snapshots: Vec::new(),
         observations: Vec::new(),
     };
-    if let Some(reason) = skip_reason(&s, &ctx.targets) {
+    let profile = ctx.private_servers.as_ref().map(|p| &*p.setup.profile);
+    if let Some(reason) = skip_reason(&s, &ctx.targets, profile) {
         result.reason = Some(reason);
         ctx.emit(EventKind::ScenarioFinished {
             result: Box::new(result.clone()),
@@ -407,12 +442,21 @@ async fn run_one(
     let (ctx, private) = match (&ctx.private_servers, s.requires.private_servers()) {
         (Some(p), true) => {
             let dir = p.dir.join(s.id.replace('/', "__"));
+            // The needs, in this implementation's configuration keys (skip_reason made sure the
+            // profile can express them), plus raw configuration for its own scenarios.
+            let mut overlay = p
+                .setup
+                .profile
+                .overlay_for(&s.requires.server)
+                .unwrap_or_default();
+            if let Some(raw) = &s.requires.homeserver_config {
+                crate::homeserver::managed::merge(&mut overlay, raw);
+            }
             match Targets::boot_managed(
-                &p.fixtures,
-                &p.synapse,
+                &p.setup,
                 &dir,
                 s.requires.homeservers,
-                s.requires.homeserver_config.as_ref(),
+                Some(&overlay),
                 &ctx.http,
                 &|_| {},
             )

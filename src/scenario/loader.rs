@@ -434,6 +434,30 @@ impl<'a> Loader<'a> {
                     }
                     r.homeserver_config = Some(yaml::to_json(v));
                 }
+                "server" => {
+                    let Some(sm) = self.mapping(v, "`server`") else {
+                        continue;
+                    };
+                    let mut found = Vec::new();
+                    for (nk, nv) in sm.iter() {
+                        let mut one = Vec::new();
+                        super::needs::flatten(nk.as_str(), &yaml::to_json(nv), &mut one);
+                        for need in one {
+                            if let Err(e) = super::needs::check(&need.key, &need.value) {
+                                self.err(yaml::scalar_pos(nk), e);
+                            }
+                            found.push(need);
+                        }
+                    }
+                    r.server = found;
+                }
+                "implementation" => match v.as_scalar() {
+                    Some(i) => r.implementation = Some(i.as_str().to_string()),
+                    None => self.err(
+                        yaml::pos(v),
+                        "`implementation` names one implementation, e.g. synapse",
+                    ),
+                },
                 "capabilities" => {
                     for (sel, pos) in self.string_list(v, "a selector into /capabilities") {
                         if let Err(e) = crate::matcher::Path::parse(&sel) {
@@ -451,10 +475,29 @@ impl<'a> Loader<'a> {
                         "homeservers",
                         "lifecycle",
                         "homeserver_config",
+                        "server",
+                        "implementation",
                         "capabilities",
                     ],
                 ),
             }
+        }
+        if r.homeserver_config.is_some() && r.implementation.is_none() {
+            let at = m
+                .get_node("homeserver_config")
+                .map(yaml::pos)
+                .unwrap_or_default();
+            self.errors.push(
+                Diagnostic::new(
+                    self.file,
+                    self.source,
+                    at,
+                    "raw `homeserver_config` is one implementation's configuration",
+                )
+                .with_hint(
+                    "say what the scenario needs in `server:` (see the README's needs vocabulary), or mark the scenario `implementation: <name>`",
+                ),
+            );
         }
         r
     }

@@ -5,6 +5,7 @@ pub mod checks;
 pub mod diagnostic;
 pub mod loader;
 pub mod model;
+pub mod needs;
 pub mod vocabulary;
 pub mod yaml;
 

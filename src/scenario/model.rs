@@ -91,6 +91,12 @@ pub struct Requires {
     /// Settings merged into the managed homeserver's configuration (for example a lower limit or
     /// strict rate limits): managed targets only, on private servers of the scenario's own.
     pub homeserver_config: Option<Value>,
+    /// What the scenario needs from the server's configuration, in the implementation-neutral
+    /// words of [`super::needs::VOCABULARY`]; managed targets only, on private servers.
+    pub server: Vec<super::needs::Need>,
+    /// The one implementation a scenario is written for (it carries raw `homeserver_config`);
+    /// other implementations skip it.
+    pub implementation: Option<String>,
     /// Selectors into hs1's `GET /capabilities` answer that must find something (a limit the
     /// scenario tests, say): where one finds nothing, the server does not advertise what the
     /// scenario checks, and it is skipped as "not advertised".
@@ -100,7 +106,7 @@ pub struct Requires {
 impl Requires {
     /// Whether the scenario needs managed servers of its own rather than the shared ones.
     pub fn private_servers(&self) -> bool {
-        self.lifecycle || self.homeserver_config.is_some()
+        self.lifecycle || self.homeserver_config.is_some() || !self.server.is_empty()
     }
 }
 

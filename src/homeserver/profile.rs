@@ -1,0 +1,558 @@
+//! Implementation profiles: how to provision, configure, start, stop, pause and register users on
+//! one homeserver implementation, and how its configuration expresses the implementation-neutral
+//! needs that scenarios declare (`requires: {server: …}`). A profile is data
+//! (`fixtures/targets/<name>.yaml`); nothing about an implementation lives in the code that runs
+//! managed servers.
+
+use super::HomeserverError;
+use crate::scenario::diagnostic::{Diagnostic, Diagnostics};
+use crate::scenario::needs::Need;
+use crate::scenario::{yaml, Pos};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How the server's program gets onto the machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Provision {
+    /// Synapse from PyPI (or `--synapse-from`) into a cached virtualenv; `{{python}}` is its
+    /// interpreter.
+    SynapsePip,
+    /// A program that is already there (`{{program}}`): a path, relative to the profile's folder
+    /// or found on `PATH`.
+    Command(String),
+}
+
+/// A file rendered into the server's working folder.
+#[derive(Debug, Clone)]
+pub struct ConfigFile {
+    /// The template, relative to the profile's folder.
+    pub template: PathBuf,
+    /// Its name in the working folder.
+    pub to: String,
+    /// The configuration format when needs are merged into this file (`yaml`, `json`, `toml`).
+    pub format: Option<Format>,
+}
+
+/// A configuration file format needs can be merged into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// YAML (written back as JSON, which YAML readers take as it is).
+    Yaml,
+    /// JSON.
+    Json,
+    /// TOML.
+    Toml,
+}
+
+/// How users are created on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistrationKind {
+    /// Synapse's shared-secret admin API; `{{shared_secret}}` goes into the configuration.
+    SharedSecret,
+    /// Open registration (`m.login.dummy`).
+    Open,
+    /// A registration token; `{{registration_token}}` goes into the configuration.
+    Token,
+}
+
+/// A profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// The profile file.
+    pub file: PathBuf,
+    /// Implementation name (`synapse`): selects expectations and snapshots.
+    pub implementation: String,
+    /// Provisioning.
+    pub provision: Provision,
+    /// A fixed version (for `command` provisioning; pip knows its own).
+    pub version: Option<String>,
+    /// Files rendered into the working folder.
+    pub files: Vec<ConfigFile>,
+    /// Program (templated), arguments and environment.
+    pub program: String,
+    /// Arguments.
+    pub args: Vec<String>,
+    /// Extra environment.
+    pub env: BTreeMap<String, String>,
+    /// Readiness: a client-server path that answers 2xx once the server is up.
+    pub ready_path: String,
+    /// How long the server may take to get ready.
+    pub ready_within: Duration,
+    /// The signal that asks the server to stop.
+    pub stop_signal: i32,
+    /// How long it may take before it is killed.
+    pub stop_grace: Duration,
+    /// Pause and resume signals.
+    pub pause_signal: i32,
+    /// Resume signal.
+    pub resume_signal: i32,
+    /// Registration.
+    pub registration: RegistrationKind,
+    /// Whether the templates register mscheck's application service.
+    pub appservice: bool,
+    /// Need key (`max_delayed_events_per_user`, `rate_limits.messages=strict`) → configuration
+    /// fragment, with `{{value}}` / `{{value_ms}}` placeholders.
+    pub needs: BTreeMap<String, Value>,
+}
+
+const KEYS: &[&str] = &[
+    "implementation",
+    "provision",
+    "version",
+    "files",
+    "start",
+    "ready",
+    "stop",
+    "pause",
+    "registration",
+    "appservice",
+    "needs",
+];
+
+fn signal(name: &str) -> Option<i32> {
+    Some(match name.trim_start_matches("SIG") {
+        "TERM" => libc::SIGTERM,
+        "INT" => libc::SIGINT,
+        "QUIT" => libc::SIGQUIT,
+        "KILL" => libc::SIGKILL,
+        "STOP" => libc::SIGSTOP,
+        "CONT" => libc::SIGCONT,
+        "TSTP" => libc::SIGTSTP,
+        "HUP" => libc::SIGHUP,
+        _ => return None,
+    })
+}
+
+struct Reader<'a> {
+    file: &'a Path,
+    source: &'a str,
+    errors: Vec<Diagnostic>,
+}
+
+impl Reader<'_> {
+    fn err(&mut self, pos: Pos, msg: impl Into<String>) {
+        self.errors
+            .push(Diagnostic::new(self.file, self.source, pos, msg.into()));
+    }
+
+    fn text(&mut self, v: &Value, pos: Pos, what: &str) -> Option<String> {
+        match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => {
+                self.err(pos, format!("`{what}` must be text"));
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, v: Option<&Value>, pos: Pos, what: &str, default: Duration) -> Duration {
+        match v {
+            None => default,
+            Some(v) => match v.as_str().and_then(|s| crate::util::parse_duration(s)) {
+                Some(d) => d,
+                None => {
+                    self.err(pos, format!("`{what}` must be a duration such as 10s"));
+                    default
+                }
+            },
+        }
+    }
+
+    fn signal(&mut self, v: Option<&Value>, pos: Pos, what: &str, default: i32) -> i32 {
+        match v.and_then(|v| v.get("signal")).and_then(Value::as_str) {
+            None => default,
+            Some(s) => signal(s).unwrap_or_else(|| {
+                self.err(
+                    pos,
+                    format!("`{what}.signal: {s}` is not a signal mscheck sends (TERM, INT, QUIT, KILL, HUP, STOP, CONT, TSTP)"),
+                );
+                default
+            }),
+        }
+    }
+}
+
+impl Profile {
+    /// Reads and checks a profile; mistakes are reported with file:line:column.
+    pub fn load(file: &Path) -> Result<Profile, Diagnostics> {
+        let source = std::fs::read_to_string(file).map_err(|e| {
+            Diagnostics(vec![Diagnostic::new(
+                file,
+                "",
+                Pos::default(),
+                format!("cannot read the profile: {e}"),
+            )])
+        })?;
+        let root = yaml::parse(&source).map_err(|e| {
+            Diagnostics(vec![crate::scenario::loader::load_error(file, &source, &e)])
+        })?;
+        let mut r = Reader {
+            file,
+            source: &source,
+            errors: Vec::new(),
+        };
+        let top = root.as_mapping();
+        let pos_of = |k: &str| -> Pos {
+            top.and_then(|m| m.get_node(k))
+                .map(yaml::pos)
+                .unwrap_or_default()
+        };
+        let v = yaml::to_json(&root);
+        if let Some(m) = top {
+            for (k, _) in m.iter() {
+                if !KEYS.contains(&k.as_str()) {
+                    let hint = crate::util::did_you_mean(k.as_str(), KEYS.iter().copied())
+                        .map(|h| format!(" (did you mean `{h}`?)"))
+                        .unwrap_or_default();
+                    r.err(
+                        yaml::scalar_pos(k),
+                        format!("unknown key `{}` in a profile{hint}", k.as_str()),
+                    );
+                }
+            }
+        }
+        let get = |k: &str| v.get(k);
+        let implementation = match get("implementation").and_then(Value::as_str) {
+            Some(i) if !i.is_empty() => i.to_string(),
+            _ => {
+                r.err(
+                    pos_of("implementation"),
+                    "a profile needs `implementation: <name>`",
+                );
+                String::new()
+            }
+        };
+        let provision = match get("provision") {
+            Some(Value::String(s)) if s == "synapse-pip" => Provision::SynapsePip,
+            Some(Value::Object(o)) if o.contains_key("command") => {
+                match o.get("command").and_then(Value::as_str) {
+                    Some(c) => Provision::Command(c.to_string()),
+                    None => {
+                        r.err(pos_of("provision"), "`provision.command` must be a path");
+                        Provision::Command(String::new())
+                    }
+                }
+            }
+            _ => {
+                r.err(
+                    pos_of("provision"),
+                    "`provision` must be `synapse-pip` or `{command: PATH}`",
+                );
+                Provision::Command(String::new())
+            }
+        };
+        let version = get("version").and_then(|x| r.text(x, pos_of("version"), "version"));
+        let mut files = Vec::new();
+        for f in get("files").and_then(Value::as_array).into_iter().flatten() {
+            let (Some(template), Some(to)) = (
+                f.get("template").and_then(Value::as_str),
+                f.get("to").and_then(Value::as_str),
+            ) else {
+                r.err(
+                    pos_of("files"),
+                    "each of `files` needs `template:` and `to:`",
+                );
+                continue;
+            };
+            let format = match f.get("config").and_then(Value::as_str) {
+                None => None,
+                Some("yaml") => Some(Format::Yaml),
+                Some("json") => Some(Format::Json),
+                Some("toml") => Some(Format::Toml),
+                Some(other) => {
+                    r.err(
+                        pos_of("files"),
+                        format!("`config: {other}` is not `yaml`, `json` or `toml`"),
+                    );
+                    None
+                }
+            };
+            files.push(ConfigFile {
+                template: PathBuf::from(template),
+                to: to.to_string(),
+                format,
+            });
+        }
+        if files.iter().filter(|f| f.format.is_some()).count() > 1 {
+            r.err(
+                pos_of("files"),
+                "only one file may be marked `config:` (the one needs are merged into)",
+            );
+        }
+        let start = get("start").cloned().unwrap_or(Value::Null);
+        let program = match start.get("program").and_then(Value::as_str) {
+            Some(p) => p.to_string(),
+            None => {
+                r.err(pos_of("start"), "`start` needs `program:`");
+                String::new()
+            }
+        };
+        let args = start
+            .get("args")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|x| match x {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let env = start
+            .get("env")
+            .and_then(Value::as_object)
+            .map(|o| {
+                o.iter()
+                    .map(|(k, x)| {
+                        (
+                            k.clone(),
+                            x.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| x.to_string()),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let ready = get("ready").cloned().unwrap_or(Value::Null);
+        let ready_path = ready
+            .get("path")
+            .and_then(Value::as_str)
+            .unwrap_or("/_matrix/client/versions")
+            .to_string();
+        let ready_within = r.duration(
+            ready.get("within"),
+            pos_of("ready"),
+            "ready.within",
+            Duration::from_secs(90),
+        );
+        let stop = get("stop").cloned();
+        let stop_signal = r.signal(stop.as_ref(), pos_of("stop"), "stop", libc::SIGTERM);
+        let stop_grace = r.duration(
+            stop.as_ref().and_then(|s| s.get("grace")),
+            pos_of("stop"),
+            "stop.grace",
+            Duration::from_secs(10),
+        );
+        let pause = get("pause").cloned();
+        let pause_signal = r.signal(pause.as_ref(), pos_of("pause"), "pause", libc::SIGSTOP);
+        let resume_signal = match pause
+            .as_ref()
+            .and_then(|p| p.get("resume"))
+            .and_then(Value::as_str)
+        {
+            None => libc::SIGCONT,
+            Some(s) => signal(s).unwrap_or_else(|| {
+                r.err(
+                    pos_of("pause"),
+                    format!("`pause.resume: {s}` is not a signal"),
+                );
+                libc::SIGCONT
+            }),
+        };
+        let registration = match get("registration").and_then(Value::as_str) {
+            Some("shared-secret") => RegistrationKind::SharedSecret,
+            Some("open") | None => RegistrationKind::Open,
+            Some("token") => RegistrationKind::Token,
+            Some(other) => {
+                r.err(
+                    pos_of("registration"),
+                    format!("`registration: {other}` is not `shared-secret`, `open` or `token`"),
+                );
+                RegistrationKind::Open
+            }
+        };
+        let appservice = get("appservice").and_then(Value::as_bool).unwrap_or(false);
+        let mut needs = BTreeMap::new();
+        if let Some(o) = get("needs").and_then(Value::as_object) {
+            for (k, fragment) in o {
+                if let Err(e) = crate::scenario::needs::check_profile_key(k) {
+                    r.err(pos_of("needs"), format!("`needs.{k}`: {e}"));
+                }
+                needs.insert(k.clone(), fragment.clone());
+            }
+        }
+        if needs.values().any(|_| true) && !files.iter().any(|f| f.format.is_some()) {
+            r.err(
+                pos_of("needs"),
+                "a profile with `needs` marks the configuration file they go into (`config: yaml|json|toml` in `files`)",
+            );
+        }
+        if !r.errors.is_empty() {
+            return Err(Diagnostics(r.errors));
+        }
+        Ok(Profile {
+            file: file.to_path_buf(),
+            implementation,
+            provision,
+            version,
+            files,
+            program,
+            args,
+            env,
+            ready_path,
+            ready_within,
+            stop_signal,
+            stop_grace,
+            pause_signal,
+            resume_signal,
+            registration,
+            appservice,
+            needs,
+        })
+    }
+
+    /// The folder templates and relative programs are found in, absolute (servers run inside
+    /// their own working folder).
+    pub fn dir(&self) -> PathBuf {
+        let parent = self
+            .file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf())
+    }
+
+    /// The configuration fragment for every need, merged, or the first need this profile
+    /// cannot express.
+    pub fn overlay_for(&self, needs: &[Need]) -> Result<Value, String> {
+        let mut overlay = Value::Object(Default::default());
+        for need in needs {
+            let (fragment, value) = match (
+                self.needs.get(&need.choice_key()),
+                self.needs.get(&need.key),
+            ) {
+                (Some(f), _) => (f, None),
+                (None, Some(f)) => (f, Some(&need.value)),
+                (None, None) => return Err(need.display()),
+            };
+            let rendered = render_value(fragment, value);
+            super::managed::merge(&mut overlay, &rendered);
+        }
+        Ok(overlay)
+    }
+}
+
+/// `{{value}}` (the need's value, keeping its type when it is the whole string) and
+/// `{{value_ms}}` (a duration in milliseconds) in a fragment.
+fn render_value(fragment: &Value, value: Option<&Value>) -> Value {
+    let Some(value) = value else {
+        return fragment.clone();
+    };
+    let ms = value
+        .as_str()
+        .and_then(|s| crate::util::parse_duration(s))
+        .map(|d| Value::from(d.as_millis() as u64));
+    match fragment {
+        Value::String(s) if s == "{{value}}" => value.clone(),
+        Value::String(s) if s == "{{value_ms}}" => ms.unwrap_or(Value::Null),
+        Value::String(s) => Value::String(
+            s.replace(
+                "{{value}}",
+                &value
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| value.to_string()),
+            )
+            .replace(
+                "{{value_ms}}",
+                &ms.map(|m| m.to_string()).unwrap_or_default(),
+            ),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(|x| render_value(x, Some(value))).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), render_value(x, Some(value))))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Finds a profile by `--target`: a path to a profile file, or a name in `fixtures/targets/`.
+pub fn find(fixtures: &Path, target: &str) -> Result<PathBuf, HomeserverError> {
+    let as_path = PathBuf::from(target);
+    if target.ends_with(".yaml") || target.ends_with(".yml") || target.contains('/') {
+        return if as_path.exists() {
+            Ok(as_path)
+        } else {
+            Err(HomeserverError::Setup(format!("no profile at {target}")))
+        };
+    }
+    let named = fixtures.join("targets").join(format!("{target}.yaml"));
+    if named.exists() {
+        Ok(named)
+    } else {
+        Err(HomeserverError::Setup(format!(
+            "no profile named `{target}` in {}",
+            fixtures.join("targets").display()
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::needs::Need;
+    use serde_json::json;
+
+    fn shipped(name: &str) -> Profile {
+        Profile::load(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/targets/{name}.yaml")),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn the_synapse_profile_maps_every_need_the_suites_use() {
+        let p = shipped("synapse");
+        assert_eq!(p.implementation, "synapse");
+        assert_eq!(p.provision, Provision::SynapsePip);
+        let needs = vec![
+            Need::new("max_delayed_events_per_user", json!(0)),
+            Need::new("rate_limits.messages", json!("strict")),
+            Need::new("rate_limits.delayed_event_management", json!("strict")),
+            Need::new("max_delay", json!("10s")),
+        ];
+        let o = p.overlay_for(&needs).unwrap();
+        assert_eq!(
+            o["experimental_features"]["msc4140_max_delayed_events_per_user"],
+            0
+        );
+        assert!(o["rc_message"]["per_second"].as_f64().unwrap() < 1.0);
+        assert!(o["rc_delayed_event_mgmt"].is_object());
+        assert_eq!(o["max_event_delay_duration"], "10s");
+    }
+
+    #[test]
+    fn the_toml_example_loads_and_says_what_it_cannot_set() {
+        let p = shipped("example-toml-server");
+        assert_eq!(
+            p.files.iter().find(|f| f.format.is_some()).unwrap().format,
+            Some(Format::Toml)
+        );
+        let missing = p
+            .overlay_for(&[Need::new("spam_check", json!("flag_marked"))])
+            .unwrap_err();
+        assert_eq!(missing, "spam_check: flag_marked");
+    }
+
+    #[test]
+    fn profile_mistakes_have_positions() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p.yaml");
+        std::fs::write(
+            &f,
+            "implementation: x\nprovision: {command: ./x}\nstart: {program: x}\nstop: {signal: TERMINATE}\nregistraton: open\n",
+        )
+        .unwrap();
+        let e = Profile::load(&f).unwrap_err().to_string();
+        assert!(e.contains("p.yaml:4:"), "{e}");
+        assert!(e.contains("TERMINATE"), "{e}");
+        assert!(e.contains("did you mean `registration`?"), "{e}");
+    }
+}
