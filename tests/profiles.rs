@@ -1,0 +1,116 @@
+//! Implementation profiles against a real server: Synapse run through the generic command path
+//! (no Synapse provisioning: a profile that names a program, as any other homeserver's would)
+//! gives the same outcomes as `--target synapse` on scenarios that stop, pause and restart the
+//! server, need configuration (limits, strict rate limits, fast federation retries, a spam rule),
+//! act as the application service, use the fake federating server or a second server; a need
+//! the profile cannot express skips its scenario with the reason; a broken profile is exit 2.
+
+mod common;
+
+use common::{mscheck, outcomes, results, root, text};
+use std::path::Path;
+
+const SELECTION: &[&str] = &[
+    "delayed-survives-restart",
+    "sticky-forked-power-levels",
+    "delayed-cap-zero",
+    "delayed-rate-limits",
+    "fake-sticky-flood",
+    "fake-sticky-survives-send-backlog",
+    "sticky-spam-flagged",
+    "delayed-appservice-timestamp",
+    "sticky-section-timeline-limit-1",
+];
+
+fn run_with(target: &str, report: &Path) -> std::process::Output {
+    let mut cmd = mscheck();
+    cmd.args(["run", "--target", target, "--report-dir"]).arg(report);
+    for f in SELECTION {
+        cmd.args(["--filter", f]);
+    }
+    cmd.output().expect("mscheck runs")
+}
+
+/// The shipped Synapse profile, rewritten to run the cached venv's Python as a plain command.
+fn command_profile(dir: &Path, drop_need: Option<&str>) -> std::path::PathBuf {
+    let venv_python = mscheck::homeserver::install::cache_dir()
+        .join("synapse-1.163.2/bin/python");
+    assert!(venv_python.exists(), "the pinned Synapse is installed by earlier tests");
+    let fixtures = root().join("fixtures");
+    let shipped = std::fs::read_to_string(fixtures.join("targets/synapse.yaml")).unwrap();
+    let mut text = shipped
+        .replace(
+            "provision: synapse-pip",
+            &format!(
+                "provision: {{command: {}}}\nversion: \"1.163.2\"",
+                venv_python.display()
+            ),
+        )
+        .replace("\"{{python}}\"", "\"{{program}}\"")
+        .replace("../synapse/", &format!("{}/synapse/", fixtures.display()))
+        .replace("{{profile_dir}}/", "");
+    if let Some(need) = drop_need {
+        text = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with(need))
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    let p = dir.join("synapse-by-command.yaml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn synapse_through_the_generic_command_path_passes_what_the_synapse_profile_passes() {
+    let work = tempfile::tempdir().unwrap();
+    let by_pip = work.path().join("pip");
+    let out = run_with("synapse", &by_pip);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let profile = command_profile(work.path(), None);
+    let by_command = work.path().join("command");
+    let out = run_with(&profile.to_string_lossy(), &by_command);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let (a, b) = (outcomes(&results(&by_pip)), outcomes(&results(&by_command)));
+    assert_eq!(a, b, "the same outcomes through either profile");
+    assert!(b.iter().all(|(_, o)| o == "passed" || o == "expected_failure"), "{b:?}");
+    assert_eq!(a.len(), SELECTION.len());
+    let r = results(&by_command);
+    assert_eq!(r["targets"][0]["implementation"], "synapse");
+    assert!(r["targets"][0]["identified_by"]
+        .as_str()
+        .unwrap()
+        .contains("synapse-by-command.yaml"));
+}
+
+#[test]
+fn a_need_the_profile_cannot_express_skips_with_the_reason_and_a_broken_profile_is_bad_input() {
+    let work = tempfile::tempdir().unwrap();
+    let profile = command_profile(work.path(), Some("spam_check=flag_marked"));
+    let report = work.path().join("r");
+    let out = mscheck()
+        .args(["run", "--target", &profile.to_string_lossy(), "--filter", "sticky-spam-flagged", "--report-dir"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let r = results(&report);
+    assert_eq!(r["scenarios"][0]["outcome"], "skipped");
+    assert_eq!(
+        r["scenarios"][0]["reason"],
+        "profile `synapse` cannot set spam_check: flag_marked"
+    );
+
+    let broken = work.path().join("broken.yaml");
+    std::fs::write(&broken, "implementation: x\nprovision: {command: ./nowhere}\nstart: {program: x}\nstop: {signal: TERMINATE}\n").unwrap();
+    let out = mscheck()
+        .args(["run", "--target", &broken.to_string_lossy()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("broken.yaml:4:"), "{}", text(&out));
+    let out = mscheck().args(["run", "--target", "no-such-server"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no profile named `no-such-server`"), "{}", text(&out));
+}
