@@ -24,7 +24,8 @@ const SELECTION: &[&str] = &[
 
 fn run_with(target: &str, report: &Path) -> std::process::Output {
     let mut cmd = mscheck();
-    cmd.args(["run", "--target", target, "--report-dir"]).arg(report);
+    cmd.args(["run", "--target", target, "--report-dir"])
+        .arg(report);
     for f in SELECTION {
         cmd.args(["--filter", f]);
     }
@@ -33,9 +34,11 @@ fn run_with(target: &str, report: &Path) -> std::process::Output {
 
 /// The shipped Synapse profile, rewritten to run the cached venv's Python as a plain command.
 fn command_profile(dir: &Path, drop_need: Option<&str>) -> std::path::PathBuf {
-    let venv_python = mscheck::homeserver::install::cache_dir()
-        .join("synapse-1.163.2/bin/python");
-    assert!(venv_python.exists(), "the pinned Synapse is installed by earlier tests");
+    let venv_python = mscheck::homeserver::install::cache_dir().join("synapse-1.163.2/bin/python");
+    assert!(
+        venv_python.exists(),
+        "the pinned Synapse is installed by earlier tests"
+    );
     let fixtures = root().join("fixtures");
     let shipped = std::fs::read_to_string(fixtures.join("targets/synapse.yaml")).unwrap();
     let mut text = shipped
@@ -72,9 +75,15 @@ fn synapse_through_the_generic_command_path_passes_what_the_synapse_profile_pass
     let out = run_with(&profile.to_string_lossy(), &by_command);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
-    let (a, b) = (outcomes(&results(&by_pip)), outcomes(&results(&by_command)));
+    let (mut a, mut b) = (outcomes(&results(&by_pip)), outcomes(&results(&by_command)));
+    a.sort();
+    b.sort();
     assert_eq!(a, b, "the same outcomes through either profile");
-    assert!(b.iter().all(|(_, o)| o == "passed" || o == "expected_failure"), "{b:?}");
+    assert!(
+        b.iter()
+            .all(|(_, o)| o == "passed" || o == "expected_failure"),
+        "{b:?}"
+    );
     assert_eq!(a.len(), SELECTION.len());
     let r = results(&by_command);
     assert_eq!(r["targets"][0]["implementation"], "synapse");
@@ -90,7 +99,14 @@ fn a_need_the_profile_cannot_express_skips_with_the_reason_and_a_broken_profile_
     let profile = command_profile(work.path(), Some("spam_check=flag_marked"));
     let report = work.path().join("r");
     let out = mscheck()
-        .args(["run", "--target", &profile.to_string_lossy(), "--filter", "sticky-spam-flagged", "--report-dir"])
+        .args([
+            "run",
+            "--target",
+            &profile.to_string_lossy(),
+            "--filter",
+            "sticky-spam-flagged",
+            "--report-dir",
+        ])
         .arg(&report)
         .output()
         .unwrap();
@@ -110,7 +126,14 @@ fn a_need_the_profile_cannot_express_skips_with_the_reason_and_a_broken_profile_
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("broken.yaml:4:"), "{}", text(&out));
-    let out = mscheck().args(["run", "--target", "no-such-server"]).output().unwrap();
+    let out = mscheck()
+        .args(["run", "--target", "no-such-server"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("no profile named `no-such-server`"), "{}", text(&out));
+    assert!(
+        text(&out).contains("no profile named `no-such-server`"),
+        "{}",
+        text(&out)
+    );
 }

@@ -248,8 +248,9 @@ impl ManagedSetup {
 /// A program named by a profile: a path (relative to the profile's folder) or a name on `PATH`.
 fn locate_program(profile_dir: &Path, program: &str) -> Option<std::path::PathBuf> {
     if program.contains('/') {
+        // Not canonicalised: a virtualenv's interpreter is a symlink whose own path matters.
         let p = profile_dir.join(program);
-        return p.is_file().then(|| std::fs::canonicalize(&p).unwrap_or(p));
+        return p.is_file().then_some(p);
     }
     std::env::var_os("PATH")?
         .to_string_lossy()
