@@ -7,7 +7,6 @@
 mod common;
 
 use common::{copy_dir, mscheck, outcomes, results, root, text};
-use hmac::{Hmac, Mac};
 use mscheck::homeserver::{Control, Targets};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -19,16 +18,7 @@ static ONE_SERVER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_
 
 async fn boot(overlay: Value, dir: &Path) -> Targets {
     let http = mscheck::client::Client::http_pool();
-    let setup = mscheck::homeserver::ManagedSetup {
-        profile: std::sync::Arc::new(
-            mscheck::homeserver::profile::Profile::load(
-                &root().join("fixtures/targets/synapse.yaml"),
-            )
-            .expect("the Synapse profile loads"),
-        ),
-        fixtures: root().join("fixtures"),
-        synapse: Default::default(),
-    };
+    let setup = common::synapse_setup();
     Targets::boot_managed(&setup, dir, 1, Some(&overlay), &http, &|_| {})
         .await
         .expect("Synapse boots")
@@ -240,14 +230,13 @@ async fn make_registration_token(targets: &Targets) -> String {
         .await
         .unwrap();
     let nonce = nonce["nonce"].as_str().unwrap().to_string();
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(format!("{nonce}\0token-admin\0admin-password\0admin").as_bytes());
-    let mac: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let mac = mscheck::homeserver::registration::shared_secret_mac(
+        &secret,
+        &nonce,
+        "token-admin",
+        "admin-password",
+        true,
+    );
     let admin: Value = http
         .post(format!("{base}/_synapse/admin/v1/register"))
         .json(&json!({"nonce": nonce, "username": "token-admin", "password": "admin-password", "admin": true, "mac": mac}))

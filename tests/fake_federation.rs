@@ -1,12 +1,10 @@
 //! The fake federating server against a real managed Synapse: Synapse fetches its keys over TLS,
 //! accepts a request it signed, and refuses one whose signature does not match.
 
+mod common;
+
 use mscheck::federation::FakeServer;
 use mscheck::homeserver::{Control, Targets};
-
-fn root() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A client for Synapse's federation listener (its certificate is mscheck's self-signed one).
 fn federation_client() -> reqwest::Client {
@@ -22,7 +20,7 @@ async fn synapse_trusts_the_fake_servers_keys_and_checks_its_signatures() {
     let dir = tempfile::tempdir().unwrap();
     let http = reqwest::Client::new();
     let targets = Targets::boot_managed(
-        &root().join("fixtures"),
+        &common::synapse_setup(),
         dir.path(),
         1,
         None,

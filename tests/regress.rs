@@ -120,20 +120,10 @@ fn merged_slices_give_the_unsplit_results_and_every_report_file() {
     let merged = common::results(out_dir.path());
     let whole: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(data("new.json")).unwrap()).unwrap();
-    let statuses = |r: &serde_json::Value| -> Vec<(String, String)> {
-        r["requirements"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|q| {
-                (
-                    q["id"].as_str().unwrap().into(),
-                    q["status"].as_str().unwrap().into(),
-                )
-            })
-            .collect()
-    };
-    assert_eq!(statuses(&merged), statuses(&whole));
+    assert_eq!(
+        common::requirement_statuses(&merged),
+        common::requirement_statuses(&whole)
+    );
     assert_eq!(merged["stats"]["planned"], 6);
     assert_eq!(merged["partition"], serde_json::Value::Null);
     for f in ["junit.xml", "summary.md", "report.html"] {

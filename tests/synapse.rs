@@ -127,23 +127,10 @@ fn every_scenario_passes_against_managed_synapse_and_reports_are_complete() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = run(&args);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let statuses = |r: &serde_json::Value| -> Vec<(String, String)> {
-        r["requirements"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|q| {
-                (
-                    q["id"].as_str().unwrap().into(),
-                    q["status"].as_str().unwrap().into(),
-                )
-            })
-            .collect()
-    };
     let m = results(merged.path());
     assert_eq!(
-        statuses(&m),
-        statuses(&r),
+        common::requirement_statuses(&m),
+        common::requirement_statuses(&r),
         "merged slices differ from the unsplit run"
     );
     assert_eq!(outcomes(&m).len(), got.len());

@@ -160,15 +160,7 @@ async fn shared_secret(
             Some("no nonce from the shared-secret registration API (is it Synapse, and is `registration_shared_secret` set?)".into()),
         ));
     };
-    let mut mac =
-        Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    mac.update(format!("{nonce}\0{localpart}\0{password}\0notadmin").as_bytes());
-    let mac: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let mac = shared_secret_mac(secret, &nonce, localpart, password, false);
     let body = json!({"nonce": nonce, "username": localpart, "password": password, "admin": false, "mac": mac});
     Ok(client
         .send(request(
@@ -179,6 +171,25 @@ async fn shared_secret(
             Some(body),
         ))
         .await?)
+}
+
+/// The HMAC-SHA1 (hex) Synapse's shared-secret registration API wants for a user.
+pub fn shared_secret_mac(
+    secret: &str,
+    nonce: &str,
+    user: &str,
+    password: &str,
+    admin: bool,
+) -> String {
+    let mut mac =
+        Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let role = if admin { "admin" } else { "notadmin" };
+    mac.update(format!("{nonce}\0{user}\0{password}\0{role}").as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// `POST /register` through the user-interactive authentication flow: the first answer is 401
@@ -206,15 +217,16 @@ async fn interactive(
         Vec::new()
     };
     let refused = refusal(client, hs, localpart);
-    let mut resp = client
-        .send(request(
+    let register = |body: Value| {
+        client.send(request(
             hs,
             "POST",
             "/_matrix/client/v3/register",
             query.clone(),
-            Some(body.clone()),
+            Some(body),
         ))
-        .await?;
+    };
+    let mut resp = register(body.clone()).await?;
     let mut last_stage: Option<&str> = None;
     for _ in 0..MAX_AUTH_ROUNDS {
         if resp.status != 401 {
@@ -237,15 +249,7 @@ async fn interactive(
             auth["token"] = json!(token.unwrap_or_default());
         }
         body["auth"] = auth;
-        resp = client
-            .send(request(
-                hs,
-                "POST",
-                "/_matrix/client/v3/register",
-                query.clone(),
-                Some(body.clone()),
-            ))
-            .await?;
+        resp = register(body.clone()).await?;
     }
     Err(refused(
         resp.status,

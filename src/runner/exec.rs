@@ -196,17 +196,16 @@ impl ScenarioRun {
         Ok(pl)
     }
 
-    /// Reads the current power levels of a room.
-    pub async fn fetch_power_levels(
+    /// A GET the harness makes itself (not a step's request), as `user` when given.
+    async fn harness_get(
         &self,
-        step: &str,
         hs: &str,
         user: Option<&UserState>,
-        room_enc: &str,
-    ) -> Result<Value, StepError> {
+        step: &str,
+        path: String,
+    ) -> Result<Response, StepError> {
         let h = self.homeserver(hs)?;
-        let resp = self
-            .client
+        self.client
             .send(Request {
                 hs: hs.to_string(),
                 base: h.base_url.clone(),
@@ -215,14 +214,32 @@ impl ScenarioRun {
                 step: step.to_string(),
                 parts: RequestParts {
                     method: "GET".into(),
-                    path: format!("/_matrix/client/v3/rooms/{room_enc}/state/m.room.power_levels/"),
+                    path,
                     query: vec![],
                     body: None,
                 },
                 timeout: DEFAULT_TIMEOUT,
             })
             .await
-            .map_err(|e| StepError::Transport(e.to_string()))?;
+            .map_err(|e| StepError::Transport(e.to_string()))
+    }
+
+    /// Reads the current power levels of a room.
+    pub async fn fetch_power_levels(
+        &self,
+        step: &str,
+        hs: &str,
+        user: Option<&UserState>,
+        room_enc: &str,
+    ) -> Result<Value, StepError> {
+        let resp = self
+            .harness_get(
+                hs,
+                user,
+                step,
+                format!("/_matrix/client/v3/rooms/{room_enc}/state/m.room.power_levels/"),
+            )
+            .await?;
         if resp.status != 200 {
             return Err(StepError::Check(Box::new(failure_from_response(
                 step,
@@ -321,7 +338,6 @@ impl ScenarioRun {
         if wanted.is_empty() {
             return Ok(());
         }
-        let hs = self.homeserver("hs1")?.clone();
         let user = self
             .users
             .lock()
@@ -333,23 +349,13 @@ impl ScenarioRun {
                 StepError::Harness("`requires: capabilities` needs a user on hs1".into())
             })?;
         let resp = self
-            .client
-            .send(Request {
-                hs: hs.name.clone(),
-                base: hs.base_url.clone(),
-                actor: user.name.clone(),
-                token: Some(user.access_token.clone()),
-                step: "setup".into(),
-                parts: RequestParts {
-                    method: "GET".into(),
-                    path: "/_matrix/client/v3/capabilities".into(),
-                    query: Vec::new(),
-                    body: None,
-                },
-                timeout: DEFAULT_TIMEOUT,
-            })
-            .await
-            .map_err(|e| StepError::Transport(e.to_string()))?;
+            .harness_get(
+                "hs1",
+                Some(&user),
+                "setup",
+                "/_matrix/client/v3/capabilities".into(),
+            )
+            .await?;
         if resp.status != 200 {
             return Err(StepError::Check(Box::new(failure_from_response(
                 "setup",

@@ -366,26 +366,37 @@ fn panicked(s: &Scenario, revision: Revision, e: tokio::task::JoinError) -> Scen
         Err(e) => e.to_string(),
     };
     ScenarioResult {
-        id: s.id.clone(),
-        suite: s.suite.clone(),
-        name: s.name.clone(),
-        file: s.file.to_string_lossy().to_string(),
-        covers: s.covers.clone(),
-        proposal: s.proposal,
-        revision,
         outcome: Outcome::Errored,
-        reason: None,
         failure: Some(Failure::error(
             "setup",
             Default::default(),
             format!("mscheck crashed while running this scenario (a bug in mscheck; please report it): {message}"),
         )),
-        steps: Vec::new(),
-        duration_ms: 0,
-        transcript: None,
-        snapshots_written: Vec::new(),
-        snapshots: Vec::new(),
-        observations: Vec::new(),
+        ..ScenarioResult::not_run(s, revision)
+    }
+}
+
+impl ScenarioResult {
+    /// A scenario's result before it runs: skipped, with nothing recorded yet.
+    fn not_run(s: &Scenario, revision: Revision) -> Self {
+        ScenarioResult {
+            id: s.id.clone(),
+            suite: s.suite.clone(),
+            name: s.name.clone(),
+            file: s.file.to_string_lossy().to_string(),
+            covers: s.covers.clone(),
+            proposal: s.proposal,
+            revision,
+            outcome: Outcome::Skipped,
+            reason: None,
+            failure: None,
+            steps: Vec::new(),
+            duration_ms: 0,
+            transcript: None,
+            snapshots_written: Vec::new(),
+            snapshots: Vec::new(),
+            observations: Vec::new(),
+        }
     }
 }
 
@@ -409,24 +420,7 @@ async fn run_one(
         .get(&s.proposal)
         .copied()
         .unwrap_or(Revision::Newest);
-    let mut result = ScenarioResult {
-        id: s.id.clone(),
-        suite: s.suite.clone(),
-        name: s.name.clone(),
-        file: s.file.to_string_lossy().to_string(),
-        covers: s.covers.clone(),
-        proposal: s.proposal,
-        revision,
-        outcome: Outcome::Skipped,
-        reason: None,
-        failure: None,
-        steps: Vec::new(),
-        duration_ms: 0,
-        transcript: None,
-        snapshots_written: Vec::new(),
-        snapshots: Vec::new(),
-        observations: Vec::new(),
-    };
+    let mut result = ScenarioResult::not_run(&s, revision);
     let profile = ctx.private_servers.as_ref().map(|p| &*p.setup.profile);
     if let Some(reason) = skip_reason(&s, &ctx.targets, profile) {
         result.reason = Some(reason);

@@ -81,3 +81,32 @@ pub fn outcomes(results: &serde_json::Value) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// `(requirement ID, status)` of every requirement in a results file.
+pub fn requirement_statuses(results: &serde_json::Value) -> Vec<(String, String)> {
+    results["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            (
+                q["id"].as_str().unwrap().to_string(),
+                q["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// What `--target synapse` boots: the shipped Synapse profile, the pinned release.
+pub fn synapse_setup() -> mscheck::homeserver::ManagedSetup {
+    mscheck::homeserver::ManagedSetup {
+        profile: std::sync::Arc::new(
+            mscheck::homeserver::profile::Profile::load(
+                &root().join("fixtures/targets/synapse.yaml"),
+            )
+            .expect("the Synapse profile loads"),
+        ),
+        fixtures: root().join("fixtures"),
+        synapse: Default::default(),
+    }
+}
