@@ -42,10 +42,7 @@ fn main() {
             .expect("below the project")
             .to_string_lossy()
             .replace('\\', "/");
-        for b in rel
-            .bytes()
-            .chain(std::fs::read(p).expect("readable").into_iter())
-        {
+        for b in rel.bytes().chain(std::fs::read(p).expect("readable")) {
             hash ^= u64::from(b);
             hash = hash.wrapping_mul(0x0100_0000_01b3);
         }

@@ -32,22 +32,32 @@ fn run_with(target: &str, report: &Path) -> std::process::Output {
     cmd.output().expect("mscheck runs")
 }
 
-/// The shipped Synapse profile, rewritten to run the cached venv's Python as a plain command.
-fn command_profile(dir: &Path, drop_need: Option<&str>) -> std::path::PathBuf {
-    let venv_python = mscheck::homeserver::install::cache_dir().join("synapse-1.163.2/bin/python");
+fn venv_python() -> std::path::PathBuf {
+    let p = mscheck::homeserver::install::cache_dir().join("synapse-1.163.2/bin/python");
     assert!(
-        venv_python.exists(),
+        p.exists(),
         "the pinned Synapse is installed by earlier tests"
     );
+    p
+}
+
+/// The shipped Synapse profile, rewritten to run the cached venv's Python as a plain command.
+fn command_profile(dir: &Path, drop_need: Option<&str>) -> std::path::PathBuf {
+    command_profile_running(dir, drop_need, &venv_python().to_string_lossy())
+}
+
+/// The same, naming `program` as the profile's command.
+fn command_profile_running(
+    dir: &Path,
+    drop_need: Option<&str>,
+    program: &str,
+) -> std::path::PathBuf {
     let fixtures = root().join("fixtures");
     let shipped = std::fs::read_to_string(fixtures.join("targets/synapse.yaml")).unwrap();
     let mut text = shipped
         .replace(
             "provision: synapse-pip",
-            &format!(
-                "provision: {{command: {}}}\nversion: \"1.163.2\"",
-                venv_python.display()
-            ),
+            &format!("provision: {{command: {program}}}\nversion: \"1.163.2\""),
         )
         .replace("\"{{python}}\"", "\"{{program}}\"")
         .replace("../synapse/", &format!("{}/synapse/", fixtures.display()))
@@ -96,26 +106,46 @@ fn synapse_through_the_generic_command_path_passes_what_the_synapse_profile_pass
 #[test]
 fn a_need_the_profile_cannot_express_skips_with_the_reason_and_a_broken_profile_is_bad_input() {
     let work = tempfile::tempdir().unwrap();
-    let profile = command_profile(work.path(), Some("spam_check=flag_marked"));
+    // The profile names a program that is not built yet; `--program` gives the real one.
+    let profile = command_profile_running(
+        work.path(),
+        Some("spam_check=flag_marked"),
+        "./not-built-yet",
+    );
     let report = work.path().join("r");
     let out = mscheck()
+        .args(["run", "--target"])
+        .arg(&profile)
         .args([
-            "run",
-            "--target",
-            &profile.to_string_lossy(),
             "--filter",
             "sticky-spam-flagged",
-            "--report-dir",
+            "--filter",
+            "versions-advertises-sticky-events",
         ])
+        .arg("--program")
+        .arg(venv_python())
+        .arg("--report-dir")
         .arg(&report)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let r = results(&report);
-    assert_eq!(r["scenarios"][0]["outcome"], "skipped");
+    let spam = r["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "msc4354-sticky-events/sticky-spam-flagged")
+        .unwrap();
+    assert_eq!(spam["outcome"], "skipped");
     assert_eq!(
-        r["scenarios"][0]["reason"],
+        spam["reason"],
         "profile `synapse` cannot set spam_check: flag_marked"
+    );
+    assert!(
+        outcomes(&r)
+            .iter()
+            .any(|(id, o)| id.ends_with("versions-advertises-sticky-events") && o == "passed"),
+        "the server ran from --program"
     );
 
     let broken = work.path().join("broken.yaml");

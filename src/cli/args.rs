@@ -125,6 +125,10 @@ pub struct RunArgs {
     /// content, so every change to a branch gets a fresh install).
     #[arg(long, value_name = "PATH")]
     pub synapse_from: Option<PathBuf>,
+    /// The server program for a profile that runs a command (overrides its `provision.command`),
+    /// e.g. the binary a CI job just built.
+    #[arg(long, value_name = "PATH")]
+    pub program: Option<PathBuf>,
     /// Your homeserver's client-server URL (instead of a managed Synapse).
     #[arg(long, value_name = "URL")]
     pub hs1: Option<String>,

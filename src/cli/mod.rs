@@ -232,7 +232,18 @@ fn managed_setup(
             .map_err(|e| Error::Usage(format!("`--target {}`: {e}", args.target)))?;
         (path, source)
     };
-    let profile = crate::homeserver::profile::Profile::load(&profile_path)?;
+    let mut profile = crate::homeserver::profile::Profile::load(&profile_path)?;
+    if let Some(program) = &args.program {
+        use crate::homeserver::profile::Provision;
+        if profile.provision == Provision::SynapsePip {
+            return Err(Error::Usage(format!(
+                "`--program` names the program of a profile that runs a command; {} installs Synapse with pip (use --synapse-from)",
+                profile_path.display()
+            )));
+        }
+        let absolute = std::path::absolute(program).unwrap_or_else(|_| program.clone());
+        profile.provision = Provision::Command(absolute.to_string_lossy().to_string());
+    }
     Ok(crate::homeserver::ManagedSetup {
         profile: Arc::new(profile),
         fixtures: fixtures.to_path_buf(),
@@ -386,9 +397,11 @@ fn resolve(args: RunArgs) -> Result<Settings, Error> {
             crate::embedded::Source::BuiltIn(_) => PathBuf::from("mscheck-report"),
             _ => loaded.root.join("target").join("mscheck-report"),
         });
-    if args.hs1.is_some() && (args.target != "synapse" || args.synapse_from.is_some()) {
+    if args.hs1.is_some()
+        && (args.target != "synapse" || args.synapse_from.is_some() || args.program.is_some())
+    {
         return Err(Error::Usage(
-            "`--target`/`--synapse-from` choose the managed server; with `--hs1` the server is yours".into(),
+            "`--target`/`--synapse-from`/`--program` choose the managed server; with `--hs1` the server is yours".into(),
         ));
     }
     let managed = managed_setup(&loaded.root.join("fixtures"), &args)?;

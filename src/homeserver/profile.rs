@@ -151,7 +151,7 @@ impl Reader<'_> {
     fn duration(&mut self, v: Option<&Value>, pos: Pos, what: &str, default: Duration) -> Duration {
         match v {
             None => default,
-            Some(v) => match v.as_str().and_then(|s| crate::util::parse_duration(s)) {
+            Some(v) => match v.as_str().and_then(crate::util::parse_duration) {
                 Some(d) => d,
                 None => {
                     self.err(pos, format!("`{what}` must be a duration such as 10s"));
@@ -445,7 +445,7 @@ fn render_value(fragment: &Value, value: Option<&Value>) -> Value {
     };
     let ms = value
         .as_str()
-        .and_then(|s| crate::util::parse_duration(s))
+        .and_then(crate::util::parse_duration)
         .map(|d| Value::from(d.as_millis() as u64));
     match fragment {
         Value::String(s) if s == "{{value}}" => value.clone(),
