@@ -394,6 +394,7 @@ async fn a_full_external_run_skips_only_what_an_external_server_cannot_offer() {
         "needs lifecycle control",
         "needs two homeservers",
         "needs a managed homeserver with its own configuration",
+        "needs a managed homeserver configured for it",
         "acts as an application service",
     ];
     for s in r["scenarios"].as_array().unwrap() {
