@@ -140,9 +140,33 @@ pub struct Requirement {
     pub summary: String,
     /// Why no scenario covers it (a permission the suites tolerate, or what is still missing).
     pub uncovered: Option<String>,
+    /// The proposal a requirement belongs to at the newest revision when that is not its own
+    /// (`msc4480`: the sliding-sync extension left MSC4354 for MSC4480, REQUIREMENTS.md N-S3).
+    pub newest_in: Option<String>,
+    /// Why the check is inferred rather than stated by the text (an ambiguity of the catalogue,
+    /// e.g. A-16); reports show it beside the requirement.
+    pub inferred: Option<String>,
 }
 
+/// Proposals a requirement can move to, with their report titles.
+pub const MOVED_TO: &[(&str, &str)] = &[(
+    "msc4480",
+    "MSC4480 sliding-sync extension for sticky events",
+)];
+
 impl Requirement {
+    /// The title of the proposal the requirement is reported under at `rev`.
+    pub fn reported_under(&self, rev: Revision) -> &'static str {
+        match (&self.newest_in, rev) {
+            (Some(to), Revision::Newest) => MOVED_TO
+                .iter()
+                .find(|(k, _)| k == to)
+                .map(|(_, t)| *t)
+                .unwrap_or(self.proposal.title()),
+            _ => self.proposal.title(),
+        }
+    }
+
     /// Whether a server harness can observe it at all (X = client-only).
     pub fn testable(&self) -> bool {
         self.how != "X"
@@ -237,8 +261,22 @@ impl Catalogue {
                 how: field("how").unwrap_or_default(),
                 summary: field("summary").unwrap_or_default(),
                 uncovered: field("uncovered"),
+                newest_in: field("newest_in"),
+                inferred: field("inferred"),
                 id: id.clone(),
             };
+            if let Some(to) = &req.newest_in {
+                if !MOVED_TO.iter().any(|(k, _)| k == to) {
+                    errors.push(Diagnostic::new(
+                        path,
+                        source,
+                        at,
+                        format!(
+                            "{id}: `newest_in: {to}` is not a proposal mscheck reports (msc4480)"
+                        ),
+                    ));
+                }
+            }
             if by_id.insert(id.clone(), req).is_some() {
                 errors.push(Diagnostic::new(
                     path,

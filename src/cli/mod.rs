@@ -176,9 +176,18 @@ fn requirements(a: SelectArgs) -> Result<(), Error> {
         } else {
             format!("not covered yet (needs {})", req.how)
         };
+        let moved = match req.reported_under(rev) {
+            t if t == req.proposal.title() => String::new(),
+            t => format!(" [{t}]"),
+        };
+        let inferred = req
+            .inferred
+            .as_ref()
+            .map(|why| format!(" (inferred: {why})"))
+            .unwrap_or_default();
         if writeln!(
             out,
-            "{:<6} {:<10} {:<8} {} — {}",
+            "{:<6} {:<10} {:<8} {}{moved}{inferred} — {}",
             req.id,
             req.strength,
             rev.name(),

@@ -254,20 +254,36 @@ pub fn markdown(
         stats.counts(),
         stats.duration_ms
     ));
-    for p in Proposal::ALL {
-        let rows: Vec<&RequirementStatus> = reqs.iter().filter(|r| r.proposal == p).collect();
-        if rows.is_empty() {
-            continue;
-        }
-        s.push_str(&format!("\n## {}\n\n| ID | strength | requirement | result | scenarios |\n|---|---|---|---|---|\n", p.title()));
+    let groups = super::rollup::by_group(reqs);
+    // Per proposal, as the requirements of this run's revisions group them: a server may
+    // implement MSC4354 without MSC4480's sliding-sync extension.
+    s.push_str("\n| proposal | pass | fail | expected failures | not run | verdict |\n|---|---|---|---|---|---|\n");
+    for (group, rows) in &groups {
+        let v = super::rollup::GroupVerdict::of(rows);
+        s.push_str(&format!(
+            "| {group} | {} | {} | {} | {} | {} |\n",
+            v.pass,
+            v.fail,
+            v.expected,
+            v.other,
+            v.word()
+        ));
+    }
+    for (group, rows) in groups {
+        s.push_str(&format!("\n## {group}\n\n| ID | strength | requirement | result | scenarios |\n|---|---|---|---|---|\n"));
         for r in rows {
             let sc: Vec<String> = r
                 .scenarios
                 .iter()
                 .map(|(id, o)| format!("`{id}` {}", o.label()))
                 .collect();
+            let inferred = r
+                .inferred
+                .as_ref()
+                .map(|why| format!(" *(inferred: {why})*"))
+                .unwrap_or_default();
             s.push_str(&format!(
-                "| {} | {} | {} | {} | {} |\n",
+                "| {} | {} | {}{inferred} | {} | {} |\n",
                 r.id,
                 r.strength,
                 r.summary,

@@ -4,7 +4,6 @@
 //! transcript folded away.
 
 use super::results::RunReport;
-use crate::catalogue::Proposal;
 use crate::runner::events::{Outcome, ScenarioResult};
 use std::fmt::Write;
 use std::path::Path;
@@ -149,19 +148,27 @@ pub fn render(report: &RunReport, dir: &Path) -> String {
         );
     }
     h.push_str("</div>\n");
-    for p in Proposal::ALL {
-        let rows: Vec<_> = report
-            .requirements
-            .iter()
-            .filter(|r| r.proposal == p)
-            .collect();
-        if rows.is_empty() {
-            continue;
-        }
+    let groups = crate::report::rollup::by_group(&report.requirements);
+    h.push_str("<table class=\"verdicts\"><tr><th>proposal</th><th>pass</th><th>fail</th><th>expected failures</th><th>not run</th><th>verdict</th></tr>\n");
+    for (group, rows) in &groups {
+        let v = crate::report::rollup::GroupVerdict::of(rows);
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(group),
+            v.pass,
+            v.fail,
+            v.expected,
+            v.other,
+            v.word()
+        );
+    }
+    h.push_str("</table>\n");
+    for (group, rows) in groups {
         let _ = write!(
             h,
-            "<h3>{}</h3>\n<table class=\"matrix\" data-proposal=\"{p}\"><tr><th>ID</th><th>strength</th><th>requirement</th><th>result</th><th>scenarios</th></tr>\n",
-            esc(p.title())
+            "<h3>{}</h3>\n<table class=\"matrix\"><tr><th>ID</th><th>strength</th><th>requirement</th><th>result</th><th>scenarios</th></tr>\n",
+            esc(group)
         );
         for r in rows {
             let scenarios: Vec<String> = r
@@ -169,9 +176,14 @@ pub fn render(report: &RunReport, dir: &Path) -> String {
                 .iter()
                 .map(|(id, o)| format!("<a href=\"#{}\">{}</a> {}", anchor(id), esc(id), o.label()))
                 .collect();
+            let inferred = r
+                .inferred
+                .as_ref()
+                .map(|why| format!(" <em>(inferred: {})</em>", esc(why)))
+                .unwrap_or_default();
             let _ = writeln!(
                 h,
-                "<tr data-status=\"{s}\" class=\"{s}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr data-status=\"{s}\" class=\"{s}\"><td>{}</td><td>{}</td><td>{}{inferred}</td><td>{}</td><td>{}</td></tr>",
                 esc(&r.id),
                 esc(&r.strength),
                 esc(&r.summary),

@@ -22,6 +22,38 @@ pub struct RequirementStatus {
     pub status: String,
     /// Scenarios covering it in this run, with their outcome.
     pub scenarios: Vec<(String, Outcome)>,
+    /// The proposal it is reported under at the run's revision (MSC4480 for the sliding-sync
+    /// extension at the newest revision).
+    #[serde(default)]
+    pub group: String,
+    /// Why its check is inferred rather than stated (catalogue ambiguity), if it is.
+    #[serde(default)]
+    pub inferred: Option<String>,
+}
+
+impl RequirementStatus {
+    /// The report group: `group`, or the proposal's title for results written before groups.
+    pub fn group_title(&self) -> &str {
+        if self.group.is_empty() {
+            self.proposal.title()
+        } else {
+            &self.group
+        }
+    }
+}
+
+/// Per report group, in report order (MSC4354, MSC4480, MSC4140): the requirements' statuses.
+pub fn by_group(reqs: &[RequirementStatus]) -> Vec<(&str, Vec<&RequirementStatus>)> {
+    let mut out: Vec<(&str, Vec<&RequirementStatus>)> = Vec::new();
+    for p in Proposal::ALL {
+        for r in reqs.iter().filter(|r| r.proposal == p) {
+            match out.iter_mut().find(|(g, _)| *g == r.group_title()) {
+                Some((_, v)) => v.push(r),
+                None => out.push((r.group_title(), vec![r])),
+            }
+        }
+    }
+    out
 }
 
 /// Rolls results up per requirement of the chosen revisions.
@@ -57,6 +89,8 @@ pub fn rollup(
             )
             .to_string(),
             scenarios,
+            group: req.reported_under(rev).to_string(),
+            inferred: req.inferred.clone(),
         });
     }
     out
@@ -91,5 +125,109 @@ pub fn status_of(
         "pass"
     } else {
         "skip"
+    }
+}
+
+/// One group's roll-up: how many of its requirements ended which way, and whether this run found
+/// gaps in the server's implementation of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupVerdict {
+    /// Passed.
+    pub pass: usize,
+    /// Failed or errored.
+    pub fail: usize,
+    /// Expected failures.
+    pub expected: usize,
+    /// Not run, skipped, uncovered or client-only.
+    pub other: usize,
+}
+
+impl GroupVerdict {
+    /// Counts a group's requirements.
+    pub fn of(rows: &[&RequirementStatus]) -> Self {
+        let mut v = GroupVerdict {
+            pass: 0,
+            fail: 0,
+            expected: 0,
+            other: 0,
+        };
+        for r in rows {
+            match r.status.as_str() {
+                "pass" | "unexpected_pass" => v.pass += 1,
+                "fail" | "error" => v.fail += 1,
+                "expected_failure" => v.expected += 1,
+                _ => v.other += 1,
+            }
+        }
+        v
+    }
+
+    /// `gaps` (something failed, expected or not), `no gaps found` (what ran passed), or
+    /// `not checked`.
+    pub fn word(&self) -> &'static str {
+        if self.fail > 0 || self.expected > 0 {
+            "gaps"
+        } else if self.pass > 0 {
+            "no gaps found"
+        } else {
+            "not checked"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sliding_sync_extension_is_its_own_proposal_at_the_newest_revision() {
+        let catalogue = Catalogue::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/suites/requirements.yaml"
+        )))
+        .unwrap();
+        let at = |rev: Revision| {
+            let revisions: BTreeMap<Proposal, Revision> =
+                Proposal::ALL.iter().map(|p| (*p, rev)).collect();
+            rollup(&catalogue, &revisions, &[], &BTreeMap::new())
+        };
+        let newest = at(Revision::Newest);
+        let groups: Vec<&str> = by_group(&newest).iter().map(|(g, _)| *g).collect();
+        assert_eq!(
+            groups,
+            [
+                "MSC4354 sticky events",
+                "MSC4480 sliding-sync extension for sticky events",
+                "MSC4140 delayed events"
+            ]
+        );
+        let s53 = newest.iter().find(|r| r.id == "S-53").unwrap();
+        assert!(s53.inferred.as_deref().unwrap().starts_with("A-16"));
+        // At the seed revision the extension is still part of MSC4354.
+        let seed = at(Revision::Seed);
+        assert!(seed
+            .iter()
+            .filter(|r| r.id == "S-50" || r.id == "S-51")
+            .all(|r| r.group == "MSC4354 sticky events"));
+        let g = by_group(&seed);
+        assert_eq!(g.len(), 2);
+    }
+
+    #[test]
+    fn a_group_with_a_failure_has_gaps() {
+        let row = |status: &str| RequirementStatus {
+            id: "S-1".into(),
+            proposal: Proposal::Msc4354,
+            strength: "MUST".into(),
+            summary: String::new(),
+            status: status.into(),
+            scenarios: vec![],
+            group: String::new(),
+            inferred: None,
+        };
+        let (a, b, c) = (row("pass"), row("fail"), row("not_run"));
+        assert_eq!(GroupVerdict::of(&[&a, &c]).word(), "no gaps found");
+        assert_eq!(GroupVerdict::of(&[&a, &b]).word(), "gaps");
+        assert_eq!(GroupVerdict::of(&[&c]).word(), "not checked");
     }
 }
