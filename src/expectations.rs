@@ -4,7 +4,7 @@
 
 use crate::catalogue::{Catalogue, Proposal, Revision};
 use crate::scenario::diagnostic::{Diagnostic, Diagnostics};
-use crate::scenario::{yaml, Pos, Scenario};
+use crate::scenario::{yaml, Scenario};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -63,17 +63,7 @@ impl Expectations {
         catalogue: &Catalogue,
         scenario_ids: &[&str],
     ) -> Result<Self, Diagnostics> {
-        let source = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostics(vec![Diagnostic::new(
-                path,
-                "",
-                Pos::default(),
-                format!("cannot read expectations: {e}"),
-            )])
-        })?;
-        let root = yaml::parse(&source).map_err(|e| {
-            Diagnostics(vec![crate::scenario::loader::load_error(path, &source, &e)])
-        })?;
+        let (source, root) = crate::scenario::loader::read_yaml_file(path, "expectations")?;
         let mut errors = Vec::new();
         let mut known = Vec::new();
         let list = root

@@ -178,17 +178,7 @@ impl Reader<'_> {
 impl Profile {
     /// Reads and checks a profile; mistakes are reported with file:line:column.
     pub fn load(file: &Path) -> Result<Profile, Diagnostics> {
-        let source = std::fs::read_to_string(file).map_err(|e| {
-            Diagnostics(vec![Diagnostic::new(
-                file,
-                "",
-                Pos::default(),
-                format!("cannot read the profile: {e}"),
-            )])
-        })?;
-        let root = yaml::parse(&source).map_err(|e| {
-            Diagnostics(vec![crate::scenario::loader::load_error(file, &source, &e)])
-        })?;
+        let (source, root) = crate::scenario::loader::read_yaml_file(file, "the profile")?;
         let mut r = Reader {
             file,
             source: &source,

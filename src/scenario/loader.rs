@@ -35,6 +35,22 @@ const DEFAULT_EVERY: Duration = Duration::from_millis(250);
 /// Variables every scenario has before its first step.
 pub const BUILTIN_VARS: &[&str] = &["user", "hs1", "hs2", "now_ms", "run_id", "fake"];
 
+/// Reads and parses a YAML file (a profile, an expectations file), turning a missing file or a
+/// syntax error into a diagnostic that names `what` the file is.
+pub fn read_yaml_file(path: &Path, what: &str) -> Result<(String, Node), Diagnostics> {
+    let source = std::fs::read_to_string(path).map_err(|e| {
+        Diagnostics(vec![Diagnostic::new(
+            path,
+            "",
+            Pos::default(),
+            format!("cannot read {what}: {e}"),
+        )])
+    })?;
+    let root =
+        yaml::parse(&source).map_err(|e| Diagnostics(vec![load_error(path, &source, &e)]))?;
+    Ok((source, root))
+}
+
 /// A YAML syntax error as a diagnostic.
 pub fn load_error(file: &Path, source: &str, e: &LoadError) -> Diagnostic {
     let (marker, msg) = match e {
