@@ -61,40 +61,11 @@ impl Console {
     }
 
     fn details(&self, r: &ScenarioResult) -> String {
-        let mut s = String::new();
-        if let Some(f) = &r.failure {
-            s.push_str(&format!(
-                "        --> {}:{}:{} (step `{}`)\n",
-                r.file, f.pos.line, f.pos.column, f.step
-            ));
-            if let Some(src) = &f.source {
-                for line in src.lines() {
-                    s.push_str(&format!("        {line}\n"));
-                }
-            }
-            for line in f.message.lines() {
-                s.push_str(&format!("        {line}\n"));
-            }
-            if let Some(req) = &f.request {
-                s.push_str(&format!(
-                    "        request: {req} -> {}\n",
-                    f.status
-                        .map(|x| x.to_string())
-                        .unwrap_or_else(|| "no response".into())
-                ));
-            }
-            if let (Some(exp), Some(act)) = (&f.expected, &f.actual) {
-                s.push_str(&format!(
-                    "        expected: {exp}\n        actual:   {act}\n"
-                ));
-            } else if let Some(body) = &f.body {
-                s.push_str(&format!("        body: {body}\n"));
-            }
-            if let Some(t) = &r.transcript {
-                s.push_str(&format!("        transcript: {}/{t}\n", self.report_dir));
-            }
-        }
-        s
+        let base = format!("{}/", self.report_dir);
+        super::failure::lines(r, &base)
+            .into_iter()
+            .map(|l| format!("        {l}\n"))
+            .collect()
     }
 }
 

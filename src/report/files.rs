@@ -100,32 +100,6 @@ impl Reporter for Files {
     }
 }
 
-pub(crate) fn failure_text(r: &ScenarioResult) -> String {
-    let Some(f) = &r.failure else {
-        return String::new();
-    };
-    let mut s = format!(
-        "{}:{}:{} step `{}`\n{}\n",
-        r.file, f.pos.line, f.pos.column, f.step, f.message
-    );
-    if let Some(src) = &f.source {
-        s.push_str(&format!("{src}\n"));
-    }
-    if let Some(req) = &f.request {
-        s.push_str(&format!(
-            "request: {req} -> {}\n",
-            f.status.map(|x| x.to_string()).unwrap_or_default()
-        ));
-    }
-    if let (Some(e), Some(a)) = (&f.expected, &f.actual) {
-        s.push_str(&format!("expected: {e}\nactual: {a}\n"));
-    }
-    if let Some(t) = &r.transcript {
-        s.push_str(&format!("transcript: {t}\n"));
-    }
-    s
-}
-
 /// JUnit XML: one test suite per suite folder, one test case per scenario.
 pub fn junit(results: &[ScenarioResult], stats: &RunStats) -> String {
     use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
@@ -170,7 +144,7 @@ pub fn junit(results: &[ScenarioResult], stats: &RunStats) -> String {
                     _ => String::new(),
                 };
                 s.set_message(msg);
-                s.set_description(failure_text(r));
+                s.set_description(super::failure::text(r, ""));
                 s
             }
         };
@@ -182,7 +156,7 @@ pub fn junit(results: &[ScenarioResult], stats: &RunStats) -> String {
             out.push_str(&format!(
                 "expected failure: {}\n{}",
                 r.reason.clone().unwrap_or_default(),
-                failure_text(r)
+                super::failure::text(r, "")
             ));
         }
         for snap in &r.snapshots {
@@ -342,7 +316,7 @@ pub fn markdown(
             if let Some(reason) = &r.reason {
                 s.push_str(&format!("Known: {reason}\n\n"));
             }
-            s.push_str(&format!("```\n{}```\n", failure_text(r)));
+            s.push_str(&format!("```\n{}```\n", super::failure::text(r, "")));
         }
     }
     s

@@ -4,6 +4,7 @@
 //! add it to the fan-out in `cli::run`, and snapshot its output in a test.
 
 pub mod console;
+pub mod failure;
 pub mod files;
 pub mod github;
 pub mod html;

@@ -1,0 +1,48 @@
+//! One rendering of a failure, shared by the terminal, JUnit and summary.md: where the failing
+//! step is written, its source line with a caret, the message, the request, expected and actual
+//! (or the body), and the transcript.
+
+use crate::runner::events::ScenarioResult;
+
+/// The failure's lines (no trailing newline each), or none when the scenario did not fail.
+/// `transcript_base` is prefixed to the transcript's path (the report folder on the terminal,
+/// nothing in files that live in the report folder).
+pub fn lines(r: &ScenarioResult, transcript_base: &str) -> Vec<String> {
+    let Some(f) = &r.failure else {
+        return Vec::new();
+    };
+    let mut out = vec![format!(
+        "--> {}:{}:{} (step `{}`)",
+        r.file, f.pos.line, f.pos.column, f.step
+    )];
+    if let Some(src) = &f.source {
+        out.extend(src.lines().map(str::to_string));
+    }
+    out.extend(f.message.lines().map(str::to_string));
+    if let Some(req) = &f.request {
+        out.push(format!(
+            "request: {req} -> {}",
+            f.status
+                .map(|x| x.to_string())
+                .unwrap_or_else(|| "no response".into())
+        ));
+    }
+    if let (Some(exp), Some(act)) = (&f.expected, &f.actual) {
+        out.push(format!("expected: {exp}"));
+        out.push(format!("actual:   {act}"));
+    } else if let Some(body) = &f.body {
+        out.push(format!("body: {body}"));
+    }
+    if let Some(t) = &r.transcript {
+        out.push(format!("transcript: {transcript_base}{t}"));
+    }
+    out
+}
+
+/// The lines joined, each ending in a newline.
+pub fn text(r: &ScenarioResult, transcript_base: &str) -> String {
+    lines(r, transcript_base)
+        .into_iter()
+        .map(|l| l + "\n")
+        .collect()
+}
