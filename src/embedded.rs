@@ -97,11 +97,6 @@ pub fn export(dir: &Path) -> std::io::Result<usize> {
     write_all(dir, false)
 }
 
-/// How many files are built in.
-pub fn file_count() -> usize {
-    generated::FILES.len()
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
