@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::fmt;
 
 /// One step of a [`Path`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Segment {
     /// An object key.
     Key(String),
@@ -17,10 +17,35 @@ pub enum Segment {
     Index(i64),
     /// Every element of an array or every value of an object.
     Wildcard,
+    /// The elements of an array (or values of an object) in which `at` selects `equals`:
+    /// `events[?event_id == "$e"]`, `events[?content.body == "hi"]`. A fan-out, like `[*]`.
+    Filter {
+        /// Where to look inside each element.
+        at: Box<Path>,
+        /// The value it must have there.
+        equals: Value,
+    },
+}
+
+impl Segment {
+    /// Whether this segment keeps a child value (for [`Segment::Wildcard`] and
+    /// [`Segment::Filter`]).
+    fn keeps(&self, child: &Value) -> bool {
+        match self {
+            Segment::Filter { at, equals } => {
+                at.select(child).into_value().as_ref() == Some(equals)
+            }
+            _ => true,
+        }
+    }
+
+    fn fans_out(&self) -> bool {
+        matches!(self, Segment::Wildcard | Segment::Filter { .. })
+    }
 }
 
 /// A parsed selector.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Path {
     segments: Vec<Segment>,
 }
@@ -71,7 +96,7 @@ impl Path {
 
     /// Whether the path fans out, so that it selects a list.
     pub fn fans_out(&self) -> bool {
-        self.segments.contains(&Segment::Wildcard)
+        self.segments.iter().any(Segment::fans_out)
     }
 
     /// Parses selector text.
@@ -99,7 +124,11 @@ impl Path {
                 }
                 '[' => {
                     i += 1;
-                    if i < chars.len() && chars[i] == '"' {
+                    if chars.get(i) == Some(&'?') {
+                        let (seg, end) = parse_filter(&chars, i + 1).map_err(|(o, r)| err(o, &r))?;
+                        segments.push(seg);
+                        i = end;
+                    } else if i < chars.len() && chars[i] == '"' {
                         i += 1;
                         let mut key = String::new();
                         loop {
@@ -197,9 +226,9 @@ impl Path {
                             }
                         }
                     }
-                    Segment::Wildcard => match v {
-                        Value::Array(a) => next.extend(a.iter()),
-                        Value::Object(o) => next.extend(o.values()),
+                    Segment::Wildcard | Segment::Filter { .. } => match v {
+                        Value::Array(a) => next.extend(a.iter().filter(|x| seg.keeps(x))),
+                        Value::Object(o) => next.extend(o.values().filter(|x| seg.keeps(x))),
                         _ => {}
                     },
                 }
@@ -233,9 +262,15 @@ impl Path {
                         }
                     }
                 }
-                Segment::Wildcard => match v {
-                    Value::Array(a) => a.iter_mut().for_each(|x| walk(x, rest, f)),
-                    Value::Object(o) => o.values_mut().for_each(|x| walk(x, rest, f)),
+                Segment::Wildcard | Segment::Filter { .. } => match v {
+                    Value::Array(a) => a
+                        .iter_mut()
+                        .filter(|x| seg.keeps(x))
+                        .for_each(|x| walk(x, rest, f)),
+                    Value::Object(o) => o
+                        .values_mut()
+                        .filter(|x| seg.keeps(x))
+                        .for_each(|x| walk(x, rest, f)),
                     _ => {}
                 },
             }
@@ -269,6 +304,16 @@ impl Path {
             (Segment::Wildcard, Value::Object(o)) => {
                 removed += o.len();
                 o.clear();
+            }
+            (seg @ Segment::Filter { .. }, Value::Array(a)) => {
+                let before = a.len();
+                a.retain(|x| !seg.keeps(x));
+                removed += before - a.len();
+            }
+            (seg @ Segment::Filter { .. }, Value::Object(o)) => {
+                let before = o.len();
+                o.retain(|_, x| !seg.keeps(x));
+                removed += before - o.len();
             }
             _ => {}
         });
@@ -304,10 +349,62 @@ impl Path {
                 o.values_mut().for_each(|x| *x = value.clone());
                 count += o.len();
             }
+            (seg @ Segment::Filter { .. }, Value::Array(a)) => {
+                for x in a.iter_mut().filter(|x| seg.keeps(x)) {
+                    *x = value.clone();
+                    count += 1;
+                }
+            }
+            (seg @ Segment::Filter { .. }, Value::Object(o)) => {
+                for x in o.values_mut().filter(|x| seg.keeps(x)) {
+                    *x = value.clone();
+                    count += 1;
+                }
+            }
             _ => {}
         });
         count
     }
+}
+
+/// Parses the inside of `[?at == value]` from just after the `?`; returns the segment and the
+/// position of the closing `]`. The value is a JSON literal (a quoted string, a number,
+/// `true`, `false` or `null`); a bare word is taken as a string.
+fn parse_filter(chars: &[char], from: usize) -> Result<(Segment, usize), (usize, String)> {
+    let mut i = from;
+    let mut in_quotes = false;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' if in_quotes => i += 1,
+            '"' => in_quotes = !in_quotes,
+            ']' if !in_quotes => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    if i >= chars.len() {
+        return Err((i, "expected `]` to close the filter `[?…]`".into()));
+    }
+    let inner: String = chars[from..i].iter().collect();
+    let Some((at, value)) = inner.split_once("==") else {
+        return Err((from, "a filter reads `[?selector == value]`".into()));
+    };
+    let at = Path::parse(at.trim()).map_err(|e| (from + e.offset, e.reason))?;
+    if at.segments.is_empty() {
+        return Err((from, "a filter needs a selector before `==`".into()));
+    }
+    let value = value.trim();
+    if value.is_empty() {
+        return Err((i, "a filter needs a value after `==`".into()));
+    }
+    let equals = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+    Ok((
+        Segment::Filter {
+            at: Box::new(at),
+            equals,
+        },
+        i,
+    ))
 }
 
 fn resolve_index(n: i64, len: usize) -> Option<usize> {
@@ -331,6 +428,7 @@ impl fmt::Display for Path {
                 Segment::Key(k) => write!(f, "[\"{}\"]", k.replace('"', "\\\""))?,
                 Segment::Index(n) => write!(f, "[{n}]")?,
                 Segment::Wildcard => f.write_str("[*]")?,
+                Segment::Filter { at, equals } => write!(f, "[?{at} == {equals}]")?,
             }
         }
         Ok(())
@@ -389,6 +487,34 @@ mod tests {
         assert_eq!(many.select(&doc), Selected::Many(vec![json!(1), json!(2)]));
         let missing = Path::parse("rooms.leave").unwrap();
         assert_eq!(missing.select(&doc), Selected::One(None));
+    }
+
+    #[test]
+    fn filters_elements_by_a_value_inside_them() {
+        let doc = json!({"events": [
+            {"event_id": "$a", "content": {"body": "x]y"}},
+            {"event_id": "$b", "content": {"body": "hi"}, "n": 2},
+        ]});
+        let by_id = Path::parse(r#"events[?event_id == "$b"].n"#).unwrap();
+        assert!(by_id.fans_out());
+        assert_eq!(by_id.select(&doc), Selected::Many(vec![json!(2)]));
+        let by_body = Path::parse(r#"events[?content.body=="x]y"].event_id"#).unwrap();
+        assert_eq!(by_body.select(&doc), Selected::Many(vec![json!("$a")]));
+        let bare = Path::parse("events[?n == 2].event_id").unwrap();
+        assert_eq!(bare.select(&doc), Selected::Many(vec![json!("$b")]));
+        assert_eq!(
+            bare.to_string(),
+            r#"events[?n == 2].event_id"#,
+            "prints back"
+        );
+        let none = Path::parse(r#"events[?event_id == "$zz"]"#).unwrap();
+        assert_eq!(none.select(&doc), Selected::Many(vec![]));
+        let mut d = doc.clone();
+        assert_eq!(Path::parse(r#"events[?event_id == "$a"]"#).unwrap().delete(&mut d), 1);
+        assert_eq!(d["events"].as_array().unwrap().len(), 1);
+        for bad in ["events[?]", "events[?event_id]", "events[?== 1]", "events[?a == 1"] {
+            assert!(Path::parse(bad).is_err(), "{bad} should not parse");
+        }
     }
 
     #[test]

@@ -506,6 +506,9 @@ impl ScenarioRun {
     }
 
     async fn run_call(&self, step: &Step, call: &Call) -> (Result<(), StepError>, u32) {
+        if let Some(spec) = &step.sample {
+            return self.run_sampled(step, call, spec).await;
+        }
         let started = Instant::now();
         let mut attempts = 0;
         // While polling, keep the most telling failure: the attempt that got furthest through the
@@ -575,7 +578,7 @@ impl ScenarioRun {
         }
     }
 
-    async fn attempt(
+    pub(super) async fn attempt(
         &self,
         step: &Step,
         call: &Call,
@@ -739,6 +742,7 @@ impl ScenarioRun {
                 .headers
                 .get(&h["@header.".len()..].to_ascii_lowercase())
                 .map(|v| json!(v)),
+            template if template.trim_start().starts_with("{{") => Some(self.render(&json!(template))?),
             path => {
                 let rendered = self.render_text(path)?;
                 let p = Path::parse(&rendered).map_err(|e| StepError::Harness(e.to_string()))?;
@@ -767,7 +771,7 @@ impl ScenarioRun {
     }
 
     /// Records an observation under `label` unless this scenario already has one.
-    fn observe_once(&self, step: &str, label: &str, value: Value) {
+    pub(super) fn observe_once(&self, step: &str, label: &str, value: Value) {
         let mut obs = self.observations.lock().unwrap_or_else(|e| e.into_inner());
         if !obs.iter().any(|o| o.label == label) {
             obs.push(Observation {
@@ -778,18 +782,7 @@ impl ScenarioRun {
         }
     }
 
-    async fn after_success(&self, step: &Step, resp: &Response) -> Result<(), StepError> {
-        for o in &step.observe {
-            let value = self.select_source(&o.from, resp)?;
-            self.observations
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(Observation {
-                    step: step.id.clone(),
-                    label: o.name.clone(),
-                    value,
-                });
-        }
+    pub(super) async fn after_success(&self, step: &Step, resp: &Response) -> Result<(), StepError> {
         for c in &step.capture {
             let Some(value) = self.select_source(&c.from, resp)? else {
                 let f = failure_from_response(
@@ -804,6 +797,18 @@ impl ScenarioRun {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .set(c.name.clone(), value);
+        }
+        // After the captures, so an observation may compute from what this step captured.
+        for o in &step.observe {
+            let value = self.select_source(&o.from, resp)?;
+            self.observations
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(Observation {
+                    step: step.id.clone(),
+                    label: o.name.clone(),
+                    value,
+                });
         }
         if let Some(spec) = &step.snapshot {
             let value = match &spec.at {

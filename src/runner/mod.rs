@@ -5,7 +5,9 @@
 pub mod events;
 pub mod exec;
 pub mod fake;
+pub mod lifetime;
 pub mod request;
+mod sample;
 pub mod vars;
 
 use crate::catalogue::{Proposal, Revision};

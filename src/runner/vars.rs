@@ -116,46 +116,66 @@ impl Vars {
         Ok(out)
     }
 
+    /// Evaluates `name`, `name.path`, or a sum of variables and integers written with spaced
+    /// operators (`t0 + 5000`, `sent - due`, `a - b + 1`).
     fn eval(&self, expr: &str, whole: &str) -> Result<Value, TemplateError> {
-        let expr = expr.trim();
-        let (name, offset) = match expr
-            .find(['+', '-'])
-            .filter(|i| *i > 0 && expr[..*i].ends_with(' '))
-        {
-            Some(i) => {
-                let n: i64 = expr[i + 1..]
-                    .trim()
-                    .parse()
-                    .map_err(|_| TemplateError::Syntax {
-                        text: whole.to_string(),
-                        reason: "expected an integer after `+`/`-`".into(),
-                    })?;
-                (
-                    expr[..i].trim(),
-                    if &expr[i..i + 1] == "-" { -n } else { n },
-                )
-            }
-            None => (expr, 0),
+        let syntax = |reason: String| TemplateError::Syntax {
+            text: whole.to_string(),
+            reason,
         };
-        if name.is_empty() {
-            return Err(TemplateError::Syntax {
-                text: whole.to_string(),
-                reason: "empty `{{ }}`".into(),
-            });
+        let terms = split_terms(expr.trim());
+        if terms.len() == 1 {
+            let name = terms[0].1;
+            if name.is_empty() {
+                return Err(syntax("empty `{{ }}`".into()));
+            }
+            return self.lookup(name);
         }
-        let v = self.get(name).ok_or_else(|| TemplateError::Unknown {
+        let mut total: i64 = 0;
+        for (sign, term) in terms {
+            if term.is_empty() {
+                return Err(syntax("expected a name or an integer around `+`/`-`".into()));
+            }
+            let n = match term.parse::<i64>() {
+                Ok(n) => n,
+                Err(_) => {
+                    let v = self.lookup(term)?;
+                    v.as_i64().ok_or_else(|| {
+                        syntax(format!(
+                            "`{term}` is {v}, not an integer, so it cannot take `+`/`-`"
+                        ))
+                    })?
+                }
+            };
+            total += sign * n;
+        }
+        Ok(Value::from(total))
+    }
+
+    fn lookup(&self, name: &str) -> Result<Value, TemplateError> {
+        self.get(name).ok_or_else(|| TemplateError::Unknown {
             name: name.to_string(),
             known: self.names().join(", "),
-        })?;
-        if offset == 0 {
-            return Ok(v);
-        }
-        let n = v.as_i64().ok_or_else(|| TemplateError::Syntax {
-            text: whole.to_string(),
-            reason: format!("`{name}` is {v}, not an integer, so it cannot take `+`/`-`"),
-        })?;
-        Ok(Value::from(n + offset))
+        })
     }
+}
+
+/// Splits `a + b - 3` into signed terms; an operator counts only with a space before it, so
+/// names with dashes stay whole.
+fn split_terms(expr: &str) -> Vec<(i64, &str)> {
+    let mut out = Vec::new();
+    let mut sign = 1;
+    let mut start = 0;
+    let bytes = expr.as_bytes();
+    for i in 1..bytes.len() {
+        if (bytes[i] == b'+' || bytes[i] == b'-') && bytes[i - 1] == b' ' {
+            out.push((sign, expr[start..i].trim()));
+            sign = if bytes[i] == b'-' { -1 } else { 1 };
+            start = i + 1;
+        }
+    }
+    out.push((sign, expr[start..].trim()));
+    out
 }
 
 /// Collects the variable names a string refers to (for load-time validation).
@@ -165,11 +185,11 @@ pub fn referenced_names(s: &str) -> Vec<String> {
     while let Some(start) = rest.find("{{") {
         let after = &rest[start + 2..];
         let Some(end) = after.find("}}") else { break };
-        let expr = after[..end].trim();
-        let name = expr.split([' ', '+', '-']).next().unwrap_or("");
-        let root = name.split('.').next().unwrap_or("");
-        if !root.is_empty() {
-            names.push(root.to_string());
+        for (_, term) in split_terms(after[..end].trim()) {
+            let root = term.split('.').next().unwrap_or("");
+            if !root.is_empty() && root.parse::<i64>().is_err() {
+                names.push(root.to_string());
+            }
         }
         rest = &after[end + 2..];
     }
@@ -196,6 +216,7 @@ mod tests {
         assert_eq!(v.render_str("{{t0}}").unwrap(), json!(1000));
         assert_eq!(v.render_str("{{ t0 + 500 }}").unwrap(), json!(1500));
         assert_eq!(v.render_str("{{t0 - 1}}").unwrap(), json!(999));
+        assert_eq!(v.render_str("{{t0 - t0 + 7}}").unwrap(), json!(7));
         assert_eq!(
             v.render_str("in {{room}} at {{t0}}").unwrap(),
             json!("in !abc at 1000")
@@ -226,5 +247,6 @@ mod tests {
             Err(TemplateError::Syntax { .. })
         ));
         assert_eq!(referenced_names("a {{x.y}} {{ z + 1 }}"), vec!["x", "z"]);
+        assert_eq!(referenced_names("{{a - b.0 + 5}}"), vec!["a", "b"]);
     }
 }

@@ -832,6 +832,15 @@ impl<'a> Loader<'a> {
             },
             (None, None) => Wait::Once,
         };
+        let sample = m.get_node("sample").and_then(|n| self.sample(n, scope));
+        if let Some(sp) = &sample {
+            if wait != Wait::Once {
+                self.err(
+                    sp.pos,
+                    "a step either `sample`s an item across its lifetime or waits with `within`/`hold`; not both",
+                );
+            }
+        }
         if matches!(wait, Wait::Hold { .. }) && expect.is_default() {
             self.err_hint(
                 pos,
@@ -844,12 +853,13 @@ impl<'a> Loader<'a> {
                 || !capture.is_empty()
                 || !accumulate.is_empty()
                 || !observe.is_empty()
+                || sample.is_some()
                 || wait != Wait::Once)
         {
             self.err(
                 pos,
                 format!(
-                    "`{kind}` steps take no `expect`, `capture`, `accumulate`, `observe`, `within` or `hold`"
+                    "`{kind}` steps take no `expect`, `capture`, `accumulate`, `observe`, `within`, `hold` or `sample`"
                 ),
             );
         }
@@ -867,7 +877,84 @@ impl<'a> Loader<'a> {
             observe,
             wait,
             snapshot,
+            sample,
         })
+    }
+
+    /// `sample: {every, within, item, remaining?, ends?, margin}`.
+    fn sample(&mut self, node: &Node, scope: &Scope) -> Option<SampleSpec> {
+        const KEYS: &[&str] = &["every", "within", "item", "remaining", "ends", "margin"];
+        let m = self.mapping(node, "`sample`")?;
+        let pos = yaml::mapping_pos(m);
+        for (k, _) in m.iter() {
+            if !KEYS.contains(&k.as_str()) {
+                self.unknown_key(yaml::scalar_pos(k), "key in `sample`", k.as_str(), KEYS);
+            }
+        }
+        let need = |this: &mut Self, key: &str, hint: &str| {
+            let n = m.get_node(key);
+            if n.is_none() {
+                this.err_hint(pos, format!("`sample` needs `{key}`"), hint.to_string());
+            }
+            n
+        };
+        let every = need(self, "every", "how long between samples, e.g. `every: 1s`")
+            .and_then(|n| self.duration(n, "`every`"));
+        let within = need(self, "within", "how long the item may stay, e.g. `within: 30s`")
+            .and_then(|n| self.duration(n, "`within`"));
+        let margin = need(
+            self,
+            "margin",
+            "how far a comparison may be off, e.g. `margin: 2s` (1.5 s or 20 % of the lifetime, whichever is larger)",
+        )
+        .and_then(|n| self.duration(n, "`margin`"));
+        let item = need(self, "item", "a selector that finds the item, e.g. `events[?event_id == \"{{e}}\"]`")
+            .and_then(|n| self.selector(n, "`item`", scope));
+        let remaining = m
+            .get_node("remaining")
+            .and_then(|n| self.selector(n, "`remaining`", scope));
+        let ends = m.get_node("ends").and_then(|n| {
+            let v = yaml::to_json(n);
+            self.check_refs(&v, yaml::pos(n), scope);
+            match v {
+                Value::Array(a) if a.len() == 2 => Some((a[0].clone(), a[1].clone())),
+                Value::String(_) | Value::Number(_) => Some((v.clone(), v)),
+                _ => {
+                    self.err_hint(
+                        yaml::pos(n),
+                        "`ends` is one moment or a list of the earliest and latest",
+                        "local milliseconds, e.g. \"{{t_sent + 10000}}\"",
+                    );
+                    None
+                }
+            }
+        });
+        if let (Some(every), Some(within)) = (every, within) {
+            if every.is_zero() || every >= within {
+                self.err(pos, "`every` must be above zero and below `within`");
+            }
+        }
+        Some(SampleSpec {
+            pos,
+            every: every?,
+            within: within?,
+            item: item?,
+            remaining,
+            ends,
+            margin: margin?,
+        })
+    }
+
+    /// A selector that may hold templates: parsed now (templates stand in for quoted keys or
+    /// filter values) and its variables checked against the scope.
+    fn selector(&mut self, node: &Node, what: &str, scope: &Scope) -> Option<String> {
+        let text = self.string(node, what)?;
+        if let Err(e) = crate::matcher::Path::parse(&text) {
+            self.err(yaml::pos(node), e.to_string());
+            return None;
+        }
+        self.check_refs(&Value::String(text.clone()), yaml::pos(node), scope);
+        Some(text)
     }
 
     fn lifecycle(&mut self, body: &Node, homeservers: u8) -> Option<Action> {
@@ -1210,7 +1297,9 @@ impl<'a> Loader<'a> {
             let Some(from) = self.string(v, &format!("a source for `{what}`")) else {
                 continue;
             };
-            if !from.starts_with('@') {
+            if from.trim_start().starts_with("{{") {
+                // A template (`"{{sent - due}}"`), rendered after the step's captures.
+            } else if !from.starts_with('@') {
                 if let Err(e) = crate::matcher::Path::parse(&from) {
                     self.err(yaml::pos(v), e.to_string());
                 }

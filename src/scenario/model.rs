@@ -164,6 +164,33 @@ pub struct Step {
     pub wait: Wait,
     /// Snapshot the (normalised) response.
     pub snapshot: Option<SnapshotSpec>,
+    /// Sample the response across an item's lifetime instead of waiting once (`wait` is then
+    /// [`Wait::Once`]).
+    pub sample: Option<SampleSpec>,
+}
+
+/// `sample:` on a step: run it every `every` until the item it selects is gone (at most
+/// `within`), keep the step's checks on every response, record the series in the report and
+/// judge it as a lifetime (see `runner::lifetime`).
+#[derive(Debug, Clone)]
+pub struct SampleSpec {
+    /// Where it is written.
+    pub pos: Pos,
+    /// Pause between samples.
+    pub every: Duration,
+    /// How long the item may stay delivered before the step fails.
+    pub within: Duration,
+    /// Selector (templates allowed) that finds the item in a response; present when it finds
+    /// something.
+    pub item: String,
+    /// Selector inside the item for the remaining lifetime in milliseconds, if the step judges
+    /// one.
+    pub remaining: Option<String>,
+    /// The declared end as local milliseconds (templates), as one moment or as the earliest
+    /// and latest allowed moments.
+    pub ends: Option<(Value, Value)>,
+    /// How far any comparison may be off, as stated in the scenario.
+    pub margin: Duration,
 }
 
 /// What a step does.

@@ -278,6 +278,7 @@ pub const COMMON_KEYS: &[&str] = &[
     "every",
     "hold",
     "snapshot",
+    "sample",
 ];
 
 /// Step kinds that are not HTTP calls.

@@ -1,0 +1,159 @@
+//! Running a `sample:` step: the same request again and again across an item's lifetime.
+//!
+//! Each response is checked like any other (the step's `expect` holds on every sample), then
+//! reduced to a [`Sample`]: is the item there, and what remaining lifetime does it carry? The
+//! loop stops at the first response without the item, or fails when the item is still there
+//! after `within`. The whole series is judged by [`lifetime::judge`] and recorded as an
+//! observation named `lifetime`, passing or not, so the report shows how the server behaved.
+
+use super::events::Observation;
+use super::exec::{failure_from_response, ScenarioRun};
+use super::lifetime::{self, Rules, Sample};
+use super::StepError;
+use crate::client::Response;
+use crate::matcher::{Path, Selected};
+use crate::scenario::{Call, SampleSpec, Step};
+use crate::util::human_duration;
+use serde_json::{json, Value};
+use std::time::Instant;
+
+impl ScenarioRun {
+    pub(super) async fn run_sampled(
+        &self,
+        step: &Step,
+        call: &Call,
+        spec: &SampleSpec,
+    ) -> (Result<(), StepError>, u32) {
+        let rules = match self.sample_rules(spec) {
+            Ok(r) => r,
+            Err(e) => return (Err(e), 0),
+        };
+        let started = Instant::now();
+        let mut samples = Vec::new();
+        let mut attempts = 0;
+        let mut overdue = false;
+        let last = loop {
+            attempts += 1;
+            let left = spec.within.saturating_sub(started.elapsed());
+            let resp = match self.attempt(step, call, Some(left)).await {
+                Ok(r) => r,
+                Err(e) => {
+                    return (
+                        Err(e.waited(format!(
+                            "sample {attempts} ({} into the series)",
+                            human_duration(started.elapsed())
+                        ))),
+                        attempts,
+                    )
+                }
+            };
+            let sample = match self.reduce(&step.id, spec, &resp) {
+                Ok(s) => s,
+                Err(e) => return (Err(e), attempts),
+            };
+            samples.push(sample);
+            if !sample.present {
+                break resp;
+            }
+            let elapsed = started.elapsed();
+            if elapsed >= spec.within {
+                overdue = true;
+                break resp;
+            }
+            tokio::time::sleep(spec.every.min(spec.within - elapsed)).await;
+        };
+        let verdict = lifetime::judge(&samples, &rules);
+        self.observations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Observation {
+                step: step.id.clone(),
+                label: "lifetime".into(),
+                value: Some(json!(verdict.summary)),
+            });
+        let problem = verdict.problem.or_else(|| {
+            overdue.then(|| {
+                format!(
+                    "still delivered after {} ({attempts} samples)",
+                    human_duration(spec.within)
+                )
+            })
+        });
+        if let Some(problem) = problem {
+            let mut f = failure_from_response(
+                &step.id,
+                &format!("{problem}; {}", verdict.summary),
+                &last,
+                None,
+            );
+            f.pos = spec.pos;
+            return (Err(StepError::Check(Box::new(f))), attempts);
+        }
+        (self.after_success(step, &last).await, attempts)
+    }
+
+    /// The declared end and margin, with the templates rendered now.
+    fn sample_rules(&self, spec: &SampleSpec) -> Result<Rules, StepError> {
+        let ms = |v: &Value| -> Result<i64, StepError> {
+            let r = self.render(v)?;
+            match &r {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                StepError::Harness(format!(
+                    "`sample` `ends` must be local milliseconds; {v} is {r}"
+                ))
+            })
+        };
+        let ends = match &spec.ends {
+            Some((a, b)) => Some((ms(a)?, ms(b)?)),
+            None => None,
+        };
+        Ok(Rules {
+            ends: ends.map(|(a, b)| (a.min(b), a.max(b))),
+            margin_ms: spec.margin.as_millis() as i64,
+        })
+    }
+
+    /// One response as a sample: whether the item is there and its remaining lifetime.
+    fn reduce(&self, step: &str, spec: &SampleSpec, resp: &Response) -> Result<Sample, StepError> {
+        let parse = |text: &str| -> Result<Path, StepError> {
+            let text = self.render_text(text)?;
+            Path::parse(&text).map_err(|e| StepError::Harness(e.to_string()))
+        };
+        let item = match parse(&spec.item)?.select(&resp.body) {
+            Selected::One(v) => v,
+            Selected::Many(mut vs) => (!vs.is_empty()).then(|| vs.swap_remove(0)),
+        };
+        let remaining_ms = match (&item, &spec.remaining) {
+            (Some(item), Some(at)) => {
+                let value = parse(at)?.select(item).into_value();
+                match value.as_ref().and_then(Value::as_i64) {
+                    Some(n) => Some(n),
+                    None => {
+                        let mut f = failure_from_response(
+                            step,
+                            &format!(
+                                "the item has no integer remaining lifetime at `{at}` (found {})",
+                                value.map_or("nothing".into(), |v| v.to_string())
+                            ),
+                            resp,
+                            None,
+                        );
+                        f.pos = spec.pos;
+                        return Err(StepError::Check(Box::new(f)));
+                    }
+                }
+            }
+            _ => None,
+        };
+        Ok(Sample {
+            sent_ms: resp.request_ms,
+            received_ms: resp.response_ms,
+            present: item.is_some(),
+            remaining_ms,
+        })
+    }
+}
