@@ -70,6 +70,35 @@ pub enum Op {
     Errcode(String),
     /// Response: hold it back this long.
     Delay(Duration),
+    /// Response: each item keeps the value at `at` it had the first time the fault saw it
+    /// (items told apart by the value at `key`): a value that never changes with time.
+    Freeze {
+        /// The items (a fan-out selector).
+        items: Path,
+        /// Inside an item: what identifies it.
+        key: Path,
+        /// Inside an item: the value to freeze.
+        at: Path,
+    },
+    /// Response: an item disappears from responses once the fault first saw it more than
+    /// `after` ago (items told apart by the value at `key`): delivered, then dropped early.
+    ForgetAfter {
+        /// The arrays holding the items (the `items` selector without its final `[*]`).
+        arrays: Path,
+        /// Inside an item: what identifies it.
+        key: Path,
+        /// How long an item stays.
+        after: Duration,
+    },
+}
+
+/// What stateful faults remember during a run (shared by every scenario; items are told apart
+/// by their own IDs, so scenarios do not disturb each other).
+#[derive(Debug, Default)]
+pub struct Memory {
+    frozen: std::collections::HashMap<String, Value>,
+    first_seen: std::collections::HashMap<String, std::time::Instant>,
+    paths_seen: std::collections::HashSet<String>,
 }
 
 /// A named fault.
@@ -91,6 +120,11 @@ pub struct Fault {
     pub response: Vec<Op>,
     /// How the fake federating server misbehaves while this fault is active.
     pub fake: Vec<crate::federation::Misbehaviour>,
+    /// Only a repeated request to the same path is rewritten; the first passes untouched (a
+    /// server that honours an action once and ignores it afterwards).
+    pub repeats_only: bool,
+    /// State of the stateful operations.
+    pub memory: std::sync::Arc<std::sync::Mutex<Memory>>,
 }
 
 impl Fault {
@@ -132,6 +166,17 @@ impl Fault {
     pub fn apply_request(&self, req: &mut RequestParts) -> bool {
         if !self.matches(req) {
             return false;
+        }
+        if self.repeats_only {
+            let first = self
+                .memory
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .paths_seen
+                .insert(req.path.clone());
+            if first {
+                return false;
+            }
         }
         for op in &self.request {
             match op {
@@ -203,6 +248,34 @@ impl Fault {
                 }
                 // Simulates a slow server; this is the fault's behaviour, not a harness wait.
                 Op::Delay(d) => tokio::time::sleep(*d).await,
+                Op::Freeze { items, key, at } => {
+                    let mut memory = self.memory.lock().unwrap_or_else(|e| e.into_inner());
+                    items.for_each_mut(&mut resp.body, &mut |item| {
+                        let Some(id) = key.select(item).into_value() else {
+                            return;
+                        };
+                        let Some(now) = at.select(item).into_value() else {
+                            return;
+                        };
+                        let kept = memory.frozen.entry(id.to_string()).or_insert(now).clone();
+                        at.set(item, &kept);
+                    });
+                }
+                Op::ForgetAfter { arrays, key, after } => {
+                    let mut memory = self.memory.lock().unwrap_or_else(|e| e.into_inner());
+                    let now = std::time::Instant::now();
+                    arrays.for_each_mut(&mut resp.body, &mut |list| {
+                        if let Some(a) = list.as_array_mut() {
+                            a.retain(|item| match key.select(item).into_value() {
+                                Some(id) => {
+                                    let seen = *memory.first_seen.entry(id.to_string()).or_insert(now);
+                                    now.duration_since(seen) <= *after
+                                }
+                                None => true,
+                            });
+                        }
+                    });
+                }
                 _ => {}
             }
         }
@@ -312,6 +385,14 @@ fn parse_fault(name: &str, v: &Value) -> Result<Fault, String> {
     };
     let request = ops("request")?;
     let response = ops("response")?;
+    let repeats_only = match when.get("repeats_only") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err("`when.repeats_only` is true or false".into()),
+    };
+    if repeats_only && !response.is_empty() {
+        return Err("`when.repeats_only` works with `request:` rewrites only".into());
+    }
     if request.is_empty() && response.is_empty() && fake.is_empty() {
         return Err("needs `request:` or `response:` rewrites, or `fake:` misbehaviours".into());
     }
@@ -335,6 +416,8 @@ fn parse_fault(name: &str, v: &Value) -> Result<Fault, String> {
         request,
         response,
         fake,
+        repeats_only,
+        memory: Default::default(),
     })
 }
 
@@ -387,6 +470,27 @@ fn parse_op(v: &Value) -> Result<Op, String> {
             crate::util::parse_duration(arg.as_str().unwrap_or(""))
                 .ok_or("`delay` takes a duration like `2s`")?,
         ),
+        "freeze" => Op::Freeze {
+            items: path(field("items")?)?,
+            key: path(field("key")?)?,
+            at: path(field("at")?)?,
+        },
+        "forget_after" => {
+            let items = path(field("items")?)?;
+            let (last, arrays) = items
+                .segments()
+                .split_last()
+                .ok_or("`forget_after.items` ends with `[*]`")?;
+            if *last != crate::matcher::Segment::Wildcard {
+                return Err("`forget_after.items` ends with `[*]`".into());
+            }
+            Op::ForgetAfter {
+                arrays: Path::from_segments(arrays.to_vec()),
+                key: path(field("key")?)?,
+                after: crate::util::parse_duration(field("after")?.as_str().unwrap_or(""))
+                    .ok_or("`forget_after.after` takes a duration like `3s`")?,
+            }
+        }
         other => return Err(format!("unknown operation `{other}`")),
     })
 }
@@ -458,6 +562,59 @@ mod tests {
         };
         assert!(!f.apply_response(&req("/versions"), &mut other).await);
         assert_eq!(other.body, body);
+    }
+
+    #[tokio::test]
+    async fn stateful_rewrites_freeze_values_and_forget_items() {
+        let f = parse_fault(
+            "x",
+            &json!({"when": {"path": "^/sync$"}, "response": [
+                {"freeze": {"items": "events[*]", "key": "id", "at": "ttl"}},
+                {"forget_after": {"items": "events[*]", "key": "id", "after": "0s"}}
+            ]}),
+        )
+        .unwrap();
+        let resp = |ttl: i64| ResponseParts {
+            status: 200,
+            headers: Default::default(),
+            body: json!({"events": [{"id": "a", "ttl": ttl}]}),
+        };
+        let mut first = resp(900);
+        f.apply_response(&req("/sync"), &mut first).await;
+        assert_eq!(first.body, json!({"events": [{"id": "a", "ttl": 900}]}));
+        // Later: the value stays frozen at 900, and the item is dropped (seen more than 0 s ago).
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let mut later = resp(500);
+        let f2 = Fault {
+            response: vec![f.response[0].clone()],
+            ..f.clone()
+        };
+        f2.apply_response(&req("/sync"), &mut later).await;
+        assert_eq!(later.body, json!({"events": [{"id": "a", "ttl": 900}]}));
+        f.apply_response(&req("/sync"), &mut later).await;
+        assert_eq!(later.body, json!({"events": []}));
+        assert!(parse_fault(
+            "x",
+            &json!({"when": {"path": "x"}, "response": [{"forget_after": {"items": "events", "key": "id", "after": "1s"}}]})
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn repeats_only_lets_the_first_request_to_a_path_through() {
+        let f = parse_fault(
+            "x",
+            &json!({"when": {"path": "/restart$", "repeats_only": true}, "request": [{"method": "get"}]}),
+        )
+        .unwrap();
+        let mut a = req("/e1/restart");
+        assert!(!f.apply_request(&mut a));
+        let mut b = req("/e1/restart");
+        b.method = "POST".into();
+        assert!(f.apply_request(&mut b));
+        assert_eq!(b.method, "GET");
+        let mut c = req("/e2/restart");
+        assert!(!f.apply_request(&mut c), "another event's first restart passes");
     }
 
     #[test]

@@ -89,6 +89,11 @@ impl Path {
         }
     }
 
+    /// A path made of these segments.
+    pub fn from_segments(segments: Vec<Segment>) -> Self {
+        Path { segments }
+    }
+
     /// The segments, in order.
     pub fn segments(&self) -> &[Segment] {
         &self.segments
