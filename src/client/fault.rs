@@ -47,6 +47,8 @@ pub enum Op {
     RewritePath(Regex, String),
     /// Request: change the method.
     Method(String),
+    /// Request: replace a value in the JSON body, where the body has one there.
+    ReplaceBody(Path, Value),
     /// Response: remove every value at a selector.
     Delete(Path),
     /// Response: set every value at a selector.
@@ -190,6 +192,13 @@ impl Fault {
                     req.path = re.replace(&req.path, with.as_str()).into_owned()
                 }
                 Op::Method(m) => req.method = m.clone(),
+                Op::ReplaceBody(p, v) => {
+                    if let Some(body) = req.body.as_mut() {
+                        if p.select(body).into_value().is_some() {
+                            p.set(body, v);
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -451,6 +460,7 @@ fn parse_op(v: &Value) -> Result<Op, String> {
                 .ok_or("`method` takes a method name")?
                 .to_ascii_uppercase(),
         ),
+        "replace_body" => Op::ReplaceBody(path(field("at")?)?, field("value")?.clone()),
         "delete" => Op::Delete(path(arg)?),
         "set" => Op::Set(path(field("at")?)?, field("value")?.clone()),
         "duplicate" => Op::Duplicate(path(arg)?),
