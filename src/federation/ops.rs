@@ -24,6 +24,10 @@ pub struct Joined {
     pub room_version: String,
     /// How many state events send_join returned.
     pub state_count: usize,
+    /// The auth events a message from the joined user cites right after the join: with the
+    /// join's ID, what a later PDU needs to be built as if the user were still joined (to make
+    /// a server soft-fail it after a kick).
+    pub message_auth_events: Vec<String>,
 }
 
 /// One PDU for [`FakeServer::send_pdus`] to build.
@@ -154,11 +158,16 @@ impl FakeServer {
             }
         }
         room.add(&event_id, signed, true);
+        let message_auth_events = super::room::string_list(
+            room.build(&user, "m.room.message", None, json!({}), &Default::default(), 0)
+                .get("auth_events"),
+        );
         self.inner.lock().rooms.insert(room_id.to_string(), room);
         let outcome = Joined {
             event_id,
             room_version: version,
             state_count: state.len(),
+            message_auth_events,
         };
         Ok((outcome, joined.body))
     }

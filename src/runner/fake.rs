@@ -59,6 +59,7 @@ pub async fn run(
                 json!({
                     "event_id": joined.event_id, "room_version": joined.room_version,
                     "state_count": joined.state_count, "user_id": fake.user_id(&user),
+                    "message_auth_events": joined.message_auth_events,
                 }),
             )
         }
