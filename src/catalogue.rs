@@ -146,6 +146,11 @@ pub struct Requirement {
     /// Why the check is inferred rather than stated by the text (an ambiguity of the catalogue,
     /// e.g. A-16); reports show it beside the requirement.
     pub inferred: Option<String>,
+    /// What changed for this requirement when the proposal was merged after the newest text
+    /// mscheck checks, with the public source (MSC4140, merged 2026-09-08). Reports show it
+    /// beside the requirement at the newest revision, so a failure against that text is not read
+    /// as a failure against the merged one.
+    pub merged: Option<String>,
 }
 
 /// Proposals a requirement can move to, with their report titles.
@@ -263,6 +268,7 @@ impl Catalogue {
                 uncovered: field("uncovered"),
                 newest_in: field("newest_in"),
                 inferred: field("inferred"),
+                merged: field("merged"),
                 id: id.clone(),
             };
             if let Some(to) = &req.newest_in {

@@ -185,6 +185,12 @@ fn requirements(a: SelectArgs) -> Result<(), Error> {
             .as_ref()
             .map(|why| format!(" (inferred: {why})"))
             .unwrap_or_default();
+        let inferred = match (&req.merged, rev) {
+            (Some(what), crate::catalogue::Revision::Newest) => {
+                format!("{inferred} (changed since the checked text: {what})")
+            }
+            _ => inferred,
+        };
         if writeln!(
             out,
             "{:<6} {:<10} {:<8} {}{moved}{inferred} — {}",

@@ -143,6 +143,12 @@ impl Reporter for Console {
                 }
                 if result.outcome.is_bad() || (self.verbose && result.failure.is_some()) {
                     self.line(self.details(result).trim_end());
+                } else if result.outcome == Outcome::ExpectedFailure {
+                    // The details (with these notes) are shown for failures only; an expected
+                    // failure still says when the checked text has since moved.
+                    for note in &result.spec_moved {
+                        self.line(&format!("      changed since the checked text: {note}"));
+                    }
                 }
                 self.results.push((**result).clone());
             }

@@ -36,6 +36,10 @@ pub fn lines(r: &ScenarioResult, transcript_base: &str) -> Vec<String> {
     if let Some(t) = &r.transcript {
         out.push(format!("transcript: {transcript_base}{t}"));
     }
+    // Checked against the newest text mscheck has; the merged proposal says otherwise here.
+    for note in &r.spec_moved {
+        out.push(format!("changed since the checked text: {note}"));
+    }
     out
 }
 

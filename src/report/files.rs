@@ -169,6 +169,10 @@ pub fn junit(results: &[ScenarioResult], stats: &RunStats) -> String {
         }
         tc.properties
             .push(quick_junit::Property::new("covers", r.covers.join(",")));
+        for note in &r.spec_moved {
+            tc.properties
+                .push(quick_junit::Property::new("changed_since_checked_text", note.as_str()));
+        }
         suite.add_test_case(tc);
     }
     report.add_test_suites(suites.into_values());
@@ -256,6 +260,10 @@ pub fn markdown(
                 .as_ref()
                 .map(|why| format!(" *(inferred: {why})*"))
                 .unwrap_or_default();
+            let inferred = match &r.merged {
+                Some(what) => format!("{inferred} *(changed since the checked text: {what})*"),
+                None => inferred,
+            };
             s.push_str(&format!(
                 "| {} | {} | {}{inferred} | {} | {} |\n",
                 r.id,

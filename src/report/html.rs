@@ -181,6 +181,13 @@ pub fn render(report: &RunReport, dir: &Path) -> String {
                 .as_ref()
                 .map(|why| format!(" <em>(inferred: {})</em>", esc(why)))
                 .unwrap_or_default();
+            let inferred = match &r.merged {
+                Some(what) => format!(
+                    "{inferred} <em class=\"moved\">(changed since the checked text: {})</em>",
+                    esc(what)
+                ),
+                None => inferred,
+            };
             let _ = writeln!(
                 h,
                 "<tr data-status=\"{s}\" class=\"{s}\"><td>{}</td><td>{}</td><td>{}{inferred}</td><td>{}</td><td>{}</td></tr>",

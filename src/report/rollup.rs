@@ -29,6 +29,9 @@ pub struct RequirementStatus {
     /// Why its check is inferred rather than stated (catalogue ambiguity), if it is.
     #[serde(default)]
     pub inferred: Option<String>,
+    /// What changed for it when the proposal was merged after the checked (newest) text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<String>,
 }
 
 impl RequirementStatus {
@@ -91,6 +94,10 @@ pub fn rollup(
             scenarios,
             group: req.reported_under(rev).to_string(),
             inferred: req.inferred.clone(),
+            merged: match rev {
+                Revision::Newest => req.merged.clone(),
+                Revision::Seed => None,
+            },
         });
     }
     out
@@ -224,6 +231,7 @@ mod tests {
             scenarios: vec![],
             group: String::new(),
             inferred: None,
+            merged: None,
         };
         let (a, b, c) = (row("pass"), row("fail"), row("not_run"));
         assert_eq!(GroupVerdict::of(&[&a, &c]).word(), "no gaps found");

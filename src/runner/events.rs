@@ -249,6 +249,10 @@ pub struct ScenarioResult {
     pub snapshots: Vec<crate::snapshot::SnapshotRecord>,
     /// What the scenario's `observe:` steps recorded, in order.
     pub observations: Vec<Observation>,
+    /// Requirements this scenario covers whose text changed after the checked (newest)
+    /// revision: `"<ID>: <what changed>"` (see the catalogue's `merged`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spec_moved: Vec<String>,
 }
 
 /// Counts at the end of a run.

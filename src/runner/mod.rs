@@ -398,6 +398,10 @@ impl ScenarioResult {
             snapshots_written: Vec::new(),
             snapshots: Vec::new(),
             observations: Vec::new(),
+            spec_moved: match revision {
+                Revision::Newest => s.merged_notes.clone(),
+                Revision::Seed => Vec::new(),
+            },
         }
     }
 }

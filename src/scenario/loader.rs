@@ -355,6 +355,13 @@ impl<'a> Loader<'a> {
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
+        let merged_notes = covers
+            .iter()
+            .filter_map(|c| {
+                let req = self.catalogue.get(c)?;
+                Some(format!("{c}: {}", req.merged.as_ref()?))
+            })
+            .collect();
         Some(Scenario {
             id: format!("{suite}/{stem}"),
             suite: suite.to_string(),
@@ -367,6 +374,7 @@ impl<'a> Loader<'a> {
             users,
             steps,
             timeout,
+            merged_notes,
         })
     }
 

@@ -44,6 +44,10 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     /// Upper bound for the whole scenario.
     pub timeout: Duration,
+    /// For each covered requirement whose text changed after the newest revision (the
+    /// catalogue's `merged`): `"<ID>: <what changed>"`. Reported with results at the newest
+    /// revision.
+    pub merged_notes: Vec<String>,
 }
 
 impl Scenario {
