@@ -242,7 +242,12 @@ pub async fn build(
                 if let Some(Value::Object(users)) = a.get("users") {
                     let entry = o.entry("users").or_insert_with(|| json!({}));
                     for (name, level) in users {
-                        entry[run.user_id(name)?] = level.clone();
+                        // A full user ID (a fake federating server's user) is used as it is.
+                        let id = match name.starts_with('@') {
+                            true => name.clone(),
+                            false => run.user_id(name)?,
+                        };
+                        entry[id] = level.clone();
                     }
                 }
                 if let Some(Value::Object(events)) = a.get("events") {
