@@ -142,19 +142,18 @@ impl Fault {
         if self.request.is_empty() && self.response.is_empty() {
             return false;
         }
-        s.call_kinds().iter().any(
-            |kind| match crate::scenario::vocabulary::sample_requests(kind) {
-                None => true,
-                Some(samples) => samples.iter().any(|(method, path)| {
-                    self.matches(&RequestParts {
+        s.call_kinds().iter().any(|kind| {
+            kind.samples.iter().any(|(method, path)| {
+                // `("*", "*")`: a step that can make any request (`request`).
+                *method == "*"
+                    || self.matches(&RequestParts {
                         method: method.to_string(),
                         path: path.to_string(),
                         query: Vec::new(),
                         body: None,
                     })
-                }),
-            },
-        )
+            })
+        })
     }
 
     fn matches(&self, req: &RequestParts) -> bool {

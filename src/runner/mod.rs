@@ -2,13 +2,17 @@
 //! stops, restarts or pauses a server gets private managed servers of its own), and emits
 //! [`events::RunEvent`]s.
 
+mod call;
+mod capture;
+mod check;
+mod error;
 pub mod events;
 pub mod exec;
-pub mod fake;
 pub mod lifetime;
-pub mod request;
 mod sample;
-pub mod vars;
+mod setup;
+
+pub use error::{ErrorKind, HarnessError, StepError, TransportError};
 
 use crate::catalogue::{Proposal, Revision};
 use crate::client::fault::Fault;
@@ -27,20 +31,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc::UnboundedSender;
-
-/// Why a step did not pass.
-#[derive(Debug, Clone)]
-pub enum StepError {
-    /// A check failed (the server's fault).
-    Check(Box<Failure>),
-    /// No response, or a server that would not start (the target's fault, or the network's).
-    Transport(String),
-    /// The harness could not build the request (bad template at run time, …).
-    Harness(String),
-    /// The server does not advertise what the scenario checks (found once it runs, such as a
-    /// limit missing from `/capabilities`): the scenario is skipped with this reason.
-    NotAdvertised(String),
-}
 
 impl StepError {
     fn waited(self, context: String) -> Self {
@@ -65,12 +55,9 @@ impl StepError {
                 }
                 StepError::Check(f)
             }
-            StepError::Transport(m) => StepError::Check(Box::new(Failure::error(step, pos, m))),
-            StepError::Harness(m) => StepError::Check(Box::new(Failure::error(
-                step,
-                pos,
-                format!("harness error: {m}"),
-            ))),
+            e @ (StepError::Transport(_) | StepError::Harness(_)) => {
+                StepError::Check(Box::new(Failure::error(step, pos, e.to_string())))
+            }
             skip @ StepError::NotAdvertised(_) => skip,
         }
     }
@@ -497,10 +484,10 @@ async fn run_one(
     };
     let outcome = match tokio::time::timeout(s.timeout, body).await {
         Ok(r) => r,
-        Err(_) => Err(StepError::Transport(format!(
+        Err(_) => Err(StepError::Transport(TransportError::Timeout(format!(
             "scenario timeout: not finished within {}",
             crate::util::human_duration(s.timeout)
-        ))),
+        )))),
     };
     if let Some(t) = private {
         t.shutdown().await;

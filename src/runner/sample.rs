@@ -7,7 +7,8 @@
 //! observation named `lifetime`, passing or not, so the report shows how the server behaved.
 
 use super::events::Observation;
-use super::exec::{failure_from_response, ScenarioRun};
+use super::check::failure_from_response;
+use super::exec::ScenarioRun;
 use super::lifetime::{self, Rules, Sample};
 use super::StepError;
 use crate::client::Response;
@@ -102,7 +103,7 @@ impl ScenarioRun {
                 _ => None,
             }
             .ok_or_else(|| {
-                StepError::Harness(format!(
+                StepError::harness(format!(
                     "`sample` `ends` must be local milliseconds; {v} is {r}"
                 ))
             })
@@ -121,7 +122,7 @@ impl ScenarioRun {
     fn reduce(&self, step: &str, spec: &SampleSpec, resp: &Response) -> Result<Sample, StepError> {
         let parse = |text: &str| -> Result<Path, StepError> {
             let text = self.render_text(text)?;
-            Path::parse(&text).map_err(|e| StepError::Harness(e.to_string()))
+            Ok(Path::parse(&text)?)
         };
         let item = match parse(&spec.item)?.select(&resp.body) {
             Selected::One(v) => v,

@@ -4,18 +4,18 @@
 use super::checks;
 use super::diagnostic::{Diagnostic, Diagnostics};
 use super::model::*;
-use super::vocabulary::{self, FieldKind, COMMON_KEYS, CONTROL_KINDS};
+use super::vocabulary::{self, COMMON_KEYS, CONTROL_KINDS};
 
 /// The selector prefix that makes a check read a variable instead of the response body.
 pub const VARS_ROOT: &str = "@vars.";
 use super::yaml;
 use crate::catalogue::{Catalogue, Proposal, Revision};
-use crate::runner::vars::referenced_names;
+use super::vars::referenced_names;
 use crate::util::{did_you_mean, parse_duration};
 use marked_yaml::types::MarkedMappingNode;
 use marked_yaml::{LoadError, Node};
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -171,6 +171,29 @@ struct Loader<'a> {
     source: &'a str,
     catalogue: &'a Catalogue,
     errors: Vec<Diagnostic>,
+}
+
+/// Where a step kind's decoder reports: the loader's diagnostics, with the variables in scope.
+struct StepDiagnostics<'l, 'a> {
+    loader: &'l mut Loader<'a>,
+    scope: &'l Scope,
+}
+
+impl crate::steps::Diagnose for StepDiagnostics<'_, '_> {
+    fn error(&mut self, pos: Pos, message: String, hint: Option<String>) {
+        match hint {
+            Some(h) => self.loader.err_hint(pos, message, h),
+            None => self.loader.err(pos, message),
+        }
+    }
+
+    fn unknown(&mut self, pos: Pos, what: &str, word: &str, known: &[&str]) {
+        self.loader.unknown_key(pos, what, word, known);
+    }
+
+    fn references(&mut self, value: &Value, pos: Pos) {
+        self.loader.check_refs(value, pos, self.scope);
+    }
 }
 
 /// What the variable check knows while walking the steps.
@@ -666,7 +689,7 @@ impl<'a> Loader<'a> {
             if COMMON_KEYS.contains(&key) {
                 continue;
             }
-            if vocabulary::step_kind(key).is_some() || CONTROL_KINDS.contains(&key) {
+            if crate::steps::kind(key).is_some() || CONTROL_KINDS.contains(&key) {
                 if let Some((prev, _)) = &kind_key {
                     self.err(
                         yaml::scalar_pos(k),
@@ -1017,10 +1040,10 @@ impl<'a> Loader<'a> {
     }
 
     fn call(&mut self, kind: &str, body: &Node, users: &[String], scope: &Scope) -> Option<Action> {
-        let spec = vocabulary::step_kind(kind)?;
+        let spec = crate::steps::kind(kind)?;
         // `fake_send` builds `count` PDUs from its fields, `{{i}}` counting them.
         let counted;
-        let scope = if kind == "fake_send" {
+        let scope = if kind == crate::steps::fake_send::NAME {
             let mut defined = scope.defined.clone();
             defined.insert("i".into());
             counted = Scope { defined };
@@ -1044,105 +1067,32 @@ impl<'a> Loader<'a> {
             }
         };
         let mut actor = None;
-        let mut args = BTreeMap::new();
-        let mut names: Vec<&str> = spec.fields.iter().map(|f| f.name).collect();
-        names.push("as");
-        for (k, v) in m.iter() {
-            let key = k.as_str();
-            if key == "as" {
-                let who = self.string(v, "`as`").unwrap_or_default();
-                if who == "nobody" {
-                    actor = None;
-                } else if users.contains(&who) {
-                    actor = Some(who);
-                } else {
-                    self.unknown_key(
-                        yaml::pos(v),
-                        "user",
-                        &who,
-                        &users.iter().map(String::as_str).collect::<Vec<_>>(),
-                    );
-                }
-                continue;
-            }
-            let Some(field) = spec.fields.iter().find(|f| f.name == key) else {
+        if let Some(v) = m.get_node("as") {
+            let who = self.string(v, "`as`").unwrap_or_default();
+            if users.contains(&who) {
+                actor = Some(who);
+            } else if who != "nobody" {
                 self.unknown_key(
-                    yaml::scalar_pos(k),
-                    &format!("field of `{kind}`"),
-                    key,
-                    &names,
+                    yaml::pos(v),
+                    "user",
+                    &who,
+                    &users.iter().map(String::as_str).collect::<Vec<_>>(),
                 );
-                continue;
-            };
-            let value = yaml::to_json(v);
-            match field.kind {
-                FieldKind::User => {
-                    if !value.as_str().is_some_and(|s| users.iter().any(|u| u == s)) {
-                        self.err(
-                            yaml::pos(v),
-                            format!("`{key}` must name a declared user, found {value}"),
-                        );
-                    }
-                }
-                FieldKind::Users => {
-                    let ok = value.as_array().is_some_and(|a| {
-                        a.iter()
-                            .all(|x| x.as_str().is_some_and(|s| users.iter().any(|u| u == s)))
-                    });
-                    if !ok {
-                        self.err(
-                            yaml::pos(v),
-                            format!("`{key}` must be a list of declared users, found {value}"),
-                        );
-                    }
-                }
-                FieldKind::Int => {
-                    if !(value.is_i64() || value.as_str().is_some_and(|s| s.contains("{{"))) {
-                        self.err(
-                            yaml::pos(v),
-                            format!("`{key}` must be a whole number, found {value}"),
-                        );
-                    }
-                }
-                FieldKind::Bool => {
-                    if !value.is_boolean() {
-                        self.err(
-                            yaml::pos(v),
-                            format!("`{key}` must be true or false, found {value}"),
-                        );
-                    }
-                }
-                FieldKind::Text => {
-                    if value.is_object() || value.is_array() {
-                        self.err(
-                            yaml::pos(v),
-                            format!("`{key}` must be a string, found {value}"),
-                        );
-                    }
-                }
-                FieldKind::Json => {}
             }
-            self.check_refs(&value, yaml::pos(v), scope);
-            args.insert(key.to_string(), value);
         }
         let mpos = yaml::mapping_pos(m);
-        for f in spec.fields.iter().filter(|f| f.required) {
-            if !args.contains_key(f.name) {
-                self.err(mpos, format!("`{kind}` needs `{}`", f.name));
-            }
-        }
-        if spec.needs_user && actor.is_none() && m.get_node("as").is_none() {
+        if spec.needs_user && m.get_node("as").is_none() {
             self.err_hint(
                 mpos,
                 format!("`{kind}` needs `as:` (which user makes the call)"),
                 "use `as: nobody` for an unauthenticated request",
             );
         }
-        Some(Action::Call(Call {
-            kind: spec,
-            actor,
-            args,
-        }))
+        let mut diag = StepDiagnostics { loader: self, scope };
+        let mut fields = crate::steps::Fields::new(&mut diag, spec.name, m, users);
+        let step = crate::steps::StepCall::decode(kind, &mut fields);
+        fields.finish();
+        Some(Action::Call(Call { step: step?, actor }))
     }
 
     fn expect(&mut self, node: &Node, scope: &Scope) -> Expect {
@@ -1428,8 +1378,12 @@ mod tests {
         let Action::Call(c) = &s.steps[0].action else {
             panic!()
         };
-        assert_eq!(c.args["state_key"], Value::String(String::new()));
-        assert_eq!(c.args["content"], serde_json::json!({"n": "12", "m": 12}));
+        let crate::steps::Execution::Http(http) = c.step.execution() else {
+            panic!("`state` is a client-server request")
+        };
+        let call = http.build(&crate::steps::build::testing::cx()).unwrap();
+        assert_eq!(call.path, "/_matrix/client/v3/rooms/r/state/t/");
+        assert_eq!(call.body, Some(serde_json::json!({"n": "12", "m": 12})));
     }
 
     #[test]

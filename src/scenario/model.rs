@@ -1,12 +1,10 @@
 //! The scenario model: what a suite file says, after loading and validation.
 //!
-//! Values that may hold `{{templates}}` stay as JSON and are rendered by the runner when the step
-//! runs; everything else (step kinds, users, durations, selectors) is checked at load time.
+//! Everything is checked at load time; step calls are typed per kind (see [`crate::steps`]), and
+//! values that may hold `{{templates}}` stay templates typed by what they render to.
 
-use super::vocabulary::StepKind;
 use crate::catalogue::{Proposal, Revision};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -55,7 +53,7 @@ impl Scenario {
     pub fn uses_fake_server(&self) -> bool {
         fn any(steps: &[Step]) -> bool {
             steps.iter().any(|s| match &s.action {
-                Action::Call(c) => c.kind.name.starts_with("fake_"),
+                Action::Call(c) => c.step.is_fake(),
                 Action::Concurrent(branches) => branches.iter().any(|b| any(b)),
                 Action::Repeat { steps, .. } => any(steps),
                 Action::Homeserver { .. } => false,
@@ -64,12 +62,12 @@ impl Scenario {
         any(&self.steps)
     }
 
-    /// The kinds of every HTTP-backed step, nested ones included.
-    pub fn call_kinds(&self) -> Vec<&'static str> {
-        fn walk(steps: &[Step], out: &mut Vec<&'static str>) {
+    /// The kinds of every call step, nested ones included.
+    pub fn call_kinds(&self) -> Vec<&'static crate::steps::Kind> {
+        fn walk(steps: &[Step], out: &mut Vec<&'static crate::steps::Kind>) {
             for s in steps {
                 match &s.action {
-                    Action::Call(c) => out.push(c.kind.name),
+                    Action::Call(c) => out.push(c.step.kind()),
                     Action::Concurrent(branches) => branches.iter().for_each(|b| walk(b, out)),
                     Action::Repeat { steps, .. } => walk(steps, out),
                     Action::Homeserver { .. } => {}
@@ -200,7 +198,7 @@ pub struct SampleSpec {
 /// What a step does.
 #[derive(Debug, Clone)]
 pub enum Action {
-    /// An HTTP call described by the vocabulary.
+    /// A client-server request or a fake-server action (see [`crate::steps`]).
     Call(Call),
     /// Homeserver lifecycle.
     Homeserver {
@@ -234,15 +232,13 @@ pub enum Times {
     Template(String),
 }
 
-/// An HTTP-backed step.
+/// A step of one of the kinds in [`crate::steps`].
 #[derive(Debug, Clone)]
 pub struct Call {
-    /// The step kind.
-    pub kind: &'static StepKind,
+    /// The decoded step.
+    pub step: crate::steps::StepCall,
     /// Who makes the call: a user name, or `None` for an unauthenticated request.
     pub actor: Option<String>,
-    /// The step's fields (templates unrendered), without `as`.
-    pub args: BTreeMap<String, Value>,
 }
 
 /// Homeserver lifecycle operations.

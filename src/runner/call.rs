@@ -1,0 +1,218 @@
+//! Making a step's call and waiting on it: once, polled `within` a deadline, or held for a
+//! duration (a `sample:` step is run by [`super::sample`]). A call is built by its step kind's
+//! module from a [`BuildCx`] the run fills in, sent through the scenario's client (the fault
+//! seam), and its effects (chained tokens, an unknown scheduling endpoint) are applied before the
+//! checks run.
+
+use super::check::{cannot_recover, telling_rank};
+use super::exec::ScenarioRun;
+use super::StepError;
+use crate::client::fault::RequestParts;
+use crate::client::{Request, Response};
+use crate::scenario::{Call, Step, Wait};
+use crate::steps::{BuildCx, Effect, Execution, HttpStep};
+use crate::util::human_duration;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+impl ScenarioRun {
+    pub(super) async fn run_call(&self, step: &Step, call: &Call) -> (Result<(), StepError>, u32) {
+        if let Some(spec) = &step.sample {
+            return self.run_sampled(step, call, spec).await;
+        }
+        let started = Instant::now();
+        let mut attempts = 0;
+        // While polling, keep the most telling failure: the attempt that got furthest through the
+        // checks beats a later response that simply had nothing new (chained syncs go quiet).
+        let mut telling: Option<StepError> = None;
+        loop {
+            attempts += 1;
+            let remaining = match step.wait {
+                Wait::Once => None,
+                Wait::Until { within, .. } => Some(within.saturating_sub(started.elapsed())),
+                Wait::Hold { duration, .. } => Some(duration.saturating_sub(started.elapsed())),
+            };
+            let outcome = self.attempt(step, call, remaining).await;
+            let elapsed = started.elapsed();
+            match (step.wait, outcome) {
+                (_, Err(e @ (StepError::Harness(_) | StepError::Transport(_)))) => {
+                    return (Err(e), attempts)
+                }
+                (Wait::Once, Err(e)) => return (Err(e), attempts),
+                (Wait::Once, Ok(resp)) => return (self.after_success(step, &resp).await, attempts),
+                (Wait::Until { .. }, Err(e)) if cannot_recover(step, &e) => {
+                    return (
+                        Err(e.waited(format!(
+                            "after {} ({attempts} attempts), and more responses cannot mend it (gathered values only grow)",
+                            human_duration(elapsed)
+                        ))),
+                        attempts,
+                    );
+                }
+                (Wait::Until { within, every }, Err(e)) => {
+                    let e = match telling.take() {
+                        Some(prev) if telling_rank(&prev) > telling_rank(&e) => prev,
+                        _ => e,
+                    };
+                    if elapsed >= within {
+                        return (
+                            Err(e.waited(format!(
+                                "still not true after {} ({attempts} attempts)",
+                                human_duration(within)
+                            ))),
+                            attempts,
+                        );
+                    }
+                    telling = Some(e);
+                    tokio::time::sleep(every.min(within.saturating_sub(elapsed))).await;
+                }
+                (Wait::Until { .. }, Ok(resp)) => {
+                    return (self.after_success(step, &resp).await, attempts)
+                }
+                (Wait::Hold { duration, .. }, Err(e)) => {
+                    return (
+                        Err(e.waited(format!(
+                            "stopped holding after {} of {} (attempt {attempts})",
+                            human_duration(elapsed),
+                            human_duration(duration)
+                        ))),
+                        attempts,
+                    )
+                }
+                (Wait::Hold { duration, every }, Ok(resp)) => {
+                    if elapsed >= duration {
+                        return (self.after_success(step, &resp).await, attempts);
+                    }
+                    tokio::time::sleep(every.min(duration.saturating_sub(elapsed))).await;
+                }
+            }
+        }
+    }
+
+    pub(super) async fn attempt(
+        &self,
+        step: &Step,
+        call: &Call,
+        remaining: Option<Duration>,
+    ) -> Result<Response, StepError> {
+        let resp = match call.step.execution() {
+            Execution::Fake(fake_step) => {
+                let fake = self.fake_server()?;
+                fake_step.run(self, &fake, &step.id).await?
+            }
+            Execution::Http(http) => self.send_http(step, call, http, remaining).await?,
+        };
+        self.accumulate(step, &resp)?;
+        self.check(step, &step.expect, &resp)?;
+        Ok(resp)
+    }
+
+    /// Builds, sends and applies the effects of one client-server call; a scheduling step the
+    /// server answered "unknown endpoint" is sent once more through the older API.
+    async fn send_http(
+        &self,
+        step: &Step,
+        call: &Call,
+        http: &dyn HttpStep,
+        remaining: Option<Duration>,
+    ) -> Result<Response, StepError> {
+        let mut retried = false;
+        loop {
+            let cx = self.build_cx(step, call, http, remaining).await?;
+            let built = http.build(&cx)?;
+            let hs = cx.actor.as_ref().map_or_else(|| "hs1".to_string(), |u| u.hs.clone());
+            let request = Request {
+                base: self.homeserver(&hs)?.base_url.clone(),
+                hs: hs.clone(),
+                actor: call.actor.clone().unwrap_or_else(|| "nobody".into()),
+                token: cx.actor.as_ref().map(|u| u.access_token.clone()),
+                step: step.id.clone(),
+                parts: RequestParts {
+                    method: built.method.to_string(),
+                    path: built.path,
+                    query: built.query,
+                    body: built.body,
+                },
+                timeout: built.timeout,
+            };
+            let resp = self.client.send(request).await?;
+            let mut again = false;
+            for effect in http.effects(&cx, &resp) {
+                match effect {
+                    Effect::SyncToken(t) => self.set_token(&self.sync_tokens, call, t),
+                    Effect::SssPos(p) => self.set_token(&self.sss_pos, call, p),
+                    Effect::ScheduleEndpointUnknown if !retried => {
+                        self.ctx.note_schedule_endpoint_unknown(&hs);
+                        again = true;
+                    }
+                    Effect::ScheduleEndpointUnknown => {}
+                    Effect::ObserveOnce(label, text) => {
+                        self.observe_once(&step.id, label, json!(text))
+                    }
+                }
+            }
+            if !again {
+                return Ok(resp);
+            }
+            retried = true;
+        }
+    }
+
+    fn set_token(
+        &self,
+        map: &std::sync::Mutex<std::collections::BTreeMap<String, String>>,
+        call: &Call,
+        token: String,
+    ) {
+        let user = call.actor.clone().unwrap_or_default();
+        map.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(user, token);
+    }
+
+    /// What the step's request builder may read now.
+    async fn build_cx(
+        &self,
+        step: &Step,
+        call: &Call,
+        http: &dyn HttpStep,
+        remaining: Option<Duration>,
+    ) -> Result<BuildCx, StepError> {
+        let actor = match &call.actor {
+            Some(name) => Some(self.user(name)?),
+            None => None,
+        };
+        let hs = actor.as_ref().map_or_else(|| "hs1".to_string(), |u| u.hs.clone());
+        let vars = self.vars_snapshot();
+        let power_levels = match http.reads_power_levels() {
+            Some(room) => {
+                let room = crate::client::encode(&room.render(&vars)?);
+                Some(
+                    self.fetch_power_levels(&step.id, &hs, actor.as_ref(), &room)
+                        .await?,
+                )
+            }
+            None => None,
+        };
+        let name = actor.as_ref().map(|u| u.name.clone()).unwrap_or_default();
+        Ok(BuildCx {
+            vars,
+            users: self.users.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            servers: self
+                .ctx
+                .targets
+                .all()
+                .into_iter()
+                .map(|h| (h.name.clone(), h.server_name.clone()))
+                .collect(),
+            revisions: self.revisions.clone(),
+            txn: self.next_txn(),
+            sync_token: self.sync_token(&name),
+            sss_pos: self.sss_pos(&name),
+            schedule_endpoint_unknown: self.ctx.schedule_endpoint_unknown(&hs),
+            poll: remaining,
+            power_levels,
+            actor,
+        })
+    }
+}

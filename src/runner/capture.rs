@@ -1,0 +1,149 @@
+//! What a step keeps from a response: captures (variables), accumulated lists, observations
+//! (recorded, not judged) and snapshots (recorded beside the verdict, never deciding it).
+
+use super::check::failure_from_response;
+use super::events::Observation;
+use super::exec::ScenarioRun;
+use super::StepError;
+use crate::client::Response;
+use crate::matcher::Path;
+use crate::scenario::Step;
+use crate::snapshot::{self, SnapshotRecord};
+use serde_json::{json, Value};
+
+impl ScenarioRun {
+    pub(super) fn var(&self, name: &str) -> Option<Value> {
+        self.vars
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+    }
+
+    /// What a `capture`/`accumulate`/`observe` source names in a response.
+    fn select_source(&self, from: &str, resp: &Response) -> Result<Option<Value>, StepError> {
+        Ok(match from {
+            "@status" => Some(json!(resp.status)),
+            "@request_ms" => Some(json!(resp.request_ms)),
+            "@response_ms" => Some(json!(resp.response_ms)),
+            h if h.starts_with("@header.") => resp
+                .headers
+                .get(&h["@header.".len()..].to_ascii_lowercase())
+                .map(|v| json!(v)),
+            template if template.trim_start().starts_with("{{") => Some(self.render(&json!(template))?),
+            path => {
+                let rendered = self.render_text(path)?;
+                let p = Path::parse(&rendered).map_err(StepError::from)?;
+                p.select(&resp.body).into_value()
+            }
+        })
+    }
+
+    /// Appends what each `accumulate` source selects (array elements one by one) to its list.
+    pub(super) fn accumulate(&self, step: &Step, resp: &Response) -> Result<(), StepError> {
+        for a in &step.accumulate {
+            let found = match self.select_source(&a.from, resp)? {
+                Some(Value::Array(items)) => items,
+                Some(v) => vec![v],
+                None => Vec::new(),
+            };
+            let mut vars = self.vars.lock().unwrap_or_else(|e| e.into_inner());
+            let mut list = match vars.get(&a.name) {
+                Some(Value::Array(items)) => items,
+                _ => Vec::new(),
+            };
+            list.extend(found);
+            vars.set(a.name.clone(), Value::Array(list));
+        }
+        Ok(())
+    }
+
+    /// Records an observation under `label` unless this scenario already has one.
+    pub(super) fn observe_once(&self, step: &str, label: &str, value: Value) {
+        let mut obs = self.observations.lock().unwrap_or_else(|e| e.into_inner());
+        if !obs.iter().any(|o| o.label == label) {
+            obs.push(Observation {
+                step: step.to_string(),
+                label: label.to_string(),
+                value: Some(value),
+            });
+        }
+    }
+
+    pub(super) async fn after_success(&self, step: &Step, resp: &Response) -> Result<(), StepError> {
+        for c in &step.capture {
+            let Some(value) = self.select_source(&c.from, resp)? else {
+                let f = failure_from_response(
+                    &step.id,
+                    &format!("cannot capture `{}`: nothing at `{}`", c.name, c.from),
+                    resp,
+                    None,
+                );
+                return Err(StepError::Check(Box::new(f)));
+            };
+            self.vars
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .set(c.name.clone(), value);
+        }
+        // After the captures, so an observation may compute from what this step captured.
+        for o in &step.observe {
+            let value = self.select_source(&o.from, resp)?;
+            self.observations
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(Observation {
+                    step: step.id.clone(),
+                    label: o.name.clone(),
+                    value,
+                });
+        }
+        if let Some(spec) = &step.snapshot {
+            let value = match &spec.at {
+                Some(at) => {
+                    let at = self.render_text(at)?;
+                    Path::parse(&at)
+                        .map_err(StepError::from)?
+                        .select(&resp.body)
+                        .into_value()
+                        .unwrap_or(Value::Null)
+                }
+                None => resp.body.clone(),
+            };
+            let known = self.known_ids();
+            let outcome = snapshot::check(
+                &self.ctx.snapshots,
+                &self.scenario,
+                step,
+                &spec.name,
+                &resp.request_line,
+                &value,
+                &known,
+                &self.revisions,
+            )
+            .map_err(StepError::harness)?;
+            // A snapshot records how this implementation answers; it never decides the
+            // scenario (a new implementation has none yet, and drift is not a requirement).
+            self.snapshots
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(SnapshotRecord::new(&step.id, &spec.name, outcome));
+        }
+        Ok(())
+    }
+
+    /// Volatile identifiers this scenario knows, for snapshot normalisation: user IDs → names,
+    /// server names → `hs1`/`hs2`.
+    fn known_ids(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .users
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .map(|u| (u.user_id.clone(), format!("@{}:[{}]", u.name, u.hs)))
+            .collect();
+        for h in self.ctx.targets.all() {
+            out.push((h.server_name.clone(), format!("[{}]", h.name)));
+        }
+        out
+    }
+}

@@ -1,0 +1,156 @@
+//! Checking a response against a step's expectations: status, errcode, headers, JSON checks
+//! (on the body, or on a gathered list with `@vars.<name>`), and building the failure record.
+
+use super::events::Failure;
+use super::exec::ScenarioRun;
+use super::StepError;
+use crate::client::Response;
+use crate::scenario::loader::VARS_ROOT;
+use crate::scenario::{checks, CheckSpec, Expect, Step};
+use crate::util::trim_json;
+use serde_json::Value;
+
+impl ScenarioRun {
+    pub(super) fn check(&self, step: &Step, expect: &Expect, resp: &Response) -> Result<(), StepError> {
+        let fail = |msg: String, spec: Option<&CheckSpec>, m: Option<crate::matcher::Mismatch>| {
+            let mut f = failure_from_response(&step.id, &msg, resp, m);
+            if let Some(s) = spec {
+                f.pos = s.pos;
+            } else {
+                f.pos = step.pos;
+            }
+            StepError::Check(Box::new(f))
+        };
+        match &expect.status {
+            None if !(200..300).contains(&resp.status) => {
+                return Err(fail(
+                    format!("expected a 2xx status, got {}", resp.status),
+                    None,
+                    None,
+                ))
+            }
+            Some(codes) if !codes.contains(&resp.status) => {
+                return Err(fail(
+                    format!("expected status {}, got {}", join_codes(codes), resp.status),
+                    None,
+                    None,
+                ))
+            }
+            _ => {}
+        }
+        if let Some(codes) = &expect.errcode {
+            let got = resp.errcode().unwrap_or("");
+            if !codes.iter().any(|c| c == got) {
+                return Err(fail(
+                    format!(
+                        "expected errcode {}, got {}",
+                        codes.join(" or "),
+                        if got.is_empty() { "none" } else { got }
+                    ),
+                    None,
+                    None,
+                ));
+            }
+        }
+        let headers = Value::Object(
+            resp.headers
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        );
+        for spec in &expect.headers {
+            let arg = self.render(&spec.arg)?;
+            let check = checks::build_check(&format!("[\"{}\"]", spec.at), &spec.predicate, &arg)
+                .map_err(StepError::harness)?;
+            if let Err(m) = check.evaluate(&headers) {
+                return Err(fail(
+                    format!("header `{}`: {m}", spec.at),
+                    Some(spec),
+                    Some(m),
+                ));
+            }
+        }
+        for spec in &expect.json {
+            let at = self.render_text(&spec.at)?;
+            let arg = self.render(&spec.arg)?;
+            let (doc, at) = match at.strip_prefix(VARS_ROOT) {
+                Some(rest) => {
+                    let name = rest.split(['.', '[']).next().unwrap_or_default();
+                    let value = self.var(name).unwrap_or(Value::Null);
+                    (
+                        value,
+                        rest[name.len()..].trim_start_matches('.').to_string(),
+                    )
+                }
+                None => (resp.body.clone(), at),
+            };
+            let check =
+                checks::build_check(&at, &spec.predicate, &arg).map_err(StepError::harness)?;
+            if let Err(m) = check.evaluate(&doc) {
+                return Err(fail(m.to_string(), Some(spec), Some(m)));
+            }
+        }
+        Ok(())
+    }
+
+}
+
+/// Whether a failed check can never pass on a later attempt: a repeat in, or an unwanted value
+/// of, a list gathered with `accumulate`, which only grows.
+pub(super) fn cannot_recover(step: &Step, e: &StepError) -> bool {
+    let StepError::Check(f) = e else { return false };
+    step.expect.json.iter().any(|spec| {
+        spec.pos == f.pos
+            && spec.at.starts_with(VARS_ROOT)
+            && matches!(spec.predicate.as_str(), "unique" | "not_contains")
+    })
+}
+
+/// How far an attempt got: the position of the failing check, then whether it found anything.
+pub(super) fn telling_rank(e: &StepError) -> (usize, usize, bool) {
+    match e {
+        StepError::Check(f) => (
+            f.pos.line,
+            f.pos.column,
+            f.actual
+                .as_deref()
+                .is_some_and(|a| a != "nothing" && a != "[]"),
+        ),
+        _ => (0, 0, false),
+    }
+}
+
+fn join_codes(codes: &[u16]) -> String {
+    codes
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// A failure record for a response.
+pub fn failure_from_response(
+    step: &str,
+    message: &str,
+    resp: &Response,
+    m: Option<crate::matcher::Mismatch>,
+) -> Failure {
+    Failure {
+        step: step.to_string(),
+        pos: Default::default(),
+        is_check: true,
+        message: message.to_string(),
+        at: m.as_ref().map(|m| m.at.clone()),
+        expected: m.as_ref().map(|m| m.expected.clone()),
+        actual: m.as_ref().map(|m| {
+            m.actual
+                .as_ref()
+                .map(|v| trim_json(v, 600))
+                .unwrap_or_else(|| "nothing".into())
+        }),
+        request: Some(resp.request_line.clone()),
+        status: Some(resp.status),
+        body: Some(trim_json(&resp.body, 800)),
+        source: None,
+    }
+}

@@ -1,0 +1,238 @@
+//! What a request builder may know, what it produces, and what a response may change.
+
+use super::{Json, StepError, Text};
+use crate::catalogue::{Proposal, Revision};
+use crate::client::encode;
+use crate::runner::exec::UserState;
+use crate::scenario::vars::Vars;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Everything a request builder reads: the variables, the users, the revisions, and the state
+/// earlier responses left (chained tokens). Plain data, so builders are pure functions that
+/// unit tests call with a hand-made context.
+#[derive(Debug, Clone, Default)]
+pub struct BuildCx {
+    /// The scenario's variables, for rendering templates.
+    pub vars: Vars,
+    /// Who makes the call (`None`: unauthenticated).
+    pub actor: Option<UserState>,
+    /// Every registered user of the scenario, by name.
+    pub users: BTreeMap<String, UserState>,
+    /// Homeserver names (`hs1`) → server names.
+    pub servers: BTreeMap<String, String>,
+    /// The revision checked per proposal.
+    pub revisions: BTreeMap<Proposal, Revision>,
+    /// A fresh transaction ID, for steps that need one and name none.
+    pub txn: String,
+    /// The actor's last `/sync` `next_batch`.
+    pub sync_token: Option<String>,
+    /// The actor's last sliding-sync `pos`.
+    pub sss_pos: Option<String>,
+    /// The actor's homeserver answered the newest MSC4140 scheduling endpoint "unrecognised".
+    pub schedule_endpoint_unknown: bool,
+    /// How long the step may still wait (chained syncs long-poll within it).
+    pub poll: Option<Duration>,
+    /// The room's current `m.room.power_levels` content, for steps that change it.
+    pub power_levels: Option<Value>,
+}
+
+impl BuildCx {
+    /// A rendered string.
+    pub fn text(&self, t: &Text) -> Result<String, StepError> {
+        t.render(&self.vars)
+    }
+
+    /// A rendered string, percent-encoded for a path segment.
+    pub fn segment(&self, t: &Text) -> Result<String, StepError> {
+        Ok(encode(&self.text(t)?))
+    }
+
+    /// Rendered JSON.
+    pub fn json(&self, j: &Json) -> Result<Value, StepError> {
+        j.render(&self.vars)
+    }
+
+    /// The revision checked for a proposal.
+    pub fn revision(&self, p: Proposal) -> Revision {
+        self.revisions.get(&p).copied().unwrap_or(Revision::Newest)
+    }
+
+    /// A scenario user's Matrix ID.
+    pub fn user_id(&self, name: &str) -> Result<String, StepError> {
+        self.users
+            .get(name)
+            .map(|u| u.user_id.clone())
+            .ok_or_else(|| StepError::harness(format!("user `{name}` is not registered")))
+    }
+
+    /// The actor's Matrix ID (empty when unauthenticated).
+    pub fn me(&self) -> String {
+        self.actor
+            .as_ref()
+            .map(|u| u.user_id.clone())
+            .unwrap_or_default()
+    }
+
+    /// A server name for `hs1`/`hs2`, or the text itself when it is not one of ours.
+    pub fn server_name(&self, hs: &str) -> String {
+        self.servers
+            .get(hs)
+            .cloned()
+            .unwrap_or_else(|| hs.to_string())
+    }
+
+    /// How long a chained sync may long-poll: what is left of the step's wait, at most 2 s.
+    pub fn long_poll_ms(&self) -> u64 {
+        self.poll.map(|p| p.as_millis().min(2000) as u64).unwrap_or(0)
+    }
+
+    /// Replaces scenario user names used as keys of `users` (power levels) by their IDs; other
+    /// keys (full user IDs) stay as they are.
+    pub fn user_keys(&self, mut content: Value) -> Value {
+        if let Some(Value::Object(users)) = content.get_mut("users") {
+            let names: Vec<String> = users.keys().cloned().collect();
+            for n in names {
+                if let Ok(id) = self.user_id(&n) {
+                    let level = users.shift_remove(&n).unwrap_or(Value::Null);
+                    users.insert(id, level);
+                }
+            }
+        }
+        content
+    }
+}
+
+/// A request, before the executor adds the server, the token and the transcript.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpCall {
+    /// HTTP method.
+    pub method: &'static str,
+    /// Path, percent-encoded, without query.
+    pub path: String,
+    /// Query parameters, in order.
+    pub query: Vec<(String, String)>,
+    /// JSON body.
+    pub body: Option<Value>,
+    /// How long to wait for the answer (longer for long polls).
+    pub timeout: Duration,
+}
+
+impl HttpCall {
+    /// A request with the default timeout.
+    pub fn new(method: &'static str, path: String) -> Self {
+        HttpCall {
+            method,
+            path,
+            query: Vec::new(),
+            body: None,
+            timeout: crate::client::DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// With a JSON body.
+    pub fn body(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    /// With query parameters.
+    pub fn query(mut self, query: Vec<(String, String)>) -> Self {
+        self.query = query;
+        self
+    }
+}
+
+/// What a response changes for later steps of the scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// The actor's `/sync` chain continues from this `next_batch`.
+    SyncToken(String),
+    /// The actor's sliding-sync connection continues from this `pos`.
+    SssPos(String),
+    /// The actor's homeserver does not know the newest MSC4140 scheduling endpoint: note it and
+    /// send this step again (it then uses the older query parameter).
+    ScheduleEndpointUnknown,
+    /// Record an observation once per scenario.
+    ObserveOnce(&'static str, String),
+}
+
+/// Query parameters from a JSON mapping (a list value repeats the parameter).
+pub fn query_pairs(v: Option<&Value>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(Value::Object(o)) = v {
+        for (k, x) in o {
+            match x {
+                Value::Array(a) => out.extend(a.iter().map(|e| (k.clone(), scalar_text(e)))),
+                other => out.push((k.clone(), scalar_text(other))),
+            }
+        }
+    }
+    out.retain(|(k, _)| !k.is_empty());
+    out
+}
+
+/// A JSON scalar as query text (strings without quotes).
+pub fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A filter parameter: a string as it is, anything else as JSON text.
+pub fn filter_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A context for builder unit tests: alice and bob on hs1, newest revisions.
+    use super::*;
+
+    pub fn cx() -> BuildCx {
+        let user = |name: &str| UserState {
+            name: name.into(),
+            hs: "hs1".into(),
+            user_id: format!("@{name}:hs1.test"),
+            access_token: "secret".into(),
+        };
+        let mut vars = Vars::default();
+        vars.set("room", serde_json::json!("!r:hs1.test"));
+        vars.set("e", serde_json::json!("$e"));
+        BuildCx {
+            vars,
+            actor: Some(user("alice")),
+            users: [("alice".into(), user("alice")), ("bob".into(), user("bob"))].into(),
+            servers: [("hs1".into(), "hs1.test".into()), ("hs2".into(), "hs2.test".into())].into(),
+            revisions: [
+                (Proposal::Msc4354, Revision::Newest),
+                (Proposal::Msc4140, Revision::Newest),
+            ]
+            .into(),
+            txn: "t1".into(),
+            ..Default::default()
+        }
+    }
+
+    pub fn seed(mut cx: BuildCx) -> BuildCx {
+        cx.revisions = [
+            (Proposal::Msc4354, Revision::Seed),
+            (Proposal::Msc4140, Revision::Seed),
+        ]
+        .into();
+        cx
+    }
+
+    pub fn text(s: &str) -> Text {
+        Text(s.into())
+    }
+
+    pub fn json(v: Value) -> Json {
+        Json(v)
+    }
+}

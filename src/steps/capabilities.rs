@@ -1,0 +1,29 @@
+//! `capabilities`: GET /capabilities.
+
+use super::{BuildCx, Fields, HttpCall, HttpStep, StepError, V3};
+
+/// Key in the YAML.
+pub const NAME: &str = "capabilities";
+/// One line for the README.
+pub const SUMMARY: &str = "GET /capabilities";
+/// `as:` is required.
+pub const NEEDS_USER: bool = true;
+/// Its requests.
+pub const SAMPLES: &[(&str, &str)] = &[("GET", "/_matrix/client/v3/capabilities")];
+
+/// No fields.
+#[derive(Debug, Clone)]
+pub struct Step;
+
+impl Step {
+    /// Reads the (no) fields.
+    pub fn decode(_: &mut Fields) -> Option<Self> {
+        Some(Step)
+    }
+}
+
+impl HttpStep for Step {
+    fn build(&self, _: &BuildCx) -> Result<HttpCall, StepError> {
+        Ok(HttpCall::new("GET", format!("{V3}/capabilities")))
+    }
+}

@@ -1,0 +1,54 @@
+//! `delayed_get`: GET one delayed event.
+
+use super::{BuildCx, Fields, HttpCall, HttpStep, StepError, Text, MSC4140_PREFIX};
+
+/// Key in the YAML.
+pub const NAME: &str = "delayed_get";
+/// One line for the README.
+pub const SUMMARY: &str = "GET one delayed event";
+/// `as:` may be left out (an unauthenticated request).
+pub const NEEDS_USER: bool = false;
+/// Its requests.
+pub const SAMPLES: &[(&str, &str)] = &[(
+    "GET",
+    "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d",
+)];
+
+/// The fields.
+#[derive(Debug, Clone)]
+pub struct Step {
+    id: Text,
+}
+
+impl Step {
+    /// Reads the fields.
+    pub fn decode(f: &mut Fields) -> Option<Self> {
+        Some(Step {
+            id: f.need_text("id")?,
+        })
+    }
+}
+
+impl HttpStep for Step {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+        Ok(HttpCall::new(
+            "GET",
+            format!("{MSC4140_PREFIX}/delayed_events/{}", cx.segment(&self.id)?),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::steps::build::testing::{cx, text};
+
+    #[test]
+    fn gets_by_delay_id() {
+        let call = Step { id: text("syd_1") }.build(&cx()).unwrap();
+        assert_eq!(
+            call.path,
+            "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/syd_1"
+        );
+    }
+}

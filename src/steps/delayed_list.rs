@@ -1,0 +1,62 @@
+//! `delayed_list`: GET the caller's delayed events.
+
+use super::build::query_pairs;
+use super::{BuildCx, Fields, HttpCall, HttpStep, Json, StepError, MSC4140_PREFIX};
+
+/// Key in the YAML.
+pub const NAME: &str = "delayed_list";
+/// One line for the README.
+pub const SUMMARY: &str = "GET the caller's delayed events";
+/// `as:` may be left out (an unauthenticated request).
+pub const NEEDS_USER: bool = false;
+/// Its requests.
+pub const SAMPLES: &[(&str, &str)] = &[(
+    "GET",
+    "/_matrix/client/unstable/org.matrix.msc4140/delayed_events",
+)];
+
+/// The fields.
+#[derive(Debug, Clone)]
+pub struct Step {
+    query: Option<Json>,
+}
+
+impl Step {
+    /// Reads the fields.
+    pub fn decode(f: &mut Fields) -> Option<Self> {
+        Some(Step {
+            query: f.mapping("query"),
+        })
+    }
+}
+
+impl HttpStep for Step {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+        let query = match &self.query {
+            Some(q) => query_pairs(Some(&cx.json(q)?)),
+            None => Vec::new(),
+        };
+        Ok(HttpCall::new("GET", format!("{MSC4140_PREFIX}/delayed_events")).query(query))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::steps::build::testing::{cx, json};
+    use serde_json::json;
+
+    #[test]
+    fn a_list_value_repeats_the_parameter() {
+        let call = Step {
+            query: Some(json(json!({"delay_id": ["a", "b"], "status": "scheduled"}))),
+        }
+        .build(&cx())
+        .unwrap();
+        assert_eq!(
+            call.query,
+            [("delay_id", "a"), ("delay_id", "b"), ("status", "scheduled")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        );
+    }
+}

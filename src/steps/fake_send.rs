@@ -1,0 +1,212 @@
+//! `fake_send`: the fake federating server builds, signs and sends its own PDUs (`count` of
+//! them, `{{i}}` counting from 0 in every field) in /send transactions to `to`, retrying refused
+//! ones. Its response: the status of the last attempt; `{event_ids, event_id (the last),
+//! transactions: [{txn_id, event_ids, attempts: [{at_ms, status, body}]}], statuses, results}`,
+//! `results` merging the per-PDU answers of accepted transactions.
+
+use super::fake_support::{respond, target};
+use super::{Fields, FakeStep, Int, Json, StepError, Text};
+use crate::client::Response;
+use crate::federation::ops::{Delivery, NewPdu};
+use crate::federation::FakeServer;
+use crate::runner::exec::ScenarioRun;
+use crate::scenario::vars::Vars;
+use futures_util::future::BoxFuture;
+use serde_json::{json, Map, Value};
+use std::time::Duration;
+
+/// Key in the YAML.
+pub const NAME: &str = "fake_send";
+/// One line for the README.
+pub const SUMMARY: &str = "the fake federating server sends its own signed PDUs (`count` of them, `{{i}}` in content) in /send transactions to `to`, retrying refused ones";
+/// No `as:`: the fake server acts.
+pub const NEEDS_USER: bool = false;
+/// No client-server request.
+pub const SAMPLES: &[(&str, &str)] = &[];
+
+/// The fields of one PDU (rendered once per PDU, `{{i}}` counting).
+#[derive(Debug, Clone, Default)]
+pub struct Pdu {
+    user: Option<Text>,
+    event_type: Option<Text>,
+    state_key: Option<Text>,
+    content: Option<Json>,
+    sticky_ms: Option<Json>,
+    /// The sticky object exactly as given (malformed ones too).
+    sticky: Option<Json>,
+    /// Further top-level keys (prev_events, auth_events, odd values).
+    extra: Option<Json>,
+    origin_server_ts: Option<Int>,
+}
+
+/// The fields.
+#[derive(Debug, Clone)]
+pub struct Step {
+    room: Text,
+    pdu: Pdu,
+    count: Option<Int>,
+    per_txn: Option<Int>,
+    parallel: bool,
+    to: Option<Text>,
+    retry_within: Duration,
+}
+
+impl Step {
+    /// Reads the fields.
+    pub fn decode(f: &mut Fields) -> Option<Self> {
+        let room = f.need_text("room");
+        let pdu = Pdu {
+            user: f.text("user"),
+            event_type: f.text("type"),
+            state_key: f.text("state_key"),
+            content: f.json("content"),
+            sticky_ms: f.json("sticky_ms"),
+            sticky: f.json("sticky"),
+            extra: f.mapping("extra"),
+            origin_server_ts: f.int("origin_server_ts"),
+        };
+        Some(Step {
+            pdu,
+            count: f.int("count"),
+            per_txn: f.int("per_txn"),
+            parallel: f.flag("parallel").unwrap_or(false),
+            to: f.text("to"),
+            retry_within: f.duration("retry_within").unwrap_or(Duration::from_secs(60)),
+            room: room?,
+        })
+    }
+}
+
+impl Pdu {
+    /// The PDU for one value of `{{i}}` (in `vars`).
+    fn render(&self, vars: &Vars) -> Result<NewPdu, StepError> {
+        let mut extra: Map<String, Value> = match &self.extra {
+            Some(e) => match e.render(vars)? {
+                Value::Object(o) => o,
+                _ => Map::new(),
+            },
+            None => Map::new(),
+        };
+        // The unstable key follows the newest MSC4354 text and Synapse.
+        if let Some(s) = &self.sticky {
+            extra.insert("msc4354_sticky".into(), s.render(vars)?);
+        } else if let Some(ms) = &self.sticky_ms {
+            extra.insert("msc4354_sticky".into(), json!({"duration_ms": ms.render(vars)?}));
+        }
+        Ok(NewPdu {
+            sender_localpart: super::fake_support::user(self.user.as_ref(), vars)?,
+            kind: match &self.event_type {
+                Some(t) => t.render(vars)?,
+                None => "m.room.message".into(),
+            },
+            state_key: self.state_key.as_ref().map(|k| k.render(vars)).transpose()?,
+            content: match &self.content {
+                Some(c) => c.render(vars)?,
+                None => json!({"msgtype": "m.text", "body": "from the fake server"}),
+            },
+            extra,
+            origin_server_ts: match &self.origin_server_ts {
+                Some(ts) => ts.render(vars)?,
+                None => crate::util::now_ms(),
+            },
+        })
+    }
+}
+
+impl FakeStep for Step {
+    fn run<'a>(
+        &'a self,
+        run: &'a ScenarioRun,
+        fake: &'a FakeServer,
+        step_id: &'a str,
+    ) -> BoxFuture<'a, Result<Response, StepError>> {
+        Box::pin(async move {
+            let mut vars = run.vars_snapshot();
+            let request_ms = crate::util::now_ms();
+            let room = self.room.render(&vars)?;
+            let to = target(run, self.to.as_ref(), &vars)?;
+            let count = match &self.count {
+                Some(c) => c.render(&vars)?.max(1) as u64,
+                None => 1,
+            };
+            let per_txn = match &self.per_txn {
+                Some(n) => n.render(&vars)?.max(1) as usize,
+                None => 50,
+            };
+            let mut pdus = Vec::new();
+            for i in 0..count {
+                vars.set("i", json!(i));
+                pdus.push(self.pdu.render(&vars)?);
+            }
+            let delivery = Delivery {
+                per_txn,
+                parallel: self.parallel,
+                retry_within: self.retry_within,
+            };
+            let sent = fake.send_pdus(step_id, &to, &room, pdus, delivery).await?;
+            let event_ids: Vec<&String> = sent.iter().flat_map(|t| &t.event_ids).collect();
+            let statuses: Vec<Option<u16>> = sent
+                .iter()
+                .flat_map(|t| t.attempts.iter().map(|a| a.status))
+                .collect();
+            let mut results = Map::new();
+            for t in &sent {
+                if let Some(Value::Object(r)) =
+                    t.attempts.last().and_then(|a| a.body.get("pdus")).cloned()
+                {
+                    results.extend(r);
+                }
+            }
+            let last = sent
+                .iter()
+                .map(|t| t.attempts.last().and_then(|a| a.status).unwrap_or(0))
+                .find(|s| !(200..300).contains(s))
+                .unwrap_or(200);
+            let body = json!({
+                "event_ids": event_ids, "event_id": event_ids.last(),
+                "transactions": sent, "statuses": statuses, "results": results,
+            });
+            let line = format!("FAKE send {} PDUs to {to}", event_ids.len());
+            Ok(respond(run, fake, step_id, request_ms, line, last, body))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::steps::build::testing::{json as j, text};
+
+    #[test]
+    fn a_sticky_shorthand_and_a_raw_sticky_object_become_top_level_keys() {
+        let vars = Vars::default();
+        let pdu = Pdu {
+            event_type: Some(text("org.example.sticky")),
+            sticky_ms: Some(j(json!(600000))),
+            origin_server_ts: Some(Int::Fixed(5)),
+            ..Default::default()
+        };
+        let p = pdu.render(&vars).unwrap();
+        assert_eq!(p.extra["msc4354_sticky"], json!({"duration_ms": 600000}));
+        assert_eq!(p.origin_server_ts, 5);
+        assert_eq!(p.sender_localpart, "fake");
+        let raw = Pdu {
+            sticky: Some(j(json!({"duration_ms": "60000"}))),
+            ..Default::default()
+        };
+        let p = raw.render(&vars).unwrap();
+        assert_eq!(p.extra["msc4354_sticky"], json!({"duration_ms": "60000"}));
+        assert_eq!(p.kind, "m.room.message");
+    }
+
+    #[test]
+    fn i_counts_the_pdus() {
+        let mut vars = Vars::default();
+        vars.set("i", json!(3));
+        let pdu = Pdu {
+            content: Some(j(json!({"body": "n{{i}}"}))),
+            ..Default::default()
+        };
+        assert_eq!(pdu.render(&vars).unwrap().content, json!({"body": "n3"}));
+    }
+}

@@ -1,0 +1,61 @@
+//! `get_event`: GET /rooms/{room}/event/{event}.
+
+use super::{BuildCx, Fields, HttpCall, HttpStep, StepError, Text, V3};
+
+/// Key in the YAML.
+pub const NAME: &str = "get_event";
+/// One line for the README.
+pub const SUMMARY: &str = "GET /rooms/{room}/event/{event}";
+/// `as:` is required.
+pub const NEEDS_USER: bool = true;
+/// Its requests.
+pub const SAMPLES: &[(&str, &str)] = &[("GET", "/_matrix/client/v3/rooms/%21r/event/%24e")];
+
+/// The fields.
+#[derive(Debug, Clone)]
+pub struct Step {
+    room: Text,
+    event: Text,
+}
+
+impl Step {
+    /// Reads the fields.
+    pub fn decode(f: &mut Fields) -> Option<Self> {
+        let room = f.need_text("room");
+        let event = f.need_text("event");
+        Some(Step {
+            room: room?,
+            event: event?,
+        })
+    }
+}
+
+impl HttpStep for Step {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+        Ok(HttpCall::new(
+            "GET",
+            format!(
+                "{V3}/rooms/{}/event/{}",
+                cx.segment(&self.room)?,
+                cx.segment(&self.event)?
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::steps::build::testing::{cx, text};
+
+    #[test]
+    fn encodes_both_ids() {
+        let call = Step {
+            room: text("{{room}}"),
+            event: text("{{e}}"),
+        }
+        .build(&cx())
+        .unwrap();
+        assert_eq!(call.path, "/_matrix/client/v3/rooms/%21r%3Ahs1.test/event/%24e");
+    }
+}

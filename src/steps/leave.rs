@@ -1,0 +1,50 @@
+//! `leave`: POST /rooms/{room}/leave.
+
+use super::{BuildCx, Fields, HttpCall, HttpStep, StepError, Text, V3};
+use serde_json::json;
+
+/// Key in the YAML.
+pub const NAME: &str = "leave";
+/// One line for the README.
+pub const SUMMARY: &str = "POST /rooms/{room}/leave";
+/// `as:` is required.
+pub const NEEDS_USER: bool = true;
+/// Its requests.
+pub const SAMPLES: &[(&str, &str)] = &[("POST", "/_matrix/client/v3/rooms/%21r/leave")];
+
+/// The fields.
+#[derive(Debug, Clone)]
+pub struct Step {
+    room: Text,
+}
+
+impl Step {
+    /// Reads the fields.
+    pub fn decode(f: &mut Fields) -> Option<Self> {
+        Some(Step {
+            room: f.need_text("room")?,
+        })
+    }
+}
+
+impl HttpStep for Step {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+        Ok(HttpCall::new(
+            "POST",
+            format!("{V3}/rooms/{}/leave", cx.segment(&self.room)?),
+        )
+        .body(json!({})))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::steps::build::testing::{cx, text};
+
+    #[test]
+    fn leaves_the_rendered_room() {
+        let call = Step { room: text("{{room}}") }.build(&cx()).unwrap();
+        assert_eq!(call.path, "/_matrix/client/v3/rooms/%21r%3Ahs1.test/leave");
+    }
+}

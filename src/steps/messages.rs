@@ -1,0 +1,95 @@
+//! `messages`: GET /rooms/{room}/messages.
+
+use super::build::filter_text;
+use super::{BuildCx, Fields, HttpCall, HttpStep, Int, Json, StepError, Text, V3};
+
+/// Key in the YAML.
+pub const NAME: &str = "messages";
+/// One line for the README.
+pub const SUMMARY: &str = "GET /rooms/{room}/messages";
+/// `as:` is required.
+pub const NEEDS_USER: bool = true;
+/// Its requests.
+pub const SAMPLES: &[(&str, &str)] = &[("GET", "/_matrix/client/v3/rooms/%21r/messages")];
+
+/// Which way to page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    /// Backwards from the newest (the default).
+    Backwards,
+    /// Forwards.
+    Forwards,
+}
+
+/// The fields.
+#[derive(Debug, Clone)]
+pub struct Step {
+    room: Text,
+    dir: Dir,
+    limit: Option<Int>,
+    from: Option<Text>,
+    filter: Option<Json>,
+}
+
+impl Step {
+    /// Reads the fields.
+    pub fn decode(f: &mut Fields) -> Option<Self> {
+        let room = f.need_text("room");
+        Some(Step {
+            dir: f
+                .choice("dir", &[("b", Dir::Backwards), ("f", Dir::Forwards)])
+                .unwrap_or(Dir::Backwards),
+            limit: f.int("limit"),
+            from: f.text("from"),
+            filter: f.json("filter"),
+            room: room?,
+        })
+    }
+}
+
+impl HttpStep for Step {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+        let dir = match self.dir {
+            Dir::Backwards => "b",
+            Dir::Forwards => "f",
+        };
+        let mut query = vec![("dir".to_string(), dir.to_string())];
+        if let Some(l) = &self.limit {
+            query.push(("limit".into(), l.render(&cx.vars)?.to_string()));
+        }
+        if let Some(f) = &self.from {
+            query.push(("from".into(), cx.text(f)?));
+        }
+        if let Some(f) = &self.filter {
+            query.push(("filter".into(), filter_text(&cx.json(f)?)));
+        }
+        Ok(HttpCall::new(
+            "GET",
+            format!("{V3}/rooms/{}/messages", cx.segment(&self.room)?),
+        )
+        .query(query))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::steps::build::testing::{cx, text};
+
+    #[test]
+    fn backwards_by_default() {
+        let call = Step {
+            room: text("!r"),
+            dir: Dir::Backwards,
+            limit: Some(Int::Fixed(20)),
+            from: None,
+            filter: None,
+        }
+        .build(&cx())
+        .unwrap();
+        assert_eq!(
+            call.query,
+            [("dir", "b"), ("limit", "20")].map(|(k, v)| (k.to_string(), v.to_string()))
+        );
+    }
+}

@@ -1,0 +1,212 @@
+//! The step vocabulary: one module per step kind.
+//!
+//! A module holds everything about its kind: the typed fields (decoded once at load time, with
+//! file positions for every mistake), the sample requests a fault's `when` is matched against,
+//! the request it makes (a pure function of the fields and a [`BuildCx`], unit-tested without a
+//! server) and what a response changes for later steps. Steps of the fake federating server
+//! (`fake_*`) run against it instead of building an HTTP request.
+//!
+//! # Adding a step kind
+//! 1. Write `src/steps/<kind>.rs` with `NAME`, `SUMMARY`, `NEEDS_USER`, `SAMPLES`, a `Step`
+//!    struct with `fn decode(f: &mut Fields) -> Option<Step>`, and `impl HttpStep for Step`
+//!    (or `impl FakeStep`), with unit tests of its request.
+//! 2. Add one line `Variant => module` to the `kinds!` list below.
+//!
+//! Every match over step kinds is generated from that list, so a kind without a module (or a
+//! module without a line) does not compile.
+
+pub mod fields;
+
+pub(crate) mod build;
+mod fake_support;
+
+pub mod capabilities;
+pub mod create_room;
+pub mod delayed_action;
+pub mod delayed_get;
+pub mod delayed_list;
+pub mod fake_join;
+pub mod fake_received;
+pub mod fake_request;
+pub mod fake_script;
+pub mod fake_send;
+pub mod get_event;
+pub mod ignore;
+pub mod invite;
+pub mod join;
+pub mod leave;
+pub mod messages;
+pub mod power_levels;
+pub mod redact;
+pub mod request;
+pub mod schedule;
+pub mod send;
+pub mod sliding_sync;
+pub mod state;
+pub mod sync;
+pub mod versions;
+
+pub use crate::runner::StepError;
+pub use build::{BuildCx, Effect, HttpCall};
+pub use fields::{Diagnose, Fields, Int, Json, Text};
+
+use crate::client::Response;
+use crate::federation::FakeServer;
+use crate::runner::exec::ScenarioRun;
+use futures_util::future::BoxFuture;
+
+/// A step kind that makes one client-server request.
+pub trait HttpStep: Send + Sync {
+    /// The request, from the step's fields and what the run knows now.
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError>;
+
+    /// What a response changes for later steps (chained sync tokens, a scheduling API the
+    /// server does not know). Called for every response, before the checks.
+    fn effects(&self, _cx: &BuildCx, _resp: &Response) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// The room whose current power levels the request needs (read first by the executor).
+    fn reads_power_levels(&self) -> Option<&Text> {
+        None
+    }
+}
+
+/// A step kind that drives the fake federating server; its outcome reads like a response.
+pub trait FakeStep: Send + Sync {
+    /// Runs it.
+    fn run<'a>(
+        &'a self,
+        run: &'a ScenarioRun,
+        fake: &'a FakeServer,
+        step_id: &'a str,
+    ) -> BoxFuture<'a, Result<Response, StepError>>;
+}
+
+/// How a step kind is carried out.
+pub enum Execution<'a> {
+    /// One client-server request.
+    Http(&'a dyn HttpStep),
+    /// Against the scenario's fake federating server.
+    Fake(&'a dyn FakeStep),
+}
+
+/// What `mscheck` and the loader know about a kind without a step at hand.
+#[derive(Debug, Clone, Copy)]
+pub struct Kind {
+    /// Key in the YAML (`send`, `sync`, …).
+    pub name: &'static str,
+    /// One line for the README.
+    pub summary: &'static str,
+    /// Whether `as:` is required (otherwise the call may be unauthenticated).
+    pub needs_user: bool,
+    /// The requests it can make, as (method, path) examples with made-up IDs, so a fault's
+    /// `when` can be matched against a scenario without running it; empty for fake-server steps.
+    pub samples: &'static [(&'static str, &'static str)],
+}
+
+macro_rules! kinds {
+    ($($variant:ident => $module:ident : $exec:ident),* $(,)?) => {
+        /// One decoded step call.
+        #[derive(Debug, Clone)]
+        pub enum StepCall {
+            $(
+                #[allow(missing_docs)]
+                $variant($module::Step),
+            )*
+        }
+
+        /// Every step kind.
+        pub const KINDS: &[Kind] = &[
+            $(Kind {
+                name: $module::NAME,
+                summary: $module::SUMMARY,
+                needs_user: $module::NEEDS_USER,
+                samples: $module::SAMPLES,
+            },)*
+        ];
+
+        impl StepCall {
+            /// Decodes the fields of a `kind` step; `None` after reporting what was wrong (or
+            /// when `kind` is not a step kind).
+            pub fn decode(kind: &str, f: &mut Fields) -> Option<StepCall> {
+                match kind {
+                    $($module::NAME => $module::Step::decode(f).map(StepCall::$variant),)*
+                    _ => None,
+                }
+            }
+
+            /// What the kind is.
+            pub fn kind(&self) -> &'static Kind {
+                let name = match self {
+                    $(StepCall::$variant(_) => $module::NAME,)*
+                };
+                KINDS.iter().find(|k| k.name == name).expect("every kind is listed")
+            }
+
+            /// How it is carried out.
+            pub fn execution(&self) -> Execution<'_> {
+                match self {
+                    $(StepCall::$variant(s) => Execution::$exec(s),)*
+                }
+            }
+        }
+    };
+}
+
+kinds! {
+    CreateRoom => create_room: Http,
+    Join => join: Http,
+    Invite => invite: Http,
+    Leave => leave: Http,
+    Send => send: Http,
+    State => state: Http,
+    Redact => redact: Http,
+    PowerLevels => power_levels: Http,
+    Ignore => ignore: Http,
+    Sync => sync: Http,
+    SlidingSync => sliding_sync: Http,
+    Schedule => schedule: Http,
+    DelayedList => delayed_list: Http,
+    DelayedGet => delayed_get: Http,
+    DelayedAction => delayed_action: Http,
+    GetEvent => get_event: Http,
+    Messages => messages: Http,
+    Capabilities => capabilities: Http,
+    Versions => versions: Http,
+    Request => request: Http,
+    FakeJoin => fake_join: Fake,
+    FakeSend => fake_send: Fake,
+    FakeScript => fake_script: Fake,
+    FakeReceived => fake_received: Fake,
+    FakeRequest => fake_request: Fake,
+}
+
+impl StepCall {
+    /// Whether it drives the fake federating server.
+    pub fn is_fake(&self) -> bool {
+        matches!(self.execution(), Execution::Fake(_))
+    }
+}
+
+/// A kind by its YAML name.
+pub fn kind(name: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.name == name)
+}
+
+/// The client-server API version prefix most steps use.
+pub(crate) const V3: &str = "/_matrix/client/v3";
+/// MSC4140 unstable prefix.
+pub const MSC4140_PREFIX: &str = "/_matrix/client/unstable/org.matrix.msc4140";
+/// Simplified sliding sync (MSC4186) unstable endpoint.
+pub const SSS_PATH: &str = "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync";
+/// The delay query parameter (MSC4140 seed API; what Synapse implements).
+pub const DELAY_PARAM: &str = "org.matrix.msc4140.delay";
+
+/// The sticky-duration query parameter at a revision of MSC4354.
+pub fn sticky_param(rev: crate::catalogue::Revision) -> &'static str {
+    match rev {
+        crate::catalogue::Revision::Seed => "msc4354_stick_duration_ms",
+        crate::catalogue::Revision::Newest => "org.matrix.msc4354.sticky_duration_ms",
+    }
+}

@@ -1,0 +1,72 @@
+//! `request`: any client-server request, for what no other step kind says.
+
+use super::build::query_pairs;
+use super::{BuildCx, Fields, HttpCall, HttpStep, Json, StepError, Text};
+
+/// Key in the YAML.
+pub const NAME: &str = "request";
+/// One line for the README.
+pub const SUMMARY: &str = "any client-server request: method, path (templates allowed), query, body";
+/// `as:` may be left out (an unauthenticated request).
+pub const NEEDS_USER: bool = false;
+/// Any request: a fault's `when` may match it, whatever it is.
+pub const SAMPLES: &[(&str, &str)] = &[("*", "*")];
+
+/// The fields.
+#[derive(Debug, Clone)]
+pub struct Step {
+    method: &'static str,
+    path: Text,
+    query: Option<Json>,
+    body: Option<Json>,
+}
+
+impl Step {
+    /// Reads the fields.
+    pub fn decode(f: &mut Fields) -> Option<Self> {
+        let method = f.need_choice(
+            "method",
+            &[("GET", "GET"), ("PUT", "PUT"), ("POST", "POST"), ("DELETE", "DELETE")],
+        );
+        let path = f.need_text("path");
+        Some(Step {
+            query: f.mapping("query"),
+            body: f.json("body"),
+            method: method?,
+            path: path?,
+        })
+    }
+}
+
+impl HttpStep for Step {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+        let query = match &self.query {
+            Some(q) => query_pairs(Some(&cx.json(q)?)),
+            None => Vec::new(),
+        };
+        let mut call = HttpCall::new(self.method, cx.text(&self.path)?).query(query);
+        call.body = self.body.as_ref().map(|b| cx.json(b)).transpose()?;
+        Ok(call)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::steps::build::testing::{cx, json, text};
+    use serde_json::json;
+
+    #[test]
+    fn sends_what_it_says() {
+        let call = Step {
+            method: "POST",
+            path: text("/_matrix/client/v3/rooms/{{room}}/kick"),
+            query: None,
+            body: Some(json(json!({"user_id": "@zed:fake"}))),
+        }
+        .build(&cx())
+        .unwrap();
+        assert_eq!(call.path, "/_matrix/client/v3/rooms/!r:hs1.test/kick");
+        assert_eq!(call.body, Some(json!({"user_id": "@zed:fake"})));
+    }
+}

@@ -1,0 +1,94 @@
+//! `sliding_sync`: POST simplified sliding sync. `pos: last` continues the user's connection.
+
+use super::sync::Since;
+use super::{BuildCx, Effect, Fields, HttpCall, HttpStep, Int, Json, StepError, SSS_PATH};
+use crate::client::Response;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// Key in the YAML.
+pub const NAME: &str = "sliding_sync";
+/// One line for the README.
+pub const SUMMARY: &str = "POST simplified sliding sync; `pos: last` chains the user's previous pos";
+/// `as:` is required.
+pub const NEEDS_USER: bool = true;
+/// Its requests.
+pub const SAMPLES: &[(&str, &str)] = &[(
+    "POST",
+    "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync",
+)];
+
+/// The fields.
+#[derive(Debug, Clone)]
+pub struct Step {
+    body: Option<Json>,
+    pos: Since,
+    timeout_ms: Option<Int>,
+}
+
+impl Step {
+    /// Reads the fields.
+    pub fn decode(f: &mut Fields) -> Option<Self> {
+        Some(Step {
+            body: f.mapping("body"),
+            pos: Since::decode(f.text("pos")),
+            timeout_ms: f.int("timeout_ms"),
+        })
+    }
+}
+
+impl HttpStep for Step {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+        let token = self.pos.token(cx, cx.sss_pos.as_ref())?;
+        let mut body = match &self.body {
+            Some(b) => cx.json(b)?,
+            None => json!({}),
+        };
+        let wait_ms = match &self.timeout_ms {
+            Some(ms) => ms.render(&cx.vars)?.max(0) as u64,
+            None if token.is_some() => cx.long_poll_ms(),
+            None => 0,
+        };
+        let mut query = Vec::new();
+        if let Some(t) = &token {
+            query.push(("pos".into(), t.clone()));
+            body["pos"] = Value::String(t.clone());
+        }
+        query.push(("timeout".into(), wait_ms.to_string()));
+        let mut call = HttpCall::new("POST", SSS_PATH.to_string())
+            .query(query)
+            .body(body);
+        call.timeout += Duration::from_millis(wait_ms);
+        Ok(call)
+    }
+
+    fn effects(&self, _cx: &BuildCx, resp: &Response) -> Vec<Effect> {
+        match resp.body.get("pos").and_then(Value::as_str) {
+            Some(p) if resp.status == 200 => vec![Effect::SssPos(p.to_string())],
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::steps::build::testing::{cx, json};
+
+    #[test]
+    fn a_new_connection_or_the_last_one() {
+        let step = Step {
+            body: Some(json(json!({"lists": {}}))),
+            pos: Since::Last,
+            timeout_ms: None,
+        };
+        let fresh = step.build(&cx()).unwrap();
+        assert_eq!(fresh.query, vec![("timeout".to_string(), "0".to_string())]);
+        assert_eq!(fresh.body, Some(json!({"lists": {}})));
+        let mut c = cx();
+        c.sss_pos = Some("p7".into());
+        let chained = step.build(&c).unwrap();
+        assert_eq!(chained.query[0], ("pos".to_string(), "p7".to_string()));
+        assert_eq!(chained.body, Some(json!({"lists": {}, "pos": "p7"})));
+    }
+}

@@ -1,0 +1,29 @@
+//! `versions`: GET /versions.
+
+use super::{BuildCx, Fields, HttpCall, HttpStep, StepError};
+
+/// Key in the YAML.
+pub const NAME: &str = "versions";
+/// One line for the README.
+pub const SUMMARY: &str = "GET /versions";
+/// `as:` may be left out.
+pub const NEEDS_USER: bool = false;
+/// Its requests.
+pub const SAMPLES: &[(&str, &str)] = &[("GET", "/_matrix/client/versions")];
+
+/// No fields.
+#[derive(Debug, Clone)]
+pub struct Step;
+
+impl Step {
+    /// Reads the (no) fields.
+    pub fn decode(_: &mut Fields) -> Option<Self> {
+        Some(Step)
+    }
+}
+
+impl HttpStep for Step {
+    fn build(&self, _: &BuildCx) -> Result<HttpCall, StepError> {
+        Ok(HttpCall::new("GET", "/_matrix/client/versions".into()))
+    }
+}
