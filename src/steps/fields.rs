@@ -244,14 +244,18 @@ impl<'d, 'n> Fields<'d, 'n> {
             Some((_, v)) => Some(*v),
             None => {
                 let known: Vec<&str> = words.iter().map(|(w, _)| *w).collect();
-                self.diag.unknown(
+                let word = match value {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                let hint = match crate::util::did_you_mean(&word, known.iter().copied()) {
+                    Some(w) => format!("did you mean `{w}`?"),
+                    None => format!("one of: {}", known.join(", ")),
+                };
+                self.diag.error(
                     yaml::pos(node),
-                    &format!("`{name}` of `{}`", self.kind),
-                    &match value {
-                        Value::String(s) => s,
-                        other => other.to_string(),
-                    },
-                    &known,
+                    format!("`{name}` of `{}` cannot be `{word}`", self.kind),
+                    Some(hint),
                 );
                 None
             }
