@@ -7,7 +7,7 @@ use super::exec::ScenarioRun;
 use super::StepError;
 use crate::client::Response;
 use crate::matcher::Path;
-use crate::scenario::Step;
+use crate::scenario::{Source, Step};
 use crate::snapshot::{self, SnapshotRecord};
 use serde_json::{json, Value};
 
@@ -20,20 +20,16 @@ impl ScenarioRun {
     }
 
     /// What a `capture`/`accumulate`/`observe` source names in a response.
-    fn select_source(&self, from: &str, resp: &Response) -> Result<Option<Value>, StepError> {
+    fn select_source(&self, from: &Source, resp: &Response) -> Result<Option<Value>, StepError> {
         Ok(match from {
-            "@status" => Some(json!(resp.status)),
-            "@request_ms" => Some(json!(resp.request_ms)),
-            "@response_ms" => Some(json!(resp.response_ms)),
-            h if h.starts_with("@header.") => resp
-                .headers
-                .get(&h["@header.".len()..].to_ascii_lowercase())
-                .map(|v| json!(v)),
-            template if template.trim_start().starts_with("{{") => Some(self.render(&json!(template))?),
-            path => {
-                let rendered = self.render_text(path)?;
-                let p = Path::parse(&rendered).map_err(StepError::from)?;
-                p.select(&resp.body).into_value()
+            Source::Status => Some(json!(resp.status)),
+            Source::RequestMs => Some(json!(resp.request_ms)),
+            Source::ResponseMs => Some(json!(resp.response_ms)),
+            Source::Header(h) => resp.headers.get(h).map(|v| json!(v)),
+            Source::Template(t) => Some(self.render(&json!(t))?),
+            Source::Selector(sel) => {
+                let rendered = self.render_text(sel)?;
+                Path::parse(&rendered)?.select(&resp.body).into_value()
             }
         })
     }

@@ -5,6 +5,7 @@ use super::events::Failure;
 use super::exec::ScenarioRun;
 use super::StepError;
 use crate::client::Response;
+use crate::matcher::{Check, Path, Predicate};
 use crate::scenario::loader::VARS_ROOT;
 use crate::scenario::{checks, CheckSpec, Expect, Step};
 use crate::util::trim_json;
@@ -59,9 +60,10 @@ impl ScenarioRun {
                 .collect(),
         );
         for spec in &expect.headers {
-            let arg = self.render(&spec.arg)?;
-            let check = checks::build_check(&format!("[\"{}\"]", spec.at), &spec.predicate, &arg)
-                .map_err(StepError::harness)?;
+            let check = Check {
+                at: Path::parse(&format!("[\"{}\"]", spec.at))?,
+                predicate: self.predicate(spec)?,
+            };
             if let Err(m) = check.evaluate(&headers) {
                 return Err(fail(
                     format!("header `{}`: {m}", spec.at),
@@ -72,27 +74,34 @@ impl ScenarioRun {
         }
         for spec in &expect.json {
             let at = self.render_text(&spec.at)?;
-            let arg = self.render(&spec.arg)?;
+            let gathered;
             let (doc, at) = match at.strip_prefix(VARS_ROOT) {
                 Some(rest) => {
                     let name = rest.split(['.', '[']).next().unwrap_or_default();
-                    let value = self.var(name).unwrap_or(Value::Null);
-                    (
-                        value,
-                        rest[name.len()..].trim_start_matches('.').to_string(),
-                    )
+                    gathered = self.var(name).unwrap_or(Value::Null);
+                    (&gathered, rest[name.len()..].trim_start_matches('.'))
                 }
-                None => (resp.body.clone(), at),
+                None => (&resp.body, at.as_str()),
             };
-            let check =
-                checks::build_check(&at, &spec.predicate, &arg).map_err(StepError::harness)?;
-            if let Err(m) = check.evaluate(&doc) {
+            let check = Check {
+                at: Path::parse(at)?,
+                predicate: self.predicate(spec)?,
+            };
+            if let Err(m) = check.evaluate(doc) {
                 return Err(fail(m.to_string(), Some(spec), Some(m)));
             }
         }
         Ok(())
     }
 
+    /// A check's predicate: built at load time, or now from its rendered argument.
+    fn predicate(&self, spec: &CheckSpec) -> Result<Predicate, StepError> {
+        match &spec.ready {
+            Some(p) => Ok(p.clone()),
+            None => checks::build_predicate(&spec.predicate, &self.render(&spec.arg)?)
+                .map_err(StepError::harness),
+        }
+    }
 }
 
 /// Whether a failed check can never pass on a later attempt: a repeat in, or an unwanted value

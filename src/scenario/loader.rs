@@ -1219,10 +1219,14 @@ impl<'a> Loader<'a> {
             } else {
                 body_at.as_str()
             };
+            let mut ready = None;
             if !has_template {
-                if let Err(msg) = checks::build_check(probe_at, key, &arg) {
-                    self.err(yaml::scalar_pos(k), msg);
-                    continue;
+                match checks::build_check(probe_at, key, &arg) {
+                    Ok(check) => ready = Some(check.predicate),
+                    Err(msg) => {
+                        self.err(yaml::scalar_pos(k), msg);
+                        continue;
+                    }
                 }
             } else if !checks::PREDICATES.contains(&key) {
                 self.unknown_key(yaml::scalar_pos(k), "predicate", key, checks::PREDICATES);
@@ -1233,6 +1237,7 @@ impl<'a> Loader<'a> {
                 at: at.clone(),
                 predicate: key.to_string(),
                 arg,
+                ready,
             });
         }
         if out.is_empty() && m.len() == 1 {
@@ -1255,22 +1260,22 @@ impl<'a> Loader<'a> {
             let Some(from) = self.string(v, &format!("a source for `{what}`")) else {
                 continue;
             };
-            if from.trim_start().starts_with("{{") {
-                // A template (`"{{sent - due}}"`), rendered after the step's captures.
-            } else if !from.starts_with('@') {
-                if let Err(e) = crate::matcher::Path::parse(&from) {
-                    self.err(yaml::pos(v), e.to_string());
+            let source = Source::parse(&from);
+            match &source {
+                Some(Source::Selector(sel)) => {
+                    if let Err(e) = crate::matcher::Path::parse(sel) {
+                        self.err(yaml::pos(v), e.to_string());
+                    }
                 }
-            } else if !(["@status", "@request_ms", "@response_ms"].contains(&from.as_str())
-                || from.starts_with("@header."))
-            {
-                self.unknown_key(
+                Some(_) => {}
+                None => self.unknown_key(
                     yaml::pos(v),
                     &format!("`{what}` source"),
                     &from,
-                    &["@status", "@request_ms", "@response_ms", "@header.<name>"],
-                );
+                    Source::SPECIAL,
+                ),
             }
+            let Some(from) = source else { continue };
             out.push(Capture {
                 name: k.as_str().to_string(),
                 from,

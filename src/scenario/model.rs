@@ -308,6 +308,9 @@ pub struct CheckSpec {
     pub predicate: String,
     /// Predicate argument (may hold templates).
     pub arg: Value,
+    /// The predicate, built once at load time when its argument holds no template (otherwise
+    /// it is built from the rendered argument when the step runs).
+    pub ready: Option<crate::matcher::Predicate>,
 }
 
 /// `capture: {name: source}` (also `accumulate` and `observe`).
@@ -315,9 +318,58 @@ pub struct CheckSpec {
 pub struct Capture {
     /// Variable name.
     pub name: String,
-    /// A JSON selector into the body, or `@status`, `@header.<name>`, `@request_ms`
-    /// (local clock when the request was sent), `@response_ms`.
-    pub from: String,
+    /// Where the value comes from.
+    pub from: Source,
+}
+
+/// Where a captured, accumulated or observed value comes from (read at load time).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// `@status`: the HTTP status.
+    Status,
+    /// `@request_ms`: the local clock when the request was sent.
+    RequestMs,
+    /// `@response_ms`: the local clock when the response arrived.
+    ResponseMs,
+    /// `@header.<name>`: a response header (lower-case name).
+    Header(String),
+    /// `"{{a - b}}"`: a template, rendered after the step's captures.
+    Template(String),
+    /// A JSON selector into the body (templates allowed).
+    Selector(String),
+}
+
+impl Source {
+    /// The special sources, for messages.
+    pub const SPECIAL: &'static [&'static str] =
+        &["@status", "@request_ms", "@response_ms", "@header.<name>"];
+
+    /// Reads a source as written; `None` for an unknown `@…` word.
+    pub fn parse(text: &str) -> Option<Source> {
+        Some(match text {
+            "@status" => Source::Status,
+            "@request_ms" => Source::RequestMs,
+            "@response_ms" => Source::ResponseMs,
+            h if h.starts_with("@header.") => {
+                Source::Header(h["@header.".len()..].to_ascii_lowercase())
+            }
+            t if t.trim_start().starts_with("{{") => Source::Template(t.to_string()),
+            s if s.starts_with('@') => return None,
+            s => Source::Selector(s.to_string()),
+        })
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Status => f.write_str("@status"),
+            Source::RequestMs => f.write_str("@request_ms"),
+            Source::ResponseMs => f.write_str("@response_ms"),
+            Source::Header(h) => write!(f, "@header.{h}"),
+            Source::Template(t) | Source::Selector(t) => f.write_str(t),
+        }
+    }
 }
 
 /// How often a step runs.
