@@ -276,7 +276,8 @@ impl Fault {
                         if let Some(a) = list.as_array_mut() {
                             a.retain(|item| match key.select(item).into_value() {
                                 Some(id) => {
-                                    let seen = *memory.first_seen.entry(id.to_string()).or_insert(now);
+                                    let seen =
+                                        *memory.first_seen.entry(id.to_string()).or_insert(now);
                                     now.duration_since(seen) <= *after
                                 }
                                 None => true,
@@ -623,7 +624,10 @@ mod tests {
         assert!(f.apply_request(&mut b));
         assert_eq!(b.method, "GET");
         let mut c = req("/e2/restart");
-        assert!(!f.apply_request(&mut c), "another event's first restart passes");
+        assert!(
+            !f.apply_request(&mut c),
+            "another event's first restart passes"
+        );
     }
 
     #[test]

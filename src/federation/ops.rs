@@ -159,8 +159,15 @@ impl FakeServer {
         }
         room.add(&event_id, signed, true);
         let message_auth_events = super::room::string_list(
-            room.build(&user, "m.room.message", None, json!({}), &Default::default(), 0)
-                .get("auth_events"),
+            room.build(
+                &user,
+                "m.room.message",
+                None,
+                json!({}),
+                &Default::default(),
+                0,
+            )
+            .get("auth_events"),
         );
         self.inner.lock().rooms.insert(room_id.to_string(), room);
         let outcome = Joined {

@@ -130,7 +130,8 @@ impl Path {
                 '[' => {
                     i += 1;
                     if chars.get(i) == Some(&'?') {
-                        let (seg, end) = parse_filter(&chars, i + 1).map_err(|(o, r)| err(o, &r))?;
+                        let (seg, end) =
+                            parse_filter(&chars, i + 1).map_err(|(o, r)| err(o, &r))?;
                         segments.push(seg);
                         i = end;
                     } else if i < chars.len() && chars[i] == '"' {
@@ -515,9 +516,19 @@ mod tests {
         let none = Path::parse(r#"events[?event_id == "$zz"]"#).unwrap();
         assert_eq!(none.select(&doc), Selected::Many(vec![]));
         let mut d = doc.clone();
-        assert_eq!(Path::parse(r#"events[?event_id == "$a"]"#).unwrap().delete(&mut d), 1);
+        assert_eq!(
+            Path::parse(r#"events[?event_id == "$a"]"#)
+                .unwrap()
+                .delete(&mut d),
+            1
+        );
         assert_eq!(d["events"].as_array().unwrap().len(), 1);
-        for bad in ["events[?]", "events[?event_id]", "events[?== 1]", "events[?a == 1"] {
+        for bad in [
+            "events[?]",
+            "events[?event_id]",
+            "events[?== 1]",
+            "events[?a == 1",
+        ] {
             assert!(Path::parse(bad).is_err(), "{bad} should not parse");
         }
     }

@@ -170,8 +170,10 @@ pub fn junit(results: &[ScenarioResult], stats: &RunStats) -> String {
         tc.properties
             .push(quick_junit::Property::new("covers", r.covers.join(",")));
         for note in &r.spec_moved {
-            tc.properties
-                .push(quick_junit::Property::new("changed_since_checked_text", note.as_str()));
+            tc.properties.push(quick_junit::Property::new(
+                "changed_since_checked_text",
+                note.as_str(),
+            ));
         }
         suite.add_test_case(tc);
     }

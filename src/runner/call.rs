@@ -120,7 +120,10 @@ impl ScenarioRun {
         loop {
             let cx = self.build_cx(step, call, http, remaining).await?;
             let built = http.build(&cx)?;
-            let hs = cx.actor.as_ref().map_or_else(|| "hs1".to_string(), |u| u.hs.clone());
+            let hs = cx
+                .actor
+                .as_ref()
+                .map_or_else(|| "hs1".to_string(), |u| u.hs.clone());
             let request = Request {
                 base: self.homeserver(&hs)?.base_url.clone(),
                 hs: hs.clone(),
@@ -182,7 +185,9 @@ impl ScenarioRun {
             Some(name) => Some(self.user(name)?),
             None => None,
         };
-        let hs = actor.as_ref().map_or_else(|| "hs1".to_string(), |u| u.hs.clone());
+        let hs = actor
+            .as_ref()
+            .map_or_else(|| "hs1".to_string(), |u| u.hs.clone());
         let vars = self.vars_snapshot();
         let power_levels = match http.reads_power_levels() {
             Some(room) => {

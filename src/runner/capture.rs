@@ -65,7 +65,11 @@ impl ScenarioRun {
         }
     }
 
-    pub(super) async fn after_success(&self, step: &Step, resp: &Response) -> Result<(), StepError> {
+    pub(super) async fn after_success(
+        &self,
+        step: &Step,
+        resp: &Response,
+    ) -> Result<(), StepError> {
         for c in &step.capture {
             let Some(value) = self.select_source(&c.from, resp)? else {
                 let f = failure_from_response(

@@ -12,7 +12,12 @@ use crate::util::trim_json;
 use serde_json::Value;
 
 impl ScenarioRun {
-    pub(super) fn check(&self, step: &Step, expect: &Expect, resp: &Response) -> Result<(), StepError> {
+    pub(super) fn check(
+        &self,
+        step: &Step,
+        expect: &Expect,
+        resp: &Response,
+    ) -> Result<(), StepError> {
         let fail = |msg: String, spec: Option<&CheckSpec>, m: Option<crate::matcher::Mismatch>| {
             let mut f = failure_from_response(&step.id, &msg, resp, m);
             if let Some(s) = spec {

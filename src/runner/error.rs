@@ -123,7 +123,9 @@ mod tests {
         let e: StepError = crate::matcher::Path::parse("a[").unwrap_err().into();
         assert_eq!(e.kind(), ErrorKind::Harness);
         assert!(matches!(e, StepError::Harness(HarnessError::Selector(_))));
-        assert!(e.to_string().starts_with("harness error: invalid selector `a[`"));
+        assert!(e
+            .to_string()
+            .starts_with("harness error: invalid selector `a[`"));
         let e: StepError = FederationError::NotLoopback("example.org".into()).into();
         assert_eq!(e.kind(), ErrorKind::Transport);
         assert!(e.to_string().contains("only talks to loopback"));

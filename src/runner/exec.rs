@@ -284,5 +284,4 @@ impl ScenarioRun {
         };
         r.map_err(|e| StepError::Transport(TransportError::Homeserver(e.to_string())))
     }
-
 }

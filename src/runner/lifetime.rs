@@ -87,10 +87,7 @@ pub fn judge(samples: &[Sample], rules: &Rules) -> Verdict {
                     dur(m)
                 ));
             }
-            if let Some(s) = samples
-                .iter()
-                .find(|s| s.present && s.sent_ms > latest + m)
-            {
+            if let Some(s) = samples.iter().find(|s| s.present && s.sent_ms > latest + m) {
                 return Some(format!(
                     "still delivered at {}, {} after its end at {} (margin {})",
                     at(s.sent_ms),
@@ -197,7 +194,10 @@ fn summarise(samples: &[Sample], rules: &Rules, zero: i64) -> String {
         (None, _) => out.push_str("never delivered"),
     }
     if let Some((earliest, latest)) = rules.ends {
-        out.push_str(&format!("; declared end {}", window(earliest, latest, zero)));
+        out.push_str(&format!(
+            "; declared end {}",
+            window(earliest, latest, zero)
+        ));
         if let (Some(last), Some(gone)) = (
             samples.iter().rev().find(|s| s.present),
             samples.iter().find(|s| !s.present),
@@ -230,13 +230,21 @@ fn window(earliest: i64, latest: i64, zero: i64) -> String {
     if earliest == latest {
         rel(earliest - zero)
     } else {
-        format!("between {} and {}", rel(earliest - zero), rel(latest - zero))
+        format!(
+            "between {} and {}",
+            rel(earliest - zero),
+            rel(latest - zero)
+        )
     }
 }
 
 /// `+1.5s` / `-0.2s`: a moment relative to the first sample.
 fn rel(ms: i64) -> String {
-    format!("{}{:.1}s", if ms < 0 { "-" } else { "+" }, ms.abs() as f64 / 1000.0)
+    format!(
+        "{}{:.1}s",
+        if ms < 0 { "-" } else { "+" },
+        ms.abs() as f64 / 1000.0
+    )
 }
 
 fn dur(ms: i64) -> String {
@@ -288,21 +296,32 @@ mod tests {
     fn an_item_dropped_early_is_caught() {
         let s = series(12, |t| (t < 4_000, Some(10_000 - t)));
         let p = judge(&s, &TEN_SECONDS).problem.unwrap();
-        assert_eq!(p, "not delivered at +4.1s, 5.9s before its end at +10.0s (margin 2.0s)");
+        assert_eq!(
+            p,
+            "not delivered at +4.1s, 5.9s before its end at +10.0s (margin 2.0s)"
+        );
     }
 
     #[test]
     fn an_item_kept_too_long_is_caught() {
         let s = series(16, |t| (t < 14_000, None));
         let p = judge(&s, &TEN_SECONDS).problem.unwrap();
-        assert_eq!(p, "still delivered at +13.0s, 3.0s after its end at +10.0s (margin 2.0s)");
+        assert_eq!(
+            p,
+            "still delivered at +13.0s, 3.0s after its end at +10.0s (margin 2.0s)"
+        );
     }
 
     #[test]
     fn a_remaining_value_that_disagrees_with_the_declared_end_is_caught() {
         let s = series(12, |t| (t < 10_000, Some(20_000 - t)));
         let p = judge(&s, &TEN_SECONDS).problem.unwrap();
-        assert!(p.starts_with("at +0.0s the remaining lifetime (20.0s) puts the end at +20.0s, not at +10.0s"), "{p}");
+        assert!(
+            p.starts_with(
+                "at +0.0s the remaining lifetime (20.0s) puts the end at +20.0s, not at +10.0s"
+            ),
+            "{p}"
+        );
     }
 
     #[test]
@@ -316,9 +335,15 @@ mod tests {
         assert!(p.starts_with("no longer delivered at +5.1s, although its remaining lifetime announced the end at +10.1s"), "{p}");
         let s = series(12, |t| (true, Some(3_000 - t.min(3_000))));
         let p = judge(&s, &rules).problem.unwrap();
-        assert!(p.starts_with("the remaining lifetime does not go down"), "{p}");
+        assert!(
+            p.starts_with("the remaining lifetime does not go down"),
+            "{p}"
+        );
         let s = series(3, |_| (false, None));
-        assert_eq!(judge(&s, &rules).problem.unwrap(), "not delivered at the first sample");
+        assert_eq!(
+            judge(&s, &rules).problem.unwrap(),
+            "not delivered at the first sample"
+        );
     }
 
     #[test]
@@ -332,6 +357,8 @@ mod tests {
         assert_eq!(v.problem, None);
         assert!(v.summary.contains("declared end between +4.0s and +12.0s (ended about +3.5s: at the early end of the window)"), "{}", v.summary);
         let s = series(14, |t| (t < 12_000, None));
-        assert!(judge(&s, &rules).summary.contains("at the late end of the window"));
+        assert!(judge(&s, &rules)
+            .summary
+            .contains("at the late end of the window"));
     }
 }

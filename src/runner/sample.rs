@@ -6,8 +6,8 @@
 //! after `within`. The whole series is judged by [`lifetime::judge`] and recorded as an
 //! observation named `lifetime`, passing or not, so the report shows how the server behaved.
 
-use super::events::Observation;
 use super::check::failure_from_response;
+use super::events::Observation;
 use super::exec::ScenarioRun;
 use super::lifetime::{self, Rules, Sample};
 use super::StepError;

@@ -159,9 +159,7 @@ impl ScenarioRun {
             .values()
             .find(|u| u.hs == "hs1")
             .cloned()
-            .ok_or_else(|| {
-                StepError::harness("`requires: capabilities` needs a user on hs1")
-            })?;
+            .ok_or_else(|| StepError::harness("`requires: capabilities` needs a user on hs1"))?;
         let resp = self
             .harness_get(
                 "hs1",
@@ -196,5 +194,4 @@ impl ScenarioRun {
         }
         Ok(())
     }
-
 }

@@ -199,7 +199,7 @@ pub struct SampleSpec {
 #[derive(Debug, Clone)]
 pub enum Action {
     /// A client-server request or a fake-server action (see [`crate::steps`]).
-    Call(Call),
+    Call(Box<Call>),
     /// Homeserver lifecycle.
     Homeserver {
         /// `hs1` or `hs2`.

@@ -134,7 +134,9 @@ impl Vars {
         let mut total: i64 = 0;
         for (sign, term) in terms {
             if term.is_empty() {
-                return Err(syntax("expected a name or an integer around `+`/`-`".into()));
+                return Err(syntax(
+                    "expected a name or an integer around `+`/`-`".into(),
+                ));
             }
             let n = match term.parse::<i64>() {
                 Ok(n) => n,

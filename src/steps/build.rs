@@ -85,7 +85,9 @@ impl BuildCx {
 
     /// How long a chained sync may long-poll: what is left of the step's wait, at most 2 s.
     pub fn long_poll_ms(&self) -> u64 {
-        self.poll.map(|p| p.as_millis().min(2000) as u64).unwrap_or(0)
+        self.poll
+            .map(|p| p.as_millis().min(2000) as u64)
+            .unwrap_or(0)
     }
 
     /// Replaces scenario user names used as keys of `users` (power levels) by their IDs; other
@@ -208,7 +210,11 @@ pub(crate) mod testing {
             vars,
             actor: Some(user("alice")),
             users: [("alice".into(), user("alice")), ("bob".into(), user("bob"))].into(),
-            servers: [("hs1".into(), "hs1.test".into()), ("hs2".into(), "hs2.test".into())].into(),
+            servers: [
+                ("hs1".into(), "hs1.test".into()),
+                ("hs2".into(), "hs2.test".into()),
+            ]
+            .into(),
             revisions: [
                 (Proposal::Msc4354, Revision::Newest),
                 (Proposal::Msc4140, Revision::Newest),

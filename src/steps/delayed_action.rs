@@ -13,10 +13,22 @@ pub const SUMMARY: &str = "send, cancel or restart a delayed event (action in th
 pub const NEEDS_USER: bool = false;
 /// Its requests, in both forms.
 pub const SAMPLES: &[(&str, &str)] = &[
-    ("POST", "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d/send"),
-    ("POST", "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d/cancel"),
-    ("POST", "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d/restart"),
-    ("POST", "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d"),
+    (
+        "POST",
+        "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d/send",
+    ),
+    (
+        "POST",
+        "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d/cancel",
+    ),
+    (
+        "POST",
+        "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d/restart",
+    ),
+    (
+        "POST",
+        "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d",
+    ),
 ];
 
 /// What to do with the delayed event.
@@ -65,10 +77,21 @@ impl Step {
         let id = f.need_text("id");
         let action = f.need_choice(
             "action",
-            &[("send", Action::Send), ("cancel", Action::Cancel), ("restart", Action::Restart)],
+            &[
+                ("send", Action::Send),
+                ("cancel", Action::Cancel),
+                ("restart", Action::Restart),
+            ],
         );
         let form = f
-            .choice("form", &[("auto", Form::Auto), ("path", Form::Path), ("body", Form::Body)])
+            .choice(
+                "form",
+                &[
+                    ("auto", Form::Auto),
+                    ("path", Form::Path),
+                    ("body", Form::Body),
+                ],
+            )
             .unwrap_or(Form::Auto);
         Some(Step {
             id: id?,
@@ -112,9 +135,17 @@ mod tests {
             "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d1/restart"
         );
         let old = step.build(&seed(cx())).unwrap();
-        assert_eq!(old.path, "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d1");
+        assert_eq!(
+            old.path,
+            "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d1"
+        );
         assert_eq!(old.body, Some(json!({"action": "restart"})));
-        let pinned = Step { form: Form::Path, ..step }.build(&seed(cx())).unwrap();
+        let pinned = Step {
+            form: Form::Path,
+            ..step
+        }
+        .build(&seed(cx()))
+        .unwrap();
         assert!(pinned.path.ends_with("/d1/restart"));
     }
 }

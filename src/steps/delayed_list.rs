@@ -55,8 +55,12 @@ mod tests {
         .unwrap();
         assert_eq!(
             call.query,
-            [("delay_id", "a"), ("delay_id", "b"), ("status", "scheduled")]
-                .map(|(k, v)| (k.to_string(), v.to_string()))
+            [
+                ("delay_id", "a"),
+                ("delay_id", "b"),
+                ("status", "scheduled")
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
         );
     }
 }

@@ -2,7 +2,7 @@
 //! Its response: `{event_id, room_version, state_count, user_id, message_auth_events}`.
 
 use super::fake_support::{respond, target, user};
-use super::{Fields, FakeStep, StepError, Text};
+use super::{FakeStep, Fields, StepError, Text};
 use crate::client::Response;
 use crate::federation::FakeServer;
 use crate::runner::exec::ScenarioRun;
@@ -57,7 +57,15 @@ impl FakeStep for Step {
                 "state_count": joined.state_count, "user_id": fake.user_id(&user),
                 "message_auth_events": joined.message_auth_events,
             });
-            Ok(respond(run, fake, step_id, request_ms, format!("FAKE join {room} via {via}"), 200, body))
+            Ok(respond(
+                run,
+                fake,
+                step_id,
+                request_ms,
+                format!("FAKE join {room} via {via}"),
+                200,
+                body,
+            ))
         })
     }
 }

@@ -1,7 +1,7 @@
 //! `fake_received`: what the fake federating server has received so far.
 
 use super::fake_support::respond;
-use super::{Fields, FakeStep, StepError};
+use super::{FakeStep, Fields, StepError};
 use crate::client::Response;
 use crate::federation::FakeServer;
 use crate::runner::exec::ScenarioRun;
@@ -37,7 +37,15 @@ impl FakeStep for Step {
         Box::pin(async move {
             let request_ms = crate::util::now_ms();
             let body = fake.received().await;
-            Ok(respond(run, fake, step_id, request_ms, "FAKE received".into(), 200, body))
+            Ok(respond(
+                run,
+                fake,
+                step_id,
+                request_ms,
+                "FAKE received".into(),
+                200,
+                body,
+            ))
         })
     }
 }

@@ -2,7 +2,7 @@
 //! is the other server's answer as it came.
 
 use super::fake_support::{as_text, respond, target};
-use super::{Fields, FakeStep, Json, StepError, Text};
+use super::{FakeStep, Fields, Json, StepError, Text};
 use crate::client::{encode, Response};
 use crate::federation::FakeServer;
 use crate::runner::exec::ScenarioRun;
@@ -12,7 +12,8 @@ use serde_json::Value;
 /// Key in the YAML.
 pub const NAME: &str = "fake_request";
 /// One line for the README.
-pub const SUMMARY: &str = "a federation request signed by the fake federating server (method, path, query, body) to `to`";
+pub const SUMMARY: &str =
+    "a federation request signed by the fake federating server (method, path, query, body) to `to`";
 /// No `as:`: the fake server acts.
 pub const NEEDS_USER: bool = false;
 /// No client-server request.
@@ -33,7 +34,12 @@ impl Step {
     pub fn decode(f: &mut Fields) -> Option<Self> {
         let method = f.need_choice(
             "method",
-            &[("GET", "GET"), ("PUT", "PUT"), ("POST", "POST"), ("DELETE", "DELETE")],
+            &[
+                ("GET", "GET"),
+                ("PUT", "PUT"),
+                ("POST", "POST"),
+                ("DELETE", "DELETE"),
+            ],
         );
         let path = f.need_text("path");
         Some(Step {
@@ -78,7 +84,15 @@ impl FakeStep for Step {
                 .request(step_id, &to, self.method, &uri, body.as_ref())
                 .await?;
             let line = format!("FAKE {} {uri} on {to}", self.method);
-            Ok(respond(run, fake, step_id, request_ms, line, resp.status, resp.body))
+            Ok(respond(
+                run,
+                fake,
+                step_id,
+                request_ms,
+                line,
+                resp.status,
+                resp.body,
+            ))
         })
     }
 }

@@ -2,7 +2,7 @@
 //! (`answers`, in order) and after them (`then`). Answers are checked at load time.
 
 use super::fake_support::respond;
-use super::{Fields, FakeStep, StepError};
+use super::{FakeStep, Fields, StepError};
 use crate::client::Response;
 use crate::federation::{FakeServer, SendAnswer};
 use crate::runner::exec::ScenarioRun;
@@ -65,7 +65,15 @@ impl FakeStep for Step {
         Box::pin(async move {
             let request_ms = crate::util::now_ms();
             fake.script_send(self.answers.clone(), self.then.clone());
-            Ok(respond(run, fake, step_id, request_ms, "FAKE script".into(), 200, json!({})))
+            Ok(respond(
+                run,
+                fake,
+                step_id,
+                request_ms,
+                "FAKE script".into(),
+                200,
+                json!({}),
+            ))
         })
     }
 }
@@ -96,13 +104,16 @@ pub fn answer(v: &Value) -> Result<SendAnswer, String> {
     match v {
         Value::String(s) if s == "accept" => Ok(SendAnswer::Accept),
         Value::Number(n) => {
-            let status = n.as_u64().and_then(|s| u16::try_from(s).ok()).ok_or_else(bad)?;
+            let status = n
+                .as_u64()
+                .and_then(|s| u16::try_from(s).ok())
+                .ok_or_else(bad)?;
             Ok(reply(status, None, None))
         }
         Value::Object(o) => {
             if let Some(d) = o.get("stall") {
-                let d = crate::util::parse_duration(d.as_str().unwrap_or_default())
-                    .ok_or_else(bad)?;
+                let d =
+                    crate::util::parse_duration(d.as_str().unwrap_or_default()).ok_or_else(bad)?;
                 return Ok(SendAnswer::Stall(d));
             }
             let status = o

@@ -5,7 +5,7 @@
 //! `results` merging the per-PDU answers of accepted transactions.
 
 use super::fake_support::{respond, target};
-use super::{Fields, FakeStep, Int, Json, StepError, Text};
+use super::{FakeStep, Fields, Int, Json, StepError, Text};
 use crate::client::Response;
 use crate::federation::ops::{Delivery, NewPdu};
 use crate::federation::FakeServer;
@@ -71,7 +71,9 @@ impl Step {
             per_txn: f.int("per_txn"),
             parallel: f.flag("parallel").unwrap_or(false),
             to: f.text("to"),
-            retry_within: f.duration("retry_within").unwrap_or(Duration::from_secs(60)),
+            retry_within: f
+                .duration("retry_within")
+                .unwrap_or(Duration::from_secs(60)),
             room: room?,
         })
     }
@@ -91,7 +93,10 @@ impl Pdu {
         if let Some(s) = &self.sticky {
             extra.insert("msc4354_sticky".into(), s.render(vars)?);
         } else if let Some(ms) = &self.sticky_ms {
-            extra.insert("msc4354_sticky".into(), json!({"duration_ms": ms.render(vars)?}));
+            extra.insert(
+                "msc4354_sticky".into(),
+                json!({"duration_ms": ms.render(vars)?}),
+            );
         }
         Ok(NewPdu {
             sender_localpart: super::fake_support::user(self.user.as_ref(), vars)?,
@@ -99,7 +104,11 @@ impl Pdu {
                 Some(t) => t.render(vars)?,
                 None => "m.room.message".into(),
             },
-            state_key: self.state_key.as_ref().map(|k| k.render(vars)).transpose()?,
+            state_key: self
+                .state_key
+                .as_ref()
+                .map(|k| k.render(vars))
+                .transpose()?,
             content: match &self.content {
                 Some(c) => c.render(vars)?,
                 None => json!({"msgtype": "m.text", "body": "from the fake server"}),

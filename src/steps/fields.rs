@@ -173,7 +173,10 @@ impl<'d, 'n> Fields<'d, 'n> {
                 Some(Int::Template(s))
             }
             other => {
-                self.error(node, format!("`{name}` must be a whole number, found {other}"));
+                self.error(
+                    node,
+                    format!("`{name}` must be a whole number, found {other}"),
+                );
                 None
             }
         }
@@ -185,7 +188,10 @@ impl<'d, 'n> Fields<'d, 'n> {
         match yaml::to_json(node) {
             Value::Bool(b) => Some(b),
             other => {
-                self.error(node, format!("`{name}` must be true or false, found {other}"));
+                self.error(
+                    node,
+                    format!("`{name}` must be true or false, found {other}"),
+                );
                 None
             }
         }
@@ -198,7 +204,10 @@ impl<'d, 'n> Fields<'d, 'n> {
         match value.as_str() {
             Some(u) if self.users.iter().any(|x| x == u) => Some(u.to_string()),
             _ => {
-                self.error(node, format!("`{name}` must name a declared user, found {value}"));
+                self.error(
+                    node,
+                    format!("`{name}` must name a declared user, found {value}"),
+                );
                 None
             }
         }
@@ -224,7 +233,10 @@ impl<'d, 'n> Fields<'d, 'n> {
                 .collect()
         });
         if names.is_none() {
-            self.error(node, format!("`{name}` must be a list of declared users, found {value}"));
+            self.error(
+                node,
+                format!("`{name}` must be a list of declared users, found {value}"),
+            );
         }
         names
     }

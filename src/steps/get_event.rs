@@ -56,6 +56,9 @@ mod tests {
         }
         .build(&cx())
         .unwrap();
-        assert_eq!(call.path, "/_matrix/client/v3/rooms/%21r%3Ahs1.test/event/%24e");
+        assert_eq!(
+            call.path,
+            "/_matrix/client/v3/rooms/%21r%3Ahs1.test/event/%24e"
+        );
     }
 }

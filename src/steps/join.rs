@@ -64,8 +64,13 @@ mod tests {
         assert_eq!(call.path, "/_matrix/client/v3/join/%21r%3Ahs1.test");
         assert_eq!(
             call.query,
-            [("via", "hs2.test"), ("server_name", "hs2.test"), ("via", "other.example"), ("server_name", "other.example")]
-                .map(|(k, v)| (k.to_string(), v.to_string()))
+            [
+                ("via", "hs2.test"),
+                ("server_name", "hs2.test"),
+                ("via", "other.example"),
+                ("server_name", "other.example")
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
         );
     }
 }

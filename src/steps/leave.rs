@@ -44,7 +44,11 @@ mod tests {
 
     #[test]
     fn leaves_the_rendered_room() {
-        let call = Step { room: text("{{room}}") }.build(&cx()).unwrap();
+        let call = Step {
+            room: text("{{room}}"),
+        }
+        .build(&cx())
+        .unwrap();
         assert_eq!(call.path, "/_matrix/client/v3/rooms/%21r%3Ahs1.test/leave");
     }
 }

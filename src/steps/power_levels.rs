@@ -11,8 +11,14 @@ pub const SUMMARY: &str = "read m.room.power_levels, change it (user names → l
 pub const NEEDS_USER: bool = true;
 /// Its requests (the read and the write).
 pub const SAMPLES: &[(&str, &str)] = &[
-    ("GET", "/_matrix/client/v3/rooms/%21r/state/m.room.power_levels/"),
-    ("PUT", "/_matrix/client/v3/rooms/%21r/state/m.room.power_levels/"),
+    (
+        "GET",
+        "/_matrix/client/v3/rooms/%21r/state/m.room.power_levels/",
+    ),
+    (
+        "PUT",
+        "/_matrix/client/v3/rooms/%21r/state/m.room.power_levels/",
+    ),
 ];
 
 /// The fields.
@@ -76,7 +82,10 @@ impl HttpStep for Step {
         }
         Ok(HttpCall::new(
             "PUT",
-            format!("{V3}/rooms/{}/state/m.room.power_levels/", cx.segment(&self.room)?),
+            format!(
+                "{V3}/rooms/{}/state/m.room.power_levels/",
+                cx.segment(&self.room)?
+            ),
         )
         .body(current))
     }

@@ -6,7 +6,8 @@ use super::{BuildCx, Fields, HttpCall, HttpStep, Json, StepError, Text};
 /// Key in the YAML.
 pub const NAME: &str = "request";
 /// One line for the README.
-pub const SUMMARY: &str = "any client-server request: method, path (templates allowed), query, body";
+pub const SUMMARY: &str =
+    "any client-server request: method, path (templates allowed), query, body";
 /// `as:` may be left out (an unauthenticated request).
 pub const NEEDS_USER: bool = false;
 /// Any request: a fault's `when` may match it, whatever it is.
@@ -26,7 +27,12 @@ impl Step {
     pub fn decode(f: &mut Fields) -> Option<Self> {
         let method = f.need_choice(
             "method",
-            &[("GET", "GET"), ("PUT", "PUT"), ("POST", "POST"), ("DELETE", "DELETE")],
+            &[
+                ("GET", "GET"),
+                ("PUT", "PUT"),
+                ("POST", "POST"),
+                ("DELETE", "DELETE"),
+            ],
         );
         let path = f.need_text("path");
         Some(Step {

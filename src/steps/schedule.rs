@@ -9,8 +9,8 @@
 
 use super::build::scalar_text;
 use super::{
-    sticky_param, BuildCx, Effect, Fields, HttpCall, HttpStep, Json, StepError, Text,
-    DELAY_PARAM, MSC4140_PREFIX, V3,
+    sticky_param, BuildCx, Effect, Fields, HttpCall, HttpStep, Json, StepError, Text, DELAY_PARAM,
+    MSC4140_PREFIX, V3,
 };
 use crate::catalogue::{Proposal, Revision};
 use crate::client::{encode, Response};
@@ -71,7 +71,11 @@ impl Step {
             via: f
                 .choice(
                     "via",
-                    &[("auto", Via::Auto), ("query", Via::Query), ("endpoint", Via::Endpoint)],
+                    &[
+                        ("auto", Via::Auto),
+                        ("query", Via::Query),
+                        ("endpoint", Via::Endpoint),
+                    ],
                 )
                 .unwrap_or(Via::Auto),
             room: room?,
@@ -132,8 +136,16 @@ impl HttpStep for Step {
         }
         query.push((DELAY_PARAM.into(), scalar_text(&delay)));
         let path = match state_key {
-            Some(k) => format!("{V3}/rooms/{room}/state/{}/{}", encode(&event_type), encode(&k)),
-            None => format!("{V3}/rooms/{room}/send/{}/{}", encode(&event_type), encode(&txn)),
+            Some(k) => format!(
+                "{V3}/rooms/{room}/state/{}/{}",
+                encode(&event_type),
+                encode(&k)
+            ),
+            None => format!(
+                "{V3}/rooms/{room}/send/{}/{}",
+                encode(&event_type),
+                encode(&txn)
+            ),
         };
         Ok(HttpCall::new("PUT", path).query(query).body(content))
     }
@@ -196,29 +208,59 @@ mod tests {
             newest.path,
             "/_matrix/client/unstable/org.matrix.msc4140/rooms/%21r/delayed_event/m.room.message/t1"
         );
-        assert_eq!(newest.body, Some(json!({"delay_ms": 5000, "content": {"body": "later"}})));
+        assert_eq!(
+            newest.body,
+            Some(json!({"delay_ms": 5000, "content": {"body": "later"}}))
+        );
         let old = step(Via::Auto).build(&seed(cx())).unwrap();
-        assert_eq!(old.path, "/_matrix/client/v3/rooms/%21r/send/m.room.message/t1");
-        assert_eq!(old.query, vec![(DELAY_PARAM.to_string(), "5000".to_string())]);
+        assert_eq!(
+            old.path,
+            "/_matrix/client/v3/rooms/%21r/send/m.room.message/t1"
+        );
+        assert_eq!(
+            old.query,
+            vec![(DELAY_PARAM.to_string(), "5000".to_string())]
+        );
         let mut known_unknown = cx();
         known_unknown.schedule_endpoint_unknown = true;
-        assert!(step(Via::Auto).build(&known_unknown).unwrap().path.contains("/send/"));
-        assert!(step(Via::Endpoint).build(&seed(cx())).unwrap().path.contains("/delayed_event/"));
+        assert!(step(Via::Auto)
+            .build(&known_unknown)
+            .unwrap()
+            .path
+            .contains("/send/"));
+        assert!(step(Via::Endpoint)
+            .build(&seed(cx()))
+            .unwrap()
+            .path
+            .contains("/delayed_event/"));
     }
 
     #[test]
     fn an_unrecognised_endpoint_falls_back_once_and_is_recorded() {
         let c = cx();
-        let unknown = answer("PUT /x/delayed_event/t/1", 404, json!({"errcode": "M_UNRECOGNIZED"}));
-        assert_eq!(step(Via::Auto).effects(&c, &unknown), vec![Effect::ScheduleEndpointUnknown]);
+        let unknown = answer(
+            "PUT /x/delayed_event/t/1",
+            404,
+            json!({"errcode": "M_UNRECOGNIZED"}),
+        );
+        assert_eq!(
+            step(Via::Auto).effects(&c, &unknown),
+            vec![Effect::ScheduleEndpointUnknown]
+        );
         assert!(step(Via::Endpoint).effects(&c, &unknown).is_empty());
-        let forbidden = answer("PUT /x/delayed_event/t/1", 404, json!({"errcode": "M_NOT_FOUND"}));
+        let forbidden = answer(
+            "PUT /x/delayed_event/t/1",
+            404,
+            json!({"errcode": "M_NOT_FOUND"}),
+        );
         assert!(step(Via::Auto).effects(&c, &forbidden).is_empty());
         let through_query = answer("PUT /x/send/t/1?org.matrix.msc4140.delay=5", 200, json!({}));
         assert!(matches!(
             step(Via::Auto).effects(&c, &through_query)[..],
             [Effect::ObserveOnce("scheduling API", _)]
         ));
-        assert!(step(Via::Auto).effects(&seed(cx()), &through_query).is_empty());
+        assert!(step(Via::Auto)
+            .effects(&seed(cx()), &through_query)
+            .is_empty());
     }
 }

@@ -100,10 +100,16 @@ mod tests {
     #[test]
     fn the_sticky_parameter_follows_the_revision() {
         let newest = sticky().build(&cx()).unwrap();
-        assert_eq!(newest.path, "/_matrix/client/v3/rooms/%21r/send/org.example.sticky/t1");
+        assert_eq!(
+            newest.path,
+            "/_matrix/client/v3/rooms/%21r/send/org.example.sticky/t1"
+        );
         assert_eq!(
             newest.query,
-            vec![("org.matrix.msc4354.sticky_duration_ms".to_string(), "600000".to_string())]
+            vec![(
+                "org.matrix.msc4354.sticky_duration_ms".to_string(),
+                "600000".to_string()
+            )]
         );
         let old = sticky().build(&seed(cx())).unwrap();
         assert_eq!(old.query[0].0, "msc4354_stick_duration_ms");
@@ -118,8 +124,14 @@ mod tests {
             ..sticky()
         };
         let call = step.build(&cx()).unwrap();
-        assert_eq!(call.path, "/_matrix/client/v3/rooms/%21r/send/m.room.message/t1");
-        assert_eq!(call.body, Some(json!({"msgtype": "m.text", "body": "mscheck"})));
+        assert_eq!(
+            call.path,
+            "/_matrix/client/v3/rooms/%21r/send/m.room.message/t1"
+        );
+        assert_eq!(
+            call.body,
+            Some(json!({"msgtype": "m.text", "body": "mscheck"}))
+        );
         assert!(call.query.is_empty());
     }
 }

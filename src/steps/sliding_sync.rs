@@ -9,7 +9,8 @@ use std::time::Duration;
 /// Key in the YAML.
 pub const NAME: &str = "sliding_sync";
 /// One line for the README.
-pub const SUMMARY: &str = "POST simplified sliding sync; `pos: last` chains the user's previous pos";
+pub const SUMMARY: &str =
+    "POST simplified sliding sync; `pos: last` chains the user's previous pos";
 /// `as:` is required.
 pub const NEEDS_USER: bool = true;
 /// Its requests.

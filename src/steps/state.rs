@@ -93,8 +93,14 @@ mod tests {
             query: None,
         };
         let call = step.build(&seed(cx())).unwrap();
-        assert_eq!(call.path, "/_matrix/client/v3/rooms/%21r/state/org.example.s/k");
-        assert_eq!(call.query, vec![("msc4354_stick_duration_ms".to_string(), "60000".to_string())]);
+        assert_eq!(
+            call.path,
+            "/_matrix/client/v3/rooms/%21r/state/org.example.s/k"
+        );
+        assert_eq!(
+            call.query,
+            vec![("msc4354_stick_duration_ms".to_string(), "60000".to_string())]
+        );
         assert_eq!(call.body, Some(json!({})));
     }
 }

@@ -123,7 +123,10 @@ mod tests {
         assert_eq!(
             call.query,
             vec![
-                ("filter".to_string(), r#"{"room":{"timeline":{"limit":1}}}"#.to_string()),
+                (
+                    "filter".to_string(),
+                    r#"{"room":{"timeline":{"limit":1}}}"#.to_string()
+                ),
                 ("timeout".to_string(), "0".to_string())
             ]
         );
@@ -135,8 +138,12 @@ mod tests {
         c.sync_token = Some("s1".into());
         c.poll = Some(Duration::from_secs(10));
         let call = step(Since::Last).build(&c).unwrap();
-        assert!(call.query.contains(&("since".to_string(), "s1".to_string())));
-        assert!(call.query.contains(&("timeout".to_string(), "2000".to_string())));
+        assert!(call
+            .query
+            .contains(&("since".to_string(), "s1".to_string())));
+        assert!(call
+            .query
+            .contains(&("timeout".to_string(), "2000".to_string())));
         // Without an earlier token, `last` is an initial sync.
         let call = step(Since::Last).build(&cx()).unwrap();
         assert!(!call.query.iter().any(|(k, _)| k == "since"));

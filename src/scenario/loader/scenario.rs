@@ -1,0 +1,342 @@
+//! The top level of a scenario file: name, covers, revisions, requires, users, timeout.
+
+use super::*;
+
+impl<'a> Loader<'a> {
+    pub(super) fn scenario(&mut self, root: &Node, suite: &str) -> Option<Scenario> {
+        let top = self.mapping(root, "a scenario file")?;
+        for (k, _) in top.iter() {
+            if !TOP_KEYS.contains(&k.as_str()) {
+                self.unknown_key(yaml::scalar_pos(k), "top-level key", k.as_str(), TOP_KEYS);
+            }
+        }
+        let top_pos = yaml::mapping_pos(top);
+        let name = match top.get_node("name") {
+            Some(n) => self.string(n, "`name`").unwrap_or_default(),
+            None => {
+                self.err(
+                    top_pos,
+                    "missing `name` (one line saying what the scenario checks)",
+                );
+                String::new()
+            }
+        };
+        let covers = self.covers(top, top_pos);
+        let proposal = match top.get_node("proposal") {
+            Some(n) => {
+                let text = self.string(n, "`proposal`").unwrap_or_default();
+                match text.parse::<Proposal>() {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        self.err(yaml::pos(n), e);
+                        None
+                    }
+                }
+            }
+            None => covers.first().and_then(|c| Proposal::of_requirement(c)),
+        };
+        let proposal = proposal.unwrap_or(Proposal::Msc4354);
+        let revisions = match top.get_node("revisions") {
+            Some(n) => {
+                let mut out = Vec::new();
+                for (r, p) in self.string_list(n, "a revision") {
+                    match r.parse::<Revision>() {
+                        Ok(r) => out.push(r),
+                        Err(e) => self.err(p, e),
+                    }
+                }
+                out
+            }
+            None => vec![Revision::Seed, Revision::Newest],
+        };
+        let covers_pos = top.get_node("covers").map(yaml::pos).unwrap_or(top_pos);
+        for c in &covers {
+            if let Some(req) = self.catalogue.get(c) {
+                if !req.revisions.iter().any(|r| revisions.contains(r)) {
+                    self.err(
+                        covers_pos,
+                        format!(
+                            "`{c}` belongs to no revision this scenario runs at ({revisions:?})"
+                        ),
+                    );
+                }
+            }
+        }
+        let requires = top
+            .get_node("requires")
+            .map(|n| self.requires(n))
+            .unwrap_or(Requires {
+                homeservers: 1,
+                ..Default::default()
+            });
+        let users = match top.get_node("users") {
+            Some(n) => self.users(n, requires.homeservers),
+            None => Vec::new(),
+        };
+        let timeout = match top.get_node("timeout") {
+            Some(n) => self.duration(n, "`timeout`").unwrap_or(DEFAULT_TIMEOUT),
+            None => DEFAULT_TIMEOUT,
+        };
+        let user_names: Vec<String> = users.iter().map(|u| u.name.clone()).collect();
+        let mut scope = Scope {
+            defined: BUILTIN_VARS.iter().map(|s| s.to_string()).collect(),
+        };
+        let steps = match top.get_node("steps") {
+            Some(Node::Sequence(seq)) => {
+                self.steps(seq, "", &user_names, &mut scope, requires.homeservers)
+            }
+            Some(other) => {
+                self.err(yaml::pos(other), "`steps` must be a list");
+                Vec::new()
+            }
+            None => {
+                self.err(top_pos, "missing `steps`");
+                Vec::new()
+            }
+        };
+        let stem = self
+            .file
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let merged_notes = covers
+            .iter()
+            .filter_map(|c| {
+                let req = self.catalogue.get(c)?;
+                Some(format!("{c}: {}", req.merged.as_ref()?))
+            })
+            .collect();
+        Some(Scenario {
+            id: format!("{suite}/{stem}"),
+            suite: suite.to_string(),
+            file: self.file.to_path_buf(),
+            name,
+            covers,
+            proposal,
+            revisions,
+            requires,
+            users,
+            steps,
+            timeout,
+            merged_notes,
+        })
+    }
+
+    pub(super) fn covers(&mut self, top: &MarkedMappingNode, top_pos: Pos) -> Vec<String> {
+        let Some(node) = top.get_node("covers") else {
+            self.err_hint(
+                top_pos,
+                "missing `covers`",
+                "list the requirement IDs this scenario checks, e.g. `covers: [S-13]`",
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (id, p) in self.string_list(node, "a requirement ID") {
+            if self.catalogue.get(&id).is_none() {
+                let d = Diagnostic::new(
+                    self.file,
+                    self.source,
+                    p,
+                    format!("unknown requirement ID `{id}`"),
+                );
+                let d = match did_you_mean(&id, self.catalogue.ids()) {
+                    Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+                    None => d.with_hint(
+                        "IDs are listed in suites/requirements.yaml and by `mscheck requirements`",
+                    ),
+                };
+                self.errors.push(d);
+            } else {
+                out.push(id);
+            }
+        }
+        if out.is_empty() && self.errors.is_empty() {
+            self.err(
+                yaml::pos(node),
+                "`covers` must name at least one requirement",
+            );
+        }
+        out
+    }
+
+    pub(super) fn requires(&mut self, node: &Node) -> Requires {
+        let mut r = Requires {
+            homeservers: 1,
+            ..Default::default()
+        };
+        let Some(m) = self.mapping(node, "`requires`") else {
+            return r;
+        };
+        for (k, v) in m.iter() {
+            match k.as_str() {
+                "features" => {
+                    r.features = self
+                        .string_list(v, "a feature")
+                        .into_iter()
+                        .map(|(s, _)| s)
+                        .collect()
+                }
+                "homeservers" => match v.as_scalar().and_then(|s| s.as_u8()) {
+                    Some(n @ 1..=2) => r.homeservers = n,
+                    _ => self.err(yaml::pos(v), "`homeservers` must be 1 or 2"),
+                },
+                "lifecycle" => match v.as_scalar().and_then(|s| s.as_bool()) {
+                    Some(b) => r.lifecycle = b,
+                    None => self.err(yaml::pos(v), "`lifecycle` must be true or false"),
+                },
+                "homeserver_config" => {
+                    let Some(cm) = self.mapping(v, "`homeserver_config`") else {
+                        continue;
+                    };
+                    for (ck, _) in cm.iter() {
+                        if PROTECTED_CONFIG_KEYS.contains(&ck.as_str()) {
+                            self.err(
+                                yaml::scalar_pos(ck),
+                                format!(
+                                    "`homeserver_config` may not change `{}`: mscheck sets it to keep the server on loopback with its own ports and data",
+                                    ck.as_str()
+                                ),
+                            );
+                        }
+                    }
+                    r.homeserver_config = Some(yaml::to_json(v));
+                }
+                "server" => {
+                    let Some(sm) = self.mapping(v, "`server`") else {
+                        continue;
+                    };
+                    let mut found = Vec::new();
+                    for (nk, nv) in sm.iter() {
+                        let mut one = Vec::new();
+                        crate::scenario::needs::flatten(nk.as_str(), &yaml::to_json(nv), &mut one);
+                        for need in one {
+                            if let Err(e) = crate::scenario::needs::check(&need.key, &need.value) {
+                                self.err(yaml::scalar_pos(nk), e);
+                            }
+                            found.push(need);
+                        }
+                    }
+                    r.server = found;
+                }
+                "implementation" => match v.as_scalar() {
+                    Some(i) => r.implementation = Some(i.as_str().to_string()),
+                    None => self.err(
+                        yaml::pos(v),
+                        "`implementation` names one implementation, e.g. synapse",
+                    ),
+                },
+                "capabilities" => {
+                    for (sel, pos) in self.string_list(v, "a selector into /capabilities") {
+                        if let Err(e) = crate::matcher::Path::parse(&sel) {
+                            self.err(pos, format!("bad selector `{sel}` in `capabilities`: {e}"));
+                        }
+                        r.capabilities.push(sel);
+                    }
+                }
+                other => self.unknown_key(
+                    yaml::scalar_pos(k),
+                    "key in `requires`",
+                    other,
+                    &[
+                        "features",
+                        "homeservers",
+                        "lifecycle",
+                        "homeserver_config",
+                        "server",
+                        "implementation",
+                        "capabilities",
+                    ],
+                ),
+            }
+        }
+        if r.homeserver_config.is_some() && r.implementation.is_none() {
+            let at = m
+                .get_node("homeserver_config")
+                .map(yaml::pos)
+                .unwrap_or_default();
+            self.errors.push(
+                Diagnostic::new(
+                    self.file,
+                    self.source,
+                    at,
+                    "raw `homeserver_config` is one implementation's configuration",
+                )
+                .with_hint(
+                    "say what the scenario needs in `server:` (see the README's needs vocabulary), or mark the scenario `implementation: <name>`",
+                ),
+            );
+        }
+        r
+    }
+
+    pub(super) fn users(&mut self, node: &Node, homeservers: u8) -> Vec<UserDecl> {
+        let Some(m) = self.mapping(node, "`users`") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, v) in m.iter() {
+            let name = k.as_str().to_string();
+            if name == "nobody"
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                self.err(yaml::scalar_pos(k), format!("user name `{name}` must be lower-case letters, digits or `_` (and not `nobody`)"));
+            }
+            let mut u = UserDecl {
+                name,
+                hs: "hs1".into(),
+                guest: false,
+                appservice: false,
+            };
+            if let Node::Mapping(um) = v {
+                for (uk, uv) in um.iter() {
+                    match uk.as_str() {
+                        "hs" => {
+                            let hs = self.string(uv, "`hs`").unwrap_or_default();
+                            if hs != "hs1" && hs != "hs2" {
+                                self.err(
+                                    yaml::pos(uv),
+                                    format!("`hs` must be `hs1` or `hs2`, found `{hs}`"),
+                                );
+                            } else if hs == "hs2" && homeservers < 2 {
+                                self.err_hint(
+                                    yaml::pos(uv),
+                                    "a user on `hs2` needs two homeservers",
+                                    "add `requires: {homeservers: 2}`",
+                                );
+                            }
+                            u.hs = hs;
+                        }
+                        "guest" => {
+                            u.guest = uv.as_scalar().and_then(|s| s.as_bool()).unwrap_or(false)
+                        }
+                        "appservice" => {
+                            u.appservice = uv.as_scalar().and_then(|s| s.as_bool()).unwrap_or(false)
+                        }
+                        other => self.unknown_key(
+                            yaml::scalar_pos(uk),
+                            "user option",
+                            other,
+                            &["hs", "guest", "appservice"],
+                        ),
+                    }
+                }
+                if u.guest && u.appservice {
+                    self.err(
+                        yaml::mapping_pos(um),
+                        "a user is a guest or the application service, not both",
+                    );
+                }
+            } else if !matches!(v, Node::Scalar(s) if s.as_str().is_empty()) {
+                self.err(
+                    yaml::pos(v),
+                    "a user is `name: {}` or `name: {hs: hs2, guest: true}`",
+                );
+            }
+            out.push(u);
+        }
+        out
+    }
+}
