@@ -6,6 +6,7 @@
 mod common;
 
 use common::{mscheck, outcomes, results, text};
+
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -152,6 +153,24 @@ async fn a_mock_without_the_sticky_section_fails_with_the_evidence() {
     assert!(
         transcript.contains("\"access_token\": \"[redacted]\""),
         "registration response is redacted"
+    );
+    // Every rendering of the failure, pinned: the terminal (not a TTY, so no colours), JUnit
+    // and Markdown.
+    let stable = |t: &str| common::stable(t, report.path());
+    insta::assert_snapshot!(
+        "failing_run_console",
+        stable(&String::from_utf8_lossy(&out.stdout))
+    );
+    let read = |f: &str| std::fs::read_to_string(report.path().join(f)).unwrap();
+    insta::assert_snapshot!("failing_run_junit", stable(&read("junit.xml")));
+    // The summary's head and its failure section (the requirement matrix between them follows
+    // the catalogue and is covered by tests/regress.rs).
+    let summary = read("summary.md");
+    let head = summary.split("\n## ").next().unwrap_or_default();
+    let failures = summary.split("\n## Failures").nth(1).unwrap_or_default();
+    insta::assert_snapshot!(
+        "failing_run_summary",
+        stable(&format!("{head}\n[…]\n## Failures{failures}"))
     );
 }
 

@@ -110,3 +110,28 @@ pub fn synapse_setup() -> mscheck::homeserver::ManagedSetup {
         synapse: Default::default(),
     }
 }
+
+/// Rendered output with what changes from run to run replaced: the report folder, ports,
+/// durations, timestamps, run IDs in user names and transaction IDs, sync tokens.
+#[allow(dead_code)]
+pub fn stable(text: &str, report: &Path) -> String {
+    let mut s = text.replace(&report.display().to_string(), "[report]");
+    let rules: &[(&str, &str)] = &[
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+        (r"\b\d+(\.\d+)? ?(ms|s)\b", "[duration]"),
+        (r#"(time|timestamp)="[^"]*""#, "$1=\"[time]\""),
+        (r"\b1[0-9]{12}\b", "[ms]"),
+        (r"-[0-9a-f]{6}-\d+", "-[run]"),
+        (r"\bm[0-9a-f]{6}\.\d+\b", "[txn]"),
+        (r"mscheck [0-9]+\.[0-9]+\.[0-9]+", "mscheck [version]"),
+        (r"\(\d+ attempts\)", "([n] attempts)"),
+        (r"timeout=\d+", "timeout=[ms]"),
+    ];
+    for (pattern, with) in rules {
+        s = regex::Regex::new(pattern)
+            .unwrap()
+            .replace_all(&s, *with)
+            .into_owned();
+    }
+    s
+}
