@@ -114,9 +114,10 @@ pub struct RunArgs {
     /// Selection.
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Scenarios running at once.
-    #[arg(long, default_value_t = 4)]
-    pub jobs: usize,
+    /// Scenarios running at once (default: six per core, at least 4 and at most 32; they mostly
+    /// wait on timers, and booting private servers is limited separately).
+    #[arg(long)]
+    pub jobs: Option<usize>,
     /// The managed server: `synapse` (the pinned release) or `synapse@1.157.0` (any release from
     /// PyPI, each cached in a venv of its own).
     #[arg(long, default_value = "synapse", value_name = "TARGET")]

@@ -355,6 +355,8 @@ struct Settings {
     faults: Vec<Fault>,
     report_dir: PathBuf,
     args: RunArgs,
+    /// The last run's duration per scenario (from the report folder), to start the longest first.
+    previous_durations: BTreeMap<String, u64>,
 }
 
 fn resolve(args: RunArgs) -> Result<Settings, Error> {
@@ -391,7 +393,7 @@ fn resolve(args: RunArgs) -> Result<Settings, Error> {
             registration_method(name, &args.registration)?;
         }
     }
-    if args.jobs == 0 {
+    if args.jobs == Some(0) {
         return Err(Error::Usage("`--jobs` must be at least 1".into()));
     }
     let plan: Vec<Arc<Scenario>> = plan::select(&loaded.scenarios, &selection)
@@ -428,11 +430,14 @@ fn resolve(args: RunArgs) -> Result<Settings, Error> {
         faults,
         report_dir,
         args,
+        previous_durations: BTreeMap::new(),
     })
 }
 
 async fn run(args: RunArgs) -> Result<i32, Error> {
-    let settings = resolve(args)?;
+    let mut settings = resolve(args)?;
+    // The last run's timings (before this run replaces them) order the scenarios, longest first.
+    settings.previous_durations = runner::schedule::previous_durations(&settings.report_dir);
     let report_dir = settings.report_dir.clone();
     let _ = std::fs::remove_dir_all(settings.report_dir.join("transcripts"));
     std::fs::create_dir_all(&settings.report_dir).map_err(|e| Error::Io {
@@ -655,7 +660,17 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
         });
     }
     let ctx = Arc::new(ctx);
-    let (_results, stats) = runner::run(s.plan.clone(), ctx, &expectations, s.args.jobs).await;
+    let jobs = s.args.jobs.unwrap_or_else(|| {
+        runner::schedule::default_jobs(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    });
+    let (_results, stats) = runner::run(
+        s.plan.clone(),
+        ctx,
+        &expectations,
+        jobs,
+        &s.previous_durations,
+    )
+    .await;
     targets.shutdown().await;
     emit(EventKind::RunFinished {
         stats: stats.clone(),

@@ -10,6 +10,7 @@ pub mod events;
 pub mod exec;
 pub mod lifetime;
 mod sample;
+pub mod schedule;
 mod setup;
 
 pub use error::{ErrorKind, HarnessError, StepError, TransportError};
@@ -107,6 +108,8 @@ pub struct RunContext {
     schedule_endpoint_unknown: std::sync::Mutex<std::collections::BTreeSet<String>>,
     events: UnboundedSender<RunEvent>,
     started: Instant,
+    /// Private-server boots that may run at once (see [`schedule::boot_slots`]).
+    boot_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl RunContext {
@@ -135,6 +138,9 @@ impl RunContext {
             schedule_endpoint_unknown: Default::default(),
             events,
             started,
+            boot_slots: Arc::new(tokio::sync::Semaphore::new(schedule::boot_slots(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ))),
         }
     }
 
@@ -153,6 +159,7 @@ impl RunContext {
             schedule_endpoint_unknown: Default::default(),
             events: self.events.clone(),
             started: self.started,
+            boot_slots: self.boot_slots.clone(),
         }
     }
 
@@ -295,23 +302,31 @@ pub async fn run(
     ctx: Arc<RunContext>,
     expectations: &Expectations,
     jobs: usize,
+    previous: &BTreeMap<String, u64>,
 ) -> (Vec<ScenarioResult>, RunStats) {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut handles = Vec::new();
-    for s in plan.iter().cloned() {
+    // Longest first, each started as soon as a slot is free: the run's critical path.
+    let order = schedule::longest_first(&plan, previous);
+    for s in order {
         let ctx = ctx.clone();
-        let sem = semaphore.clone();
         let reason = expected_reason(expectations, &s, &ctx);
-        handles.push(tokio::spawn(async move {
-            let _permit = sem
-                .acquire_owned()
-                .await
-                .expect("semaphore is never closed");
-            run_one(s, ctx, reason).await
-        }));
+        let permit = semaphore
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphore is never closed");
+        let task = s.clone();
+        handles.push((
+            s,
+            tokio::spawn(async move {
+                let _permit = permit;
+                run_one(task, ctx, reason).await
+            }),
+        ));
     }
     let mut results: BTreeMap<String, ScenarioResult> = BTreeMap::new();
-    for (s, h) in plan.iter().zip(handles) {
+    for (s, h) in handles {
         let r = match h.await {
             Ok(r) => r,
             // A scenario whose task panicked is an error of that scenario, never a silent gap.
@@ -321,7 +336,7 @@ pub async fn run(
                     .get(&s.proposal)
                     .copied()
                     .unwrap_or(Revision::Newest);
-                let r = panicked(s, revision, e);
+                let r = panicked(&s, revision, e);
                 ctx.emit(EventKind::ScenarioFinished {
                     result: Box::new(r.clone()),
                     transcript: String::new(),
@@ -439,7 +454,9 @@ async fn run_one(
             if let Some(raw) = &s.requires.homeserver_config {
                 crate::homeserver::managed::merge(&mut overlay, raw);
             }
-            match Targets::boot_managed(
+            // Booting keeps a core busy for seconds: only a few at once.
+            let boot_slot = ctx.boot_slots.clone().acquire_owned().await;
+            let booted = Targets::boot_managed(
                 &p.setup,
                 &dir,
                 s.requires.homeservers,
@@ -447,8 +464,9 @@ async fn run_one(
                 &ctx.http,
                 &|_| {},
             )
-            .await
-            {
+            .await;
+            drop(boot_slot);
+            match booted {
                 Ok(t) => {
                     for h in t.all() {
                         for secret in h.secrets() {

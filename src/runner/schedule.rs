@@ -1,0 +1,141 @@
+//! Which scenario starts when, and how many run at once.
+//!
+//! A run lasts at least as long as its longest scenario, and scenarios mostly wait on timers
+//! (holds, delays, lifetimes), so the run's critical path is what matters: the longest scenarios
+//! start first, and many run at once. What actually loads the machine is limited instead:
+//! booting managed servers (a private pair for a lifecycle scenario costs seconds of CPU), which
+//! takes one of a few boot slots.
+
+use crate::scenario::{Action, Scenario, Step, Times, Wait};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What booting a scenario's private servers adds to its expected duration.
+const BOOT: Duration = Duration::from_secs(6);
+
+/// Scenarios running at once when `--jobs` is not given: they mostly wait, so several per core.
+pub fn default_jobs(cores: usize) -> usize {
+    (cores * 6).clamp(4, 32)
+}
+
+/// Private-server boots at once: a boot keeps a core busy for seconds.
+pub fn boot_slots(cores: usize) -> usize {
+    cores.div_ceil(2).max(1)
+}
+
+/// The plan in the order to start it: longest expected first (ties keep plan order).
+/// `previous` holds each scenario's duration in the last run's results, when there is one.
+pub fn longest_first(
+    plan: &[Arc<Scenario>],
+    previous: &BTreeMap<String, u64>,
+) -> Vec<Arc<Scenario>> {
+    let mut order: Vec<(u64, usize)> = plan
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (expected_ms(s, previous), i))
+        .collect();
+    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    order.into_iter().map(|(_, i)| plan[i].clone()).collect()
+}
+
+/// How long a scenario is expected to take: the last run's time, or an estimate from its waits.
+pub fn expected_ms(s: &Scenario, previous: &BTreeMap<String, u64>) -> u64 {
+    previous
+        .get(&s.id)
+        .copied()
+        .unwrap_or_else(|| estimate(s).as_millis() as u64)
+}
+
+/// What a scenario's own steps make it wait at least: holds, outages, sampled lifetimes (half
+/// their deadline), repeated bodies, plus a boot for private servers.
+pub fn estimate(s: &Scenario) -> Duration {
+    fn steps(list: &[Step]) -> Duration {
+        list.iter().map(step).sum()
+    }
+    fn step(s: &Step) -> Duration {
+        let waited = match s.wait {
+            Wait::Hold { duration, .. } => duration,
+            Wait::Once | Wait::Until { .. } => Duration::ZERO,
+        };
+        let sampled = s.sample.as_ref().map_or(Duration::ZERO, |sp| sp.within / 2);
+        let action = match &s.action {
+            Action::Homeserver { down_for, .. } => down_for.unwrap_or(Duration::ZERO),
+            Action::Concurrent(branches) => branches.iter().map(|b| steps(b)).max().unwrap_or_default(),
+            Action::Repeat { times, steps: body } => {
+                let n = match times {
+                    Times::Fixed(n) => *n,
+                    Times::Template(_) => 1,
+                };
+                steps(body) * n
+            }
+            Action::Call(_) => Duration::ZERO,
+        };
+        waited + sampled + action
+    }
+    let boot = if s.requires.private_servers() {
+        BOOT
+    } else {
+        Duration::ZERO
+    };
+    steps(&s.steps) + boot
+}
+
+/// The last run's duration per scenario, from `results.json` in the report folder (none when
+/// there is no readable file: the estimates are used).
+pub fn previous_durations(report_dir: &std::path::Path) -> BTreeMap<String, u64> {
+    let Ok(text) = std::fs::read_to_string(report_dir.join("results.json")) else {
+        return BTreeMap::new();
+    };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return BTreeMap::new();
+    };
+    v["scenarios"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| Some((s["id"].as_str()?.to_string(), s["duration_ms"].as_u64()?)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::Catalogue;
+
+    fn load(id: &str, yaml: &str) -> Arc<Scenario> {
+        let cat = Catalogue::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/requirements.yaml"),
+        )
+        .unwrap();
+        let path = std::path::PathBuf::from(format!("suites/t/{id}.yaml"));
+        Arc::new(crate::scenario::loader::load_str(&path, "t", yaml, &cat).unwrap())
+    }
+
+    #[test]
+    fn the_longest_start_first_by_the_last_run_or_by_their_waits() {
+        let quick = load(
+            "quick",
+            "name: q\ncovers: [S-13]\nusers: {a: {}}\nsteps:\n  - sync: {as: a}\n",
+        );
+        let holds = load(
+            "holds",
+            "name: h\ncovers: [S-13]\nusers: {a: {}}\nsteps:\n  - repeat:\n      times: 3\n      steps:\n        - sync: {as: a}\n          hold: 2s\n          expect: {status: 200}\n",
+        );
+        assert_eq!(estimate(&holds), Duration::from_secs(6));
+        let plan = vec![quick.clone(), holds.clone()];
+        let order = longest_first(&plan, &BTreeMap::new());
+        assert_eq!(order[0].id, "t/holds");
+        let mut previous = BTreeMap::new();
+        previous.insert("t/quick".to_string(), 30_000);
+        assert_eq!(longest_first(&plan, &previous)[0].id, "t/quick");
+    }
+
+    #[test]
+    fn concurrency_follows_the_machine() {
+        assert_eq!(default_jobs(2), 12);
+        assert_eq!(default_jobs(64), 32);
+        assert_eq!(boot_slots(2), 1);
+        assert_eq!(boot_slots(8), 4);
+    }
+}
