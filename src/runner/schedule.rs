@@ -61,7 +61,9 @@ pub fn estimate(s: &Scenario) -> Duration {
         let sampled = s.sample.as_ref().map_or(Duration::ZERO, |sp| sp.within / 2);
         let action = match &s.action {
             Action::Homeserver { down_for, .. } => down_for.unwrap_or(Duration::ZERO),
-            Action::Concurrent(branches) => branches.iter().map(|b| steps(b)).max().unwrap_or_default(),
+            Action::Concurrent(branches) => {
+                branches.iter().map(|b| steps(b)).max().unwrap_or_default()
+            }
             Action::Repeat { times, steps: body } => {
                 let n = match times {
                     Times::Fixed(n) => *n,

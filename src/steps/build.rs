@@ -160,6 +160,34 @@ pub enum Effect {
     ObserveOnce(&'static str, String),
 }
 
+/// The HTTP methods a `request` or `fake_request` step may use.
+pub const METHODS: &[(&str, &str)] = &[
+    ("GET", "GET"),
+    ("PUT", "PUT"),
+    ("POST", "POST"),
+    ("DELETE", "DELETE"),
+];
+
+/// The query of an event-sending step: its `query` mapping, then the sticky-duration parameter
+/// (named per MSC4354 revision) when `sticky_ms` is given.
+pub fn event_query(
+    cx: &BuildCx,
+    query: Option<&Json>,
+    sticky_ms: Option<&Json>,
+) -> Result<Vec<(String, String)>, StepError> {
+    let mut out = match query {
+        Some(q) => query_pairs(Some(&cx.json(q)?)),
+        None => Vec::new(),
+    };
+    if let Some(d) = sticky_ms {
+        out.push((
+            super::sticky_param(cx.revision(Proposal::Msc4354)).into(),
+            scalar_text(&cx.json(d)?),
+        ));
+    }
+    Ok(out)
+}
+
 /// Query parameters from a JSON mapping (a list value repeats the parameter).
 pub fn query_pairs(v: Option<&Value>) -> Vec<(String, String)> {
     let mut out = Vec::new();

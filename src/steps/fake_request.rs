@@ -32,15 +32,7 @@ pub struct Step {
 impl Step {
     /// Reads the fields.
     pub fn decode(f: &mut Fields) -> Option<Self> {
-        let method = f.need_choice(
-            "method",
-            &[
-                ("GET", "GET"),
-                ("PUT", "PUT"),
-                ("POST", "POST"),
-                ("DELETE", "DELETE"),
-            ],
-        );
+        let method = f.need_choice("method", super::build::METHODS);
         let path = f.need_text("path");
         Some(Step {
             query: f.mapping("query"),

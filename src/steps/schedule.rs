@@ -7,9 +7,9 @@
 //! and that server keeps using it for the rest of the run; the report records it as the
 //! observation "scheduling API". `via: query|endpoint` pins one API for scenarios that check it.
 
-use super::build::scalar_text;
+use super::build::{event_query, scalar_text};
 use super::{
-    sticky_param, BuildCx, Effect, Fields, HttpCall, HttpStep, Json, StepError, Text, DELAY_PARAM,
+    BuildCx, Effect, Fields, HttpCall, HttpStep, Json, StepError, Text, DELAY_PARAM,
     MSC4140_PREFIX, V3,
 };
 use crate::catalogue::{Proposal, Revision};
@@ -109,13 +109,7 @@ impl HttpStep for Step {
             None => json!({"msgtype": "m.text", "body": "mscheck delayed"}),
         };
         let delay = cx.json(&self.delay_ms)?;
-        let mut query = Vec::new();
-        if let Some(d) = &self.sticky_ms {
-            query.push((
-                sticky_param(cx.revision(Proposal::Msc4354)).into(),
-                scalar_text(&cx.json(d)?),
-            ));
-        }
+        let mut query = event_query(cx, None, self.sticky_ms.as_ref())?;
         let room = cx.segment(&self.room)?;
         let state_key = self.state_key.as_ref().map(|k| cx.text(k)).transpose()?;
         if self.uses_endpoint(cx) {

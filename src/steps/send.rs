@@ -1,9 +1,8 @@
 //! `send`: PUT /rooms/{room}/send/{type}/{txn}, sticky with `sticky_ms` (the query parameter's
 //! name follows the MSC4354 revision).
 
-use super::build::{query_pairs, scalar_text};
-use super::{sticky_param, BuildCx, Fields, HttpCall, HttpStep, Json, StepError, Text, V3};
-use crate::catalogue::Proposal;
+use super::build::event_query;
+use super::{BuildCx, Fields, HttpCall, HttpStep, Json, StepError, Text, V3};
 use crate::client::encode;
 use serde_json::json;
 
@@ -53,16 +52,7 @@ impl HttpStep for Step {
             Some(t) => cx.text(t)?,
             None => cx.txn.clone(),
         };
-        let mut query = match &self.query {
-            Some(q) => query_pairs(Some(&cx.json(q)?)),
-            None => Vec::new(),
-        };
-        if let Some(d) = &self.sticky_ms {
-            query.push((
-                sticky_param(cx.revision(Proposal::Msc4354)).into(),
-                scalar_text(&cx.json(d)?),
-            ));
-        }
+        let query = event_query(cx, self.query.as_ref(), self.sticky_ms.as_ref())?;
         let content = match &self.content {
             Some(c) => cx.json(c)?,
             None => json!({"msgtype": "m.text", "body": "mscheck"}),

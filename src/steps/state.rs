@@ -1,8 +1,7 @@
 //! `state`: PUT /rooms/{room}/state/{type}/{state_key}, optionally sticky (seed revision).
 
-use super::build::{query_pairs, scalar_text};
-use super::{sticky_param, BuildCx, Fields, HttpCall, HttpStep, Json, StepError, Text, V3};
-use crate::catalogue::Proposal;
+use super::build::event_query;
+use super::{BuildCx, Fields, HttpCall, HttpStep, Json, StepError, Text, V3};
 use crate::client::encode;
 use serde_json::json;
 
@@ -45,16 +44,7 @@ impl Step {
 
 impl HttpStep for Step {
     fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
-        let mut query = match &self.query {
-            Some(q) => query_pairs(Some(&cx.json(q)?)),
-            None => Vec::new(),
-        };
-        if let Some(d) = &self.sticky_ms {
-            query.push((
-                sticky_param(cx.revision(Proposal::Msc4354)).into(),
-                scalar_text(&cx.json(d)?),
-            ));
-        }
+        let query = event_query(cx, self.query.as_ref(), self.sticky_ms.as_ref())?;
         let key = match &self.state_key {
             Some(k) => cx.text(k)?,
             None => String::new(),
