@@ -307,7 +307,8 @@ pub async fn run(
     let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut handles = Vec::new();
     // Longest first, each started as soon as a slot is free: the run's critical path.
-    let order = schedule::longest_first(&plan, previous);
+    let listed = |s: &Scenario| expected_reason(expectations, s, &ctx).is_some();
+    let order = schedule::longest_first(&plan, previous, &listed);
     for s in order {
         let ctx = ctx.clone();
         let reason = expected_reason(expectations, &s, &ctx);

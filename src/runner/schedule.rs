@@ -25,26 +25,58 @@ pub fn boot_slots(cores: usize) -> usize {
 }
 
 /// The plan in the order to start it: longest expected first (ties keep plan order).
-/// `previous` holds each scenario's duration in the last run's results, when there is one.
+/// `previous` holds each scenario's duration in the last run's results, when there is one;
+/// `expected_to_fail` says which scenarios the expectations file lists.
 pub fn longest_first(
     plan: &[Arc<Scenario>],
     previous: &BTreeMap<String, u64>,
+    expected_to_fail: &dyn Fn(&Scenario) -> bool,
 ) -> Vec<Arc<Scenario>> {
     let mut order: Vec<(u64, usize)> = plan
         .iter()
         .enumerate()
-        .map(|(i, s)| (expected_ms(s, previous), i))
+        .map(|(i, s)| (expected_ms(s, previous, expected_to_fail(s)), i))
         .collect();
     order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     order.into_iter().map(|(_, i)| plan[i].clone()).collect()
 }
 
-/// How long a scenario is expected to take: the last run's time, or an estimate from its waits.
-pub fn expected_ms(s: &Scenario, previous: &BTreeMap<String, u64>) -> u64 {
-    previous
-        .get(&s.id)
-        .copied()
-        .unwrap_or_else(|| estimate(s).as_millis() as u64)
+/// How long a scenario is expected to take: the last run's time, or an estimate from its waits
+/// (for a scenario expected to fail, its longest deadline too: a failing wait runs it out).
+pub fn expected_ms(s: &Scenario, previous: &BTreeMap<String, u64>, expected_to_fail: bool) -> u64 {
+    previous.get(&s.id).copied().unwrap_or_else(|| {
+        let deadline = if expected_to_fail {
+            longest_deadline(&s.steps)
+        } else {
+            Duration::ZERO
+        };
+        (estimate(s) + deadline).as_millis() as u64
+    })
+}
+
+/// The longest `within` or `sample` deadline among the steps, nested ones included.
+fn longest_deadline(steps: &[Step]) -> Duration {
+    steps
+        .iter()
+        .map(|s| {
+            let own = match s.wait {
+                Wait::Until { within, .. } => within,
+                _ => Duration::ZERO,
+            };
+            let sampled = s.sample.as_ref().map_or(Duration::ZERO, |sp| sp.within);
+            let nested = match &s.action {
+                Action::Concurrent(branches) => branches
+                    .iter()
+                    .map(|b| longest_deadline(b))
+                    .max()
+                    .unwrap_or_default(),
+                Action::Repeat { steps, .. } => longest_deadline(steps),
+                _ => Duration::ZERO,
+            };
+            own.max(sampled).max(nested)
+        })
+        .max()
+        .unwrap_or_default()
 }
 
 /// What a scenario's own steps make it wait at least: holds, outages, sampled lifetimes (half
@@ -126,11 +158,27 @@ mod tests {
         );
         assert_eq!(estimate(&holds), Duration::from_secs(6));
         let plan = vec![quick.clone(), holds.clone()];
-        let order = longest_first(&plan, &BTreeMap::new());
+        let none = |_: &Scenario| false;
+        let order = longest_first(&plan, &BTreeMap::new(), &none);
         assert_eq!(order[0].id, "t/holds");
         let mut previous = BTreeMap::new();
         previous.insert("t/quick".to_string(), 30_000);
-        assert_eq!(longest_first(&plan, &previous)[0].id, "t/quick");
+        assert_eq!(longest_first(&plan, &previous, &none)[0].id, "t/quick");
+        // A scenario expected to fail waits out its deadline.
+        let waits = load(
+            "waits",
+            "name: w\ncovers: [S-13]\nusers: {a: {}}\nsteps:\n  - sync: {as: a}\n    within: 30s\n    expect: {status: 200}\n",
+        );
+        let plan = vec![holds.clone(), waits.clone()];
+        assert_eq!(
+            longest_first(&plan, &BTreeMap::new(), &none)[0].id,
+            "t/holds"
+        );
+        let failing = |s: &Scenario| s.id == "t/waits";
+        assert_eq!(
+            longest_first(&plan, &BTreeMap::new(), &failing)[0].id,
+            "t/waits"
+        );
     }
 
     #[test]
