@@ -98,7 +98,9 @@ impl ScenarioRun {
         let resp = match call.step.execution() {
             Execution::Fake(fake_step) => {
                 let fake = self.fake_server()?;
-                fake_step.run(self, &fake, &step.id).await?
+                let request_ms = crate::util::now_ms();
+                let outcome = fake_step.run(self, &fake, &step.id).await?;
+                crate::steps::fake_support::respond(self, &fake, &step.id, request_ms, outcome)
             }
             Execution::Http(http) => self.send_http(step, call, http, remaining).await?,
         };

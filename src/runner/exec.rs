@@ -118,11 +118,6 @@ impl ScenarioRun {
             .ok_or_else(|| StepError::harness(format!("user `{name}` is not registered")))
     }
 
-    /// A user's Matrix ID.
-    pub fn user_id(&self, name: &str) -> Result<String, StepError> {
-        Ok(self.user(name)?.user_id)
-    }
-
     /// A homeserver by name.
     pub fn homeserver(&self, name: &str) -> Result<&Homeserver, StepError> {
         self.ctx

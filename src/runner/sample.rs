@@ -95,21 +95,9 @@ impl ScenarioRun {
 
     /// The declared end and margin, with the templates rendered now.
     fn sample_rules(&self, spec: &SampleSpec) -> Result<Rules, StepError> {
-        let ms = |v: &Value| -> Result<i64, StepError> {
-            let r = self.render(v)?;
-            match &r {
-                Value::Number(n) => n.as_i64(),
-                Value::String(s) => s.trim().parse().ok(),
-                _ => None,
-            }
-            .ok_or_else(|| {
-                StepError::harness(format!(
-                    "`sample` `ends` must be local milliseconds; {v} is {r}"
-                ))
-            })
-        };
+        let vars = self.vars_snapshot();
         let ends = match &spec.ends {
-            Some((a, b)) => Some((ms(a)?, ms(b)?)),
+            Some((a, b)) => Some((a.render(&vars)?, b.render(&vars)?)),
             None => None,
         };
         Ok(Rules {

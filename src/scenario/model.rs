@@ -190,7 +190,7 @@ pub struct SampleSpec {
     pub remaining: Option<String>,
     /// The declared end as local milliseconds (templates), as one moment or as the earliest
     /// and latest allowed moments.
-    pub ends: Option<(Value, Value)>,
+    pub ends: Option<(crate::steps::Int, crate::steps::Int)>,
     /// How far any comparison may be off, as stated in the scenario.
     pub margin: Duration,
 }

@@ -83,11 +83,19 @@ impl BuildCx {
             .unwrap_or_else(|| hs.to_string())
     }
 
-    /// How long a chained sync may long-poll: what is left of the step's wait, at most 2 s.
-    pub fn long_poll_ms(&self) -> u64 {
-        self.poll
-            .map(|p| p.as_millis().min(2000) as u64)
-            .unwrap_or(0)
+    /// How long a sync request waits server-side: `timeout_ms` when the step gives one; else a
+    /// chained sync long-polls for what is left of the step's wait (at most 2 s) and any other
+    /// answers at once.
+    pub fn wait_ms(
+        &self,
+        timeout_ms: Option<&super::Int>,
+        chained: bool,
+    ) -> Result<u64, StepError> {
+        Ok(match timeout_ms {
+            Some(ms) => ms.render(&self.vars)?.max(0) as u64,
+            None if chained => self.poll.map_or(0, |p| p.as_millis().min(2000) as u64),
+            None => 0,
+        })
     }
 
     /// Replaces scenario user names used as keys of `users` (power levels) by their IDs; other
@@ -203,16 +211,9 @@ pub fn query_pairs(v: Option<&Value>) -> Vec<(String, String)> {
     out
 }
 
-/// A JSON scalar as query text (strings without quotes).
+/// A JSON value as query text: a string as it is, anything else as JSON text (a filter object,
+/// a number).
 pub fn scalar_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// A filter parameter: a string as it is, anything else as JSON text.
-pub fn filter_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),

@@ -1,9 +1,8 @@
 //! `fake_join`: the fake federating server joins a room (make_join, send_join) through `via`.
 //! Its response: `{event_id, room_version, state_count, user_id, message_auth_events}`.
 
-use super::fake_support::{respond, target, user};
-use super::{FakeStep, Fields, StepError, Text};
-use crate::client::Response;
+use super::fake_support::{target, user};
+use super::{FakeOutcome, FakeStep, Fields, StepError, Text};
 use crate::federation::FakeServer;
 use crate::runner::exec::ScenarioRun;
 use futures_util::future::BoxFuture;
@@ -44,10 +43,9 @@ impl FakeStep for Step {
         run: &'a ScenarioRun,
         fake: &'a FakeServer,
         step_id: &'a str,
-    ) -> BoxFuture<'a, Result<Response, StepError>> {
+    ) -> BoxFuture<'a, Result<FakeOutcome, StepError>> {
         Box::pin(async move {
             let vars = run.vars_snapshot();
-            let request_ms = crate::util::now_ms();
             let room = self.room.render(&vars)?;
             let via = target(run, self.via.as_ref(), &vars)?;
             let user = user(self.user.as_ref(), &vars)?;
@@ -57,15 +55,11 @@ impl FakeStep for Step {
                 "state_count": joined.state_count, "user_id": fake.user_id(&user),
                 "message_auth_events": joined.message_auth_events,
             });
-            Ok(respond(
-                run,
-                fake,
-                step_id,
-                request_ms,
-                format!("FAKE join {room} via {via}"),
-                200,
+            Ok(FakeOutcome {
+                line: format!("FAKE join {room} via {via}"),
+                status: 200,
                 body,
-            ))
+            })
         })
     }
 }

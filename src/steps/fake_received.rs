@@ -1,8 +1,6 @@
 //! `fake_received`: what the fake federating server has received so far.
 
-use super::fake_support::respond;
-use super::{FakeStep, Fields, StepError};
-use crate::client::Response;
+use super::{FakeOutcome, FakeStep, Fields, StepError};
 use crate::federation::FakeServer;
 use crate::runner::exec::ScenarioRun;
 use futures_util::future::BoxFuture;
@@ -30,22 +28,17 @@ impl Step {
 impl FakeStep for Step {
     fn run<'a>(
         &'a self,
-        run: &'a ScenarioRun,
+        _run: &'a ScenarioRun,
         fake: &'a FakeServer,
-        step_id: &'a str,
-    ) -> BoxFuture<'a, Result<Response, StepError>> {
+        _step_id: &'a str,
+    ) -> BoxFuture<'a, Result<FakeOutcome, StepError>> {
         Box::pin(async move {
-            let request_ms = crate::util::now_ms();
             let body = fake.received().await;
-            Ok(respond(
-                run,
-                fake,
-                step_id,
-                request_ms,
-                "FAKE received".into(),
-                200,
+            Ok(FakeOutcome {
+                line: "FAKE received".into(),
+                status: 200,
                 body,
-            ))
+            })
         })
     }
 }

@@ -1,9 +1,10 @@
 //! `fake_request`: any federation request, signed by the fake federating server. Its response
 //! is the other server's answer as it came.
 
-use super::fake_support::{as_text, respond, target};
-use super::{FakeStep, Fields, Json, StepError, Text};
-use crate::client::{encode, Response};
+use super::build::scalar_text;
+use super::fake_support::target;
+use super::{FakeOutcome, FakeStep, Fields, Json, StepError, Text};
+use crate::client::encode;
 use crate::federation::FakeServer;
 use crate::runner::exec::ScenarioRun;
 use futures_util::future::BoxFuture;
@@ -50,7 +51,7 @@ impl Step {
             if let Value::Object(q) = q.render(vars)? {
                 let parts: Vec<String> = q
                     .iter()
-                    .map(|(k, v)| format!("{}={}", encode(k), encode(&as_text(v))))
+                    .map(|(k, v)| format!("{}={}", encode(k), encode(&scalar_text(v))))
                     .collect();
                 uri = format!("{uri}?{}", parts.join("&"));
             }
@@ -65,10 +66,9 @@ impl FakeStep for Step {
         run: &'a ScenarioRun,
         fake: &'a FakeServer,
         step_id: &'a str,
-    ) -> BoxFuture<'a, Result<Response, StepError>> {
+    ) -> BoxFuture<'a, Result<FakeOutcome, StepError>> {
         Box::pin(async move {
             let vars = run.vars_snapshot();
-            let request_ms = crate::util::now_ms();
             let to = target(run, self.to.as_ref(), &vars)?;
             let uri = self.uri(&vars)?;
             let body = self.body.as_ref().map(|b| b.render(&vars)).transpose()?;
@@ -76,15 +76,11 @@ impl FakeStep for Step {
                 .request(step_id, &to, self.method, &uri, body.as_ref())
                 .await?;
             let line = format!("FAKE {} {uri} on {to}", self.method);
-            Ok(respond(
-                run,
-                fake,
-                step_id,
-                request_ms,
+            Ok(FakeOutcome {
                 line,
-                resp.status,
-                resp.body,
-            ))
+                status: resp.status,
+                body: resp.body,
+            })
         })
     }
 }

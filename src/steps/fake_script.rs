@@ -1,9 +1,7 @@
 //! `fake_script`: how the fake federating server answers the next incoming /send transactions
 //! (`answers`, in order) and after them (`then`). Answers are checked at load time.
 
-use super::fake_support::respond;
-use super::{FakeStep, Fields, StepError};
-use crate::client::Response;
+use super::{FakeOutcome, FakeStep, Fields, StepError};
 use crate::federation::{FakeServer, SendAnswer};
 use crate::runner::exec::ScenarioRun;
 use futures_util::future::BoxFuture;
@@ -58,22 +56,17 @@ impl Step {
 impl FakeStep for Step {
     fn run<'a>(
         &'a self,
-        run: &'a ScenarioRun,
+        _run: &'a ScenarioRun,
         fake: &'a FakeServer,
-        step_id: &'a str,
-    ) -> BoxFuture<'a, Result<Response, StepError>> {
+        _step_id: &'a str,
+    ) -> BoxFuture<'a, Result<FakeOutcome, StepError>> {
         Box::pin(async move {
-            let request_ms = crate::util::now_ms();
             fake.script_send(self.answers.clone(), self.then.clone());
-            Ok(respond(
-                run,
-                fake,
-                step_id,
-                request_ms,
-                "FAKE script".into(),
-                200,
-                json!({}),
-            ))
+            Ok(FakeOutcome {
+                line: "FAKE script".into(),
+                status: 200,
+                body: json!({}),
+            })
         })
     }
 }

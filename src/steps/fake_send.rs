@@ -4,9 +4,8 @@
 //! transactions: [{txn_id, event_ids, attempts: [{at_ms, status, body}]}], statuses, results}`,
 //! `results` merging the per-PDU answers of accepted transactions.
 
-use super::fake_support::{respond, target};
-use super::{FakeStep, Fields, Int, Json, StepError, Text};
-use crate::client::Response;
+use super::fake_support::target;
+use super::{FakeOutcome, FakeStep, Fields, Int, Json, StepError, Text};
 use crate::federation::ops::{Delivery, NewPdu};
 use crate::federation::FakeServer;
 use crate::runner::exec::ScenarioRun;
@@ -128,10 +127,9 @@ impl FakeStep for Step {
         run: &'a ScenarioRun,
         fake: &'a FakeServer,
         step_id: &'a str,
-    ) -> BoxFuture<'a, Result<Response, StepError>> {
+    ) -> BoxFuture<'a, Result<FakeOutcome, StepError>> {
         Box::pin(async move {
             let mut vars = run.vars_snapshot();
-            let request_ms = crate::util::now_ms();
             let room = self.room.render(&vars)?;
             let to = target(run, self.to.as_ref(), &vars)?;
             let count = match &self.count {
@@ -176,7 +174,11 @@ impl FakeStep for Step {
                 "transactions": sent, "statuses": statuses, "results": results,
             });
             let line = format!("FAKE send {} PDUs to {to}", event_ids.len());
-            Ok(respond(run, fake, step_id, request_ms, line, last, body))
+            Ok(FakeOutcome {
+                line,
+                status: last,
+                body,
+            })
         })
     }
 }

@@ -1,12 +1,11 @@
-//! What the fake-server steps share: finding the target homeserver and turning an outcome into a
-//! [`Response`] recorded in the transcript, so `expect`, `capture` and waits work on it unchanged.
+//! What the fake-server steps share: finding the target homeserver and the fake user, and (for
+//! the executor) turning a step's outcome into a [`Response`] recorded in the transcript.
 
 use super::{StepError, Text};
 use crate::client::Response;
 use crate::federation::FakeServer;
 use crate::runner::exec::ScenarioRun;
 use crate::scenario::vars::Vars;
-use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The fake user's local part when a step names none.
@@ -29,17 +28,16 @@ pub fn user(user: Option<&Text>, vars: &Vars) -> Result<String, StepError> {
     }
 }
 
-/// The step's outcome as a response, recorded in the scenario's transcript (the fake's own
+/// A step's outcome as a response, recorded in the scenario's transcript (the fake's own
 /// requests are there already; this is what the step saw).
 pub fn respond(
     run: &ScenarioRun,
     fake: &FakeServer,
     step_id: &str,
     request_ms: i64,
-    line: String,
-    status: u16,
-    body: Value,
+    outcome: super::FakeOutcome,
 ) -> Response {
+    let super::FakeOutcome { line, status, body } = outcome;
     run.client
         .transcript()
         .record(crate::client::transcript::Exchange {
@@ -63,13 +61,5 @@ pub fn respond(
         request_ms,
         response_ms: crate::util::now_ms(),
         request_line: line,
-    }
-}
-
-/// JSON as text (strings without quotes).
-pub fn as_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
     }
 }

@@ -1,6 +1,6 @@
 //! `messages`: GET /rooms/{room}/messages.
 
-use super::build::filter_text;
+use super::build::scalar_text;
 use super::{BuildCx, Fields, HttpCall, HttpStep, Int, Json, StepError, Text, V3};
 
 /// Key in the YAML.
@@ -61,7 +61,7 @@ impl HttpStep for Step {
             query.push(("from".into(), cx.text(f)?));
         }
         if let Some(f) = &self.filter {
-            query.push(("filter".into(), filter_text(&cx.json(f)?)));
+            query.push(("filter".into(), scalar_text(&cx.json(f)?)));
         }
         Ok(HttpCall::new(
             "GET",

@@ -18,7 +18,7 @@
 pub mod fields;
 
 pub(crate) mod build;
-mod fake_support;
+pub(crate) mod fake_support;
 
 pub mod capabilities;
 pub mod create_room;
@@ -72,7 +72,7 @@ pub trait HttpStep: Send + Sync {
     }
 }
 
-/// A step kind that drives the fake federating server; its outcome reads like a response.
+/// A step kind that drives the fake federating server.
 pub trait FakeStep: Send + Sync {
     /// Runs it.
     fn run<'a>(
@@ -80,7 +80,19 @@ pub trait FakeStep: Send + Sync {
         run: &'a ScenarioRun,
         fake: &'a FakeServer,
         step_id: &'a str,
-    ) -> BoxFuture<'a, Result<Response, StepError>>;
+    ) -> BoxFuture<'a, Result<FakeOutcome, StepError>>;
+}
+
+/// What a fake-server step did, which the executor records in the transcript and turns into a
+/// response, so `expect`, `capture` and waits work on it unchanged.
+#[derive(Debug, Clone)]
+pub struct FakeOutcome {
+    /// One line for the transcript and messages (`FAKE join !r via hs1`).
+    pub line: String,
+    /// The status the step reports.
+    pub status: u16,
+    /// What it reports.
+    pub body: serde_json::Value,
 }
 
 /// How a step kind is carried out.

@@ -45,11 +45,7 @@ impl HttpStep for Step {
             Some(b) => cx.json(b)?,
             None => json!({}),
         };
-        let wait_ms = match &self.timeout_ms {
-            Some(ms) => ms.render(&cx.vars)?.max(0) as u64,
-            None if token.is_some() => cx.long_poll_ms(),
-            None => 0,
-        };
+        let wait_ms = cx.wait_ms(self.timeout_ms.as_ref(), token.is_some())?;
         let mut query = Vec::new();
         if let Some(t) = &token {
             query.push(("pos".into(), t.clone()));

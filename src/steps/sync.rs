@@ -1,6 +1,6 @@
 //! `sync`: GET /sync. `since: last` continues the user's chain; every answer moves it on.
 
-use super::build::filter_text;
+use super::build::scalar_text;
 use super::{BuildCx, Effect, Fields, HttpCall, HttpStep, Int, Json, StepError, Text, V3};
 use crate::client::Response;
 use serde_json::Value;
@@ -73,18 +73,13 @@ impl HttpStep for Step {
     fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
         let mut query = Vec::new();
         if let Some(f) = &self.filter {
-            query.push(("filter".to_string(), filter_text(&cx.json(f)?)));
+            query.push(("filter".to_string(), scalar_text(&cx.json(f)?)));
         }
         let token = self.since.token(cx, cx.sync_token.as_ref())?;
         if let Some(t) = &token {
             query.push(("since".into(), t.clone()));
         }
-        let wait_ms = match &self.timeout_ms {
-            Some(ms) => ms.render(&cx.vars)?.max(0) as u64,
-            // Long-poll while a step is waiting on a chained sync; the deadline still rules.
-            None if token.is_some() => cx.long_poll_ms(),
-            None => 0,
-        };
+        let wait_ms = cx.wait_ms(self.timeout_ms.as_ref(), token.is_some())?;
         query.push(("timeout".into(), wait_ms.to_string()));
         if self.full_state {
             query.push(("full_state".into(), "true".into()));

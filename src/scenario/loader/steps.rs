@@ -311,10 +311,20 @@ impl<'a> Loader<'a> {
         let ends = m.get_node("ends").and_then(|n| {
             let v = yaml::to_json(n);
             self.check_refs(&v, yaml::pos(n), scope);
-            match v {
-                Value::Array(a) if a.len() == 2 => Some((a[0].clone(), a[1].clone())),
-                Value::String(_) | Value::Number(_) => Some((v.clone(), v)),
-                _ => {
+            let moment = |x: &Value| match x {
+                Value::Number(n) => n.as_i64().map(crate::steps::Int::Fixed),
+                Value::String(s) if s.contains("{{") => {
+                    Some(crate::steps::Int::Template(s.clone()))
+                }
+                _ => None,
+            };
+            let pair = match &v {
+                Value::Array(a) if a.len() == 2 => moment(&a[0]).zip(moment(&a[1])),
+                one => moment(one).map(|m| (m.clone(), m)),
+            };
+            match pair {
+                Some(p) => Some(p),
+                None => {
                     self.err_hint(
                         yaml::pos(n),
                         "`ends` is one moment or a list of the earliest and latest",
