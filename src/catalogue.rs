@@ -187,14 +187,15 @@ pub struct Catalogue {
 impl Catalogue {
     /// Loads `requirements.yaml`.
     pub fn load(path: &Path) -> Result<Self, Diagnostics> {
-        let source = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostics(vec![Diagnostic::new(
-                path,
-                "",
-                Default::default(),
-                format!("cannot read the catalogue: {e}"),
-            )])
-        })?;
+        let source =
+            crate::util::read_text_capped(path, crate::util::MAX_INPUT_FILE).map_err(|e| {
+                Diagnostics(vec![Diagnostic::new(
+                    path,
+                    "",
+                    Default::default(),
+                    format!("cannot read the catalogue: {e}"),
+                )])
+            })?;
         Self::parse(path, &source)
     }
 

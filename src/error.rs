@@ -15,6 +15,8 @@ pub mod exit {
     pub const TARGET: i32 = 3;
     /// mscheck itself crashed (a bug; managed servers were stopped).
     pub const CRASH: i32 = 4;
+    /// The report folder could not be written: the run's verdict is not on disk.
+    pub const REPORT: i32 = 5;
     /// Interrupted by Ctrl-C (servers were stopped).
     pub const INTERRUPTED: i32 = 130;
 }
@@ -42,6 +44,17 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The report folder could not be prepared or written (read-only or full filesystem, a file
+    /// where a folder should be): what the run found is not on disk, so it must not look passed.
+    #[error("error: cannot write the report: cannot {action} {path}: {source}")]
+    Report {
+        /// What was being done (`create`, `write`, `clear`).
+        action: &'static str,
+        /// The file or folder.
+        path: std::path::PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
     /// Ctrl-C.
     #[error("interrupted: managed homeservers were stopped")]
     Interrupted,
@@ -57,6 +70,7 @@ impl Error {
             Error::Suite(_) | Error::Usage(_) => exit::BAD_INPUT,
             Error::Target(_) => exit::TARGET,
             Error::Io { .. } => exit::BAD_INPUT,
+            Error::Report { .. } => exit::REPORT,
             Error::Interrupted => exit::INTERRUPTED,
             Error::Crash(_) => exit::CRASH,
         }

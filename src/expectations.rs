@@ -5,7 +5,7 @@
 use crate::catalogue::{Catalogue, Proposal, Revision};
 use crate::scenario::diagnostic::{Diagnostic, Diagnostics};
 use crate::scenario::{yaml, Scenario};
-use serde_json::Value;
+use marked_yaml::Node;
 use std::path::{Path, PathBuf};
 
 /// One known failure.
@@ -45,7 +45,12 @@ impl Expectations {
 
     /// Finds the file for an implementation: `<impl>-<version>.yaml`, then `<impl>-<major.minor>.yaml`,
     /// then `<impl>.yaml`.
+    /// Names that could not safely name a file find nothing.
     pub fn find(dir: &Path, implementation: &str, version: &str) -> Option<PathBuf> {
+        use crate::homeserver::discover::{valid_implementation, valid_version};
+        if !valid_implementation(implementation) || !valid_version(version) {
+            return None;
+        }
         let minor: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
         [
             format!("{implementation}-{version}.yaml"),
@@ -57,7 +62,8 @@ impl Expectations {
         .find(|p| p.exists())
     }
 
-    /// Loads a file, checking scenario ids and requirement IDs.
+    /// Loads a file, checking its whole shape (unknown keys with a did-you-mean, wrong types),
+    /// scenario ids and requirement IDs; every problem is a diagnostic at `file:line:column`.
     pub fn load(
         path: &Path,
         catalogue: &Catalogue,
@@ -66,47 +72,127 @@ impl Expectations {
         let (source, root) = crate::scenario::loader::read_yaml_file(path, "expectations")?;
         let mut errors = Vec::new();
         let mut known = Vec::new();
-        let list = root
-            .as_mapping()
-            .and_then(|m| m.get_sequence("expected_failures"));
-        for node in list
-            .map(|l| l.iter().collect::<Vec<_>>())
-            .unwrap_or_default()
-        {
-            let at = yaml::pos(node);
-            let v = yaml::to_json(node);
-            let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-            let mut scenarios: Vec<String> = s("scenario").into_iter().collect();
-            if let Some(list) = v.get("scenarios").and_then(Value::as_array) {
-                scenarios.extend(list.iter().filter_map(Value::as_str).map(str::to_string));
+        let at = |node: &Node, msg: String| Diagnostic::new(path, &source, yaml::pos(node), msg);
+        let Some(top) = root.as_mapping() else {
+            return Err(Diagnostics(vec![at(
+                &root,
+                format!(
+                    "an expectations file is a mapping (`implementation:`, `version:`, `expected_failures:`), not {}",
+                    yaml::shape(&root)
+                ),
+            )]));
+        };
+        for (key, _) in top.iter() {
+            if !TOP_KEYS.contains(&key.as_str()) {
+                errors.push(unknown_key(
+                    path,
+                    &source,
+                    key,
+                    "an expectations file",
+                    TOP_KEYS,
+                ));
+            }
+        }
+        for key in ["implementation", "version"] {
+            if let Some(v) = top.get_node(key) {
+                if v.as_scalar().is_none() {
+                    errors.push(at(v, format!("`{key}` is a text, not {}", yaml::shape(v))));
+                }
+            }
+        }
+        let entries: Vec<&Node> = match top.get_node("expected_failures") {
+            None => Vec::new(),
+            Some(Node::Sequence(list)) => list.iter().collect(),
+            Some(other) => {
+                errors.push(at(
+                    other,
+                    format!(
+                        "`expected_failures` is a list of entries (`- scenario: …` with a `reason`), not {}",
+                        yaml::shape(other)
+                    ),
+                ));
+                Vec::new()
+            }
+        };
+        for node in entries {
+            let Some(entry_map) = node.as_mapping() else {
+                errors.push(at(
+                    node,
+                    format!(
+                        "an expected failure is a mapping (`scenario:`/`scenarios:` or `requirement:`, `reason:`), not {}",
+                        yaml::shape(node)
+                    ),
+                ));
+                continue;
+            };
+            let mut text = |key: &str| -> Option<String> {
+                let v = entry_map.get_node(key)?;
+                match v.as_scalar() {
+                    Some(s) => Some(s.as_str().to_string()),
+                    None => {
+                        errors.push(at(v, format!("`{key}` is a text, not {}", yaml::shape(v))));
+                        None
+                    }
+                }
+            };
+            let mut scenarios: Vec<String> = text("scenario").into_iter().collect();
+            let requirement = text("requirement");
+            let revision_text = text("revision");
+            let reason = text("reason").unwrap_or_default();
+            for (key, _) in entry_map.iter() {
+                if !ENTRY_KEYS.contains(&key.as_str()) {
+                    errors.push(unknown_key(
+                        path,
+                        &source,
+                        key,
+                        "an expected failure",
+                        ENTRY_KEYS,
+                    ));
+                }
+            }
+            match entry_map.get_node("scenarios") {
+                None => {}
+                Some(Node::Sequence(list)) => {
+                    for item in list.iter() {
+                        match item.as_scalar() {
+                            Some(s) => scenarios.push(s.as_str().to_string()),
+                            None => errors.push(at(
+                                item,
+                                format!("a scenario id is a text, not {}", yaml::shape(item)),
+                            )),
+                        }
+                    }
+                }
+                Some(other) => errors.push(at(
+                    other,
+                    format!(
+                        "`scenarios` is a list of scenario ids, not {}",
+                        yaml::shape(other)
+                    ),
+                )),
             }
             let entry = KnownFailure {
                 scenarios,
-                requirement: s("requirement"),
-                revision: match s("revision") {
+                requirement,
+                revision: match revision_text {
                     Some(r) => match r.parse() {
                         Ok(r) => Some(r),
                         Err(e) => {
-                            errors.push(Diagnostic::new(path, &source, at, e));
+                            errors.push(at(node, e));
                             None
                         }
                     },
                     None => None,
                 },
-                reason: s("reason").unwrap_or_default(),
+                reason,
             };
             if entry.reason.trim().is_empty() {
-                errors.push(Diagnostic::new(
-                    path,
-                    &source,
-                    at,
-                    "every expected failure needs a `reason`",
-                ));
+                errors.push(at(node, "every expected failure needs a `reason`".into()));
             }
             for id in &entry.scenarios {
                 if !scenario_ids.contains(&id.as_str()) {
                     let hint = crate::util::did_you_mean(id, scenario_ids.iter().copied());
-                    let d = Diagnostic::new(path, &source, at, format!("unknown scenario `{id}`"));
+                    let d = at(node, format!("unknown scenario `{id}`"));
                     errors.push(match hint {
                         Some(h) => d.with_hint(format!("did you mean `{h}`?")),
                         None => d,
@@ -114,17 +200,13 @@ impl Expectations {
                 }
             }
             match (entry.scenarios.is_empty(), &entry.requirement) {
-                (true, Some(r)) if catalogue.get(r).is_none() => errors.push(Diagnostic::new(
-                    path,
-                    &source,
-                    at,
-                    format!("unknown requirement ID `{r}`"),
-                )),
-                (true, None) | (false, Some(_)) => errors.push(Diagnostic::new(
-                    path,
-                    &source,
-                    at,
-                    "an entry names either scenarios (`scenario`/`scenarios`) or a `requirement`",
+                (true, Some(r)) if catalogue.get(r).is_none() => {
+                    errors.push(at(node, format!("unknown requirement ID `{r}`")))
+                }
+                (true, None) | (false, Some(_)) => errors.push(at(
+                    node,
+                    "an entry names either scenarios (`scenario`/`scenarios`) or a `requirement`"
+                        .into(),
                 )),
                 _ => {}
             }
@@ -138,6 +220,28 @@ impl Expectations {
         } else {
             Err(Diagnostics(errors))
         }
+    }
+}
+
+const TOP_KEYS: &[&str] = &["implementation", "version", "expected_failures"];
+const ENTRY_KEYS: &[&str] = &["scenario", "scenarios", "requirement", "revision", "reason"];
+
+fn unknown_key(
+    path: &Path,
+    source: &str,
+    key: &marked_yaml::types::MarkedScalarNode,
+    what: &str,
+    known: &[&str],
+) -> Diagnostic {
+    let d = Diagnostic::new(
+        path,
+        source,
+        yaml::scalar_pos(key),
+        format!("unknown key `{}` in {what}", key.as_str()),
+    );
+    match crate::util::did_you_mean(key.as_str(), known.iter().copied()) {
+        Some(h) => d.with_hint(format!("did you mean `{h}`?")),
+        None => d.with_hint(format!("known keys: {}", known.join(", "))),
     }
 }
 

@@ -30,6 +30,99 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     detail
 }
 
+/// Text with every control character (C0, DEL, C1) written as `\u{..}`, so that what a server
+/// sent can be printed: an ESC from a server never reaches a terminal as an escape sequence.
+/// Newlines and tabs are escaped too: one server string stays one line.
+pub fn escape_control(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// The SHA-256 of some bytes, lower-case hex (the first 16 characters: enough to tell bodies
+/// apart in a message or a file name).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A size the way people read it: `512 B`, `64 KiB`, `16 MiB`.
+pub fn human_bytes(n: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    const GIB: u64 = 1024 * 1024 * 1024;
+    match n {
+        n if n >= GIB && n % GIB == 0 => format!("{} GiB", n / GIB),
+        n if n >= GIB => format!("{:.1} GiB", n as f64 / GIB as f64),
+        n if n >= MIB && n % MIB == 0 => format!("{} MiB", n / MIB),
+        n if n >= MIB => format!("{:.1} MiB", n as f64 / MIB as f64),
+        n if n >= KIB && n % KIB == 0 => format!("{} KiB", n / KIB),
+        n if n >= KIB => format!("{:.1} KiB", n as f64 / KIB as f64),
+        n => format!("{n} B"),
+    }
+}
+
+/// Parses a size: `16MiB`, `64M`, `512k`, `1G`, or a bare number of bytes.
+pub fn parse_bytes(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1024,
+        "m" | "mb" | "mib" => 1024 * 1024,
+        "g" | "gb" | "gib" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    n.checked_mul(factor)
+}
+
+/// Reads a text file of at most `max` bytes: a larger file (or an endless one, `/dev/zero`) is an
+/// error after `max + 1` bytes, never a read until memory runs out.
+pub fn read_text_capped(path: &std::path::Path, max: u64) -> std::io::Result<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(std::io::Error::other(format!(
+            "larger than {}, the most mscheck reads of such a file",
+            human_bytes(max)
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+/// The most mscheck reads of an input file it is given (suite, catalogue, profile, expectations,
+/// faults): the largest shipped one is under 100 KB.
+pub const MAX_INPUT_FILE: u64 = 4 * 1024 * 1024;
+
+/// `base/relative` when `relative` is a plain relative path (no `..`, no root, no prefix, no
+/// empty or control-character component), so the result cannot leave `base`; else `None`.
+pub fn join_under(base: &std::path::Path, relative: &str) -> Option<std::path::PathBuf> {
+    use std::path::Component;
+    let rel = std::path::Path::new(relative);
+    let plain = !relative.is_empty()
+        && !relative.chars().any(char::is_control)
+        && rel.components().all(|c| matches!(c, Component::Normal(_)));
+    plain.then(|| base.join(rel))
+}
+
 /// Milliseconds since the Unix epoch, by the local clock.
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -120,6 +213,54 @@ mod tests {
         assert_eq!(parse_duration("3000"), Some(Duration::from_millis(3000)));
         assert_eq!(parse_duration("ten"), None);
         assert_eq!(parse_duration("5 parsecs"), None);
+    }
+
+    #[test]
+    fn joined_paths_stay_under_their_base() {
+        let base = std::path::Path::new("/r");
+        assert_eq!(
+            join_under(base, "transcripts/a/b.txt"),
+            Some(std::path::PathBuf::from("/r/transcripts/a/b.txt"))
+        );
+        for bad in ["../x", "/etc/passwd", "a/../../b", "", "a\u{1b}b"] {
+            assert_eq!(join_under(base, bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_bytes("16MiB"), Some(16 * 1024 * 1024));
+        assert_eq!(parse_bytes("64k"), Some(65536));
+        assert_eq!(parse_bytes("100"), Some(100));
+        assert_eq!(parse_bytes("1 parsec"), None);
+        assert_eq!(parse_bytes("99999999999999999999G"), None);
+        assert_eq!(human_bytes(16 * 1024 * 1024), "16 MiB");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(10), "10 B");
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_control("ok"), "ok");
+        assert_eq!(
+            escape_control("a\u{1b}]0;x\u{7}b\n"),
+            "a\\u{1b}]0;x\\u{7}b\\u{a}"
+        );
+    }
+
+    #[test]
+    fn files_are_read_within_a_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, "12345").unwrap();
+        assert_eq!(read_text_capped(&p, 5).unwrap(), "12345");
+        assert!(read_text_capped(&p, 4)
+            .unwrap_err()
+            .to_string()
+            .contains("larger than 4 B"));
+        if std::path::Path::new("/dev/zero").exists() {
+            assert!(read_text_capped(std::path::Path::new("/dev/zero"), 1024).is_err());
+        }
     }
 
     #[test]

@@ -74,8 +74,31 @@ fn bad_flags_exit_2_with_a_reason() {
             &["run", "--filter", "no-such-scenario"],
             "no scenario matches",
         ),
-        (&["run", "--hs1", "ftp://example"], "is not an http(s) URL"),
-        (&["run", "--jobs", "0"], "`--jobs` must be at least 1"),
+        (&["run", "--hs1", "ftp://example"], "not an http(s) URL"),
+        (&["run", "--hs1", "http://"], "`--hs1 http://`: not a URL (empty host)"),
+        (
+            &["run", "--hs1", "http://user:pw@127.0.0.1:9"],
+            "holds credentials",
+        ),
+        (&["run", "--hs1", "http://127.0.0.1:9/?x=1"], "no query or fragment"),
+        (
+            &["run", "--jobs", "0"],
+            "invalid value '0' for '--jobs <JOBS>': `0` is not a number from 1 to 256",
+        ),
+        (
+            &["run", "--jobs", "2305843009213693952"],
+            "is not a number from 1 to 256",
+        ),
+        (&["run", "--max-body", "12 parsecs"], "is not a size"),
+        (&["run", "--max-body", "10"], "is outside 1KiB…1GiB"),
+        (
+            &["run", "--hs1", "http://127.0.0.1:9", "--registration", "open", "--implementation", "../../x"],
+            "an implementation name is 1–64 characters of [a-z0-9._-]",
+        ),
+        (
+            &["run", "--expectations", "/dev/zero"],
+            "larger than 4 MiB, the most mscheck reads of such a file",
+        ),
         (
             &[
                 "run",
@@ -168,5 +191,65 @@ fn token_registration_without_a_token_is_a_usage_error() {
         text(&out).contains("$MSCHECK_REGISTRATION_TOKEN, which is not set"),
         "{}",
         text(&out)
+    );
+}
+
+/// A listener that counts the connections made to it, to show a refusal came before contact.
+fn counting_listener() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            c.fetch_add(1, Ordering::SeqCst);
+            drop(s);
+        }
+    });
+    (url, count)
+}
+
+#[test]
+fn input_files_of_the_wrong_shape_are_refused_before_any_server_is_contacted() {
+    let (url, contacted) = counting_listener();
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str, &str)] = &[
+        ("shape.yaml", "expected_failures: 42\n", "`expected_failures` is a list of entries"),
+        (
+            "typo.yaml",
+            "expected_failures:\n  - scenario: delayed-cancel\n    reasn: x\n",
+            "did you mean `reason`?",
+        ),
+        ("top.yaml", "- a\n", "expectations: the file must be a mapping of keys"),
+        (
+            "deep.yaml",
+            &format!("expected_failures: {}\n", "[".repeat(30_000)),
+            "nested more than 64 levels deep",
+        ),
+    ];
+    for (name, body, msg) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        let out = mscheck()
+            .env("MSCHECK_SHARED_SECRET", "x")
+            .args(["run", "--hs1", &url, "--expectations"])
+            .arg(&p)
+            .args(["--report-dir"])
+            .arg(dir.path().join("report"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}\n{}", text(&out));
+        assert!(text(&out).contains(msg), "{name}: `{msg}` in\n{}", text(&out));
+        assert!(
+            text(&out).contains(&format!("{name}:")),
+            "{name}: file:line:col in\n{}",
+            text(&out)
+        );
+    }
+    assert_eq!(
+        contacted.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the server was contacted before the input was refused"
     );
 }

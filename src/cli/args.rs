@@ -116,8 +116,12 @@ pub struct RunArgs {
     pub select: SelectArgs,
     /// Scenarios running at once (default: six per core, at least 4 and at most 32; they mostly
     /// wait on timers, and booting private servers is limited separately).
-    #[arg(long)]
+    #[arg(long, value_parser = jobs_in_range)]
     pub jobs: Option<usize>,
+    /// The most mscheck reads of one answer from a server, e.g. `64MiB` (default 16MiB, at
+    /// least 1KiB, at most 1GiB); a larger answer fails its step.
+    #[arg(long, value_name = "SIZE", value_parser = body_size)]
+    pub max_body: Option<usize>,
     /// The managed server: `synapse` (the pinned release) or `synapse@1.157.0` (any release from
     /// PyPI, each cached in a venv of its own).
     #[arg(long, default_value = "synapse", value_name = "TARGET")]
@@ -168,4 +172,23 @@ pub struct RunArgs {
     /// Show failure details of expected failures too.
     #[arg(long, short)]
     pub verbose: bool,
+}
+
+/// `--jobs`: 1 to 256.
+fn jobs_in_range(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=256).contains(&n) => Ok(n),
+        _ => Err(format!("`{text}` is not a number from 1 to 256")),
+    }
+}
+
+/// `--max-body`: a size from 1 KiB to 1 GiB.
+fn body_size(text: &str) -> Result<usize, String> {
+    match crate::util::parse_bytes(text) {
+        Some(n) if (1024..=1024 * 1024 * 1024).contains(&n) => Ok(n as usize),
+        Some(_) => Err(format!("`{text}` is outside 1KiB…1GiB")),
+        None => Err(format!(
+            "`{text}` is not a size (a number of bytes, or with KiB/MiB/GiB)"
+        )),
+    }
 }

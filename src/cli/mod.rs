@@ -354,6 +354,8 @@ struct Settings {
     selection: Selection,
     faults: Vec<Fault>,
     report_dir: PathBuf,
+    /// The expectations file given (`Some`), or `None` to pick one by the implementation found.
+    expectations: Option<Expectations>,
     args: RunArgs,
     /// The last run's duration per scenario (from the report folder), to start the longest first.
     previous_durations: BTreeMap<String, u64>,
@@ -385,16 +387,25 @@ fn resolve(args: RunArgs) -> Result<Settings, Error> {
     snapshot_policy(&args)?;
     for (name, given) in [("hs1", &args.hs1), ("hs2", &args.hs2)] {
         if let Some(url) = given {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(Error::Usage(format!(
-                    "`--{name} {url}` is not an http(s) URL"
-                )));
-            }
+            check_server_url(name, url)?;
             registration_method(name, &args.registration)?;
         }
     }
-    if args.jobs == Some(0) {
-        return Err(Error::Usage("`--jobs` must be at least 1".into()));
+    if let Some(i) = &args.implementation {
+        if !discover::valid_implementation(i) {
+            return Err(Error::Usage(format!(
+                "`--implementation {}`: an implementation name is 1–64 characters of [a-z0-9._-], starting with a letter or digit (it names the expectations file and the snapshot folder)",
+                crate::util::escape_control(i)
+            )));
+        }
+    }
+    if let Some(v) = &args.impl_version {
+        if !discover::valid_version(v) {
+            return Err(Error::Usage(format!(
+                "`--impl-version {}`: a version is 1–64 characters of [A-Za-z0-9._+-], starting with a letter or digit",
+                crate::util::escape_control(v)
+            )));
+        }
     }
     let plan: Vec<Arc<Scenario>> = plan::select(&loaded.scenarios, &selection)
         .into_iter()
@@ -422,6 +433,28 @@ fn resolve(args: RunArgs) -> Result<Settings, Error> {
         ));
     }
     let managed = managed_setup(&loaded.root.join("fixtures"), &args)?;
+    // Every expectations file this run could use is read and checked now, before any server is
+    // contacted: the one given, or every shipped one (the implementation is learnt later).
+    let ids = scenario_ids(&loaded.scenarios);
+    let expectations = match &args.expectations {
+        Some(p) if p.as_os_str() == "none" => Some(Expectations::default()),
+        Some(p) => Some(Expectations::load(p, &loaded.catalogue, &ids)?),
+        None => {
+            let dir = loaded.root.join("fixtures").join("expectations");
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+                .collect();
+            files.sort();
+            for f in files {
+                Expectations::load(&f, &loaded.catalogue, &ids)?;
+            }
+            None
+        }
+    };
     Ok(Settings {
         loaded,
         managed,
@@ -429,22 +462,47 @@ fn resolve(args: RunArgs) -> Result<Settings, Error> {
         selection,
         faults,
         report_dir,
+        expectations,
         args,
         previous_durations: BTreeMap::new(),
     })
 }
 
+/// `--hs1`/`--hs2`: an `http(s)://host[:port][/path]` URL with a host, no credentials, query or
+/// fragment (what a client-server base URL is), refused before anything is sent.
+fn check_server_url(name: &str, url: &str) -> Result<(), Error> {
+    let shown = crate::util::escape_control(url);
+    let bad = |why: &str| Error::Usage(format!("`--{name} {shown}`: {why}"));
+    let parsed = reqwest::Url::parse(url).map_err(|e| bad(&format!("not a URL ({e})")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad("not an http(s) URL"));
+    }
+    match parsed.host_str() {
+        None | Some("") => return Err(bad("names no host")),
+        Some(_) => {}
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad(
+            "holds credentials; registration secrets come from the environment (see --registration)",
+        ));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(bad("a base URL has no query or fragment"));
+    }
+    Ok(())
+}
+
 async fn run(args: RunArgs) -> Result<i32, Error> {
+    if let Some(limit) = args.max_body {
+        crate::client::bounded::set_body_limit(limit);
+    }
     let mut settings = resolve(args)?;
     // The last run's timings (before this run replaces them) order the scenarios, longest first.
     settings.previous_durations = runner::schedule::previous_durations(&settings.report_dir);
     let report_dir = settings.report_dir.clone();
-    let _ = std::fs::remove_dir_all(settings.report_dir.join("transcripts"));
-    std::fs::create_dir_all(&settings.report_dir).map_err(|e| Error::Io {
-        action: "create",
-        path: settings.report_dir.clone(),
-        source: e,
-    })?;
+    // No earlier verdict survives this run, however it ends; a folder that takes no files is
+    // found now (exit 5), before any server is contacted.
+    crate::report::results::clear_run_files(&settings.report_dir)?;
     let mut console = Console::new(&settings.report_dir, settings.args.verbose);
     let covering: BTreeMap<String, Vec<String>> = {
         let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -499,8 +557,8 @@ async fn run(args: RunArgs) -> Result<i32, Error> {
         managed::kill_all_managed();
         Error::Crash(e.to_string())
     })??;
-    if let Some(e) = &files.error {
-        eprintln!("error: {e}");
+    if let Some(e) = files.error.take() {
+        return Err(e.into());
     }
     if let (true, Some(summary)) = (github, std::env::var_os("GITHUB_STEP_SUMMARY")) {
         append_step_summary(
@@ -601,9 +659,8 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
             },
         });
     }
-    let expectations = match &s.args.expectations {
-        Some(p) if p.as_os_str() == "none" => Expectations::default(),
-        Some(p) => Expectations::load(p, &s.loaded.catalogue, &scenario_ids(&s.loaded.scenarios))?,
+    let expectations = match &s.expectations {
+        Some(given) => given.clone(),
         None => match Expectations::find(
             &s.loaded.root.join("fixtures").join("expectations"),
             &targets.hs1.implementation,
@@ -616,7 +673,11 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
         },
     };
     let policy = snapshot_policy(&s.args)?;
-    let snapshot_mode = if targets.hs1.implementation == "unknown" {
+    // Snapshot folders are named by the implementation: one that could not safely name a
+    // folder (discovery already refuses those) gets none.
+    let snapshot_mode = if targets.hs1.implementation == "unknown"
+        || !discover::valid_implementation(&targets.hs1.implementation)
+    {
         SnapshotMode::Off
     } else if std::env::var_os("CI").is_some()
         || matches!(s.loaded.source, crate::embedded::Source::BuiltIn(_))
@@ -738,21 +799,22 @@ async fn external(
     for secret in hs.secrets() {
         redactor.add_secret(secret);
     }
-    hs.probe(http).await?;
     let client = Client::new(http.clone(), redactor.clone(), Arc::new(Vec::new()));
-    let source = discover::discover(
-        &mut hs,
-        &client,
-        &crate::homeserver::keys::random_hex::<3>(),
-        declared,
-    )
-    .await?;
-    hs.identified_by = match source {
-        discover::Source::Declared => "--implementation",
-        discover::Source::FederationVersion => "GET /_matrix/federation/v1/version",
-        discover::Source::Unknown => "nothing (give --implementation)",
-    }
-    .into();
+    let run_id = crate::homeserver::keys::random_hex::<3>();
+    // However the server answers (slowly, every round late), the probe, the first registration
+    // and the federation /version question end within one stated budget.
+    let identify = async {
+        hs.probe(http).await?;
+        discover::discover(&mut hs, &client, &run_id, declared).await
+    };
+    let source = tokio::time::timeout(discover::DISCOVERY_BUDGET, identify)
+        .await
+        .map_err(|_| crate::homeserver::HomeserverError::TooSlow {
+            name: name.to_string(),
+            url: crate::util::escape_control(url),
+            budget: discover::DISCOVERY_BUDGET,
+        })??;
+    hs.identified_by = source.describe();
     Ok(hs)
 }
 

@@ -315,7 +315,7 @@ fn ensure_array(doc: &mut Value, path: &Path) {
 
 /// Loads `faults.yaml`.
 pub fn load_faults(path: &std::path::Path) -> Result<BTreeMap<String, Fault>, Diagnostics> {
-    let source = std::fs::read_to_string(path).map_err(|e| {
+    let source = crate::util::read_text_capped(path, crate::util::MAX_INPUT_FILE).map_err(|e| {
         Diagnostics(vec![Diagnostic::new(
             path,
             "",

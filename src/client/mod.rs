@@ -2,6 +2,7 @@
 //! of every exchange (redacted), and the fault-injection seam every response passes through
 //! before any check sees it.
 
+pub mod bounded;
 pub mod fault;
 pub mod transcript;
 
@@ -18,27 +19,8 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Timeout of a request that is not a long poll.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// A transport failure: no HTTP response at all.
-#[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
-pub enum ClientError {
-    /// Connection refused, reset, DNS, TLS…
-    #[error("cannot reach {url}: {detail}")]
-    Unreachable {
-        /// Where.
-        url: String,
-        /// Why.
-        detail: String,
-    },
-    /// No response within the request's timeout.
-    #[error("no response from {url} within {}", crate::util::human_duration(*after))]
-    TimedOut {
-        /// Where.
-        url: String,
-        /// The timeout.
-        after: Duration,
-    },
-}
+/// A transport failure: no whole HTTP answer (nothing answered, too late, too large).
+pub type ClientError = bounded::FetchError;
 
 /// One request.
 #[derive(Debug, Clone)]
@@ -105,10 +87,9 @@ impl Client {
         }
     }
 
-    /// A shared HTTP connection pool with the connect timeout set.
+    /// A shared HTTP connection pool with the connect timeout set and no redirects followed.
     pub fn http_pool() -> reqwest::Client {
-        reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
+        bounded::builder(CONNECT_TIMEOUT)
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
             .expect("the HTTP client configuration is static and valid")
@@ -151,10 +132,7 @@ impl Client {
         ));
         let method = reqwest::Method::from_bytes(req.parts.method.as_bytes())
             .unwrap_or(reqwest::Method::GET);
-        let mut builder = self
-            .http
-            .request(method, format!("{url}{query_text}"))
-            .timeout(req.timeout);
+        let mut builder = self.http.request(method, format!("{url}{query_text}"));
         if let Some(t) = &req.token {
             builder = builder.bearer_auth(t);
         }
@@ -164,40 +142,13 @@ impl Client {
         let request_ms = crate::util::now_ms();
         let t0 = Instant::now();
         let at_ms = self.started.elapsed().as_millis() as u64;
-        let outcome = builder.send().await;
-        let result = match outcome {
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                let headers: BTreeMap<String, String> = resp
-                    .headers()
-                    .iter()
-                    .map(|(k, v)| {
-                        (
-                            k.as_str().to_ascii_lowercase(),
-                            v.to_str().unwrap_or("").to_string(),
-                        )
-                    })
-                    .collect();
-                match resp.bytes().await {
-                    Ok(bytes) => {
-                        let body = if bytes.is_empty() {
-                            Value::Null
-                        } else {
-                            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                                Value::String(String::from_utf8_lossy(&bytes).into_owned())
-                            })
-                        };
-                        Ok(ResponseParts {
-                            status,
-                            headers,
-                            body,
-                        })
-                    }
-                    Err(e) => Err(transport_error(&url, &e, req.timeout)),
-                }
-            }
-            Err(e) => Err(transport_error(&url, &e, req.timeout)),
-        };
+        let result = bounded::fetch(builder, &url, req.timeout, bounded::body_limit())
+            .await
+            .map(|answer| ResponseParts {
+                status: answer.status,
+                body: answer.json_or_text(),
+                headers: answer.headers,
+            });
         let result = match result {
             Ok(mut parts) => {
                 for f in self.faults.iter() {
@@ -238,20 +189,6 @@ impl Client {
             response_ms,
             request_line,
         })
-    }
-}
-
-fn transport_error(url: &str, e: &reqwest::Error, timeout: Duration) -> ClientError {
-    if e.is_timeout() {
-        ClientError::TimedOut {
-            url: url.to_string(),
-            after: timeout,
-        }
-    } else {
-        ClientError::Unreachable {
-            url: url.to_string(),
-            detail: crate::util::error_chain(e),
-        }
     }
 }
 

@@ -79,9 +79,8 @@ impl Outbound {
     /// A client signing with `key`. Certificates are not checked: every server on loopback here
     /// presents a self-signed one.
     pub fn new(key: Arc<ServerKey>, redact_fetched: bool) -> Result<Self, FederationError> {
-        let http = reqwest::Client::builder()
+        let http = crate::client::bounded::builder(Duration::from_secs(3))
             .danger_accept_invalid_certs(true)
-            .connect_timeout(Duration::from_secs(3))
             .build()
             .map_err(|e| FederationError::Listen(format!("cannot build an HTTP client: {e}")))?;
         Ok(Outbound {
@@ -119,36 +118,18 @@ impl Outbound {
         let mut b = self
             .http
             .request(m, format!("{base}{uri}"))
-            .header("Authorization", auth)
-            .timeout(timeout);
+            .header("Authorization", auth);
         if let Some(body) = body {
             b = b.json(body);
         }
         let request_ms = crate::util::now_ms();
         let t0 = Instant::now();
-        let result = match b.send().await {
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                match resp.bytes().await {
-                    Ok(bytes) => Ok((
-                        status,
-                        if bytes.is_empty() {
-                            Value::Null
-                        } else {
-                            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                                Value::String(String::from_utf8_lossy(&bytes).into_owned())
-                            })
-                        },
-                    )),
-                    Err(e) => Err(e),
-                }
-            }
-            Err(e) => Err(e),
-        };
-        let result = result.map_err(|e| FederationError::Unreachable {
-            url: format!("{base}{}", uri.split('?').next().unwrap_or(uri)),
-            detail: crate::util::error_chain(&e),
-        });
+        let url = format!("{base}{}", uri.split('?').next().unwrap_or(uri));
+        let result =
+            crate::client::bounded::fetch(b, &url, timeout, crate::client::bounded::body_limit())
+                .await
+                .map(|answer| (answer.status, answer.json_or_text()))
+                .map_err(FederationError::from);
         let result = result.map(|(status, mut body)| {
             if self.redact_fetched && uri.starts_with("/_matrix/federation/v1/event/") {
                 if let Some(Value::Array(pdus)) = body.get_mut("pdus") {
@@ -218,20 +199,24 @@ impl Outbound {
         }
         let base = loopback_address(server)?;
         let url = format!("{base}/_matrix/key/v2/server");
-        let bad = |detail: String| FederationError::Unreachable {
-            url: url.clone(),
-            detail,
-        };
-        let doc: Value = self
-            .http
-            .get(&url)
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await
-            .map_err(|e| bad(e.to_string()))?
-            .json()
-            .await
-            .map_err(|e| bad(format!("not JSON: {e}")))?;
+        let answer = crate::client::bounded::fetch(
+            self.http.get(&url),
+            &url,
+            Duration::from_secs(10),
+            crate::client::bounded::body_limit(),
+        )
+        .await?;
+        if answer.status != 200 {
+            return Err(FederationError::Protocol(format!(
+                "{url} answered {}{}",
+                answer.status,
+                answer
+                    .redirect_target()
+                    .map(|l| format!(" to {}", crate::client::bounded::excerpt(l, 200)))
+                    .unwrap_or_default()
+            )));
+        }
+        let doc = answer.json_or_text();
         let keys: VerifyKeys = doc
             .get("verify_keys")
             .and_then(Value::as_object)

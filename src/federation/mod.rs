@@ -39,14 +39,9 @@ pub enum FederationError {
         "the fake server only talks to loopback: {0} (hint: use `localhost:<port>` server names)"
     )]
     NotLoopback(String),
-    /// No answer from another server.
-    #[error("cannot reach {url}: {detail}")]
-    Unreachable {
-        /// Where.
-        url: String,
-        /// Why.
-        detail: String,
-    },
+    /// No whole answer from another server (nothing answered, too late, too large).
+    #[error(transparent)]
+    Fetch(#[from] crate::client::bounded::FetchError),
     /// An answer that does not fit the protocol, or an event the fake cannot build.
     #[error("federation protocol: {0}")]
     Protocol(String),

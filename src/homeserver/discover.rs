@@ -13,6 +13,11 @@ use std::time::Duration;
 /// (plain client-only setups), so it must not hold the run up.
 const FEDERATION_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The most the probe of an external server, its first registration and the federation
+/// `/version` question take together, however slowly the server answers: the bound on how long
+/// a run against a server that is up but not working takes to end with exit 3.
+pub const DISCOVERY_BUDGET: Duration = Duration::from_secs(30);
+
 /// What `--implementation` / `--impl-version` said, if anything.
 #[derive(Debug, Clone, Default)]
 pub struct Declared {
@@ -23,14 +28,59 @@ pub struct Declared {
 }
 
 /// Where the implementation and version of a target came from, for the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// The flags.
     Declared,
     /// `GET /_matrix/federation/v1/version`.
     FederationVersion,
-    /// Neither: `unknown`.
-    Unknown,
+    /// Neither: `unknown`, with what the federation probe got instead.
+    Unknown(String),
+}
+
+impl Source {
+    /// How the target was identified, as the terminal and the reports say it.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Declared => "--implementation".into(),
+            Source::FederationVersion => "GET /_matrix/federation/v1/version".into(),
+            Source::Unknown(why) => format!("nothing: {why} (give --implementation)"),
+        }
+    }
+}
+
+/// What the federation `/version` probe learnt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probed {
+    /// A usable implementation name and version.
+    Found(String, String),
+    /// Nothing usable, and why (for the report).
+    Nothing(String),
+}
+
+/// Whether a server-supplied implementation name may name files (expectations, snapshots):
+/// 1–64 characters of `[a-z0-9._-]`, starting with a letter or digit (so never `.` or `..`).
+pub fn valid_implementation(name: &str) -> bool {
+    short_name(name, |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+    })
+}
+
+/// Whether a version may name a file: 1–64 characters of `[A-Za-z0-9._+-]`, starting with a
+/// letter or digit.
+pub fn valid_version(version: &str) -> bool {
+    short_name(version, |c| {
+        c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+')
+    })
+}
+
+fn short_name(text: &str, allowed: impl Fn(char) -> bool) -> bool {
+    (1..=64).contains(&text.len())
+        && text
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && text.chars().all(allowed)
 }
 
 /// Registers a first user to learn the server name (and to fail early, with the server's answer,
@@ -55,7 +105,11 @@ pub async fn discover(
                 user.user_id
             ),
         })?;
-    let found = federation_version(&hs.server_name).await;
+    let probed = federation_version(&hs.server_name).await;
+    let (found, why) = match probed {
+        Probed::Found(i, v) => (Some((i, v)), None),
+        Probed::Nothing(why) => (None, Some(why)),
+    };
     let (implementation, version, source) = match (declared, found) {
         (
             Declared {
@@ -76,7 +130,11 @@ pub async fn discover(
             d.version.clone().or(Some(fv)),
             Source::FederationVersion,
         ),
-        (d, None) => ("unknown".to_string(), d.version.clone(), Source::Unknown),
+        (d, None) => (
+            "unknown".to_string(),
+            d.version.clone(),
+            Source::Unknown(why.unwrap_or_default()),
+        ),
     };
     hs.implementation = implementation;
     hs.version = version.unwrap_or_else(|| "unknown".into());
@@ -91,42 +149,90 @@ pub fn server_name_of(user_id: &str) -> Option<String> {
 
 /// `(implementation, version)` from a federation `/version` answer: the name lower-cased with
 /// spaces as dashes (`Synapse` → `synapse`), the version's first word (`1.163.2 (b=main,…)` →
-/// `1.163.2`).
-pub fn parse_federation_version(body: &Value) -> Option<(String, String)> {
-    let server = body.get("server")?;
-    let name = server.get("name")?.as_str()?.trim();
-    if name.is_empty() {
-        return None;
-    }
+/// `1.163.2`). A name or version that could not safely name a file is refused, quoted escaped.
+pub fn parse_federation_version(body: &Value) -> Probed {
+    let excerpt = |t: &str| crate::client::bounded::excerpt(t, 80);
+    let Some(name) = body
+        .get("server")
+        .and_then(|s| s.get("name"))
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    else {
+        return Probed::Nothing(format!(
+            "GET /_matrix/federation/v1/version named no `server.name`: {}",
+            excerpt(&body.to_string())
+        ));
+    };
     let implementation = name.to_lowercase().replace(char::is_whitespace, "-");
-    let version = server
+    if !valid_implementation(&implementation) {
+        return Probed::Nothing(format!(
+            "GET /_matrix/federation/v1/version named the implementation \"{}\", which is not a short name of [a-z0-9._-]; treated as unknown",
+            excerpt(name)
+        ));
+    }
+    let version = body["server"]
         .get("version")
         .and_then(Value::as_str)
         .and_then(|v| v.split_whitespace().next())
-        .unwrap_or("unknown")
-        .to_string();
-    Some((implementation, version))
+        .unwrap_or("unknown");
+    if !valid_version(version) {
+        return Probed::Nothing(format!(
+            "GET /_matrix/federation/v1/version named {implementation} at version \"{}\", which is not a short name of [A-Za-z0-9._+-]; treated as unknown",
+            excerpt(version)
+        ));
+    }
+    Probed::Found(implementation, version.to_string())
 }
 
-/// Asks the target's federation listener what it runs; `None` when its server name is not on
-/// loopback (mscheck sends traffic nowhere else) or it does not answer in time.
-async fn federation_version(server_name: &str) -> Option<(String, String)> {
-    let base = crate::federation::client::loopback_address(server_name).ok()?;
-    let http = reqwest::Client::builder()
-        // Servers on loopback present self-signed certificates.
+/// Asks the target's federation listener what it runs (one bounded answer within 3 s, no
+/// redirect followed); what it got instead when that tells nothing.
+async fn federation_version(server_name: &str) -> Probed {
+    use crate::client::bounded;
+    let base = match crate::federation::client::loopback_address(server_name) {
+        Ok(b) => b,
+        Err(_) => {
+            return Probed::Nothing(format!(
+                "the server name `{}` is not on loopback, so its federation /version was not asked",
+                bounded::excerpt(server_name, 80)
+            ))
+        }
+    };
+    // Servers on loopback present self-signed certificates.
+    let Ok(http) = bounded::builder(FEDERATION_PROBE_TIMEOUT)
         .danger_accept_invalid_certs(true)
-        .timeout(FEDERATION_PROBE_TIMEOUT)
         .build()
-        .ok()?;
-    let resp = http
-        .get(format!("{base}/_matrix/federation/v1/version"))
-        .send()
-        .await
-        .ok()?;
-    if !resp.status().is_success() {
-        return None;
+    else {
+        return Probed::Nothing("no HTTP client for the federation probe".into());
+    };
+    let url = format!("{base}/_matrix/federation/v1/version");
+    let answer = match bounded::fetch(
+        http.get(&url),
+        &url,
+        FEDERATION_PROBE_TIMEOUT,
+        bounded::body_limit(),
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(e) => return Probed::Nothing(e.to_string()),
+    };
+    if let Some(location) = answer.redirect_target() {
+        return Probed::Nothing(format!(
+            "GET {url} answered {} with Location {} (not followed)",
+            answer.status,
+            bounded::excerpt(location, 200)
+        ));
     }
-    parse_federation_version(&resp.json().await.ok()?)
+    let body = answer.json_or_text();
+    if answer.status != 200 {
+        return Probed::Nothing(format!(
+            "GET {url} answered {}: {}",
+            answer.status,
+            bounded::excerpt(&body.to_string(), 200)
+        ));
+    }
+    parse_federation_version(&body)
 }
 
 #[cfg(test)]
@@ -153,13 +259,39 @@ mod tests {
         let b = json!({"server": {"name": "Synapse", "version": "1.163.2 (b=develop,abc)"}});
         assert_eq!(
             parse_federation_version(&b),
-            Some(("synapse".into(), "1.163.2".into()))
+            Probed::Found("synapse".into(), "1.163.2".into())
         );
         let b = json!({"server": {"name": "My Server"}});
         assert_eq!(
             parse_federation_version(&b),
-            Some(("my-server".into(), "unknown".into()))
+            Probed::Found("my-server".into(), "unknown".into())
         );
-        assert_eq!(parse_federation_version(&json!({"server": {}})), None);
+        assert!(matches!(
+            parse_federation_version(&json!({"server": {}})),
+            Probed::Nothing(_)
+        ));
+    }
+
+    #[test]
+    fn names_that_could_be_paths_or_escapes_are_refused() {
+        for name in [
+            "../../../x",
+            "/etc",
+            "..",
+            ".hidden",
+            "a/b",
+            "x\u{1b}[2J",
+            "",
+        ] {
+            let b = json!({"server": {"name": name, "version": "1.0"}});
+            let Probed::Nothing(why) = parse_federation_version(&b) else {
+                panic!("{name:?} accepted");
+            };
+            assert!(!why.contains('\u{1b}'), "{why}");
+        }
+        let b = json!({"server": {"name": "ok", "version": "../1"}});
+        assert!(matches!(parse_federation_version(&b), Probed::Nothing(_)));
+        assert!(valid_implementation("conduwuit"));
+        assert!(valid_version("0.5.0-rc.2+build7"));
     }
 }

@@ -44,6 +44,27 @@ pub enum HomeserverError {
         /// What failed.
         detail: String,
     },
+    /// Something answered `/versions`, but not the way a Matrix server does (an HTML page, a
+    /// redirect, an error status).
+    #[error("homeserver `{name}` at {url} answered, but not as a Matrix server: {detail} (hint: check the URL points at the client-server API)")]
+    NotMatrix {
+        /// `hs1` / `hs2`.
+        name: String,
+        /// Its base URL.
+        url: String,
+        /// What it answered.
+        detail: String,
+    },
+    /// Probing and identifying an external server took longer than its budget.
+    #[error("homeserver `{name}` at {url} answered too slowly: reading /versions, registering a first user and identifying it did not finish within {} (hint: the server is up but slow; its logs say why)", crate::util::human_duration(*budget))]
+    TooSlow {
+        /// `hs1` / `hs2`.
+        name: String,
+        /// Its base URL.
+        url: String,
+        /// The budget.
+        budget: Duration,
+    },
     /// mscheck cannot create users on a server (checked once, before any scenario).
     #[error("cannot register users on homeserver `{name}`: {detail}")]
     RegistrationRefused {
@@ -136,39 +157,68 @@ impl Homeserver {
         matches!(self.control, Control::Managed(_))
     }
 
-    /// Reads `/versions` (5 s deadline) and stores the advertised features.
+    /// Reads `/versions` (5 s deadline over the whole answer) and stores the advertised
+    /// features. "Unreachable" means nothing answered; an answer that is not a Matrix one (a
+    /// redirect, an error status, HTML) is named as such, with what came.
     pub async fn probe(&mut self, http: &reqwest::Client) -> Result<(), HomeserverError> {
+        use crate::client::bounded::{self, excerpt, FetchError};
         let url = format!(
             "{}/_matrix/client/versions",
             self.base_url.trim_end_matches('/')
         );
-        let unreachable = |detail: String| HomeserverError::Unreachable {
+        let not_matrix = |detail: String| HomeserverError::NotMatrix {
             name: self.name.clone(),
             url: self.base_url.clone(),
             detail,
         };
-        let resp = http
-            .get(&url)
-            .timeout(Duration::from_secs(5))
-            .send()
-            .await
-            .map_err(|e| {
-                let mut d = e.to_string();
-                if let Some(s) = std::error::Error::source(&e) {
-                    d = format!("{d}: {s}");
-                }
-                unreachable(d)
-            })?;
-        if !resp.status().is_success() {
-            return Err(unreachable(format!(
-                "GET /_matrix/client/versions answered {}",
-                resp.status()
+        let answer = bounded::fetch(
+            http.get(&url),
+            &url,
+            Duration::from_secs(5),
+            bounded::body_limit(),
+        )
+        .await
+        .map_err(|e| match e {
+            FetchError::Unreachable { detail, .. } => HomeserverError::Unreachable {
+                name: self.name.clone(),
+                url: self.base_url.clone(),
+                detail,
+            },
+            FetchError::NoAnswer { .. } => HomeserverError::Unreachable {
+                name: self.name.clone(),
+                url: self.base_url.clone(),
+                detail: e.to_string(),
+            },
+            other => not_matrix(other.to_string()),
+        })?;
+        if let Some(location) = answer.redirect_target() {
+            return Err(not_matrix(format!(
+                "GET /_matrix/client/versions answered {} with Location {} (mscheck follows no redirect: give the final URL)",
+                answer.status,
+                excerpt(location, 300)
             )));
         }
-        let body: Value = resp
-            .json()
-            .await
-            .map_err(|e| unreachable(format!("/versions is not JSON: {e}")))?;
+        let body = answer.json_or_text();
+        if !(200..300).contains(&answer.status) {
+            return Err(not_matrix(format!(
+                "GET /_matrix/client/versions answered {}: {}",
+                answer.status,
+                excerpt(&body.to_string(), 300)
+            )));
+        }
+        if !body.is_object() {
+            return Err(not_matrix(format!(
+                "GET /_matrix/client/versions answered {} with a body that is not a JSON object ({}{}): {}",
+                answer.status,
+                crate::util::human_bytes(answer.bytes.len() as u64),
+                answer
+                    .headers
+                    .get("content-type")
+                    .map(|t| format!(", {}", excerpt(t, 80)))
+                    .unwrap_or_default(),
+                excerpt(&String::from_utf8_lossy(&answer.bytes), 200)
+            )));
+        }
         self.features = body
             .get("unstable_features")
             .and_then(Value::as_object)

@@ -125,7 +125,7 @@ fn refusal<'a>(
         hs: hs.name.clone(),
         localpart: localpart.to_string(),
         status,
-        body: client.redactor().json(body).to_string(),
+        body: crate::client::bounded::excerpt(&client.redactor().json(body).to_string(), 2048),
         why,
     }
 }

@@ -20,8 +20,8 @@ pub struct Files {
     partition: Option<String>,
     selection: SelectionInfo,
     faults: Vec<String>,
-    /// The first write error, reported at the end.
-    pub error: Option<String>,
+    /// The first write error, reported at the end (the run then exits 5).
+    pub error: Option<super::results::WriteError>,
 }
 
 impl Files {
@@ -51,13 +51,28 @@ impl Files {
     }
 
     fn write(&mut self, name: &str, text: &str) {
-        let p = self.dir.join(name);
-        if let Some(parent) = p.parent() {
-            let _ = std::fs::create_dir_all(parent);
+        use super::results::WriteError;
+        // Names come from scenario ids (suite folder and file stem); a name that would leave
+        // the report folder is refused rather than written elsewhere.
+        let Some(p) = crate::util::join_under(&self.dir, name) else {
+            self.error.get_or_insert(WriteError {
+                action: "write",
+                path: self.dir.join(crate::util::escape_control(name)),
+                source: std::io::Error::other("the name leaves the report folder"),
+            });
+            return;
+        };
+        let written = match p.parent() {
+            Some(parent) => std::fs::create_dir_all(parent),
+            None => Ok(()),
         }
-        if let Err(e) = std::fs::write(&p, text) {
-            self.error
-                .get_or_insert(format!("cannot write {}: {e}", p.display()));
+        .and_then(|_| std::fs::write(&p, text));
+        if let Err(e) = written {
+            self.error.get_or_insert(WriteError {
+                action: "write",
+                path: p,
+                source: e,
+            });
         }
     }
 }

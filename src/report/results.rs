@@ -71,7 +71,8 @@ impl RunReport {
             path: file.clone(),
             detail,
         };
-        let text = std::fs::read_to_string(&file).map_err(|e| err(e.to_string()))?;
+        let text = crate::util::read_text_capped(&file, MAX_RESULTS_FILE)
+            .map_err(|e| err(e.to_string()))?;
         let report: RunReport = serde_json::from_str(&text).map_err(|e| {
             err(format!(
                 "not an mscheck results file: {e} (line {}, column {})",
@@ -89,8 +90,12 @@ impl RunReport {
     }
 
     /// Writes `results.json`, `junit.xml`, `summary.md` and `report.html` into `dir`.
-    pub fn write_files(&self, dir: &Path) -> Result<(), String> {
-        let json = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
+    pub fn write_files(&self, dir: &Path) -> Result<(), WriteError> {
+        let json = serde_json::to_string_pretty(self).map_err(|e| WriteError {
+            action: "serialise",
+            path: dir.join("results.json"),
+            source: std::io::Error::other(e),
+        })?;
         let files = [
             ("results.json", json),
             ("junit.xml", junit(&self.scenarios, &self.stats)),
@@ -106,12 +111,89 @@ impl RunReport {
             ),
             ("report.html", super::html::render(self, dir)),
         ];
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|e| WriteError {
+            action: "create",
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
         for (name, text) in files {
             let p = dir.join(name);
-            std::fs::write(&p, text).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+            std::fs::write(&p, text).map_err(|e| WriteError {
+                action: "write",
+                path: p.clone(),
+                source: e,
+            })?;
         }
         Ok(())
     }
+}
+
+/// The most mscheck reads of a `results.json` (a full run's is about 1 MB).
+pub const MAX_RESULTS_FILE: u64 = 256 * 1024 * 1024;
+
+/// A report file that could not be written: which, doing what, and the OS error.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {action} {}: {source}", path.display())]
+pub struct WriteError {
+    /// `create`, `write`, `clear`.
+    pub action: &'static str,
+    /// The file or folder.
+    pub path: std::path::PathBuf,
+    /// The OS error.
+    pub source: std::io::Error,
+}
+
+impl From<WriteError> for crate::error::Error {
+    fn from(e: WriteError) -> Self {
+        crate::error::Error::Report {
+            action: e.action,
+            path: e.path,
+            source: e.source,
+        }
+    }
+}
+
+/// The files of a report folder that state a verdict or show a run's evidence. They are
+/// removed before a run contacts any server, so a run that ends early (bad input found late, an
+/// unreachable server, a crash) never leaves an earlier run's verdict behind.
+pub const RUN_FILES: &[&str] = &[
+    "results.json",
+    "junit.xml",
+    "summary.md",
+    "report.html",
+    "transcripts",
+    "snapshots",
+    "homeservers",
+];
+
+/// Removes a report folder's [`RUN_FILES`] (creating the folder if needed).
+pub fn clear_run_files(dir: &Path) -> Result<(), WriteError> {
+    std::fs::create_dir_all(dir).map_err(|e| WriteError {
+        action: "create",
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
+    for name in RUN_FILES {
+        let p = dir.join(name);
+        let removed = match std::fs::symlink_metadata(&p) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&p),
+            Ok(_) => std::fs::remove_file(&p),
+        };
+        removed.map_err(|e| WriteError {
+            action: "clear",
+            path: p,
+            source: e,
+        })?;
+    }
+    // Whether the folder takes files at all (read-only, full): found now, not after the run.
+    let probe = dir.join(".mscheck-write-test");
+    std::fs::write(&probe, b"")
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|e| WriteError {
+            action: "write",
+            path: probe,
+            source: e,
+        })
 }

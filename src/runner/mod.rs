@@ -582,11 +582,16 @@ fn source_line(file: &std::path::Path, pos: crate::scenario::Pos) -> Option<Stri
     Some(format!("{} | {line}\n{caret}^", pos.line))
 }
 
+/// A failure as every report shows it: secrets redacted, and what came from the server cut to
+/// a few KB with control characters escaped (a failure quotes answers, which may be huge or hold
+/// terminal escapes). The transcript keeps more.
 fn redact_failure(mut f: Failure, r: &Redactor) -> Failure {
-    f.message = r.text(&f.message);
-    f.actual = f.actual.map(|x| r.text(&x));
-    f.body = f.body.map(|x| r.text(&x));
-    f.request = f.request.map(|x| r.text(&x));
+    use crate::client::bounded::{excerpt, excerpt_lines, EXCERPT_CHARS};
+    f.message = excerpt_lines(&r.text(&f.message), 4 * EXCERPT_CHARS);
+    f.expected = f.expected.map(|x| excerpt(&x, EXCERPT_CHARS));
+    f.actual = f.actual.map(|x| excerpt(&r.text(&x), EXCERPT_CHARS));
+    f.body = f.body.map(|x| excerpt(&r.text(&x), EXCERPT_CHARS));
+    f.request = f.request.map(|x| excerpt(&r.text(&x), 512));
     f
 }
 

@@ -118,7 +118,10 @@ pub fn estimate(s: &Scenario) -> Duration {
 /// The last run's duration per scenario, from `results.json` in the report folder (none when
 /// there is no readable file: the estimates are used).
 pub fn previous_durations(report_dir: &std::path::Path) -> BTreeMap<String, u64> {
-    let Ok(text) = std::fs::read_to_string(report_dir.join("results.json")) else {
+    let Ok(text) = crate::util::read_text_capped(
+        &report_dir.join("results.json"),
+        crate::report::results::MAX_RESULTS_FILE,
+    ) else {
         return BTreeMap::new();
     };
     let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {

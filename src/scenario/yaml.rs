@@ -5,13 +5,113 @@ use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 use marked_yaml::Node;
 use serde_json::{Map, Number, Value};
 
-/// Parses YAML the way every mscheck file is read: duplicate keys are errors, and only plain
-/// (unquoted) scalars may be read as numbers, booleans or null (`"12"` and `""` stay strings).
-pub fn parse(source: &str) -> Result<Node, marked_yaml::LoadError> {
+/// How deeply any mscheck YAML file may nest (blocks, `- - -` sequences and flow brackets
+/// together). The deepest shipped file nests about a dozen levels; the YAML loader and the
+/// conversions after it recurse per level, so a file nested thousands deep would overflow the
+/// stack: it is refused before parsing.
+pub const MAX_DEPTH: usize = 64;
+
+/// Why a YAML text could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// The YAML parser's own error.
+    #[error(transparent)]
+    Yaml(#[from] marked_yaml::LoadError),
+    /// Nested deeper than [`MAX_DEPTH`].
+    #[error("nested more than {MAX_DEPTH} levels deep at line {}, column {}", .0.line, .0.column)]
+    TooDeep(Pos),
+}
+
+/// Parses YAML the way every mscheck file is read: nesting at most [`MAX_DEPTH`] deep,
+/// duplicate keys are errors, and only plain (unquoted) scalars may be read as numbers, booleans
+/// or null (`"12"` and `""` stay strings).
+pub fn parse(source: &str) -> Result<Node, ParseError> {
+    if let Some(at) = too_deep(source, MAX_DEPTH) {
+        return Err(ParseError::TooDeep(at));
+    }
     let options = marked_yaml::LoaderOptions::default()
         .error_on_duplicate_keys(true)
         .prevent_coercion(true);
-    marked_yaml::parse_yaml_with_options(0, source, options)
+    Ok(marked_yaml::parse_yaml_with_options(0, source, options)?)
+}
+
+/// Where a YAML text first nests deeper than `limit`, estimated from the text alone (so that
+/// no parser recursion happens first): each deeper indentation opens a level, each `- ` that
+/// starts a compact nested sequence opens one, each open flow bracket opens one. Block scalars
+/// (`|`, `>`) and quoted strings open none. The estimate never undercounts real nesting.
+pub fn too_deep(source: &str, limit: usize) -> Option<Pos> {
+    let mut indents: Vec<usize> = Vec::new();
+    let mut flow = 0usize;
+    // The indentation of a line that opened a block scalar: deeper lines are its text.
+    let mut block_scalar: Option<usize> = None;
+    for (n, line) in source.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let rest = &line[indent..];
+        if let Some(parent) = block_scalar {
+            if rest.trim().is_empty() || indent > parent {
+                continue;
+            }
+            block_scalar = None;
+        }
+        if rest.trim().is_empty() || rest.starts_with('#') {
+            continue;
+        }
+        if flow == 0 {
+            while indents.last().is_some_and(|&i| i > indent) {
+                indents.pop();
+            }
+            if indents.last() != Some(&indent) {
+                indents.push(indent);
+            }
+        }
+        let mut depth = indents.len();
+        let mut col = indent;
+        let mut tail = rest;
+        while tail == "-" || tail.starts_with("- ") {
+            depth += 1;
+            let after = tail[1..].trim_start_matches(' ');
+            col += tail.len() - after.len();
+            tail = after;
+        }
+        if depth + flow > limit {
+            return Some(Pos {
+                line: n + 1,
+                column: col + 1,
+            });
+        }
+        let mut quote: Option<char> = None;
+        let mut prev = ' ';
+        for (i, c) in tail.char_indices() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '#') if prev == ' ' => break,
+                (None, '[' | '{') => {
+                    flow += 1;
+                    if depth + flow > limit {
+                        return Some(Pos {
+                            line: n + 1,
+                            column: col + i + 1,
+                        });
+                    }
+                }
+                (None, ']' | '}') => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+            prev = c;
+        }
+        let content = tail.split(" #").next().unwrap_or("").trim_end();
+        let indicator = content
+            .rsplit(' ')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches(|c: char| c == '+' || c == '-' || c.is_ascii_digit());
+        if quote.is_none() && (indicator == "|" || indicator == ">") {
+            block_scalar = Some(indent);
+        }
+    }
+    None
 }
 
 /// Where a node starts.
@@ -94,5 +194,36 @@ pub fn shape(node: &Node) -> &'static str {
         Node::Scalar(_) => "a scalar",
         Node::Sequence(_) => "a list",
         Node::Mapping(_) => "a mapping",
+    }
+}
+
+#[cfg(test)]
+mod depth_tests {
+    use super::*;
+
+    #[test]
+    fn deep_files_are_refused_before_parsing() {
+        let block: String = (0..30_000)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
+        assert!(matches!(parse(&block), Err(ParseError::TooDeep(_))));
+        let dashes = format!("{}x\n", "- ".repeat(30_000));
+        assert!(matches!(parse(&dashes), Err(ParseError::TooDeep(_))));
+        let flow = format!("a: {}\n", "[".repeat(30_000));
+        let Err(ParseError::TooDeep(at)) = parse(&flow) else {
+            panic!("flow accepted")
+        };
+        assert_eq!(at.line, 1);
+    }
+
+    #[test]
+    fn ordinary_nesting_and_block_scalars_pass() {
+        let text = "a:\n  b:\n    - c: [1, {d: 2}]\n      e: |\n          deeply\n            indented\n              text\n    - - x\n";
+        assert!(too_deep(text, 8).is_none());
+        assert!(parse(text).is_ok());
+        let nested: String = (0..MAX_DEPTH)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
+        assert!(parse(&nested).is_ok());
     }
 }

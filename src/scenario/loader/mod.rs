@@ -49,7 +49,7 @@ pub const BUILTIN_VARS: &[&str] = &["user", "hs1", "hs2", "now_ms", "run_id", "f
 /// Reads and parses a YAML file (a profile, an expectations file), turning a missing file or a
 /// syntax error into a diagnostic that names `what` the file is.
 pub fn read_yaml_file(path: &Path, what: &str) -> Result<(String, Node), Diagnostics> {
-    let source = std::fs::read_to_string(path).map_err(|e| {
+    let source = crate::util::read_text_capped(path, crate::util::MAX_INPUT_FILE).map_err(|e| {
         Diagnostics(vec![Diagnostic::new(
             path,
             "",
@@ -57,13 +57,31 @@ pub fn read_yaml_file(path: &Path, what: &str) -> Result<(String, Node), Diagnos
             format!("cannot read {what}: {e}"),
         )])
     })?;
-    let root =
-        yaml::parse(&source).map_err(|e| Diagnostics(vec![load_error(path, &source, &e)]))?;
+    let root = yaml::parse(&source).map_err(|e| {
+        let mut d = load_error(path, &source, &e);
+        if let yaml::ParseError::Yaml(LoadError::TopLevelMustBeMapping(_)) = e {
+            // The scenario hint does not fit here: say which kind of file this is.
+            d.message = format!("{what}: the file must be a mapping of keys");
+        }
+        Diagnostics(vec![d])
+    })?;
     Ok((source, root))
 }
 
 /// A YAML syntax error as a diagnostic.
-pub fn load_error(file: &Path, source: &str, e: &LoadError) -> Diagnostic {
+pub fn load_error(file: &Path, source: &str, e: &yaml::ParseError) -> Diagnostic {
+    let e = match e {
+        yaml::ParseError::Yaml(e) => e,
+        yaml::ParseError::TooDeep(at) => {
+            return Diagnostic::new(
+                file,
+                source,
+                *at,
+                format!("nested more than {} levels deep", yaml::MAX_DEPTH),
+            )
+            .with_hint("no mscheck file needs this much nesting; is the file generated?")
+        }
+    };
     let (marker, msg) = match e {
         LoadError::TopLevelMustBeMapping(m) => (
             *m,
@@ -145,7 +163,7 @@ pub fn load_file(
     suite: &str,
     catalogue: &Catalogue,
 ) -> Result<Scenario, Vec<Diagnostic>> {
-    let source = std::fs::read_to_string(path).map_err(|e| {
+    let source = crate::util::read_text_capped(path, crate::util::MAX_INPUT_FILE).map_err(|e| {
         vec![Diagnostic::new(
             path,
             "",
