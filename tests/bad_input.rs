@@ -75,12 +75,18 @@ fn bad_flags_exit_2_with_a_reason() {
             "no scenario matches",
         ),
         (&["run", "--hs1", "ftp://example"], "not an http(s) URL"),
-        (&["run", "--hs1", "http://"], "`--hs1 http://`: not a URL (empty host)"),
+        (
+            &["run", "--hs1", "http://"],
+            "`--hs1 http://`: not a URL (empty host)",
+        ),
         (
             &["run", "--hs1", "http://user:pw@127.0.0.1:9"],
             "holds credentials",
         ),
-        (&["run", "--hs1", "http://127.0.0.1:9/?x=1"], "no query or fragment"),
+        (
+            &["run", "--hs1", "http://127.0.0.1:9/?x=1"],
+            "no query or fragment",
+        ),
         (
             &["run", "--jobs", "0"],
             "invalid value '0' for '--jobs <JOBS>': `0` is not a number from 1 to 256",
@@ -92,7 +98,15 @@ fn bad_flags_exit_2_with_a_reason() {
         (&["run", "--max-body", "12 parsecs"], "is not a size"),
         (&["run", "--max-body", "10"], "is outside 1KiB…1GiB"),
         (
-            &["run", "--hs1", "http://127.0.0.1:9", "--registration", "open", "--implementation", "../../x"],
+            &[
+                "run",
+                "--hs1",
+                "http://127.0.0.1:9",
+                "--registration",
+                "open",
+                "--implementation",
+                "../../x",
+            ],
             "an implementation name is 1–64 characters of [a-z0-9._-]",
         ),
         (
@@ -215,13 +229,21 @@ fn input_files_of_the_wrong_shape_are_refused_before_any_server_is_contacted() {
     let (url, contacted) = counting_listener();
     let dir = tempfile::tempdir().unwrap();
     let cases: &[(&str, &str, &str)] = &[
-        ("shape.yaml", "expected_failures: 42\n", "`expected_failures` is a list of entries"),
+        (
+            "shape.yaml",
+            "expected_failures: 42\n",
+            "`expected_failures` is a list of entries",
+        ),
         (
             "typo.yaml",
             "expected_failures:\n  - scenario: delayed-cancel\n    reasn: x\n",
             "did you mean `reason`?",
         ),
-        ("top.yaml", "- a\n", "expectations: the file must be a mapping of keys"),
+        (
+            "top.yaml",
+            "- a\n",
+            "expectations: the file must be a mapping of keys",
+        ),
         (
             "deep.yaml",
             &format!("expected_failures: {}\n", "[".repeat(30_000)),
@@ -240,7 +262,11 @@ fn input_files_of_the_wrong_shape_are_refused_before_any_server_is_contacted() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{name}\n{}", text(&out));
-        assert!(text(&out).contains(msg), "{name}: `{msg}` in\n{}", text(&out));
+        assert!(
+            text(&out).contains(msg),
+            "{name}: `{msg}` in\n{}",
+            text(&out)
+        );
         assert!(
             text(&out).contains(&format!("{name}:")),
             "{name}: file:line:col in\n{}",

@@ -714,6 +714,10 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
         tx.clone(),
         started,
     );
+    ctx.bodies = Arc::new(crate::client::transcript::BodyBudget::new(
+        Some(s.report_dir.join("transcripts").join("bodies")),
+        crate::client::transcript::RUN_BODY_BUDGET,
+    ));
     if s.args.hs1.is_none() {
         ctx.private_servers = Some(runner::PrivateServers {
             setup: s.managed.clone(),

@@ -95,6 +95,12 @@ impl Client {
             .expect("the HTTP client configuration is static and valid")
     }
 
+    /// The same client recording into a fresh transcript whose large bodies go to `bodies`.
+    pub fn with_bodies(mut self, bodies: Arc<transcript::BodyBudget>) -> Self {
+        self.transcript = Arc::new(Transcript::new(bodies));
+        self
+    }
+
     /// The scenario's transcript.
     pub fn transcript(&self) -> &Arc<Transcript> {
         &self.transcript

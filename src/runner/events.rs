@@ -282,6 +282,14 @@ pub struct RunStats {
     /// Whether changed snapshots fail the run (`--snapshots strict`).
     #[serde(default)]
     pub snapshots_strict: bool,
+    /// Large bodies the transcripts keep only the head of, because the run's budget for them
+    /// was spent (a server answering megabytes again and again).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub transcript_bodies_cut: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// How many snapshots compared which way.

@@ -102,6 +102,8 @@ pub struct RunContext {
     pub run_id: String,
     /// Where private managed servers for lifecycle scenarios are booted (managed runs only).
     pub private_servers: Option<PrivateServers>,
+    /// The run's budget for large bodies in transcripts (see [`crate::client::transcript`]).
+    pub bodies: Arc<crate::client::transcript::BodyBudget>,
     user_serial: AtomicU64,
     /// Servers that answered the newest MSC4140 scheduling endpoint with "unrecognised": their
     /// `schedule` steps use the older query parameter for the rest of the run.
@@ -134,6 +136,7 @@ impl RunContext {
             snapshots,
             run_id: crate::homeserver::keys::random_hex::<3>(),
             private_servers: None,
+            bodies: Arc::new(crate::client::transcript::BodyBudget::new(None, 0)),
             user_serial: AtomicU64::new(0),
             schedule_endpoint_unknown: Default::default(),
             events,
@@ -155,6 +158,7 @@ impl RunContext {
             snapshots: self.snapshots.clone(),
             run_id: self.run_id.clone(),
             private_servers: None,
+            bodies: self.bodies.clone(),
             user_serial: AtomicU64::new(0),
             schedule_endpoint_unknown: Default::default(),
             events: self.events.clone(),
@@ -357,6 +361,7 @@ pub async fn run(
     }
     stats.duration_ms = ctx.started.elapsed().as_millis() as u64;
     stats.snapshots_strict = ctx.snapshots.strict;
+    stats.transcript_bodies_cut = ctx.bodies.cut_bodies();
     (ordered, stats)
 }
 
@@ -494,7 +499,8 @@ async fn run_one(
         }
         _ => (ctx, None),
     };
-    let client = Client::new(ctx.http.clone(), ctx.redactor.clone(), ctx.faults.clone());
+    let client = Client::new(ctx.http.clone(), ctx.redactor.clone(), ctx.faults.clone())
+        .with_bodies(ctx.bodies.clone());
     let run = ScenarioRun::new(s.clone(), ctx.clone(), client.clone());
     let body = async {
         run.setup().await?;
