@@ -213,7 +213,9 @@ impl FakeServer {
     }
 }
 
-fn tls_acceptor() -> Result<tokio_rustls::TlsAcceptor, FederationError> {
+/// A TLS acceptor with a fresh self-signed certificate for `localhost` and `127.0.0.1` (also what the
+/// hostile-server tests serve a federation listener with).
+pub fn tls_acceptor() -> Result<tokio_rustls::TlsAcceptor, FederationError> {
     let cert =
         rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
             .map_err(|e| FederationError::Listen(format!("cannot make a certificate: {e}")))?;

@@ -97,7 +97,16 @@ pub async fn register(
     };
     let refused = refusal(client, hs, localpart);
     if resp.status != 200 {
-        return Err(refused(resp.status, &resp.body, None));
+        let why = (300..400).contains(&resp.status).then(|| {
+            format!(
+                "a redirect to {}, which mscheck does not follow: give the server's own URL",
+                resp.headers
+                    .get("location")
+                    .map(|l| crate::client::bounded::excerpt(l, 300))
+                    .unwrap_or_else(|| "nowhere".into())
+            )
+        });
+        return Err(refused(resp.status, &resp.body, why));
     }
     let field = |k: &str| resp.body.get(k).and_then(Value::as_str).map(str::to_string);
     let (Some(user_id), Some(access_token)) = (field("user_id"), field("access_token")) else {
