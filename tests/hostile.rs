@@ -491,3 +491,49 @@ async fn the_report_folder_never_shows_an_earlier_verdict() {
     assert!(text(&m.out).contains("Not a directory"), "{}", text(&m.out));
     assert_eq!(contacted.load(Ordering::SeqCst), 0);
 }
+
+/// One object that looks like a good answer to anything: every field a scenario might capture
+/// (event, room, user, delay IDs, tokens, sync positions) and every feature advertised.
+fn junk() -> Value {
+    json!({
+        "versions": ["v1.11", "v1.12"],
+        "unstable_features": {"org.matrix.msc4354": true, "org.matrix.msc4140": true,
+            "org.matrix.simplified_msc3575": true, "org.matrix.msc4140.delayed_events": true},
+        "capabilities": {"m.change_password": {"enabled": true}},
+        "user_id": "@junk:localhost", "access_token": "junk-token", "device_id": "JUNK",
+        "event_id": "$junk", "room_id": "!junk:localhost", "delay_id": "junk-delay",
+        "next_batch": "s1", "pos": "1", "rooms": {}, "lists": {}, "extensions": {},
+        "delayed_events": [], "chunk": [], "start": "t0", "end": "t1",
+        "type": "m.room.message", "content": {}, "sender": "@junk:localhost",
+        "origin_server_ts": 0, "unsigned": {}
+    })
+}
+
+/// The control of the fault sweep: a server that answers every request with a plausible 200
+/// makes every scenario it reaches fail or skip. A scenario passing here judges nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_answering_junk_to_everything_passes_no_scenario() {
+    let (url, _) = hostile(Arc::new(|_, _| Answer::Json(200, junk()))).await;
+    let report = tempfile::tempdir().unwrap();
+    let m = run_against(
+        &url,
+        &["--expectations", "none", "--jobs", "64"],
+        report.path(),
+    )
+    .await;
+    let results = common::results(report.path());
+    // These judge only the /versions and /capabilities answers, which the junk gets right (it
+    // advertises every feature, so that the other scenarios are reached at all).
+    let judges_the_advertisement = [
+        "msc4354-sticky-events/versions-advertises-sticky-events",
+        "msc4140-delayed-events/versions-and-capabilities",
+    ];
+    let passed: Vec<String> = common::outcomes(&results)
+        .into_iter()
+        .filter(|(id, o)| o == "passed" && !judges_the_advertisement.contains(&id.as_str()))
+        .map(|(id, _)| id)
+        .collect();
+    eprintln!("junk: exit {:?} in {:?}", m.out.status.code(), m.took);
+    assert!(passed.is_empty(), "passed against junk: {passed:?}");
+    assert_eq!(m.out.status.code(), Some(1), "{}", text(&m.out));
+}
