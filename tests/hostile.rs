@@ -537,3 +537,65 @@ async fn a_server_answering_junk_to_everything_passes_no_scenario() {
     assert!(passed.is_empty(), "passed against junk: {passed:?}");
     assert_eq!(m.out.status.code(), Some(1), "{}", text(&m.out));
 }
+
+/// Answers of 1 MB that differ every time: the report folder stays within the transcripts'
+/// budget and mscheck's memory stays small (this used to give a 0.75–1.6 GB report folder).
+#[tokio::test(flavor = "multi_thread")]
+async fn megabyte_answers_that_differ_every_time_stay_within_the_budget() {
+    let serial = Arc::new(AtomicUsize::new(0));
+    let (url, _) = hostile(Arc::new(move |_, _| {
+        let mut v = junk();
+        let n = serial.fetch_add(1, Ordering::SeqCst);
+        v["padding"] = Value::String(format!("{n:08}{}", "p".repeat(1024 * 1024)));
+        Answer::Json(200, v)
+    }))
+    .await;
+    let report = tempfile::tempdir().unwrap();
+    let m = run_against(
+        &url,
+        &[
+            "--expectations",
+            "none",
+            "--filter",
+            "delayed-cancel",
+            "--transcript-budget",
+            "4MiB",
+        ],
+        report.path(),
+    )
+    .await;
+    let size = folder_size(report.path());
+    eprintln!(
+        "megabyte answers: exit {:?} in {:?}, report folder {} MiB, mscheck peak {} MiB",
+        m.out.status.code(),
+        m.took,
+        size / (1024 * 1024),
+        m.peak_kib / 1024
+    );
+    assert_eq!(m.out.status.code(), Some(1), "{}", text(&m.out));
+    // 4 MiB of large bodies, and every transcript's head of each answer beyond that.
+    assert!(size < 12 * 1024 * 1024, "report folder of {size} bytes");
+    assert!(
+        text(&m.out).contains("kept as their first 4 KB only"),
+        "{}",
+        text(&m.out)
+    );
+    let summary = std::fs::read_to_string(report.path().join("summary.md")).unwrap();
+    assert!(summary.contains("## Transcripts"), "{summary}");
+    assert!(m.peak_kib < 200 * 1024, "peak {} KiB", m.peak_kib);
+}
+
+fn folder_size(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let m = e.metadata().unwrap();
+            if m.is_dir() {
+                folder_size(&e.path())
+            } else {
+                m.len()
+            }
+        })
+        .sum()
+}

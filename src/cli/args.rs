@@ -122,6 +122,11 @@ pub struct RunArgs {
     /// least 1KiB, at most 1GiB); a larger answer fails its step.
     #[arg(long, value_name = "SIZE", value_parser = body_size)]
     pub max_body: Option<usize>,
+    /// How much of the report folder answers over 64KB may take in all (written once each,
+    /// by hash, beside the transcripts), e.g. `512MiB` (default 128MiB); past it, transcripts
+    /// keep the first 4KB of such answers and the run says so.
+    #[arg(long, value_name = "SIZE", value_parser = budget_size)]
+    pub transcript_budget: Option<u64>,
     /// The managed server: `synapse` (the pinned release) or `synapse@1.157.0` (any release from
     /// PyPI, each cached in a venv of its own).
     #[arg(long, default_value = "synapse", value_name = "TARGET")]
@@ -187,6 +192,17 @@ fn body_size(text: &str) -> Result<usize, String> {
     match crate::util::parse_bytes(text) {
         Some(n) if (1024..=1024 * 1024 * 1024).contains(&n) => Ok(n as usize),
         Some(_) => Err(format!("`{text}` is outside 1KiB…1GiB")),
+        None => Err(format!(
+            "`{text}` is not a size (a number of bytes, or with KiB/MiB/GiB)"
+        )),
+    }
+}
+
+/// `--transcript-budget`: a size up to 64 GiB (0 keeps heads only).
+fn budget_size(text: &str) -> Result<u64, String> {
+    match crate::util::parse_bytes(text) {
+        Some(n) if n <= 64 * 1024 * 1024 * 1024 => Ok(n),
+        Some(_) => Err(format!("`{text}` is above 64GiB")),
         None => Err(format!(
             "`{text}` is not a size (a number of bytes, or with KiB/MiB/GiB)"
         )),

@@ -716,7 +716,9 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
     );
     ctx.bodies = Arc::new(crate::client::transcript::BodyBudget::new(
         Some(s.report_dir.join("transcripts").join("bodies")),
-        crate::client::transcript::RUN_BODY_BUDGET,
+        s.args
+            .transcript_budget
+            .unwrap_or(crate::client::transcript::RUN_BODY_BUDGET),
     ));
     if s.args.hs1.is_none() {
         ctx.private_servers = Some(runner::PrivateServers {

@@ -188,12 +188,8 @@ impl Reporter for Console {
                     };
                     self.line(&format!("snapshots: {counts}{strict}"));
                 }
-                if stats.transcript_bodies_cut > 0 {
-                    self.line(&format!(
-                        "transcripts: {} large bodies kept as their first 4 KB only: the run's budget for large bodies ({}) was spent",
-                        stats.transcript_bodies_cut,
-                        crate::util::human_bytes(crate::client::transcript::RUN_BODY_BUDGET)
-                    ));
+                if let Some(note) = stats.transcripts_note() {
+                    self.line(&format!("transcripts: {note}"));
                 }
                 if stats.unexpected_passes > 0 {
                     self.line("hint: unexpected passes mean the expectations file is out of date; remove those entries");

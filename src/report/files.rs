@@ -310,6 +310,9 @@ pub fn markdown(
             }
         }
     }
+    if let Some(note) = stats.transcripts_note() {
+        s.push_str(&format!("\n## Transcripts\n\n{note}.\n"));
+    }
     if let Some(counts) = stats.snapshots.sentence() {
         s.push_str(&format!("\n## Snapshots\n\n{counts}. Snapshots record how this implementation answers; they are not requirements and decide no scenario{}.\n", if stats.snapshots_strict { " (except that `--snapshots strict` fails the run on changed ones)" } else { "" }));
         let listed: Vec<(&ScenarioResult, &crate::snapshot::SnapshotRecord)> = results

@@ -288,6 +288,18 @@ pub struct RunStats {
     pub transcript_bodies_cut: u64,
 }
 
+impl RunStats {
+    /// What the report says when transcripts lost bodies to the budget.
+    pub fn transcripts_note(&self) -> Option<String> {
+        (self.transcript_bodies_cut > 0).then(|| {
+            format!(
+                "{} answers over 64 KB kept as their first 4 KB only: the run's budget for large bodies (--transcript-budget) was spent",
+                self.transcript_bodies_cut
+            )
+        })
+    }
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
