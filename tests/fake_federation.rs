@@ -78,5 +78,46 @@ async fn synapse_trusts_the_fake_servers_keys_and_checks_its_signatures() {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 401);
+
+    // A later fake on the same port (so the same server name) with a new key: Synapse has cached
+    // the first fake's key, and still accepts the second's signatures, because every fake key
+    // has an ID of its own (a fixed ID made a long-lived server refuse the second fake).
+    let port: u16 = fake
+        .key()
+        .server_name
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let first_key_id = fake.key().key_id();
+    drop(fake);
+    // The old listener's task ends on drop; the port comes free a moment later (5 s at most).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let again = loop {
+        match FakeServer::start_on(port, vec![]).await {
+            Ok(f) => break f,
+            Err(e) if std::time::Instant::now() > deadline => panic!("port {port}: {e}"),
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
+    };
+    assert_eq!(again.key().server_name, format!("localhost:{port}"));
+    assert_ne!(again.key().key_id(), first_key_id);
+    let auth = again
+        .key()
+        .authorization("GET", &uri, &synapse_name, None)
+        .unwrap();
+    let resp = client
+        .get(format!("{fed}{uri}"))
+        .header("Authorization", &auth)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        resp.status().as_u16(),
+        401,
+        "the second fake on port {port} was refused: {}",
+        resp.text().await.unwrap_or_default()
+    );
     targets.shutdown().await;
 }

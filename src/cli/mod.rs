@@ -650,9 +650,12 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
                     .features
                     .iter()
                     .filter(|(k, _)| {
-                        k.contains("msc4354")
-                            || k.contains("msc4140")
-                            || k.contains("simplified_msc3575")
+                        // Feature names come from the server: only printable ones are shown.
+                        !k.chars().any(char::is_control)
+                            && k.len() <= 128
+                            && (k.contains("msc4354")
+                                || k.contains("msc4140")
+                                || k.contains("simplified_msc3575"))
                     })
                     .map(|(k, v)| (k.clone(), *v))
                     .collect(),

@@ -132,7 +132,16 @@ impl Drop for FakeServer {
 impl FakeServer {
     /// Binds a free loopback port with a fresh certificate and key, and starts serving.
     pub async fn start(misbehaviours: Vec<Misbehaviour>) -> Result<Self, FederationError> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        Self::start_on(0, misbehaviours).await
+    }
+
+    /// Like [`FakeServer::start`] on a given loopback port (0: any free one): a later fake on the
+    /// port of an earlier one has the same server name, with a new key under a new key ID.
+    pub async fn start_on(
+        port: u16,
+        misbehaviours: Vec<Misbehaviour>,
+    ) -> Result<Self, FederationError> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .map_err(|e| FederationError::Listen(e.to_string()))?;
         let port = listener

@@ -10,8 +10,22 @@ use ruma_common::{CanonicalJsonObject, CanonicalJsonValue};
 use ruma_signatures::Ed25519KeyPair;
 use serde_json::{json, Value};
 
-/// The key version mscheck's fake servers use (`ed25519:mscheck`).
-const KEY_VERSION: &str = "mscheck";
+/// The prefix of the key versions mscheck's fake servers use: `ed25519:mscheck_<8 hex>`, fresh
+/// for every key. A long-lived server caches keys by server name and key ID; a later fake that
+/// reuses a port (so a server name) with a new key under the same ID would find its signatures
+/// checked against the cached old key and refused.
+const KEY_VERSION_PREFIX: &str = "mscheck_";
+
+/// A fresh key version: the prefix and 32 random bits in hex (key versions are `[a-zA-Z0-9_]`).
+fn fresh_key_version() -> Result<String, FederationError> {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 4];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| FederationError::Key("no randomness for a key version".into()))?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("{KEY_VERSION_PREFIX}{hex}"))
+}
 
 /// A server name with its signing key.
 pub struct ServerKey {
@@ -24,7 +38,7 @@ impl ServerKey {
     /// A fresh key for a server name.
     pub fn generate(server_name: &str) -> Result<Self, FederationError> {
         let der = Ed25519KeyPair::generate();
-        let pair = Ed25519KeyPair::from_der(&der, KEY_VERSION.into())
+        let pair = Ed25519KeyPair::from_der(&der, fresh_key_version()?)
             .map_err(|e| FederationError::Key(e.to_string()))?;
         Ok(ServerKey {
             server_name: server_name.to_string(),
@@ -32,7 +46,7 @@ impl ServerKey {
         })
     }
 
-    /// `ed25519:mscheck`.
+    /// `ed25519:mscheck_<8 hex>`, different for every key.
     pub fn key_id(&self) -> String {
         format!("ed25519:{}", self.pair.version())
     }
@@ -235,7 +249,13 @@ mod tests {
         let auth = parse_x_matrix(&header).unwrap();
         assert_eq!(auth.origin, "localhost:1111");
         assert_eq!(auth.destination.as_deref(), Some("localhost:2222"));
-        assert_eq!(auth.key, "ed25519:mscheck");
+        assert_eq!(auth.key, key.key_id());
+        assert!(auth.key.starts_with("ed25519:mscheck_"));
+        assert_ne!(
+            key.key_id(),
+            ServerKey::generate("localhost:1111").unwrap().key_id(),
+            "every key has an ID of its own"
+        );
         let check = |uri: &str, c: &Value| {
             verify_request(
                 &auth,
@@ -255,11 +275,8 @@ mod tests {
     fn the_key_document_is_self_signed() {
         let key = ServerKey::generate("localhost:1111").unwrap();
         let doc = key.key_document(4_000_000_000_000).unwrap();
-        assert_eq!(
-            doc["verify_keys"]["ed25519:mscheck"]["key"],
-            key.public_key()
-        );
-        let sig = doc["signatures"]["localhost:1111"]["ed25519:mscheck"]
+        assert_eq!(doc["verify_keys"][key.key_id()]["key"], key.public_key());
+        let sig = doc["signatures"]["localhost:1111"][key.key_id()]
             .as_str()
             .unwrap();
         assert!(!sig.is_empty());

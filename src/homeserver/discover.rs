@@ -74,6 +74,16 @@ pub fn valid_version(version: &str) -> bool {
     })
 }
 
+/// Whether a server name has the grammar of one (a host name, IPv4 or bracketed IPv6 address,
+/// and an optional port; at most 255 characters): anything else from a server is refused before
+/// it reaches a message, a file or a connection.
+pub fn valid_server_name(name: &str) -> bool {
+    (1..=255).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'))
+}
+
 fn short_name(text: &str, allowed: impl Fn(char) -> bool) -> bool {
     (1..=64).contains(&text.len())
         && text
@@ -97,12 +107,13 @@ pub async fn discover(
             name: hs.name.clone(),
             detail: e.to_string(),
         })?;
-    hs.server_name =
-        server_name_of(&user.user_id).ok_or_else(|| HomeserverError::RegistrationRefused {
+    hs.server_name = server_name_of(&user.user_id)
+        .filter(|n| valid_server_name(n))
+        .ok_or_else(|| HomeserverError::RegistrationRefused {
             name: hs.name.clone(),
             detail: format!(
-                "registration answered a user ID without a server name: `{}`",
-                user.user_id
+                "registration answered a user ID without a valid server name: \"{}\"",
+                crate::client::bounded::excerpt(&user.user_id, 200)
             ),
         })?;
     let probed = federation_version(&hs.server_name).await;
@@ -251,6 +262,10 @@ mod tests {
             Some("example.org")
         );
         assert_eq!(server_name_of("@a:"), None);
+        assert!(valid_server_name("localhost:8448"));
+        assert!(valid_server_name("[::1]:8448"));
+        assert!(!valid_server_name("x/../../y"));
+        assert!(!valid_server_name("evil\u{1b}[2J"));
         assert_eq!(server_name_of("a:b"), None);
     }
 

@@ -3,7 +3,7 @@
 
 use crate::plan::Partition;
 use crate::report::results::RunReport;
-use crate::report::rollup::{status_of, RequirementStatus};
+use crate::report::rollup::{status_of, verdict_in, RequirementStatus};
 use crate::runner::events::RunStats;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -124,10 +124,15 @@ fn combine(reports: Vec<RunReport>) -> RunReport {
             .flat_map(|x| x.scenarios.clone())
             .collect();
         covering.sort();
-        let status = if covering.is_empty() {
+        let verdicts: Vec<&str> = scenarios
+            .iter()
+            .filter(|s| covering.iter().any(|(id, _)| *id == s.id))
+            .map(|s| verdict_in(s, &req.id))
+            .collect();
+        let status = if verdicts.is_empty() {
             req.status.clone()
         } else {
-            status_of(true, &covering, true).to_string()
+            status_of(true, &verdicts, true).to_string()
         };
         requirements.push(RequirementStatus {
             status,

@@ -133,7 +133,7 @@ impl Reporter for Console {
                     self.line(&format!("      observed {}", o.display()));
                 }
                 for snap in &result.snapshots {
-                    if snap.status == crate::snapshot::SnapshotStatus::Unchanged {
+                    if !snap.status.is_news() {
                         continue;
                     }
                     self.line(&format!("      {}", snap.line()));

@@ -175,7 +175,7 @@ pub fn junit(results: &[ScenarioResult], stats: &RunStats) -> String {
             ));
         }
         for snap in &r.snapshots {
-            if snap.status != crate::snapshot::SnapshotStatus::Unchanged {
+            if snap.status.is_news() {
                 out.push_str(&format!("{}\n", snap.line()));
             }
         }
@@ -205,6 +205,7 @@ fn md_status(s: &str) -> &'static str {
         "unexpected_pass" => "❗ unexpected pass",
         "skip" => "⏭️ skipped",
         "not_run" => "· not run",
+        "not_reached" => "⤼ not reached",
         "not_testable" => "· client-only",
         _ => "· uncovered",
     }
@@ -318,7 +319,7 @@ pub fn markdown(
         let listed: Vec<(&ScenarioResult, &crate::snapshot::SnapshotRecord)> = results
             .iter()
             .flat_map(|r| r.snapshots.iter().map(move |snap| (r, snap)))
-            .filter(|(_, snap)| snap.status != crate::snapshot::SnapshotStatus::Unchanged)
+            .filter(|(_, snap)| snap.status.is_news())
             .collect();
         if !listed.is_empty() {
             s.push_str("\n| scenario | step | snapshot | status |\n|---|---|---|---|\n");

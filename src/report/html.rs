@@ -65,6 +65,7 @@ fn status_label(s: &str) -> &'static str {
         "unexpected_pass" => "unexpected pass",
         "skip" => "skipped",
         "not_run" => "not run",
+        "not_reached" => "not reached",
         "not_testable" => "client-only",
         _ => "uncovered",
     }
@@ -134,6 +135,7 @@ pub fn render(report: &RunReport, dir: &Path) -> String {
         ("unexpected_pass", "unexpected pass"),
         ("skip", "skipped"),
         ("not_run", "not run"),
+        ("not_reached", "not reached"),
         ("uncovered", "uncovered"),
     ] {
         let n = report

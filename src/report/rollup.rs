@@ -17,8 +17,9 @@ pub struct RequirementStatus {
     pub strength: String,
     /// Summary.
     pub summary: String,
-    /// `pass`, `fail`, `expected_failure`, `unexpected_pass`, `error`, `skip`, `not_run`,
-    /// `not_testable`, `uncovered`.
+    /// `pass`, `fail`, `expected_failure`, `unexpected_pass`, `error`, `not_reached` (every
+    /// scenario judging it stopped at an earlier failure), `skip`, `not_run`, `not_testable`,
+    /// `uncovered`.
     pub status: String,
     /// Scenarios covering it in this run, with their outcome.
     pub scenarios: Vec<(String, Outcome)>,
@@ -75,11 +76,13 @@ pub fn rollup(
         if !req.revisions.contains(&rev) {
             continue;
         }
-        let scenarios: Vec<(String, Outcome)> = results
+        let covering: Vec<&ScenarioResult> = results
             .iter()
             .filter(|r| r.covers.contains(&req.id))
-            .map(|r| (r.id.clone(), r.outcome))
             .collect();
+        let scenarios: Vec<(String, Outcome)> =
+            covering.iter().map(|r| (r.id.clone(), r.outcome)).collect();
+        let verdicts: Vec<&str> = covering.iter().map(|r| verdict_in(r, &req.id)).collect();
         out.push(RequirementStatus {
             id: req.id.clone(),
             proposal: req.proposal,
@@ -87,7 +90,7 @@ pub fn rollup(
             summary: req.summary.clone(),
             status: status_of(
                 req.testable(),
-                &scenarios,
+                &verdicts,
                 all_covering.get(&req.id).is_some_and(|v| !v.is_empty()),
             )
             .to_string(),
@@ -103,15 +106,31 @@ pub fn rollup(
     out
 }
 
-/// A requirement's status from the outcomes of the scenarios that ran for it; with none, whether
-/// it is testable at all and whether some scenario outside this selection covers it.
-pub fn status_of(
-    testable: bool,
-    scenarios: &[(String, Outcome)],
-    covered_somewhere: bool,
-) -> &'static str {
-    let has = |o: Outcome| scenarios.iter().any(|(_, x)| *x == o);
-    if scenarios.is_empty() {
+/// What one scenario's result says of one requirement it covers: its outcome, except that a
+/// failure judged per step fails only the requirements the failing step judges; the others held
+/// (`pass`) or were `not_reached`.
+pub fn verdict_in(r: &ScenarioResult, requirement: &str) -> &'static str {
+    use crate::runner::events::Judged;
+    match r.judged.get(requirement) {
+        Some(Judged::Held) => "pass",
+        Some(Judged::NotReached) => "not_reached",
+        Some(Judged::Broken) | None => match r.outcome {
+            Outcome::Passed => "pass",
+            Outcome::Failed => "fail",
+            Outcome::Errored => "error",
+            Outcome::Skipped => "skip",
+            Outcome::ExpectedFailure => "expected_failure",
+            Outcome::UnexpectedPass => "unexpected_pass",
+        },
+    }
+}
+
+/// A requirement's status from what the scenarios that ran for it say of it ([`verdict_in`]);
+/// with none, whether it is testable at all and whether some scenario outside this selection
+/// covers it. A requirement fails only where a check judging it failed; one that no scenario
+/// judged because each stopped earlier is `not_reached`.
+pub fn status_of(testable: bool, verdicts: &[&str], covered_somewhere: bool) -> &'static str {
+    if verdicts.is_empty() {
         return if !testable {
             "not_testable"
         } else if covered_somewhere {
@@ -120,19 +139,19 @@ pub fn status_of(
             "uncovered"
         };
     }
-    if has(Outcome::Failed) {
-        "fail"
-    } else if has(Outcome::Errored) {
-        "error"
-    } else if has(Outcome::ExpectedFailure) {
-        "expected_failure"
-    } else if has(Outcome::UnexpectedPass) {
-        "unexpected_pass"
-    } else if has(Outcome::Passed) {
-        "pass"
-    } else {
-        "skip"
-    }
+    const ORDER: &[&str] = &[
+        "fail",
+        "error",
+        "expected_failure",
+        "unexpected_pass",
+        "pass",
+        "not_reached",
+    ];
+    ORDER
+        .iter()
+        .find(|s| verdicts.contains(s))
+        .copied()
+        .unwrap_or("skip")
 }
 
 /// One group's roll-up: how many of its requirements ended which way, and whether this run found
@@ -218,6 +237,49 @@ mod tests {
             .all(|r| r.group == "MSC4354 sticky events"));
         let g = by_group(&seed);
         assert_eq!(g.len(), 2);
+    }
+
+    #[test]
+    fn a_requirement_fails_only_where_a_check_judging_it_failed() {
+        use crate::runner::events::Judged;
+        let catalogue = Catalogue::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/suites/requirements.yaml"
+        )))
+        .unwrap();
+        let scenarios = crate::scenario::load_suites(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/suites")),
+            &catalogue,
+        )
+        .unwrap();
+        let s = scenarios
+            .iter()
+            .find(|s| s.id == "msc4140-delayed-events/delayed-max-delay")
+            .unwrap();
+        let mut r = crate::runner::events::ScenarioResult {
+            outcome: Outcome::Failed,
+            ..serde_json::from_value(serde_json::json!({
+                "id": s.id, "suite": s.suite, "name": s.name, "file": "f",
+                "covers": s.covers, "proposal": "msc4140", "revision": "newest",
+                "outcome": "failed", "reason": null, "failure": null, "steps": [],
+                "duration_ms": 0, "transcript": null, "snapshots_written": [],
+                "observations": []
+            }))
+            .unwrap()
+        };
+        // 400 instead of 403: the exact-answer step fails; the enforcement step passed.
+        r.judged = crate::runner::events::judge(&s.covers, &s.judging_order(), "refused-with-403");
+        assert_eq!(r.judged["D-11"], Judged::Broken);
+        assert_eq!(verdict_in(&r, "D-11"), "fail");
+        assert_eq!(verdict_in(&r, "D-40"), "pass");
+        // The over-limit schedule accepted: both fail.
+        r.judged =
+            crate::runner::events::judge(&s.covers, &s.judging_order(), "one-above-the-maximum");
+        assert_eq!(verdict_in(&r, "D-40"), "fail");
+        assert_eq!(verdict_in(&r, "D-11"), "fail");
+        assert_eq!(status_of(true, &["not_reached"], true), "not_reached");
+        assert_eq!(status_of(true, &["not_reached", "pass"], true), "pass");
+        assert_eq!(status_of(true, &["pass", "fail"], true), "fail");
     }
 
     #[test]

@@ -410,6 +410,7 @@ impl ScenarioResult {
                 Revision::Newest => s.merged_notes.clone(),
                 Revision::Seed => Vec::new(),
             },
+            judged: Default::default(),
         }
     }
 }
@@ -567,6 +568,9 @@ async fn run_one(
         (Some(_), _) => Outcome::Errored,
     };
     result.reason = expected_reason;
+    if let Some(f) = &failure {
+        result.judged = events::judge(&s.covers, &s.judging_order(), &f.step);
+    }
     result.failure = failure;
     result.transcript = Some(format!("transcripts/{}.txt", s.id.replace('/', "__")));
     let transcript = client.transcript().render(&ctx.redactor);

@@ -49,6 +49,45 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Every step in document order (nested ones after their parent) with the requirement IDs
+    /// it judges: its own `judges`, else its enclosing step's, else the scenario's `covers`.
+    pub fn judging_order(&self) -> Vec<(&str, Vec<&str>)> {
+        fn walk<'s>(
+            steps: &'s [Step],
+            inherited: &[&'s str],
+            out: &mut Vec<(&'s str, Vec<&'s str>)>,
+        ) {
+            for step in steps {
+                let own: Vec<&str> = if step.judges.is_empty() {
+                    inherited.to_vec()
+                } else {
+                    step.judges.iter().map(String::as_str).collect()
+                };
+                out.push((step.id.as_str(), own.clone()));
+                match &step.action {
+                    Action::Concurrent(branches) => {
+                        for b in branches {
+                            walk(b, &own, out);
+                        }
+                    }
+                    Action::Repeat { steps, .. } => walk(steps, &own, out),
+                    _ => {}
+                }
+            }
+        }
+        let all: Vec<&str> = self.covers.iter().map(String::as_str).collect();
+        let mut out = Vec::new();
+        walk(&self.steps, &all, &mut out);
+        out
+    }
+
+    /// Whether any step names the requirements it judges.
+    pub fn judges_per_step(&self) -> bool {
+        self.judging_order()
+            .iter()
+            .any(|(_, j)| j.len() < self.covers.len())
+    }
+
     /// Whether a step drives the fake federating server (the run then starts one for it).
     pub fn uses_fake_server(&self) -> bool {
         fn any(steps: &[Step]) -> bool {
@@ -169,6 +208,9 @@ pub struct Step {
     /// Sample the response across an item's lifetime instead of waiting once (`wait` is then
     /// [`Wait::Once`]).
     pub sample: Option<SampleSpec>,
+    /// The requirement IDs this step judges (`judges:`), a subset of the scenario's `covers`;
+    /// empty: the enclosing step's, else every ID the scenario covers.
+    pub judges: Vec<String>,
 }
 
 /// `sample:` on a step: run it every `every` until the item it selects is gone (at most

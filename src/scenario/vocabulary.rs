@@ -14,6 +14,7 @@ pub const COMMON_KEYS: &[&str] = &[
     "hold",
     "snapshot",
     "sample",
+    "judges",
 ];
 
 /// Step kinds that are not calls: lifecycle, concurrency, repetition.

@@ -59,9 +59,20 @@ pub enum SnapshotStatus {
     Unchanged,
     /// Written in place (`--snapshots update`).
     Accepted,
+    /// Not compared: the implementation has no name, so there is no folder to compare with.
+    NotCompared,
 }
 
 impl SnapshotStatus {
+    /// Whether a scenario's report lists it: new, changed and accepted ones are news; unchanged
+    /// and not compared ones are only counted.
+    pub fn is_news(self) -> bool {
+        matches!(
+            self,
+            SnapshotStatus::New | SnapshotStatus::Changed | SnapshotStatus::Accepted
+        )
+    }
+
     /// Lower-case word for reports.
     pub fn word(self) -> &'static str {
         match self {
@@ -69,6 +80,7 @@ impl SnapshotStatus {
             SnapshotStatus::Changed => "changed",
             SnapshotStatus::Unchanged => "unchanged",
             SnapshotStatus::Accepted => "accepted",
+            SnapshotStatus::NotCompared => "not compared",
         }
     }
 }
@@ -93,6 +105,7 @@ impl SnapshotRecord {
     pub fn new(step: &str, name: &str, outcome: SnapshotOutcome) -> Self {
         let (status, pending, diff) = match outcome {
             SnapshotOutcome::Matched => (SnapshotStatus::Unchanged, None, None),
+            SnapshotOutcome::NotCompared => (SnapshotStatus::NotCompared, None, None),
             SnapshotOutcome::Written(p) => (SnapshotStatus::Accepted, Some(p), None),
             SnapshotOutcome::Missing { pending } => (SnapshotStatus::New, pending, None),
             SnapshotOutcome::Changed { diff, pending } => {
@@ -126,6 +139,8 @@ impl SnapshotRecord {
 pub enum SnapshotOutcome {
     /// Same body.
     Matched,
+    /// Nothing to compare with (no implementation name: [`SnapshotMode::Off`]).
+    NotCompared,
     /// Written in place (update mode); the path.
     Written(String),
     /// No stored snapshot; where a pending one was written, if any.
@@ -188,7 +203,7 @@ pub fn check(
     revisions: &BTreeMap<Proposal, Revision>,
 ) -> Result<SnapshotOutcome, String> {
     if settings.mode == SnapshotMode::Off {
-        return Ok(SnapshotOutcome::Matched);
+        return Ok(SnapshotOutcome::NotCompared);
     }
     let normalised = normalise(value, known);
     let expression =

@@ -187,6 +187,7 @@ pub fn load_str(
         source,
         catalogue,
         errors: Vec::new(),
+        covers: Vec::new(),
     };
     let scenario = l.scenario(&root, suite);
     match scenario {
@@ -200,6 +201,8 @@ pub(super) struct Loader<'a> {
     source: &'a str,
     catalogue: &'a Catalogue,
     errors: Vec<Diagnostic>,
+    /// The scenario's `covers`, once read: what a step's `judges` may name.
+    covers: Vec<String>,
 }
 
 /// Where a step kind's decoder reports: the loader's diagnostics, with the variables in scope.

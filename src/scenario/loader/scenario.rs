@@ -22,6 +22,7 @@ impl<'a> Loader<'a> {
             }
         };
         let covers = self.covers(top, top_pos);
+        self.covers = covers.clone();
         let proposal = match top.get_node("proposal") {
             Some(n) => {
                 let text = self.string(n, "`proposal`").unwrap_or_default();

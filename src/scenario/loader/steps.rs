@@ -251,6 +251,10 @@ impl<'a> Loader<'a> {
             );
         }
         let snapshot = m.get_node("snapshot").and_then(|n| self.snapshot(n));
+        let judges = m
+            .get_node("judges")
+            .map(|n| self.judges(n))
+            .unwrap_or_default();
         for c in &capture {
             scope.defined.insert(c.name.clone());
         }
@@ -265,7 +269,40 @@ impl<'a> Loader<'a> {
             wait,
             snapshot,
             sample,
+            judges,
         })
+    }
+
+    /// `judges: [IDs]`: which of the scenario's covered requirements a step judges, so that its
+    /// failure blames only those.
+    fn judges(&mut self, node: &Node) -> Vec<String> {
+        let Node::Sequence(list) = node else {
+            self.err(
+                yaml::pos(node),
+                "`judges` is a list of requirement IDs the scenario covers, e.g. [D-11]",
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in list.iter() {
+            let Some(id) = item.as_scalar().map(|s| s.as_str().to_string()) else {
+                self.err(yaml::pos(item), "a requirement ID is a text such as D-11");
+                continue;
+            };
+            if !self.covers.contains(&id) {
+                let hint = did_you_mean(&id, self.covers.iter().map(String::as_str))
+                    .map(|h| format!("did you mean `{h}`?"))
+                    .unwrap_or_else(|| format!("the scenario covers {}", self.covers.join(", ")));
+                self.err_hint(
+                    yaml::pos(item),
+                    format!("`judges` names {id}, which the scenario does not cover"),
+                    hint,
+                );
+                continue;
+            }
+            out.push(id);
+        }
+        out
     }
 
     /// `sample: {every, within, item, remaining?, ends?, margin}`.

@@ -85,3 +85,21 @@ fn suggests_close_names() {
     let d = first_error("name: t\ncovers: [S-13]\nusers: {a: {}}\nsteps:\n  - snd: {as: a}\n");
     assert_eq!(d.hint.as_deref(), Some("did you mean `send`?"));
 }
+
+#[test]
+fn steps_name_the_requirements_they_judge() {
+    let src = "name: t\ncovers: [S-13, S-19]\nusers: {alice: {}}\nsteps:\n  - create_room: {as: alice}\n    capture: {room: room_id}\n  - id: first\n    judges: [S-19]\n    sync: {as: alice}\n  - id: second\n    sync: {as: alice}\n";
+    let s = load(src).unwrap();
+    let order = s.judging_order();
+    assert_eq!(order[1], ("first", vec!["S-19"]));
+    assert_eq!(order[2], ("second", vec!["S-13", "S-19"]));
+    assert!(s.judges_per_step());
+    let bad = src.replace("judges: [S-19]", "judges: [S-91]");
+    let d = first_error(&bad);
+    assert_eq!(
+        d.message,
+        "`judges` names S-91, which the scenario does not cover"
+    );
+    assert_eq!(d.hint.as_deref(), Some("did you mean `S-19`?"));
+    assert_eq!((d.pos.line, d.pos.column), (8, 14));
+}
