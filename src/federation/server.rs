@@ -121,11 +121,16 @@ pub struct FakeServer {
     pub port: u16,
     pub(super) inner: Arc<Inner>,
     task: tokio::task::JoinHandle<()>,
+    /// Tells every open connection to close when the server goes.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl Drop for FakeServer {
+    /// Stops listening and closes every open connection: a keep-alive connection that outlived
+    /// its fake would go on answering with the old key for the next fake on the same port.
     fn drop(&mut self) {
         self.task.abort();
+        let _ = self.closing.send(true);
     }
 }
 
@@ -166,21 +171,30 @@ impl FakeServer {
             }),
         });
         let shared = inner.clone();
+        let (closing, closed) = tokio::sync::watch::channel(false);
         let task = tokio::spawn(async move {
             loop {
                 let Ok((tcp, _)) = listener.accept().await else {
                     continue;
                 };
                 let (acceptor, inner) = (acceptor.clone(), shared.clone());
+                let mut closed = closed.clone();
                 tokio::spawn(async move {
-                    // A peer that fails the handshake (or probes plain HTTP) is simply dropped.
-                    let Ok(tls) = acceptor.accept(tcp).await else {
-                        return;
+                    let serve = async {
+                        // A peer that fails the handshake (or probes plain HTTP) is dropped.
+                        let Ok(tls) = acceptor.accept(tcp).await else {
+                            return;
+                        };
+                        let service =
+                            hyper::service::service_fn(move |req| handle(req, inner.clone()));
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                            .await;
                     };
-                    let service = hyper::service::service_fn(move |req| handle(req, inner.clone()));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
-                        .await;
+                    tokio::select! {
+                        _ = serve => {}
+                        _ = closed.wait_for(|c| *c) => {}
+                    }
                 });
             }
         });
@@ -189,6 +203,7 @@ impl FakeServer {
             port,
             inner,
             task,
+            closing,
         })
     }
 
