@@ -33,6 +33,14 @@ impl Proposal {
         }
     }
 
+    /// The flag a server sets in `/versions` `unstable_features` when it implements the proposal.
+    pub fn unstable_flag(self) -> &'static str {
+        match self {
+            Proposal::Msc4354 => "org.matrix.msc4354",
+            Proposal::Msc4140 => "org.matrix.msc4140",
+        }
+    }
+
     /// A human title.
     pub fn title(self) -> &'static str {
         match self {

@@ -28,6 +28,9 @@ pub struct Expectations {
     pub file: Option<PathBuf>,
     /// The entries.
     pub known: Vec<KnownFailure>,
+    /// Proposals the implementation does not implement at all (`MSC4480` → why): their
+    /// scenarios are expected failures, one finding.
+    pub not_implemented: std::collections::BTreeMap<String, String>,
 }
 
 impl Expectations {
@@ -99,6 +102,53 @@ impl Expectations {
                     errors.push(at(v, format!("`{key}` is a text, not {}", yaml::shape(v))));
                 }
             }
+        }
+        let mut not_implemented = std::collections::BTreeMap::new();
+        match top.get_node("not_implemented") {
+            None => {}
+            Some(Node::Sequence(list)) => {
+                for node in list.iter() {
+                    let Some(m) = node.as_mapping() else {
+                        errors.push(at(
+                            node,
+                            "a not-implemented entry is a mapping (`proposal:`, `reason:`)".into(),
+                        ));
+                        continue;
+                    };
+                    for (key, _) in m.iter() {
+                        if !["proposal", "reason"].contains(&key.as_str()) {
+                            errors.push(unknown_key(
+                                path,
+                                &source,
+                                key,
+                                "a not-implemented entry",
+                                &["proposal", "reason"],
+                            ));
+                        }
+                    }
+                    let text = |k: &str| m.get_scalar(k).map(|v| v.as_str().trim().to_string());
+                    match (text("proposal"), text("reason")) {
+                        (Some(p), Some(r)) if PROPOSALS.contains(&p.to_ascii_uppercase().as_str()) && !r.is_empty() => {
+                            not_implemented.insert(p.to_ascii_uppercase(), r);
+                        }
+                        (Some(p), Some(r)) if !r.is_empty() => errors.push(at(
+                            node,
+                            format!("unknown proposal `{p}` (one of {})", PROPOSALS.join(", ")),
+                        )),
+                        _ => errors.push(at(
+                            node,
+                            "a not-implemented entry names a `proposal` (MSC4354, MSC4480, MSC4140) and a `reason`".into(),
+                        )),
+                    }
+                }
+            }
+            Some(other) => errors.push(at(
+                other,
+                format!(
+                    "`not_implemented` is a list of `- proposal: MSC4480` entries with a `reason`, not {}",
+                    yaml::shape(other)
+                ),
+            )),
         }
         let entries: Vec<&Node> = match top.get_node("expected_failures") {
             None => Vec::new(),
@@ -216,6 +266,7 @@ impl Expectations {
             Ok(Expectations {
                 file: Some(path.to_path_buf()),
                 known,
+                not_implemented,
             })
         } else {
             Err(Diagnostics(errors))
@@ -223,7 +274,14 @@ impl Expectations {
     }
 }
 
-const TOP_KEYS: &[&str] = &["implementation", "version", "expected_failures"];
+const TOP_KEYS: &[&str] = &[
+    "implementation",
+    "version",
+    "expected_failures",
+    "not_implemented",
+];
+/// The proposals a `not_implemented` entry may name.
+const PROPOSALS: &[&str] = &["MSC4354", "MSC4480", "MSC4140"];
 const ENTRY_KEYS: &[&str] = &["scenario", "scenarios", "requirement", "revision", "reason"];
 
 fn unknown_key(

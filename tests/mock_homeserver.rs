@@ -16,12 +16,17 @@ const STICKY: &str = "$sticky-event:mock";
 const ROOM: &str = "!room:mock";
 
 async fn mock_homeserver(sync_room: Value) -> MockServer {
+    mock_advertising(json!({"org.matrix.msc4354": true}), sync_room).await
+}
+
+/// A mock advertising `features`, whose /sync shows `sync_room` in the room.
+async fn mock_advertising(features: Value, sync_room: Value) -> MockServer {
     let server = MockServer::start().await;
     let ok = |body: Value| ResponseTemplate::new(200).set_body_json(body);
     Mock::given(method("GET"))
         .and(path("/_matrix/client/versions"))
         .respond_with(ok(
-            json!({"versions": ["v1.11"], "unstable_features": {"org.matrix.msc4354": true}}),
+            json!({"versions": ["v1.11"], "unstable_features": features}),
         ))
         .mount(&server)
         .await;
@@ -174,36 +179,41 @@ async fn a_mock_without_the_sticky_section_fails_with_the_evidence() {
     );
 }
 
+/// Runs the binary against `url` with `args`, the report in `dir`.
+async fn run_args(url: &str, args: &[&str], dir: &std::path::Path) -> std::process::Output {
+    let mut cmd = mscheck();
+    cmd.args(["run", "--hs1", url, "--registration", "open"])
+        .args(args)
+        .arg("--report-dir")
+        .arg(dir);
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn an_external_target_skips_what_it_cannot_run_with_the_reason() {
+async fn an_external_target_skips_what_it_cannot_run_and_a_missing_proposal_is_one_finding() {
     // Advertises sticky events only: no MSC4140, no lifecycle control, no second server.
     let server = mock_homeserver(json!({"timeline": timeline()})).await;
     let report = tempfile::tempdir().unwrap();
-    let url = server.uri();
-    let dir = report.path().to_path_buf();
-    let out = tokio::task::spawn_blocking(move || {
-        mscheck()
-            .args([
-                "run",
-                "--hs1",
-                &url,
-                "--registration",
-                "open",
-                "--filter",
-                "survives-restart",
-                "--filter",
-                "crosses-servers",
-                "--filter",
-                "delayed-cancel",
-                "--report-dir",
-            ])
-            .arg(&dir)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let filters = [
+        "--filter",
+        "survives-restart",
+        "--filter",
+        "crosses-servers",
+        "--filter",
+        "delayed-cancel",
+    ];
+    let out = run_args(&server.uri(), &filters, report.path()).await;
+    // MSC4140 is absent: one finding, and the run fails (no expectations file says so).
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let finding = "MSC4140 delayed events is not implemented: hs1 does not advertise `org.matrix.msc4140` in /versions";
+    assert_eq!(
+        text(&out).matches(finding).count(),
+        1,
+        "one line for the whole proposal:\n{}",
+        text(&out)
+    );
     let r = results(report.path());
     let reason = |id: &str| {
         r["scenarios"]
@@ -219,16 +229,94 @@ async fn an_external_target_skips_what_it_cannot_run_with_the_reason() {
             })
             .unwrap()
     };
-    let (o, why) = reason("msc4140-delayed-events/delayed-survives-restart");
-    assert_eq!(o, "skipped");
-    assert!(why.contains("needs lifecycle control"), "{why}");
+    for id in [
+        "msc4140-delayed-events/delayed-survives-restart",
+        "msc4140-delayed-events/delayed-cancel",
+    ] {
+        let (o, why) = reason(id);
+        assert_eq!(o, "not_implemented", "{id}");
+        assert!(why.contains(finding), "{why}");
+    }
     let (o, why) = reason("federation/sticky-crosses-servers");
     assert_eq!(o, "skipped");
     assert!(why.contains("needs two homeservers"), "{why}");
-    let (o, why) = reason("msc4140-delayed-events/delayed-cancel");
-    assert_eq!(o, "skipped");
+    // delayed-cancel, delayed-survives-restart and federation/delayed-crosses-servers.
+    assert_eq!(r["stats"]["not_implemented"], 3);
+    let summary = std::fs::read_to_string(report.path().join("summary.md")).unwrap();
     assert!(
-        why.contains("not advertised: hs1 does not list `org.matrix.msc4140`"),
-        "{why}"
+        summary.contains("**MSC4140 delayed events is not implemented**"),
+        "{summary}"
+    );
+    assert!(summary.contains("| not implemented |"), "{summary}");
+    let junit = std::fs::read_to_string(report.path().join("junit.xml")).unwrap();
+    assert_eq!(
+        junit.matches("type=\"not_implemented\"").count(),
+        3,
+        "{junit}"
+    );
+
+    // Known to be absent: the expectations file says so, and the run passes.
+    let known = report.path().join("known.yaml");
+    std::fs::write(
+        &known,
+        "not_implemented:\n  - proposal: MSC4140\n    reason: this server does sticky events only\n",
+    )
+    .unwrap();
+    let report2 = tempfile::tempdir().unwrap();
+    let mut args = filters.to_vec();
+    let known_text = known.to_string_lossy().to_string();
+    args.extend(["--expectations", known_text.as_str()]);
+    let out = run_args(&server.uri(), &args, report2.path()).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("(expected: this server does sticky events only)"),
+        "{}",
+        text(&out)
+    );
+    let r = results(report2.path());
+    assert!(common::outcomes(&r)
+        .iter()
+        .filter(|(id, _)| id.starts_with("msc4140"))
+        .all(|(_, o)| o == "expected_failure"));
+}
+
+/// A server with sticky events and sliding sync but without MSC4480's extension: its absence is
+/// found by trying the extension once, and is one finding for every MSC4480 scenario.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_without_the_sliding_sync_extension_is_one_msc4480_finding() {
+    let server = mock_advertising(
+        json!({"org.matrix.msc4354": true, "org.matrix.simplified_msc3575": true}),
+        json!({}),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path(
+            "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync",
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"pos": "1", "lists": {}, "rooms": {}})),
+        )
+        .mount(&server)
+        .await;
+    let report = tempfile::tempdir().unwrap();
+    let out = run_args(&server.uri(), &["--filter", "sss"], report.path()).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let finding = "MSC4480 sliding-sync extension for sticky events is not implemented: no `org.matrix.msc4354.sticky_events` extension";
+    assert_eq!(text(&out).matches(finding).count(), 1, "{}", text(&out));
+    let r = results(report.path());
+    let got = outcomes(&r);
+    assert!(got.len() >= 5, "{got:?}");
+    assert!(
+        got.iter().all(|(_, o)| o == "not_implemented"),
+        "every MSC4480 scenario is part of the one finding: {got:?}"
+    );
+    // Counted apart, under MSC4480, on the terminal too.
+    assert!(
+        text(&out).contains(&format!(
+            "MSC4480 sliding-sync extension for sticky events: 0 passed, 0 failed, 0 errors, 0 skipped, 0 expected failures, 0 unexpected passes, {} not implemented",
+            got.len()
+        )),
+        "{}",
+        text(&out)
     );
 }

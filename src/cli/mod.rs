@@ -723,6 +723,23 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
             .transcript_budget
             .unwrap_or(crate::client::transcript::RUN_BODY_BUDGET),
     ));
+    // A proposal hs1 does not implement at all is one finding, decided before any scenario.
+    let probe_client = Client::new(ctx.http.clone(), ctx.redactor.clone(), Arc::new(Vec::new()));
+    let absences = runner::absent::find(
+        &s.plan,
+        &s.selection.revisions,
+        &targets.hs1,
+        &probe_client,
+        &ctx.run_id,
+        &expectations.not_implemented,
+    )
+    .await;
+    for a in &absences {
+        emit(EventKind::ProposalAbsent { absence: a.clone() });
+        for id in &a.scenarios {
+            ctx.absent.insert(id.clone(), a.clone());
+        }
+    }
     if s.args.hs1.is_none() {
         ctx.private_servers = Some(runner::PrivateServers {
             setup: s.managed.clone(),

@@ -155,7 +155,7 @@ fn scenario_class(o: Outcome) -> Class {
     match o {
         Outcome::Passed | Outcome::UnexpectedPass => Class::Good,
         Outcome::ExpectedFailure => Class::ExpectedToFail,
-        Outcome::Failed | Outcome::Errored => Class::Bad,
+        Outcome::Failed | Outcome::Errored | Outcome::NotImplemented => Class::Bad,
         Outcome::Skipped => Class::Skipped,
     }
 }
@@ -164,7 +164,7 @@ fn requirement_class(s: &str) -> Class {
     match s {
         "pass" | "unexpected_pass" => Class::Good,
         "expected_failure" => Class::ExpectedToFail,
-        "fail" | "error" => Class::Bad,
+        "fail" | "error" | "not_implemented" => Class::Bad,
         _ => Class::Skipped,
     }
 }

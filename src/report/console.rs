@@ -52,7 +52,7 @@ impl Console {
     fn label(&self, o: Outcome) -> String {
         let code = match o {
             Outcome::Passed => "32",
-            Outcome::Failed | Outcome::Errored => "31;1",
+            Outcome::Failed | Outcome::Errored | Outcome::NotImplemented => "31;1",
             Outcome::Skipped => "33",
             Outcome::ExpectedFailure => "36",
             Outcome::UnexpectedPass => "35;1",
@@ -94,6 +94,24 @@ impl Reporter for Console {
                 Some(b) => b.set_message(message.clone()),
                 None => eprintln!("mscheck: {message}"),
             },
+            EventKind::ProposalAbsent { absence } => {
+                // One finding instead of a failure per scenario: the scenarios are counted, not
+                // listed (results.json and junit.xml list them).
+                let known = match &absence.known {
+                    Some(reason) => format!(" (expected: {reason})"),
+                    None => String::new(),
+                };
+                let word = if absence.known.is_some() {
+                    self.paint("ABSENT", "36")
+                } else {
+                    self.paint("ABSENT", "31;1")
+                };
+                self.line(&format!(
+                    "{word} {}; its {} scenarios are not run{known}",
+                    absence.finding(),
+                    absence.scenarios.len()
+                ));
+            }
             EventKind::TargetReady { target } => {
                 self.line(&format!(
                     "target {}: {} {} at {} ({}), {}",
@@ -118,6 +136,13 @@ impl Reporter for Console {
             EventKind::ScenarioFinished { result, .. } => {
                 if let Some(b) = &self.bar {
                     b.inc(1);
+                }
+                self.results.push((**result).clone());
+                // Part of a proposal's one finding, said once before the scenarios; counted below.
+                if result.outcome == Outcome::NotImplemented
+                    || (result.outcome == Outcome::ExpectedFailure && result.failure.is_none())
+                {
+                    return;
                 }
                 let mut line = format!(
                     "{} {} ({})",
@@ -150,23 +175,25 @@ impl Reporter for Console {
                         self.line(&format!("      changed since the checked text: {note}"));
                     }
                 }
-                self.results.push((**result).clone());
             }
             EventKind::RunFinished { stats } => {
                 if let Some(b) = self.bar.take() {
                     b.finish_and_clear();
                 }
-                let mut by_proposal: std::collections::BTreeMap<String, [usize; 6]> =
+                let mut by_proposal: std::collections::BTreeMap<String, [usize; 7]> =
                     Default::default();
                 for r in &self.results {
-                    let e = by_proposal
-                        .entry(r.proposal.title().to_string())
-                        .or_default();
+                    let e = by_proposal.entry(r.group_title().to_string()).or_default();
                     e[r.outcome as usize] += 1;
                 }
                 self.line("");
                 for (p, c) in by_proposal {
-                    self.line(&format!("{p}: {} passed, {} failed, {} errors, {} skipped, {} expected failures, {} unexpected passes", c[0], c[1], c[2], c[3], c[4], c[5]));
+                    let absent = if c[6] > 0 {
+                        format!(", {} not implemented", c[6])
+                    } else {
+                        String::new()
+                    };
+                    self.line(&format!("{p}: {} passed, {} failed, {} errors, {} skipped, {} expected failures, {} unexpected passes{absent}", c[0], c[1], c[2], c[3], c[4], c[5]));
                 }
                 let verdict = if stats.success() {
                     self.paint("PASSED", "32;1")

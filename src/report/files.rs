@@ -143,6 +143,12 @@ pub fn junit(results: &[ScenarioResult], stats: &RunStats) -> String {
                 }
                 s
             }
+            Outcome::NotImplemented => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_type("not_implemented");
+                s.set_message(r.reason.clone().unwrap_or_default());
+                s
+            }
             Outcome::Failed | Outcome::Errored | Outcome::UnexpectedPass => {
                 let kind = if r.outcome == Outcome::Errored {
                     NonSuccessKind::Error
@@ -201,6 +207,7 @@ fn md_status(s: &str) -> &'static str {
         "pass" => "✅ pass",
         "fail" => "❌ fail",
         "error" => "💥 error",
+        "not_implemented" => "🚫 not implemented",
         "expected_failure" => "⚠️ expected failure",
         "unexpected_pass" => "❗ unexpected pass",
         "skip" => "⏭️ skipped",
@@ -261,8 +268,21 @@ pub fn markdown(
             v.pass,
             v.fail,
             v.expected,
-            v.other,
+            v.other + v.absent,
             v.word()
+        ));
+    }
+    // A proposal the server lacks is one finding, not a failure per scenario.
+    for a in &stats.absent {
+        s.push_str(&format!(
+            "\n**{} is not implemented**: {}; its {} scenarios were not run{}.\n",
+            a.group,
+            a.why,
+            a.scenarios.len(),
+            a.known
+                .as_ref()
+                .map(|k| format!(" (expected: {k})"))
+                .unwrap_or_default()
         ));
     }
     for (group, rows) in groups {

@@ -61,6 +61,7 @@ fn status_label(s: &str) -> &'static str {
         "pass" => "pass",
         "fail" => "FAIL",
         "error" => "ERROR",
+        "not_implemented" => "NOT IMPLEMENTED",
         "expected_failure" => "expected failure",
         "unexpected_pass" => "unexpected pass",
         "skip" => "skipped",
@@ -131,6 +132,7 @@ pub fn render(report: &RunReport, dir: &Path) -> String {
         ("pass", "pass"),
         ("fail", "fail"),
         ("error", "error"),
+        ("not_implemented", "not implemented"),
         ("expected_failure", "expected failure"),
         ("unexpected_pass", "unexpected pass"),
         ("skip", "skipped"),
@@ -161,11 +163,24 @@ pub fn render(report: &RunReport, dir: &Path) -> String {
             v.pass,
             v.fail,
             v.expected,
-            v.other,
+            v.other + v.absent,
             v.word()
         );
     }
     h.push_str("</table>\n");
+    for a in &report.stats.absent {
+        let _ = writeln!(
+            h,
+            "<p class=\"absent\"><b>{} is not implemented</b>: {}; its {} scenarios were not run{}.</p>",
+            esc(&a.group),
+            esc(&a.why),
+            a.scenarios.len(),
+            a.known
+                .as_ref()
+                .map(|k| format!(" (expected: {})", esc(k)))
+                .unwrap_or_default()
+        );
+    }
     for (group, rows) in groups {
         let _ = write!(
             h,

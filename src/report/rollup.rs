@@ -17,7 +17,8 @@ pub struct RequirementStatus {
     pub strength: String,
     /// Summary.
     pub summary: String,
-    /// `pass`, `fail`, `expected_failure`, `unexpected_pass`, `error`, `not_reached` (every
+    /// `pass`, `fail`, `expected_failure`, `unexpected_pass`, `error`, `not_implemented` (the
+    /// server does not implement its proposal at all), `not_reached` (every
     /// scenario judging it stopped at an earlier failure), `skip`, `not_run`, `not_testable`,
     /// `uncovered`.
     pub status: String,
@@ -121,6 +122,7 @@ pub fn verdict_in(r: &ScenarioResult, requirement: &str) -> &'static str {
             Outcome::Skipped => "skip",
             Outcome::ExpectedFailure => "expected_failure",
             Outcome::UnexpectedPass => "unexpected_pass",
+            Outcome::NotImplemented => "not_implemented",
         },
     }
 }
@@ -142,6 +144,7 @@ pub fn status_of(testable: bool, verdicts: &[&str], covered_somewhere: bool) -> 
     const ORDER: &[&str] = &[
         "fail",
         "error",
+        "not_implemented",
         "expected_failure",
         "unexpected_pass",
         "pass",
@@ -166,6 +169,8 @@ pub struct GroupVerdict {
     pub expected: usize,
     /// Not run, skipped, uncovered or client-only.
     pub other: usize,
+    /// Not run because the server does not implement the proposal.
+    pub absent: usize,
 }
 
 impl GroupVerdict {
@@ -176,11 +181,13 @@ impl GroupVerdict {
             fail: 0,
             expected: 0,
             other: 0,
+            absent: 0,
         };
         for r in rows {
             match r.status.as_str() {
                 "pass" | "unexpected_pass" => v.pass += 1,
                 "fail" | "error" => v.fail += 1,
+                "not_implemented" => v.absent += 1,
                 "expected_failure" => v.expected += 1,
                 _ => v.other += 1,
             }
@@ -188,10 +195,12 @@ impl GroupVerdict {
         v
     }
 
-    /// `gaps` (something failed, expected or not), `no gaps found` (what ran passed), or
-    /// `not checked`.
+    /// `not implemented` (the server lacks the proposal: nothing of it ran), `gaps` (something
+    /// failed, expected or not), `no gaps found` (what ran passed), or `not checked`.
     pub fn word(&self) -> &'static str {
-        if self.fail > 0 || self.expected > 0 {
+        if self.absent > 0 && self.pass == 0 && self.fail == 0 {
+            "not implemented"
+        } else if self.fail > 0 || self.expected > 0 || self.absent > 0 {
             "gaps"
         } else if self.pass > 0 {
             "no gaps found"

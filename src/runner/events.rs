@@ -33,6 +33,13 @@ pub enum EventKind {
         /// One line.
         message: String,
     },
+    /// Before the scenarios: a proposal hs1 does not implement at all. Its scenarios are not run;
+    /// they end [`Outcome::NotImplemented`] (or expected failures, when the expectations file
+    /// lists the proposal as not implemented).
+    ProposalAbsent {
+        /// Which, why, and how many scenarios it takes.
+        absence: Absence,
+    },
     /// A homeserver answered `/versions`.
     TargetReady {
         /// Its description.
@@ -62,6 +69,28 @@ pub enum EventKind {
         /// Counts and timing.
         stats: RunStats,
     },
+}
+
+/// A proposal the server does not implement at all: one finding instead of a failure per
+/// scenario.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Absence {
+    /// The report group (`MSC4480 sliding-sync extension for sticky events`).
+    pub group: String,
+    /// What showed it (`hs1 does not advertise org.matrix.msc4140 in /versions`).
+    pub why: String,
+    /// The scenarios of the plan it takes.
+    pub scenarios: Vec<String>,
+    /// The expectations file's reason, when it lists the proposal as not implemented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known: Option<String>,
+}
+
+impl Absence {
+    /// `MSC4480 sliding-sync extension for sticky events is not implemented: <why>`.
+    pub fn finding(&self) -> String {
+        format!("{} is not implemented: {}", self.group, self.why)
+    }
 }
 
 /// A homeserver of the run.
@@ -103,12 +132,18 @@ pub enum Outcome {
     ExpectedFailure,
     /// Passed, although the expectations file says it fails.
     UnexpectedPass,
+    /// Not run: the server does not implement the scenario's proposal at all (one finding for
+    /// all of them, see [`Absence`]).
+    NotImplemented,
 }
 
 impl Outcome {
     /// Whether this outcome makes the run fail.
     pub fn is_bad(self) -> bool {
-        matches!(self, Outcome::Failed | Outcome::Errored)
+        matches!(
+            self,
+            Outcome::Failed | Outcome::Errored | Outcome::NotImplemented
+        )
     }
 
     /// Short label.
@@ -120,6 +155,7 @@ impl Outcome {
             Outcome::Skipped => "SKIP",
             Outcome::ExpectedFailure => "XFAIL",
             Outcome::UnexpectedPass => "XPASS",
+            Outcome::NotImplemented => "ABSENT",
         }
     }
 }
@@ -227,6 +263,10 @@ pub struct ScenarioResult {
     pub covers: Vec<String>,
     /// Its proposal.
     pub proposal: Proposal,
+    /// The report group it belongs to at the revision it ran at (MSC4480 for the sliding-sync
+    /// extension's scenarios at the newest revision).
+    #[serde(default)]
+    pub group: String,
     /// The revision it ran at.
     pub revision: Revision,
     /// How it ended.
@@ -320,6 +360,12 @@ pub struct RunStats {
     pub expected_failures: usize,
     /// Unexpected passes.
     pub unexpected_passes: usize,
+    /// Not run because their proposal is not implemented.
+    #[serde(default)]
+    pub not_implemented: usize,
+    /// The proposals found not implemented.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub absent: Vec<Absence>,
     /// Wall time.
     pub duration_ms: u64,
     /// The slowest scenario and its time.
@@ -334,6 +380,17 @@ pub struct RunStats {
     /// was spent (a server answering megabytes again and again).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub transcript_bodies_cut: u64,
+}
+
+impl ScenarioResult {
+    /// The report group: `group`, or the proposal's title for results written before groups.
+    pub fn group_title(&self) -> &str {
+        if self.group.is_empty() {
+            self.proposal.title()
+        } else {
+            &self.group
+        }
+    }
 }
 
 impl RunStats {
@@ -399,6 +456,7 @@ impl RunStats {
             Outcome::Skipped => self.skipped += 1,
             Outcome::ExpectedFailure => self.expected_failures += 1,
             Outcome::UnexpectedPass => self.unexpected_passes += 1,
+            Outcome::NotImplemented => self.not_implemented += 1,
         }
         for snap in &r.snapshots {
             use crate::snapshot::SnapshotStatus as S;
@@ -422,8 +480,13 @@ impl RunStats {
 
     /// The counts as one sentence, for the terminal and the Markdown summary.
     pub fn counts(&self) -> String {
+        let absent = if self.not_implemented > 0 {
+            format!(", {} not implemented", self.not_implemented)
+        } else {
+            String::new()
+        };
         format!(
-            "{} passed, {} failed, {} errors, {} skipped, {} expected failures, {} unexpected passes",
+            "{} passed, {} failed, {} errors, {} skipped, {} expected failures, {} unexpected passes{absent}",
             self.passed, self.failed, self.errored, self.skipped, self.expected_failures, self.unexpected_passes
         )
     }
@@ -433,6 +496,7 @@ impl RunStats {
     pub fn success(&self) -> bool {
         self.failed == 0
             && self.errored == 0
+            && self.not_implemented == 0
             && !(self.snapshots_strict && self.snapshots.changed > 0)
     }
 }

@@ -2,6 +2,7 @@
 //! stops, restarts or pauses a server gets private managed servers of its own), and emits
 //! [`events::RunEvent`]s.
 
+pub mod absent;
 mod call;
 mod capture;
 mod check;
@@ -104,6 +105,8 @@ pub struct RunContext {
     pub private_servers: Option<PrivateServers>,
     /// The run's budget for large bodies in transcripts (see [`crate::client::transcript`]).
     pub bodies: Arc<crate::client::transcript::BodyBudget>,
+    /// Scenarios whose proposal hs1 does not implement, by id (see [`absent`]).
+    pub absent: BTreeMap<String, events::Absence>,
     user_serial: AtomicU64,
     /// Servers that answered the newest MSC4140 scheduling endpoint with "unrecognised": their
     /// `schedule` steps use the older query parameter for the rest of the run.
@@ -137,6 +140,7 @@ impl RunContext {
             run_id: crate::homeserver::keys::random_hex::<3>(),
             private_servers: None,
             bodies: Arc::new(crate::client::transcript::BodyBudget::new(None, 0)),
+            absent: BTreeMap::new(),
             user_serial: AtomicU64::new(0),
             schedule_endpoint_unknown: Default::default(),
             events,
@@ -159,6 +163,7 @@ impl RunContext {
             run_id: self.run_id.clone(),
             private_servers: None,
             bodies: self.bodies.clone(),
+            absent: self.absent.clone(),
             user_serial: AtomicU64::new(0),
             schedule_endpoint_unknown: Default::default(),
             events: self.events.clone(),
@@ -362,6 +367,11 @@ pub async fn run(
     stats.duration_ms = ctx.started.elapsed().as_millis() as u64;
     stats.snapshots_strict = ctx.snapshots.strict;
     stats.transcript_bodies_cut = ctx.bodies.cut_bodies();
+    for a in ctx.absent.values() {
+        if !stats.absent.contains(a) {
+            stats.absent.push(a.clone());
+        }
+    }
     (ordered, stats)
 }
 
@@ -396,6 +406,7 @@ impl ScenarioResult {
             file: s.file.to_string_lossy().to_string(),
             covers: s.covers.clone(),
             proposal: s.proposal,
+            group: s.group(revision).to_string(),
             revision,
             outcome: Outcome::Skipped,
             reason: None,
@@ -436,6 +447,21 @@ async fn run_one(
         .copied()
         .unwrap_or(Revision::Newest);
     let mut result = ScenarioResult::not_run(&s, revision);
+    if let Some(absence) = ctx.absent.get(&s.id) {
+        // One finding for the whole proposal: the scenario is not run.
+        (result.outcome, result.reason) = match &absence.known {
+            Some(why) => (
+                Outcome::ExpectedFailure,
+                Some(format!("{} (expected: {why})", absence.finding())),
+            ),
+            None => (Outcome::NotImplemented, Some(absence.finding())),
+        };
+        ctx.emit(EventKind::ScenarioFinished {
+            result: Box::new(result.clone()),
+            transcript: String::new(),
+        });
+        return result;
+    }
     let profile = ctx.private_servers.as_ref().map(|p| &*p.setup.profile);
     if let Some(reason) = skip_reason(&s, &ctx.targets, profile) {
         result.reason = Some(reason);

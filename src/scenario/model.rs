@@ -46,6 +46,10 @@ pub struct Scenario {
     /// catalogue's `merged`): `"<ID>: <what changed>"`. Reported with results at the newest
     /// revision.
     pub merged_notes: Vec<String>,
+    /// The report group its requirements belong to at the newest revision (MSC4480 for the
+    /// sliding-sync extension's scenarios; else the proposal's title). At the seed revision a
+    /// scenario is always reported under its proposal.
+    pub newest_group: &'static str,
 }
 
 impl Scenario {
@@ -86,6 +90,14 @@ impl Scenario {
         self.judging_order()
             .iter()
             .any(|(_, j)| j.len() < self.covers.len())
+    }
+
+    /// The report group it belongs to at a revision (see `newest_group`).
+    pub fn group(&self, rev: crate::catalogue::Revision) -> &'static str {
+        match rev {
+            crate::catalogue::Revision::Newest => self.newest_group,
+            crate::catalogue::Revision::Seed => self.proposal.title(),
+        }
     }
 
     /// Whether a step drives the fake federating server (the run then starts one for it).

@@ -107,6 +107,16 @@ impl<'a> Loader<'a> {
                 Some(format!("{c}: {}", req.merged.as_ref()?))
             })
             .collect();
+        // A scenario belongs to a group when every requirement it covers does.
+        let groups: Vec<&'static str> = covers
+            .iter()
+            .filter_map(|c| self.catalogue.get(c))
+            .map(|r| r.reported_under(Revision::Newest))
+            .collect();
+        let newest_group = match groups.first() {
+            Some(g) if groups.iter().all(|x| x == g) => *g,
+            _ => proposal.title(),
+        };
         Some(Scenario {
             id: format!("{suite}/{stem}"),
             suite: suite.to_string(),
@@ -120,6 +130,7 @@ impl<'a> Loader<'a> {
             steps,
             timeout,
             merged_notes,
+            newest_group,
         })
     }
 
