@@ -99,6 +99,9 @@ pub enum Predicate {
     ContainsAll(Vec<Value>),
     /// An array without repeated elements.
     Unique,
+    /// An array whose elements are, as a set, the first ones of this list (as many as it has):
+    /// what was delivered so far is the oldest part of what was sent, whatever the order inside.
+    OldestFirstOf(Vec<Value>),
     /// An array sharing no element with the array the other selector picks from the same document.
     DisjointWith(Path),
     /// An array in which at least one element passes all nested checks.
@@ -176,6 +179,11 @@ impl fmt::Display for Predicate {
                 crate::util::trim_json(&Value::Array(vs.clone()), 200)
             ),
             Predicate::Unique => f.write_str("an array without repeated elements"),
+            Predicate::OldestFirstOf(vs) => write!(
+                f,
+                "the oldest elements of {} (as many as delivered, any order)",
+                crate::util::trim_json(&Value::Array(vs.clone()), 200)
+            ),
             Predicate::DisjointWith(p) => write!(f, "no element also found at `{p}`"),
             Predicate::Any(cs) => write!(f, "at least one element where {}", describe_all(cs)),
             Predicate::All(cs) => write!(f, "every element to have {}", describe_all(cs)),
@@ -214,6 +222,10 @@ fn list_detail(pred: &Predicate, actual: &Value) -> Option<String> {
     let parts: Vec<String> = match pred {
         Predicate::Unique => vec![show("repeated", repeated())],
         Predicate::ContainsAll(want) => vec![show("missing", missing(want))],
+        Predicate::OldestFirstOf(order) => {
+            let n = got.len().min(order.len());
+            vec![show("older ones still undelivered", missing(&order[..n]))]
+        }
         Predicate::SetEquals(want) => {
             let unexpected: Vec<Value> = got
                 .iter()
@@ -324,6 +336,12 @@ impl Check {
                     }
                 }
                 remaining.is_empty()
+            }),
+            Predicate::OldestFirstOf(order) => v.as_array().is_some_and(|got| {
+                got.len() <= order.len()
+                    && order[..got.len()]
+                        .iter()
+                        .all(|w| got.iter().any(|g| json_eq(g, w)))
             }),
             Predicate::Unique => v.as_array().is_some_and(|a| {
                 a.iter()
@@ -446,6 +464,25 @@ mod tests {
                 false,
             ),
             (check("arr", Predicate::Unique), false),
+            // Delivered so far: the oldest of what was sent, in any order.
+            (
+                check(
+                    "tl",
+                    Predicate::OldestFirstOf(vec![json!("y"), json!("x"), json!("z")]),
+                ),
+                true,
+            ),
+            (
+                check(
+                    "tl",
+                    Predicate::OldestFirstOf(vec![json!("x"), json!("z"), json!("y")]),
+                ),
+                false,
+            ),
+            (
+                check("tl", Predicate::OldestFirstOf(vec![json!("x")])),
+                false,
+            ),
             (
                 check("tl", Predicate::DisjointWith(Path::parse("st").unwrap())),
                 true,

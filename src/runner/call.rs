@@ -146,6 +146,7 @@ impl ScenarioRun {
                 match effect {
                     Effect::SyncToken(t) => self.set_token(&self.sync_tokens, call, t),
                     Effect::SssPos(p) => self.set_token(&self.sss_pos, call, p),
+                    Effect::StickyNext(t) => self.set_token(&self.sticky_next, call, t),
                     Effect::ScheduleEndpointUnknown if !retried => {
                         self.ctx.note_schedule_endpoint_unknown(&hs);
                         again = true;
@@ -216,6 +217,7 @@ impl ScenarioRun {
             txn: self.next_txn(),
             sync_token: self.sync_token(&name),
             sss_pos: self.sss_pos(&name),
+            sticky_next: self.sticky_next(&name),
             schedule_endpoint_unknown: self.ctx.schedule_endpoint_unknown(&hs),
             poll: remaining,
             power_levels,

@@ -39,6 +39,7 @@ pub struct ScenarioRun {
     pub(super) users: Mutex<BTreeMap<String, UserState>>,
     pub(super) sync_tokens: Mutex<BTreeMap<String, String>>,
     pub(super) sss_pos: Mutex<BTreeMap<String, String>>,
+    pub(super) sticky_next: Mutex<BTreeMap<String, String>>,
     records: Mutex<Vec<StepRecord>>,
     pub(super) snapshots: Mutex<Vec<SnapshotRecord>>,
     pub(super) observations: Mutex<Vec<Observation>>,
@@ -60,6 +61,7 @@ impl ScenarioRun {
             users: Mutex::new(BTreeMap::new()),
             sync_tokens: Mutex::new(BTreeMap::new()),
             sss_pos: Mutex::new(BTreeMap::new()),
+            sticky_next: Mutex::new(BTreeMap::new()),
             records: Mutex::new(Vec::new()),
             snapshots: Mutex::new(Vec::new()),
             observations: Mutex::new(Vec::new()),
@@ -147,6 +149,15 @@ impl ScenarioRun {
     /// The user's last sliding sync `pos`.
     pub fn sss_pos(&self, user: &str) -> Option<String> {
         self.sss_pos
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(user)
+            .cloned()
+    }
+
+    /// The user's last `next_batch` of the sticky-events extension.
+    pub fn sticky_next(&self, user: &str) -> Option<String> {
+        self.sticky_next
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(user)

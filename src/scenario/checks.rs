@@ -24,6 +24,7 @@ pub const PREDICATES: &[&str] = &[
     "one_of",
     "type",
     "set_equals",
+    "oldest_first_of",
     "contains_all",
     "unique",
     "disjoint_with",
@@ -119,6 +120,7 @@ pub fn build_predicate(name: &str, arg: &Value) -> Result<Predicate, String> {
             })?)
         }
         "set_equals" => Predicate::SetEquals(list(name, arg)?),
+        "oldest_first_of" => Predicate::OldestFirstOf(list(name, arg)?),
         "contains_all" => Predicate::ContainsAll(list(name, arg)?),
         "unique" => {
             if !flag(name, arg)? {

@@ -30,6 +30,8 @@ pub struct BuildCx {
     pub sync_token: Option<String>,
     /// The actor's last sliding-sync `pos`.
     pub sss_pos: Option<String>,
+    /// The actor's last `next_batch` of the sticky-events extension.
+    pub sticky_next: Option<String>,
     /// The actor's homeserver answered the newest MSC4140 scheduling endpoint "unrecognised".
     pub schedule_endpoint_unknown: bool,
     /// How long the step may still wait (chained syncs long-poll within it).
@@ -161,6 +163,8 @@ pub enum Effect {
     SyncToken(String),
     /// The actor's sliding-sync connection continues from this `pos`.
     SssPos(String),
+    /// The actor's sticky-events extension continues from this `next_batch`.
+    StickyNext(String),
     /// The actor's homeserver does not know the newest MSC4140 scheduling endpoint: note it and
     /// send this step again (it then uses the older query parameter).
     ScheduleEndpointUnknown,

@@ -10,7 +10,7 @@ use std::time::Duration;
 pub const NAME: &str = "sliding_sync";
 /// One line for the README.
 pub const SUMMARY: &str =
-    "POST simplified sliding sync; `pos: last` chains the user's previous pos";
+    "POST simplified sliding sync; `pos: last` chains the user's previous pos, `sticky_since: last` the sticky-events extension's previous next_batch";
 /// `as:` is required.
 pub const NEEDS_USER: bool = true;
 /// Its requests.
@@ -24,8 +24,13 @@ pub const SAMPLES: &[(&str, &str)] = &[(
 pub struct Step {
     body: Option<Json>,
     pos: Since,
+    /// The sticky-events extension's `since`: `last` chains the user's previous `next_batch`.
+    sticky_since: Since,
     timeout_ms: Option<Int>,
 }
+
+/// The sticky-events extension's key.
+const STICKY_EXTENSION: &str = "org.matrix.msc4354.sticky_events";
 
 impl Step {
     /// Reads the fields.
@@ -33,6 +38,7 @@ impl Step {
         Some(Step {
             body: f.mapping("body"),
             pos: Since::decode(f.text("pos")),
+            sticky_since: Since::decode(f.text("sticky_since")),
             timeout_ms: f.int("timeout_ms"),
         })
     }
@@ -51,6 +57,9 @@ impl HttpStep for Step {
             query.push(("pos".into(), t.clone()));
             body["pos"] = Value::String(t.clone());
         }
+        if let Some(since) = self.sticky_since.token(cx, cx.sticky_next.as_ref())? {
+            body["extensions"][STICKY_EXTENSION]["since"] = Value::String(since);
+        }
         query.push(("timeout".into(), wait_ms.to_string()));
         let mut call = HttpCall::new("POST", SSS_PATH.to_string())
             .query(query)
@@ -60,10 +69,21 @@ impl HttpStep for Step {
     }
 
     fn effects(&self, _cx: &BuildCx, resp: &Response) -> Vec<Effect> {
-        match resp.body.get("pos").and_then(Value::as_str) {
-            Some(p) if resp.status == 200 => vec![Effect::SssPos(p.to_string())],
-            _ => Vec::new(),
+        if resp.status != 200 {
+            return Vec::new();
         }
+        let mut out = Vec::new();
+        if let Some(p) = resp.body.get("pos").and_then(Value::as_str) {
+            out.push(Effect::SssPos(p.to_string()));
+        }
+        // Left out when nothing changed (S-57): the last one stays.
+        if let Some(t) = resp.body["extensions"][STICKY_EXTENSION]
+            .get("next_batch")
+            .and_then(Value::as_str)
+        {
+            out.push(Effect::StickyNext(t.to_string()));
+        }
+        out
     }
 }
 
@@ -77,6 +97,7 @@ mod tests {
         let step = Step {
             body: Some(json(json!({"lists": {}}))),
             pos: Since::Last,
+            sticky_since: Since::Initial,
             timeout_ms: None,
         };
         let fresh = step.build(&cx()).unwrap();
@@ -87,5 +108,27 @@ mod tests {
         let chained = step.build(&c).unwrap();
         assert_eq!(chained.query[0], ("pos".to_string(), "p7".to_string()));
         assert_eq!(chained.body, Some(json!({"lists": {}, "pos": "p7"})));
+    }
+
+    #[test]
+    fn the_sticky_extension_chains_its_next_batch() {
+        let step = Step {
+            body: Some(json(
+                json!({"extensions": {STICKY_EXTENSION: {"enabled": true, "limit": 10}}}),
+            )),
+            pos: Since::Initial,
+            sticky_since: Since::Last,
+            timeout_ms: None,
+        };
+        assert_eq!(
+            step.build(&cx()).unwrap().body.unwrap()["extensions"][STICKY_EXTENSION],
+            json!({"enabled": true, "limit": 10})
+        );
+        let mut c = cx();
+        c.sticky_next = Some("n3".into());
+        assert_eq!(
+            step.build(&c).unwrap().body.unwrap()["extensions"][STICKY_EXTENSION]["since"],
+            "n3"
+        );
     }
 }
