@@ -599,3 +599,31 @@ fn folder_size(dir: &std::path::Path) -> u64 {
         })
         .sum()
 }
+
+/// The fake federating server is on the receiving end of the server under test: what it is sent
+/// is bounded like every answer mscheck reads (a 17 MiB transaction is refused with 413).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fake_server_reads_a_bounded_request() {
+    let fake = mscheck::federation::FakeServer::start(vec![])
+        .await
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let url = format!(
+        "https://127.0.0.1:{}/_matrix/federation/v1/send/huge",
+        fake.port
+    );
+    let big = vec![b' '; 17 * 1024 * 1024];
+    // Refused with 413 as soon as the cap is passed; the client may see the 413 or, still
+    // sending, the connection closed under it.
+    match http.put(&url).body(big).send().await {
+        Ok(resp) => assert_eq!(resp.status().as_u16(), 413),
+        Err(e) => assert!(e.is_request(), "{e}"),
+    }
+    assert!(fake.recorded().is_empty(), "the oversized request was kept");
+    let small = http.put(&url).body("{}").send().await.unwrap();
+    assert_ne!(small.status().as_u16(), 413);
+    assert_eq!(fake.recorded().len(), 1);
+}

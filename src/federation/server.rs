@@ -309,12 +309,23 @@ async fn handle(
         .get(hyper::header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .map(super::signing::parse_x_matrix);
-    let raw = req
-        .into_body()
+    // What the server under test sends the fake is bounded like every answer mscheck reads.
+    let limit = crate::client::bounded::body_limit();
+    let raw = match http_body_util::Limited::new(req.into_body(), limit)
         .collect()
         .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return Ok(json_response(
+                413,
+                &json!({
+                    "errcode": "M_TOO_LARGE",
+                    "error": format!("mscheck's fake server reads at most {} of a request", crate::util::human_bytes(limit as u64))
+                }),
+            ))
+        }
+    };
     let body: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
     let path = uri.split('?').next().unwrap_or_default().to_string();
     let segments: Vec<String> = path
@@ -372,13 +383,18 @@ async fn handle(
     };
     record.status = status;
     inner.lock().recorded.push(record);
+    Ok(json_response(status, &answer))
+}
+
+/// A JSON answer with a status.
+fn json_response(status: u16, answer: &Value) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from(answer.to_string())));
     *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::OK);
     resp.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
         hyper::header::HeaderValue::from_static("application/json"),
     );
-    Ok(resp)
+    resp
 }
 
 fn not_found(what: &str) -> (u16, Value) {

@@ -48,7 +48,7 @@ impl ScenarioRun {
                     )
                 }
             };
-            let sample = match self.reduce(&step.id, spec, &resp) {
+            let sample = match self.reduce(&step.id, spec, &rules, &resp) {
                 Ok(s) => s,
                 Err(e) => return (Err(e), attempts),
             };
@@ -107,7 +107,17 @@ impl ScenarioRun {
     }
 
     /// One response as a sample: whether the item is there and its remaining lifetime.
-    fn reduce(&self, step: &str, spec: &SampleSpec, resp: &Response) -> Result<Sample, StepError> {
+    /// A remaining value may be missing only at the very end: from `margin` before the earliest
+    /// declared end on, the item may still be listed while its remaining lifetime has reached
+    /// zero (the server computed the two at different moments); it is then a sample without a
+    /// value, and the series is judged on the others.
+    fn reduce(
+        &self,
+        step: &str,
+        spec: &SampleSpec,
+        rules: &Rules,
+        resp: &Response,
+    ) -> Result<Sample, StepError> {
         let parse = |text: &str| -> Result<Path, StepError> {
             let text = self.render_text(text)?;
             Ok(Path::parse(&text)?)
@@ -119,8 +129,12 @@ impl ScenarioRun {
         let remaining_ms = match (&item, &spec.remaining) {
             (Some(item), Some(at)) => {
                 let value = parse(at)?.select(item).into_value();
+                let at_the_end = rules
+                    .ends
+                    .is_some_and(|(earliest, _)| resp.response_ms >= earliest - rules.margin_ms);
                 match value.as_ref().and_then(Value::as_i64) {
                     Some(n) => Some(n),
+                    None if value.is_none() && at_the_end => None,
                     None => {
                         let mut f = failure_from_response(
                             step,
