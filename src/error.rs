@@ -55,6 +55,9 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
+    /// `--last-failed` after a run in which everything passed.
+    #[error("nothing to rerun: every scenario of the last run in {} passed", .0.display())]
+    NothingToRerun(std::path::PathBuf),
     /// Ctrl-C.
     #[error("interrupted: managed homeservers were stopped")]
     Interrupted,
@@ -71,6 +74,7 @@ impl Error {
             Error::Target(_) => exit::TARGET,
             Error::Io { .. } => exit::BAD_INPUT,
             Error::Report { .. } => exit::REPORT,
+            Error::NothingToRerun(_) => exit::OK,
             Error::Interrupted => exit::INTERRUPTED,
             Error::Crash(_) => exit::CRASH,
         }

@@ -89,13 +89,17 @@ fn timeline() -> Value {
     json!({"events": [{"event_id": "$filler:mock", "type": "m.room.message", "content": {"body": "filler 9"}}], "limited": true})
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_conforming_mock_passes() {
-    let server = mock_homeserver(json!({
+/// A room as /sync shows it on a server that keeps the sticky section.
+fn conforming_room() -> Value {
+    json!({
         "timeline": timeline(),
         "msc4354_sticky": {"events": [{"event_id": STICKY, "type": "org.example.sticky", "msc4354_sticky": {"duration_ms": 600000}}]}
-    }))
-    .await;
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_conforming_mock_passes() {
+    let server = mock_homeserver(conforming_room()).await;
     let report = tempfile::tempdir().unwrap();
     let out = run_against(&server, report.path()).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -319,4 +323,37 @@ async fn a_server_without_the_sliding_sync_extension_is_one_msc4480_finding() {
         "{}",
         text(&out)
     );
+}
+
+/// `--last-failed` reruns what did not pass in the report folder's last run, and nothing when
+/// everything passed.
+#[tokio::test(flavor = "multi_thread")]
+async fn last_failed_reruns_only_what_failed() {
+    let broken = mock_homeserver(json!({"timeline": timeline()})).await;
+    let report = tempfile::tempdir().unwrap();
+    let args = [
+        "--filter",
+        "sticky-section-timeline-limit-1",
+        "--filter",
+        "versions-advertises-sticky-events",
+    ];
+    let out = run_args(&broken.uri(), &args, report.path()).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(outcomes(&results(report.path())).len(), 2);
+
+    let fixed = mock_homeserver(conforming_room()).await;
+    let out = run_args(&fixed.uri(), &["--last-failed"], report.path()).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        outcomes(&results(report.path())),
+        vec![(
+            "msc4354-sticky-events/sticky-section-timeline-limit-1".to_string(),
+            "passed".to_string()
+        )],
+        "only the failed scenario ran"
+    );
+
+    let out = run_args(&fixed.uri(), &["--last-failed"], report.path()).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("nothing to rerun"), "{}", text(&out));
 }

@@ -174,6 +174,10 @@ pub struct RunArgs {
     /// Same as `--snapshots update`.
     #[arg(long)]
     pub update_snapshots: bool,
+    /// Only the scenarios that failed, errored or were not implemented in the report folder's
+    /// last run (at that run's revisions unless --revision is given), as pytest's --last-failed.
+    #[arg(long)]
+    pub last_failed: bool,
     /// Show failure details of expected failures too.
     #[arg(long, short)]
     pub verbose: bool,

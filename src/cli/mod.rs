@@ -363,7 +363,7 @@ struct Settings {
 
 fn resolve(args: RunArgs) -> Result<Settings, Error> {
     let loaded = load(&args.select)?;
-    let selection = selection(&args.select)?;
+    let mut selection = selection(&args.select)?;
     let all_faults = load_faults(&loaded.root.join("fixtures").join("faults.yaml"))?;
     let mut faults = Vec::new();
     for name in &args.inject {
@@ -407,16 +407,6 @@ fn resolve(args: RunArgs) -> Result<Settings, Error> {
             )));
         }
     }
-    let plan: Vec<Arc<Scenario>> = plan::select(&loaded.scenarios, &selection)
-        .into_iter()
-        .cloned()
-        .map(Arc::new)
-        .collect();
-    if plan.is_empty() {
-        return Err(Error::Usage(
-            "no scenario matches the given --suite/--filter/--revision/--partition".into(),
-        ));
-    }
     let report_dir = args
         .report_dir
         .clone()
@@ -425,6 +415,43 @@ fn resolve(args: RunArgs) -> Result<Settings, Error> {
             crate::embedded::Source::BuiltIn(_) => PathBuf::from("mscheck-report"),
             _ => loaded.root.join("target").join("mscheck-report"),
         });
+    // `--last-failed`: what did not pass in the report folder's last run, at its revisions
+    // unless `--revision` says otherwise.
+    let last_failed = if args.last_failed {
+        let last = read_run(&report_dir).map_err(|e| {
+            Error::Usage(format!(
+                "`--last-failed` reruns what failed in the last run's report ({}): {}",
+                report_dir.display(),
+                e.to_string().trim_start_matches("error: ")
+            ))
+        })?;
+        if args.select.revision.is_empty() {
+            selection.revisions = last.revisions.clone();
+        }
+        Some(
+            last.scenarios
+                .iter()
+                .filter(|r| r.outcome.is_bad())
+                .map(|r| r.id.clone())
+                .collect::<std::collections::BTreeSet<String>>(),
+        )
+    } else {
+        None
+    };
+    let plan: Vec<Arc<Scenario>> = plan::select(&loaded.scenarios, &selection)
+        .into_iter()
+        .filter(|s| last_failed.as_ref().is_none_or(|ids| ids.contains(&s.id)))
+        .cloned()
+        .map(Arc::new)
+        .collect();
+    if plan.is_empty() {
+        return Err(match last_failed {
+            Some(ids) if ids.is_empty() => Error::NothingToRerun(report_dir.clone()),
+            _ => Error::Usage(
+                "no scenario matches the given --suite/--filter/--revision/--partition".into(),
+            ),
+        });
+    }
     if args.hs1.is_some()
         && (args.target != "synapse" || args.synapse_from.is_some() || args.program.is_some())
     {
