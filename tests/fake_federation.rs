@@ -47,12 +47,7 @@ async fn synapse_trusts_the_fake_servers_keys_and_checks_its_signatures() {
         .key()
         .authorization("GET", &uri, &synapse_name, None)
         .unwrap();
-    let resp = client
-        .get(format!("{fed}{uri}"))
-        .header("Authorization", &auth)
-        .send()
-        .await
-        .unwrap();
+    let resp = signed_get(&client, &format!("{fed}{uri}"), &auth).await;
     // Accepted: the query itself is answered, "no such profile".
     assert_eq!(
         resp.status().as_u16(),
@@ -72,12 +67,7 @@ async fn synapse_trusts_the_fake_servers_keys_and_checks_its_signatures() {
     // The same signature on another request is refused: the harness would notice a server that
     // skipped the check.
     let other = uri.replace("nobody", "somebody");
-    let resp = client
-        .get(format!("{fed}{other}"))
-        .header("Authorization", &auth)
-        .send()
-        .await
-        .unwrap();
+    let resp = signed_get(&client, &format!("{fed}{other}"), &auth).await;
     assert_eq!(resp.status().as_u16(), 401);
 
     // A later fake on the same port (so the same server name) with a new key: Synapse has cached
@@ -110,12 +100,7 @@ async fn synapse_trusts_the_fake_servers_keys_and_checks_its_signatures() {
         .key()
         .authorization("GET", &uri, &synapse_name, None)
         .unwrap();
-    let resp = client
-        .get(format!("{fed}{uri}"))
-        .header("Authorization", &auth)
-        .send()
-        .await
-        .unwrap();
+    let resp = signed_get(&client, &format!("{fed}{uri}"), &auth).await;
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap_or_default();
     assert_eq!(
@@ -123,4 +108,14 @@ async fn synapse_trusts_the_fake_servers_keys_and_checks_its_signatures() {
         "the second fake on port {port} was refused: {text}",
     );
     targets.shutdown().await;
+}
+
+/// A GET with an X-Matrix `Authorization` header.
+async fn signed_get(client: &reqwest::Client, url: &str, auth: &str) -> reqwest::Response {
+    client
+        .get(url)
+        .header("Authorization", auth)
+        .send()
+        .await
+        .unwrap()
 }

@@ -251,16 +251,7 @@ mod tests {
     #[test]
     fn a_requirement_fails_only_where_a_check_judging_it_failed() {
         use crate::runner::events::Judged;
-        let catalogue = Catalogue::load(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/suites/requirements.yaml"
-        )))
-        .unwrap();
-        let scenarios = crate::scenario::load_suites(
-            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/suites")),
-            &catalogue,
-        )
-        .unwrap();
+        let (_, scenarios) = crate::scenario::shipped_suites();
         let s = scenarios
             .iter()
             .find(|s| s.id == "msc4140-delayed-events/delayed-max-delay")

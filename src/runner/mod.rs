@@ -637,16 +637,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_scenario_is_an_error_with_the_panic_message() {
-        let catalogue = crate::catalogue::Catalogue::load(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/suites/requirements.yaml"
-        )))
-        .unwrap();
-        let scenarios = crate::scenario::load_suites(
-            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/suites")),
-            &catalogue,
-        )
-        .unwrap();
+        let (_, scenarios) = crate::scenario::shipped_suites();
         let e = tokio::spawn(async { panic!("boom at step 3") })
             .await
             .unwrap_err();
