@@ -167,15 +167,34 @@ pub const MOVED_TO: &[(&str, &str)] = &[(
     "MSC4480 sliding-sync extension for sticky events",
 )];
 
+/// The title of the proposal a requirement moved to (`msc4480` → its title), if mscheck knows it.
+pub fn moved_title(key: &str) -> Option<&'static str> {
+    MOVED_TO.iter().find(|(k, _)| *k == key).map(|(_, t)| *t)
+}
+
+/// A report group as stored (`group`), or the proposal's title where none was stored (results
+/// written before groups existed).
+pub fn group_or_title(group: &str, proposal: Proposal) -> &str {
+    if group.is_empty() {
+        proposal.title()
+    } else {
+        group
+    }
+}
+
+/// The sticky-duration query parameter of `send` at a revision of MSC4354.
+pub fn sticky_duration_param(rev: Revision) -> &'static str {
+    match rev {
+        Revision::Seed => "msc4354_stick_duration_ms",
+        Revision::Newest => "org.matrix.msc4354.sticky_duration_ms",
+    }
+}
+
 impl Requirement {
     /// The title of the proposal the requirement is reported under at `rev`.
     pub fn reported_under(&self, rev: Revision) -> &'static str {
         match (&self.newest_in, rev) {
-            (Some(to), Revision::Newest) => MOVED_TO
-                .iter()
-                .find(|(k, _)| k == to)
-                .map(|(_, t)| *t)
-                .unwrap_or(self.proposal.title()),
+            (Some(to), Revision::Newest) => moved_title(to).unwrap_or(self.proposal.title()),
             _ => self.proposal.title(),
         }
     }

@@ -50,7 +50,7 @@ impl Expectations {
     /// then `<impl>.yaml`.
     /// Names that could not safely name a file find nothing.
     pub fn find(dir: &Path, implementation: &str, version: &str) -> Option<PathBuf> {
-        use crate::homeserver::discover::{valid_implementation, valid_version};
+        use crate::util::{valid_implementation, valid_version};
         if !valid_implementation(implementation) || !valid_version(version) {
             return None;
         }

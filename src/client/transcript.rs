@@ -52,11 +52,6 @@ impl BodyBudget {
         self.cut.load(Ordering::Relaxed)
     }
 
-    /// The budget, in bytes.
-    pub fn budget(&self) -> u64 {
-        self.budget
-    }
-
     /// A body as the transcript keeps it: itself when small; else a reference to the file
     /// holding it (written once per distinct body), or its head when the budget is spent.
     fn keep(&self, body: Value) -> Value {

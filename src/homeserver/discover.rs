@@ -58,21 +58,7 @@ pub enum Probed {
     Nothing(String),
 }
 
-/// Whether a server-supplied implementation name may name files (expectations, snapshots):
-/// 1–64 characters of `[a-z0-9._-]`, starting with a letter or digit (so never `.` or `..`).
-pub fn valid_implementation(name: &str) -> bool {
-    short_name(name, |c| {
-        c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
-    })
-}
-
-/// Whether a version may name a file: 1–64 characters of `[A-Za-z0-9._+-]`, starting with a
-/// letter or digit.
-pub fn valid_version(version: &str) -> bool {
-    short_name(version, |c| {
-        c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+')
-    })
-}
+pub use crate::util::{valid_implementation, valid_version};
 
 /// Whether a server name has the grammar of one (a host name, IPv4 or bracketed IPv6 address,
 /// and an optional port; at most 255 characters): anything else from a server is refused before
@@ -82,15 +68,6 @@ pub fn valid_server_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'))
-}
-
-fn short_name(text: &str, allowed: impl Fn(char) -> bool) -> bool {
-    (1..=64).contains(&text.len())
-        && text
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-        && text.chars().all(allowed)
 }
 
 /// Registers a first user to learn the server name (and to fail early, with the server's answer,

@@ -39,11 +39,7 @@ pub struct RequirementStatus {
 impl RequirementStatus {
     /// The report group: `group`, or the proposal's title for results written before groups.
     pub fn group_title(&self) -> &str {
-        if self.group.is_empty() {
-            self.proposal.title()
-        } else {
-            &self.group
-        }
+        crate::catalogue::group_or_title(&self.group, self.proposal)
     }
 }
 
@@ -268,13 +264,13 @@ mod tests {
             .unwrap()
         };
         // 400 instead of 403: the exact-answer step fails; the enforcement step passed.
-        r.judged = crate::runner::events::judge(&s.covers, &s.judging_order(), "refused-with-403");
+        r.judged = crate::runner::blame::judge(&s.covers, &s.judging_order(), "refused-with-403");
         assert_eq!(r.judged["D-11"], Judged::Broken);
         assert_eq!(verdict_in(&r, "D-11"), "fail");
         assert_eq!(verdict_in(&r, "D-40"), "pass");
         // The over-limit schedule accepted: both fail.
         r.judged =
-            crate::runner::events::judge(&s.covers, &s.judging_order(), "one-above-the-maximum");
+            crate::runner::blame::judge(&s.covers, &s.judging_order(), "one-above-the-maximum");
         assert_eq!(verdict_in(&r, "D-40"), "fail");
         assert_eq!(verdict_in(&r, "D-11"), "fail");
         assert_eq!(status_of(true, &["not_reached"], true), "not_reached");

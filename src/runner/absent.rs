@@ -24,12 +24,8 @@ const SSS_FLAG: &str = "org.matrix.simplified_msc3575";
 const SSS_PATH: &str = "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync";
 
 /// The report group of MSC4480.
-pub fn msc4480_group() -> &'static str {
-    crate::catalogue::MOVED_TO
-        .iter()
-        .find(|(k, _)| *k == "msc4480")
-        .map(|(_, t)| *t)
-        .unwrap_or("MSC4480")
+fn msc4480_group() -> &'static str {
+    crate::catalogue::moved_title("msc4480").unwrap_or("MSC4480")
 }
 
 /// What makes a group absent on `hs`, if it is: for a proposal, its flag not being set.
@@ -107,7 +103,7 @@ pub async fn probe_msc4480(client: &Client, hs: &Homeserver, run_id: &str) -> Op
             content,
         )
     };
-    let sticky_param = crate::steps::sticky_param(Revision::Newest).to_string();
+    let sticky_param = crate::catalogue::sticky_duration_param(Revision::Newest).to_string();
     let sent = send(
         "org.example.sticky",
         "probe-sticky",

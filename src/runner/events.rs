@@ -6,6 +6,8 @@
 use crate::catalogue::{Proposal, Revision};
 use crate::scenario::Pos;
 use serde::{Deserialize, Serialize};
+
+pub use super::blame::Judged;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -301,48 +303,6 @@ pub struct ScenarioResult {
     pub judged: std::collections::BTreeMap<String, Judged>,
 }
 
-/// What a failed scenario's failure says of one requirement it covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Judged {
-    /// The failing step judges it.
-    Broken,
-    /// Every step judging it passed before the failure.
-    Held,
-    /// A step judging it comes after the failure: the run never got there.
-    NotReached,
-}
-
-/// What a scenario's failure at step `failed_step` says of each ID it covers: `order` is the
-/// scenario's [`crate::scenario::Scenario::judging_order`]. A failure outside any step (setup,
-/// a crash) or at a step that judges everything blames everything (an empty map).
-pub fn judge(
-    covers: &[String],
-    order: &[(&str, Vec<&str>)],
-    failed_step: &str,
-) -> std::collections::BTreeMap<String, Judged> {
-    let Some(at) = order.iter().position(|(id, _)| *id == failed_step) else {
-        return Default::default();
-    };
-    let blamed = &order[at].1;
-    if covers.iter().all(|c| blamed.contains(&c.as_str())) {
-        return Default::default();
-    }
-    covers
-        .iter()
-        .map(|c| {
-            let judged = if blamed.contains(&c.as_str()) {
-                Judged::Broken
-            } else if order[at + 1..].iter().any(|(_, j)| j.contains(&c.as_str())) {
-                Judged::NotReached
-            } else {
-                Judged::Held
-            };
-            (c.clone(), judged)
-        })
-        .collect()
-}
-
 /// Counts at the end of a run.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RunStats {
@@ -385,11 +345,7 @@ pub struct RunStats {
 impl ScenarioResult {
     /// The report group: `group`, or the proposal's title for results written before groups.
     pub fn group_title(&self) -> &str {
-        if self.group.is_empty() {
-            self.proposal.title()
-        } else {
-            &self.group
-        }
+        crate::catalogue::group_or_title(&self.group, self.proposal)
     }
 }
 
@@ -498,32 +454,5 @@ impl RunStats {
             && self.errored == 0
             && self.not_implemented == 0
             && !(self.snapshots_strict && self.snapshots.changed > 0)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_failure_blames_only_what_its_step_judges() {
-        let covers = vec!["D-11".to_string(), "D-40".to_string(), "D-12".to_string()];
-        let order = vec![
-            ("setup-room", vec!["D-11", "D-40", "D-12"]),
-            ("over", vec!["D-11", "D-40"]),
-            ("exact", vec!["D-11"]),
-            ("rate", vec!["D-12"]),
-        ];
-        let j = judge(&covers, &order, "exact");
-        assert_eq!(j["D-11"], Judged::Broken);
-        assert_eq!(j["D-40"], Judged::Held, "judged by `over`, which passed");
-        assert_eq!(
-            j["D-12"],
-            Judged::NotReached,
-            "judged by `rate`, after the failure"
-        );
-        // A step judging everything, or a failure outside the steps, blames everything.
-        assert!(judge(&covers, &order, "setup-room").is_empty());
-        assert!(judge(&covers, &order, "setup").is_empty());
     }
 }

@@ -3,6 +3,7 @@
 //! [`events::RunEvent`]s.
 
 pub mod absent;
+pub mod blame;
 mod call;
 mod capture;
 mod check;
@@ -595,7 +596,7 @@ async fn run_one(
     };
     result.reason = expected_reason;
     if let Some(f) = &failure {
-        result.judged = events::judge(&s.covers, &s.judging_order(), &f.step);
+        result.judged = blame::judge(&s.covers, &s.judging_order(), &f.step);
     }
     result.failure = failure;
     result.transcript = Some(format!("transcripts/{}.txt", s.id.replace('/', "__")));

@@ -85,13 +85,6 @@ impl Scenario {
         out
     }
 
-    /// Whether any step names the requirements it judges.
-    pub fn judges_per_step(&self) -> bool {
-        self.judging_order()
-            .iter()
-            .any(|(_, j)| j.len() < self.covers.len())
-    }
-
     /// The report group it belongs to at a revision (see `newest_group`).
     pub fn group(&self, rev: crate::catalogue::Revision) -> &'static str {
         match rev {

@@ -216,9 +216,4 @@ pub const SSS_PATH: &str = "/_matrix/client/unstable/org.matrix.simplified_msc35
 pub const DELAY_PARAM: &str = "org.matrix.msc4140.delay";
 
 /// The sticky-duration query parameter at a revision of MSC4354.
-pub fn sticky_param(rev: crate::catalogue::Revision) -> &'static str {
-    match rev {
-        crate::catalogue::Revision::Seed => "msc4354_stick_duration_ms",
-        crate::catalogue::Revision::Newest => "org.matrix.msc4354.sticky_duration_ms",
-    }
-}
+pub use crate::catalogue::sticky_duration_param as sticky_param;

@@ -93,7 +93,7 @@ fn steps_name_the_requirements_they_judge() {
     let order = s.judging_order();
     assert_eq!(order[1], ("first", vec!["S-19"]));
     assert_eq!(order[2], ("second", vec!["S-13", "S-19"]));
-    assert!(s.judges_per_step());
+    assert!(order.iter().any(|(_, j)| j.len() < s.covers.len()));
     let bad = src.replace("judges: [S-19]", "judges: [S-91]");
     let d = first_error(&bad);
     assert_eq!(

@@ -1,0 +1,327 @@
+//! From flags to a run's settings: every input (suites, faults, profile, expectations, URLs,
+//! names) read and checked here, before any server is contacted, so that bad input is exit 2
+//! with nothing sent.
+
+use super::{load, read_run, selection, Loaded, RunArgs};
+use crate::client::fault::{load_faults, Fault};
+use crate::error::Error;
+use crate::expectations::Expectations;
+use crate::homeserver::discover;
+use crate::homeserver::Registration;
+use crate::plan::{self, Selection};
+use crate::scenario::Scenario;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The managed servers' profile from `--target` (`synapse`, `synapse@X.Y.Z`, a profile name in
+/// `fixtures/targets/`, or a profile file) and `--synapse-from`.
+fn managed_setup(
+    fixtures: &Path,
+    args: &RunArgs,
+) -> Result<crate::homeserver::ManagedSetup, Error> {
+    use crate::homeserver::install::SynapseSource;
+    let synapse_target = args.target == "synapse" || args.target.starts_with("synapse@");
+    let (profile_path, synapse) = if synapse_target {
+        let source = SynapseSource::from_flags(&args.target, args.synapse_from.as_deref())
+            .map_err(Error::Usage)?;
+        (fixtures.join("targets").join("synapse.yaml"), source)
+    } else {
+        let source = match &args.synapse_from {
+            Some(p) => SynapseSource::from_flags("synapse", Some(p)).map_err(Error::Usage)?,
+            None => SynapseSource::Pinned,
+        };
+        let path = crate::homeserver::profile::find(fixtures, &args.target)
+            .map_err(|e| Error::Usage(format!("`--target {}`: {e}", args.target)))?;
+        (path, source)
+    };
+    let mut profile = crate::homeserver::profile::Profile::load(&profile_path)?;
+    if let Some(program) = &args.program {
+        use crate::homeserver::profile::Provision;
+        if profile.provision == Provision::SynapsePip {
+            return Err(Error::Usage(format!(
+                "`--program` names the program of a profile that runs a command; {} installs Synapse with pip (use --synapse-from)",
+                profile_path.display()
+            )));
+        }
+        let absolute = std::path::absolute(program).unwrap_or_else(|_| program.clone());
+        profile.provision = Provision::Command(absolute.to_string_lossy().to_string());
+    }
+    Ok(crate::homeserver::ManagedSetup {
+        profile: Arc::new(profile),
+        fixtures: fixtures.to_path_buf(),
+        synapse,
+    })
+}
+
+/// A run's settings, every input read and checked.
+pub(super) struct Settings {
+    pub(super) loaded: Loaded,
+    pub(super) managed: crate::homeserver::ManagedSetup,
+    pub(super) plan: Vec<Arc<Scenario>>,
+    pub(super) selection: Selection,
+    pub(super) faults: Vec<Fault>,
+    pub(super) report_dir: PathBuf,
+    pub(super) expectations: ExpectationsChoice,
+    pub(super) args: RunArgs,
+    /// The last run's duration per scenario (from the report folder), to start the longest first.
+    pub(super) previous_durations: BTreeMap<String, u64>,
+}
+
+/// Which expectations a run uses, read and checked before any server is contacted.
+pub(super) enum ExpectationsChoice {
+    /// `--expectations FILE` (or `none`).
+    Given(Expectations),
+    /// Every shipped file, by path: the one for the implementation found is picked later.
+    Shipped(Vec<(PathBuf, Expectations)>),
+}
+
+impl ExpectationsChoice {
+    /// The expectations for hs1's implementation and version.
+    pub(super) fn pick(&self, dir: &Path, implementation: &str, version: &str) -> Expectations {
+        match self {
+            ExpectationsChoice::Given(e) => e.clone(),
+            ExpectationsChoice::Shipped(files) => Expectations::find(dir, implementation, version)
+                .and_then(|p| files.iter().find(|(f, _)| *f == p))
+                .map(|(_, e)| e.clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+pub(super) fn resolve(args: RunArgs) -> Result<Settings, Error> {
+    let loaded = load(&args.select)?;
+    let mut selection = selection(&args.select)?;
+    let all_faults = load_faults(&loaded.root.join("fixtures").join("faults.yaml"))?;
+    let mut faults = Vec::new();
+    for name in &args.inject {
+        match all_faults.get(name) {
+            Some(f) => faults.push(f.clone()),
+            None => {
+                let hint = crate::util::did_you_mean(name, all_faults.keys().map(String::as_str))
+                    .map(|h| format!(" (did you mean `{h}`?)"))
+                    .unwrap_or_default();
+                return Err(Error::Usage(format!(
+                    "unknown fault `{name}`{hint}; faults are listed in fixtures/faults.yaml"
+                )));
+            }
+        }
+    }
+    if args.hs2.is_some() && args.hs1.is_none() {
+        return Err(Error::Usage(
+            "`--hs2` needs `--hs1` (both servers are external, or both managed)".into(),
+        ));
+    }
+    snapshot_policy(&args)?;
+    for (name, given) in [("hs1", &args.hs1), ("hs2", &args.hs2)] {
+        if let Some(url) = given {
+            check_server_url(name, url)?;
+            registration_method(name, &args.registration)?;
+        }
+    }
+    if let Some(i) = &args.implementation {
+        if !discover::valid_implementation(i) {
+            return Err(Error::Usage(format!(
+                "`--implementation {}`: an implementation name is 1–64 characters of [a-z0-9._-], starting with a letter or digit (it names the expectations file and the snapshot folder)",
+                crate::util::escape_control(i)
+            )));
+        }
+    }
+    if let Some(v) = &args.impl_version {
+        if !discover::valid_version(v) {
+            return Err(Error::Usage(format!(
+                "`--impl-version {}`: a version is 1–64 characters of [A-Za-z0-9._+-], starting with a letter or digit",
+                crate::util::escape_control(v)
+            )));
+        }
+    }
+    let report_dir = args
+        .report_dir
+        .clone()
+        .unwrap_or_else(|| match &loaded.source {
+            // Not next to a project: the report goes into the current folder.
+            crate::embedded::Source::BuiltIn(_) => PathBuf::from("mscheck-report"),
+            _ => loaded.root.join("target").join("mscheck-report"),
+        });
+    let last_failed = if args.last_failed {
+        Some(last_failed(&report_dir, &args, &mut selection)?)
+    } else {
+        None
+    };
+    let plan: Vec<Arc<Scenario>> = plan::select(&loaded.scenarios, &selection)
+        .into_iter()
+        .filter(|s| last_failed.as_ref().is_none_or(|ids| ids.contains(&s.id)))
+        .cloned()
+        .map(Arc::new)
+        .collect();
+    if plan.is_empty() {
+        return Err(match last_failed {
+            Some(ids) if ids.is_empty() => Error::NothingToRerun(report_dir.clone()),
+            _ => Error::Usage(
+                "no scenario matches the given --suite/--filter/--revision/--partition".into(),
+            ),
+        });
+    }
+    if args.hs1.is_some()
+        && (args.target != "synapse" || args.synapse_from.is_some() || args.program.is_some())
+    {
+        return Err(Error::Usage(
+            "`--target`/`--synapse-from`/`--program` choose the managed server; with `--hs1` the server is yours".into(),
+        ));
+    }
+    let managed = managed_setup(&loaded.root.join("fixtures"), &args)?;
+    let expectations = read_expectations(&args, &loaded)?;
+    Ok(Settings {
+        loaded,
+        managed,
+        plan,
+        selection,
+        faults,
+        report_dir,
+        expectations,
+        args,
+        previous_durations: BTreeMap::new(),
+    })
+}
+
+/// `--last-failed`: what did not pass in the report folder's last run, at that run's revisions
+/// unless `--revision` says otherwise.
+fn last_failed(
+    report_dir: &Path,
+    args: &RunArgs,
+    selection: &mut Selection,
+) -> Result<std::collections::BTreeSet<String>, Error> {
+    let last = read_run(report_dir).map_err(|e| {
+        Error::Usage(format!(
+            "`--last-failed` reruns what failed in the last run's report ({}): {}",
+            report_dir.display(),
+            e.to_string().trim_start_matches("error: ")
+        ))
+    })?;
+    if args.select.revision.is_empty() {
+        selection.revisions = last.revisions.clone();
+    }
+    Ok(last
+        .scenarios
+        .iter()
+        .filter(|r| r.outcome.is_bad())
+        .map(|r| r.id.clone())
+        .collect())
+}
+
+/// Every expectations file this run could use, read and checked now: the one given, or every
+/// shipped one (the implementation is learnt later).
+fn read_expectations(args: &RunArgs, loaded: &Loaded) -> Result<ExpectationsChoice, Error> {
+    let ids = scenario_ids(&loaded.scenarios);
+    Ok(match &args.expectations {
+        Some(p) if p.as_os_str() == "none" => ExpectationsChoice::Given(Expectations::default()),
+        Some(p) => ExpectationsChoice::Given(Expectations::load(p, &loaded.catalogue, &ids)?),
+        None => {
+            let dir = loaded.root.join("fixtures").join("expectations");
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+                .collect();
+            files.sort();
+            let mut shipped = Vec::new();
+            for f in files {
+                let e = Expectations::load(&f, &loaded.catalogue, &ids)?;
+                shipped.push((f, e));
+            }
+            ExpectationsChoice::Shipped(shipped)
+        }
+    })
+}
+
+/// `--hs1`/`--hs2`: an `http(s)://host[:port][/path]` URL with a host, no credentials, query or
+/// fragment (what a client-server base URL is), refused before anything is sent.
+fn check_server_url(name: &str, url: &str) -> Result<(), Error> {
+    let shown = crate::util::escape_control(url);
+    let bad = |why: &str| Error::Usage(format!("`--{name} {shown}`: {why}"));
+    let parsed = reqwest::Url::parse(url).map_err(|e| bad(&format!("not a URL ({e})")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad("not an http(s) URL"));
+    }
+    match parsed.host_str() {
+        None | Some("") => return Err(bad("names no host")),
+        Some(_) => {}
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad(
+            "holds credentials; registration secrets come from the environment (see --registration)",
+        ));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(bad("a base URL has no query or fragment"));
+    }
+    Ok(())
+}
+
+/// `--snapshots review|strict|update` (`--update-snapshots` is `update`).
+pub(super) fn snapshot_policy(args: &RunArgs) -> Result<&'static str, Error> {
+    let given = match (&args.snapshots, args.update_snapshots) {
+        (Some(p), true) if p != "update" => {
+            return Err(Error::Usage(format!(
+                "`--update-snapshots` and `--snapshots {p}` contradict each other"
+            )))
+        }
+        (_, true) => "update",
+        (Some(p), false) => p.as_str(),
+        (None, false) => "review",
+    };
+    let policy = match given {
+        "review" => "review",
+        "strict" => "strict",
+        "update" => "update",
+        other => {
+            return Err(Error::Usage(format!(
+                "unknown snapshot policy `{other}` (expected `review`, `strict` or `update`)"
+            )))
+        }
+    };
+    if policy == "update" && std::env::var_os("CI").is_some() {
+        return Err(Error::Usage(
+            "`--snapshots update` writes into snapshots/, which a CI run never does (CI is set); pending snapshots are in the report folder".into(),
+        ));
+    }
+    Ok(policy)
+}
+
+fn scenario_ids(s: &[Scenario]) -> Vec<&str> {
+    s.iter().map(|x| x.id.as_str()).collect()
+}
+
+/// `--registration` for one external server; secrets come from the environment, never a flag
+/// (flags show up in process lists and CI logs). hs2 has variables of its own; a registration
+/// token may be shared by both.
+pub(super) fn registration_method(name: &str, method: &str) -> Result<Registration, Error> {
+    let read = |keys: &[&str]| -> Result<String, Error> {
+        keys.iter()
+            .find_map(|k| std::env::var(k).ok())
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "`--registration {method}` reads the secret for {name} from ${}, which is not set",
+                    keys.join(" or $")
+                ))
+            })
+    };
+    let hs2 = name == "hs2";
+    Ok(match method {
+        "open" => Registration::Open,
+        "shared-secret" if hs2 => Registration::SharedSecret(read(&["MSCHECK_HS2_SHARED_SECRET"])?),
+        "shared-secret" => Registration::SharedSecret(read(&["MSCHECK_SHARED_SECRET"])?),
+        "token" if hs2 => Registration::Token(read(&[
+            "MSCHECK_HS2_REGISTRATION_TOKEN",
+            "MSCHECK_REGISTRATION_TOKEN",
+        ])?),
+        "token" => Registration::Token(read(&["MSCHECK_REGISTRATION_TOKEN"])?),
+        other => {
+            return Err(Error::Usage(format!(
+            "unknown registration method `{other}` (expected `shared-secret`, `token` or `open`)"
+        )))
+        }
+    })
+}
