@@ -133,7 +133,7 @@ async fn an_open_registration_server_is_discovered_and_runs_fake_federation_gues
             "--filter",
             "sticky-section-timeline-limit-1",
             "--filter",
-            "versions-and-capabilities",
+            "delayed-advertised-limits",
         ],
         &[],
         report.path(),
@@ -176,7 +176,7 @@ async fn an_open_registration_server_is_discovered_and_runs_fake_federation_gues
             .replace(".snap.new", ".snap");
         let text = std::fs::read_to_string(p).unwrap();
         // Change the stored body of the capability snapshot only.
-        let text = if name.contains("versions-and-capabilities") {
+        let text = if name.contains("delayed-advertised-limits") {
             text.replace("\"max_scheduled\"", "\"max_scheduled_was\"")
         } else {
             text
@@ -196,7 +196,7 @@ async fn an_open_registration_server_is_discovered_and_runs_fake_federation_gues
             "--filter",
             "sticky-section-timeline-limit-1",
             "--filter",
-            "versions-and-capabilities",
+            "delayed-advertised-limits",
         ];
         if strict {
             args.extend(["--snapshots", "strict"]);

@@ -527,6 +527,7 @@ async fn a_server_answering_junk_to_everything_passes_no_scenario() {
     let judges_the_advertisement = [
         "msc4354-sticky-events/versions-advertises-sticky-events",
         "msc4140-delayed-events/versions-and-capabilities",
+        "msc4140-delayed-events/delayed-advertised-limits",
     ];
     let passed: Vec<String> = common::outcomes(&results)
         .into_iter()

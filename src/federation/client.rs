@@ -49,6 +49,8 @@ pub struct Outbound {
     keys: Mutex<HashMap<String, VerifyKeys>>,
     /// Misbehaviour: empty the content of fetched events (see `Misbehaviour`).
     redact_fetched: bool,
+    /// Misbehaviour: read accepted `/send` answers as refusing every PDU.
+    refuse_in_accepted: bool,
     transcript: Mutex<Option<TranscriptSink>>,
 }
 
@@ -78,7 +80,11 @@ pub fn loopback_address(server_name: &str) -> Result<String, FederationError> {
 impl Outbound {
     /// A client signing with `key`. Certificates are not checked: every server on loopback here
     /// presents a self-signed one.
-    pub fn new(key: Arc<ServerKey>, redact_fetched: bool) -> Result<Self, FederationError> {
+    pub fn new(
+        key: Arc<ServerKey>,
+        redact_fetched: bool,
+        refuse_in_accepted: bool,
+    ) -> Result<Self, FederationError> {
         let http = crate::client::bounded::builder(Duration::from_secs(3))
             .danger_accept_invalid_certs(true)
             .build()
@@ -88,6 +94,7 @@ impl Outbound {
             http,
             keys: Mutex::new(HashMap::new()),
             redact_fetched,
+            refuse_in_accepted,
             transcript: Mutex::new(None),
         })
     }
@@ -135,6 +142,16 @@ impl Outbound {
                 if let Some(Value::Array(pdus)) = body.get_mut("pdus") {
                     for p in pdus {
                         p["content"] = Value::Object(Default::default());
+                    }
+                }
+            }
+            if self.refuse_in_accepted
+                && status == 200
+                && uri.starts_with("/_matrix/federation/v1/send/")
+            {
+                if let Some(Value::Object(results)) = body.get_mut("pdus") {
+                    for r in results.values_mut() {
+                        *r = serde_json::json!({"error": "dropped (mscheck fault)"});
                     }
                 }
             }

@@ -362,6 +362,9 @@ impl FakeServer {
                 }
             }
         }
+        if self.misbehaves(super::server::Misbehaviour::ReverseStickyArrivalOrder) {
+            reverse_sticky_pdus(&mut pdus);
+        }
         let statuses: Vec<u16> = recorded
             .iter()
             .filter(|r| r.txn_id.is_some())
@@ -402,5 +405,30 @@ impl FakeServer {
             .map_err(|e| e.to_string())?;
         let map = [(server.to_string(), keys)].into_iter().collect();
         super::pdu::verify_pdu(&p.pdu, &map, &rules)
+    }
+}
+
+/// Puts the sticky PDUs of `pdus` in reverse order, leaving every other PDU where it is.
+fn reverse_sticky_pdus(pdus: &mut [Value]) {
+    let slots: Vec<usize> = (0..pdus.len())
+        .filter(|&i| super::server::is_sticky(&pdus[i]))
+        .collect();
+    let reversed: Vec<Value> = slots.iter().rev().map(|&i| pdus[i].clone()).collect();
+    for (slot, pdu) in slots.into_iter().zip(reversed) {
+        pdus[slot] = pdu;
+    }
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::*;
+
+    #[test]
+    fn only_sticky_pdus_change_places() {
+        let sticky = |k: &str| json!({"type": "t", "content": {"msc4354_sticky_key": k}, "msc4354_sticky": {"duration_ms": 1}});
+        let plain = json!({"type": "m.room.message"});
+        let mut pdus = vec![sticky("a"), plain.clone(), sticky("b"), sticky("c")];
+        reverse_sticky_pdus(&mut pdus);
+        assert_eq!(pdus, vec![sticky("c"), plain, sticky("b"), sticky("a")]);
     }
 }

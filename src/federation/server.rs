@@ -71,6 +71,15 @@ pub enum Misbehaviour {
     /// Empty the content of events the fake fetches with `/event` (as a server that applies
     /// history visibility to them would answer).
     RedactFetchedEvents,
+    /// Ignore every PDU of a transaction the fake refused once when it comes again: to the
+    /// scenario it is as if the sender gave up after the refusal instead of retrying.
+    ForgetRefusedPdus,
+    /// Read every 200 answer to the fake's own `/send` as naming each of its PDUs refused (as a
+    /// server that accepts a transaction but drops its PDUs one by one would answer).
+    RefusedPdusInAcceptedAnswers,
+    /// Report the sticky PDUs received in the reverse of the order they arrived in (as a
+    /// server that pushes them out of creation order would be seen).
+    ReverseStickyArrivalOrder,
 }
 
 impl Misbehaviour {
@@ -79,6 +88,9 @@ impl Misbehaviour {
         "drop_sticky_pdus",
         "tamper_sticky_pdus",
         "redact_fetched_events",
+        "forget_refused_pdus",
+        "refused_pdus_in_accepted_answers",
+        "reverse_sticky_arrival_order",
     ];
 
     /// Parses a name.
@@ -87,6 +99,9 @@ impl Misbehaviour {
             "drop_sticky_pdus" => Some(Self::DropStickyPdus),
             "tamper_sticky_pdus" => Some(Self::TamperStickyPdus),
             "redact_fetched_events" => Some(Self::RedactFetchedEvents),
+            "forget_refused_pdus" => Some(Self::ForgetRefusedPdus),
+            "refused_pdus_in_accepted_answers" => Some(Self::RefusedPdusInAcceptedAnswers),
+            "reverse_sticky_arrival_order" => Some(Self::ReverseStickyArrivalOrder),
             _ => None,
         }
     }
@@ -99,6 +114,8 @@ pub(super) struct State {
     default_answer: SendAnswer,
     pub(super) rooms: HashMap<String, FakeRoom>,
     misbehaviours: Vec<Misbehaviour>,
+    /// Event IDs of the PDUs of transactions the fake refused (for `ForgetRefusedPdus`).
+    refused_pdus: std::collections::HashSet<String>,
 }
 
 pub(super) struct Inner {
@@ -160,6 +177,7 @@ impl FakeServer {
             outbound: Outbound::new(
                 key.clone(),
                 misbehaviours.contains(&Misbehaviour::RedactFetchedEvents),
+                misbehaviours.contains(&Misbehaviour::RefusedPdusInAcceptedAnswers),
             )?,
             key,
             state: Mutex::new(State {
@@ -168,6 +186,7 @@ impl FakeServer {
                 default_answer: SendAnswer::Accept,
                 rooms: HashMap::new(),
                 misbehaviours,
+                refused_pdus: Default::default(),
             }),
         });
         let shared = inner.clone();
@@ -232,6 +251,11 @@ impl FakeServer {
     }
 
     /// Everything received so far.
+    /// Whether the fake was started with misbehaviour `m`.
+    pub(super) fn misbehaves(&self, m: Misbehaviour) -> bool {
+        self.inner.lock().misbehaviours.contains(&m)
+    }
+
     pub fn recorded(&self) -> Vec<Recorded> {
         self.inner.lock().recorded.clone()
     }
@@ -290,7 +314,7 @@ fn query_param(uri: &str, name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn is_sticky(pdu: &Value) -> bool {
+pub(super) fn is_sticky(pdu: &Value) -> bool {
     pdu.get("msc4354_sticky").is_some() || pdu.get("sticky").is_some()
 }
 
@@ -443,7 +467,15 @@ async fn route(
                 s.send_script.pop_front().unwrap_or(d)
             };
             match answer {
-                SendAnswer::Reply(status, body) => (status, body),
+                SendAnswer::Reply(status, body) => {
+                    let mut s = inner.lock();
+                    if s.misbehaviours.contains(&Misbehaviour::ForgetRefusedPdus) {
+                        let ids: Vec<String> =
+                            pdus.iter().filter_map(|p| pdu_event_id(&s, p)).collect();
+                        s.refused_pdus.extend(ids);
+                    }
+                    (status, body)
+                }
                 SendAnswer::Stall(d) => {
                     // Simulates a server too slow to answer; the sender's timeout is under test.
                     tokio::time::sleep(d).await;
@@ -543,12 +575,12 @@ fn accept(inner: &Inner, pdus: Vec<Value>, record: &mut Recorded) -> Value {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        let event_id = s
-            .rooms
-            .get(&room_id)
-            .and_then(|r| super::pdu::event_id(&pdu, r.rules()).ok());
+        let event_id = pdu_event_id(&s, &pdu);
         if let Some(id) = &event_id {
             results.insert(id.clone(), json!({}));
+            if s.refused_pdus.contains(id) {
+                continue;
+            }
         }
         if drop_sticky && is_sticky(&pdu) {
             continue;
@@ -562,6 +594,14 @@ fn accept(inner: &Inner, pdus: Vec<Value>, record: &mut Recorded) -> Value {
         record.pdus.push(ReceivedPdu { event_id, pdu });
     }
     json!({"pdus": results})
+}
+
+/// A PDU's event ID, in a room the fake knows.
+fn pdu_event_id(s: &State, pdu: &Value) -> Option<String> {
+    let room_id = pdu.get("room_id").and_then(Value::as_str)?;
+    s.rooms
+        .get(room_id)
+        .and_then(|r| super::pdu::event_id(pdu, r.rules()).ok())
 }
 
 #[cfg(test)]

@@ -117,7 +117,7 @@ impl<'a> Loader<'a> {
             Some(g) if groups.iter().all(|x| x == g) => *g,
             _ => proposal.title(),
         };
-        Some(Scenario {
+        let scenario = Scenario {
             id: format!("{suite}/{stem}"),
             suite: suite.to_string(),
             file: self.file.to_path_buf(),
@@ -131,7 +131,20 @@ impl<'a> Loader<'a> {
             timeout,
             merged_notes,
             newest_group,
-        })
+        };
+        // A covered ID no step judges would be reported "pass" without any check looking at it.
+        let order = scenario.judging_order();
+        for c in &scenario.covers {
+            if !order.iter().any(|(_, judged)| judged.contains(&c.as_str())) {
+                let pos = top.get_node("covers").map(yaml::pos).unwrap_or(top_pos);
+                self.err_hint(
+                    pos,
+                    format!("the scenario covers {c}, but no step judges it"),
+                    format!("name {c} in the `judges` of the step that checks it, or drop it from `covers`"),
+                );
+            }
+        }
+        Some(scenario)
     }
 
     pub(super) fn covers(&mut self, top: &MarkedMappingNode, top_pos: Pos) -> Vec<String> {

@@ -103,3 +103,11 @@ fn steps_name_the_requirements_they_judge() {
     assert_eq!(d.hint.as_deref(), Some("did you mean `S-19`?"));
     assert_eq!((d.pos.line, d.pos.column), (8, 14));
 }
+
+#[test]
+fn a_covered_requirement_no_step_judges_is_refused() {
+    let src = "name: t\ncovers: [S-13, S-19]\nusers: {alice: {}}\nsteps:\n  - id: first\n    judges: [S-19]\n    sync: {as: alice}\n";
+    let d = first_error(src);
+    assert_eq!(d.message, "the scenario covers S-13, but no step judges it");
+    assert_eq!((d.pos.line, d.pos.column), (2, 9));
+}
