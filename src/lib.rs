@@ -19,6 +19,7 @@ pub mod federation;
 pub mod homeserver;
 pub mod matcher;
 pub mod plan;
+pub mod proof;
 pub mod redact;
 pub mod regress;
 pub mod report;

@@ -4,10 +4,15 @@
 //! time: timing-sensitive scenarios (holds of a few seconds) stay meaningful.
 
 mod common;
+#[path = "synapse/controls.rs"]
+mod controls;
+#[path = "synapse/sweep.rs"]
+mod sweep;
 
-use common::{mscheck, outcomes, results, root, run, text};
-use mscheck::catalogue::{Catalogue, Revision};
+use common::{mscheck, outcomes, root};
+use mscheck::catalogue::Catalogue;
 use mscheck::client::fault::load_faults;
+use mscheck::proof::load_exemptions;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::sync::Mutex;
@@ -24,24 +29,25 @@ fn lock() -> std::sync::MutexGuard<'static, ()> {
 #[test]
 fn every_scenario_passes_against_managed_synapse_and_reports_are_complete() {
     let _g = lock();
-    let report = tempfile::tempdir().unwrap();
-    let out = run(&["run", "--report-dir", &report.path().to_string_lossy()]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let r = results(report.path());
-    let got = outcomes(&r);
-    assert!(got.len() >= 10, "{got:?}");
+    let control = controls::newest();
+    let report = control.report.as_path();
+    assert_eq!(control.exit, Some(0), "{}", control.output);
+    let r = &control.results;
+    let got = outcomes(r);
+    // Exactly what the plan holds, each once.
+    let ids: Vec<&String> = got.iter().map(|(id, _)| id).collect();
+    let mut planned: Vec<&String> = control.planned.iter().collect();
+    planned.sort();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(sorted, planned, "the run and `mscheck list` disagree");
+    assert_eq!(r["stats"]["planned"], control.planned.len());
     // Passed, or failing as fixtures/expectations/synapse-1.163.yaml says (with its reason).
-    assert!(
-        got.iter()
-            .all(|(_, o)| o == "passed" || o == "expected_failure"),
-        "{got:?}"
-    );
-    assert!(r["scenarios"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["outcome"] == "expected_failure")
-        .all(|s| s["reason"].as_str().is_some_and(|x| !x.is_empty())));
+    assert_outcomes_as_expected(r);
+    // Every committed snapshot matched (strict), and none is missing.
+    assert_eq!(r["stats"]["snapshots"]["changed"], 0, "{}", control.output);
+    assert_eq!(r["stats"]["snapshots"]["new"], 0, "{}", control.output);
+    assert!(r["stats"]["snapshots"]["unchanged"].as_u64() > Some(0));
     assert_eq!(r["schema_version"], 1);
     assert_eq!(r["targets"][0]["implementation"], "synapse");
     assert_eq!(
@@ -57,16 +63,15 @@ fn every_scenario_passes_against_managed_synapse_and_reports_are_complete() {
         .unwrap()
         .clone();
     assert_eq!(s13["status"], "pass");
-    let junit = std::fs::read_to_string(report.path().join("junit.xml")).unwrap();
+    let junit = std::fs::read_to_string(report.join("junit.xml")).unwrap();
     assert_eq!(junit.matches("<testcase ").count(), got.len());
-    let md = std::fs::read_to_string(report.path().join("summary.md")).unwrap();
+    let md = std::fs::read_to_string(report.join("summary.md")).unwrap();
     assert!(
         md.contains("| S-13 | MUST |") && md.contains("✅ pass"),
         "{md}"
     );
     for (id, _) in &got {
         let t = report
-            .path()
             .join("transcripts")
             .join(format!("{}.txt", id.replace('/', "__")));
         let transcript =
@@ -88,162 +93,85 @@ fn every_scenario_passes_against_managed_synapse_and_reports_are_complete() {
     }
     for file in ["results.json", "junit.xml", "summary.md"] {
         assert!(
-            !std::fs::read_to_string(report.path().join(file))
+            !std::fs::read_to_string(report.join(file))
                 .unwrap()
                 .contains("syt_"),
             "token in {file}"
         );
     }
-    assert!(report
-        .path()
-        .join("homeservers/hs1/homeserver.log")
-        .exists());
-    assert_report_holds_no_secret(report.path());
-    assert!(report.path().join("report.html").exists());
-
-    // The same selection split three ways and merged gives the same requirement results.
-    let slices: Vec<tempfile::TempDir> = (1..=3)
-        .map(|k| {
-            let dir = tempfile::tempdir().unwrap();
-            let out = run(&[
-                "run",
-                "--partition",
-                &format!("{k}/3"),
-                "--report-dir",
-                &dir.path().to_string_lossy(),
-            ]);
-            assert_eq!(out.status.code(), Some(0), "slice {k}/3: {}", text(&out));
-            dir
-        })
-        .collect();
-    let merged = tempfile::tempdir().unwrap();
-    let mut args: Vec<String> = vec!["merge".into()];
-    args.extend(
-        slices
-            .iter()
-            .map(|d| d.path().to_string_lossy().to_string()),
-    );
-    args.extend(["--out".into(), merged.path().to_string_lossy().to_string()]);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = run(&args);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let m = results(merged.path());
-    assert_eq!(
-        common::requirement_statuses(&m),
-        common::requirement_statuses(&r),
-        "merged slices differ from the unsplit run"
-    );
-    assert_eq!(outcomes(&m).len(), got.len());
-    assert!(report
-        .path()
-        .join("homeservers/hs2/homeserver.log")
-        .exists());
+    assert!(report.join("homeservers/hs1/homeserver.log").exists());
+    assert!(report.join("homeservers/hs2/homeserver.log").exists());
+    assert_report_holds_no_secret(report);
+    assert!(report.join("report.html").exists());
 }
 
-/// Every fault in fixtures/faults.yaml must make every scenario covering what it breaks fail.
-/// Scenarios that run at the newest revision are run there; seed-only scenarios at the seed.
+/// The seed revisions unfaulted, as three slices merged: every planned scenario ran once, each
+/// passed or failed as the shipped expectations say for the seed, and no snapshot changed.
 #[test]
-fn every_fault_makes_the_scenarios_covering_its_requirements_fail() {
+fn every_seed_scenario_passes_or_fails_as_expected_across_merged_slices() {
     let _g = lock();
-    let root = root();
-    let catalogue = Catalogue::load(&root.join("suites/requirements.yaml")).unwrap();
-    let scenarios = mscheck::scenario::load_suites(&root.join("suites"), &catalogue).unwrap();
-    let faults = load_faults(&root.join("fixtures/faults.yaml")).unwrap();
-    // (fault, scenarios, extra flags): newest-capable scenarios at the newest revision, seed-only
-    // ones at the seed.
-    let mut jobs: Vec<(&str, Vec<&str>, &[&str])> = Vec::new();
-    const SEED: &[&str] = &["--revision", "msc4354=seed", "--revision", "msc4140=seed"];
-    for (name, fault) in &faults {
-        let covering = |s: &&mscheck::scenario::Scenario| {
-            s.covers.iter().any(|c| fault.breaks.contains(c)) && fault.reaches(s)
-        };
-        let newest: Vec<&str> = scenarios
-            .iter()
-            .filter(covering)
-            .filter(|s| s.revisions.contains(&Revision::Newest))
-            .map(|s| s.id.as_str())
-            .collect();
-        let seed_only: Vec<&str> = scenarios
-            .iter()
-            .filter(covering)
-            .filter(|s| !s.revisions.contains(&Revision::Newest))
-            .map(|s| s.id.as_str())
-            .collect();
-        assert!(
-            !newest.is_empty() || !seed_only.is_empty(),
-            "fault `{name}` breaks {:?}, which no scenario covers",
-            fault.breaks
-        );
-        if !newest.is_empty() {
-            jobs.push((name.as_str(), newest, &[]));
-        }
-        if !seed_only.is_empty() {
-            jobs.push((name.as_str(), seed_only, SEED));
-        }
-    }
-    // Each job boots its own Synapse, which mostly waits: three at a time keep two cores busy
-    // without starving the timing checks.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let problems = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..3 {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let Some((name, targets, extra)) = jobs.get(i) else {
-                    break;
-                };
-                let found = run_under_fault(name, targets, extra);
-                problems.lock().unwrap().extend(found);
-            });
-        }
-    });
-    let problems = problems.into_inner().unwrap();
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let control = controls::seed();
+    assert_eq!(control.exit, Some(0), "{}", control.output);
+    let r = &control.results;
+    let mut ids: Vec<String> = outcomes(r).into_iter().map(|(id, _)| id).collect();
+    ids.sort();
+    let mut planned = control.planned.clone();
+    planned.sort();
+    assert_eq!(
+        ids, planned,
+        "the merged slices and `mscheck list` disagree"
+    );
+    assert_eq!(r["stats"]["planned"], planned.len());
+    assert_eq!(r["revisions"]["msc4354"], "seed");
+    assert_eq!(r["revisions"]["msc4140"], "seed");
+    assert_outcomes_as_expected(r);
+    assert_eq!(r["stats"]["snapshots"]["changed"], 0, "{}", control.output);
+    assert_report_holds_no_secret(&control.report);
 }
 
-/// Runs the given scenarios with one fault injected and no expectations file (a scenario Synapse
-/// already fails must still fail under the fault); returns what did not fail.
-fn run_under_fault(name: &str, targets: &[&str], extra: &[&str]) -> Vec<String> {
-    let report = tempfile::tempdir().unwrap();
-    let mut cmd = mscheck();
-    cmd.args(["run", "--expectations", "none", "--inject", name])
-        .args(extra)
-        .arg("--report-dir")
-        .arg(report.path());
-    for t in targets {
-        cmd.args(["--filter", t]);
-    }
-    let out = cmd.output().unwrap();
-    if out.status.code() != Some(1) {
-        return vec![format!(
-            "`{name}`: exit {:?}, expected 1\n{}",
-            out.status.code(),
-            text(&out)
-        )];
-    }
-    outcomes(&results(report.path()))
-        .into_iter()
-        .filter(|(id, outcome)| targets.contains(&id.as_str()) && outcome != "failed")
-        .map(|(id, outcome)| format!("`{name}`: {id} was `{outcome}`, expected `failed`"))
-        .collect()
+/// Every outcome is `passed` or an `expected_failure` with its reason.
+fn assert_outcomes_as_expected(r: &serde_json::Value) {
+    let got = outcomes(r);
+    assert!(
+        got.iter()
+            .all(|(_, o)| o == "passed" || o == "expected_failure"),
+        "{got:?}"
+    );
+    assert!(r["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["outcome"] == "expected_failure")
+        .all(|s| s["reason"].as_str().is_some_and(|x| !x.is_empty())));
 }
 
+/// Every fault in fixtures/faults.yaml against the scenarios covering what it breaks, each
+/// compared with its unfaulted control (see `sweep`).
 #[test]
-fn every_scenario_is_broken_by_some_fault() {
+fn every_covered_requirement_is_seen_failing_under_a_fault_that_breaks_it() {
+    let _g = lock();
+    sweep::sweep();
+}
+
+/// Without running anything: every (scenario, covered requirement) pair has a fault that claims
+/// to break it and reaches the scenario, or a reasoned exemption.
+#[test]
+fn every_covered_requirement_has_a_breaking_fault_or_an_exemption() {
     let root = root();
     let catalogue = Catalogue::load(&root.join("suites/requirements.yaml")).unwrap();
     let scenarios = mscheck::scenario::load_suites(&root.join("suites"), &catalogue).unwrap();
     let faults = load_faults(&root.join("fixtures/faults.yaml")).unwrap();
-    for s in &scenarios {
-        assert!(
-            faults
-                .values()
-                .any(|f| s.covers.iter().any(|c| f.breaks.contains(c)) && f.reaches(s)),
-            "no fault in fixtures/faults.yaml breaks what {} covers ({:?})",
-            s.id,
-            s.covers
-        );
-    }
+    let exemptions =
+        load_exemptions(&root.join("fixtures/proof-exemptions.yaml"), &scenarios).unwrap();
+    let pairs = mscheck::proof::pairs(&scenarios, &faults, &exemptions);
+    let gaps: Vec<String> = pairs
+        .iter()
+        .filter(|p| p.faults.is_empty() && p.exemption.is_none())
+        .map(|p| format!("{} {}", p.scenario.id, p.requirement))
+        .collect();
+    assert!(gaps.is_empty(), "no fault breaks: {gaps:?}");
+    assert!(pairs.iter().all(|p| !p.judging_steps.is_empty()));
+    assert!(!exemptions.is_empty());
 }
 
 /// Every file of a report folder: no access token, private key, signing key, registration

@@ -19,8 +19,9 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// List the scenarios a selection would run.
     List(SelectArgs),
-    /// List the requirement catalogue for the chosen revisions, with the scenarios covering each.
-    Requirements(SelectArgs),
+    /// List the requirement catalogue for the chosen revisions, with the scenarios covering each
+    /// (`--proof`: the checks judging each and the faults that break them).
+    Requirements(RequirementsArgs),
     /// Compare two runs (results.json or report folders): regressions, fixes, skips, observations,
     /// slowdowns. Exits 1 when anything regressed.
     Compare(CompareArgs),
@@ -31,6 +32,19 @@ pub enum Command {
     Baseline(BaselineArgs),
     /// The built-in suites, catalogue and fixtures.
     Suites(SuitesArgs),
+}
+
+/// `mscheck requirements`.
+#[derive(Debug, Clone, Args)]
+pub struct RequirementsArgs {
+    /// Selection (its revisions decide which requirements are listed).
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Print, per requirement, the steps judging it in each covering scenario and the faults
+    /// (fixtures/faults.yaml) that break them, or why none can (fixtures/proof-exemptions.yaml),
+    /// as Markdown.
+    #[arg(long)]
+    pub proof: bool,
 }
 
 /// `mscheck compare`.

@@ -6,8 +6,8 @@ mod args;
 mod resolve;
 
 pub use args::{
-    BaselineArgs, Cli, Command, CompareArgs, MergeArgs, RunArgs, SelectArgs, SuitesAction,
-    SuitesArgs,
+    BaselineArgs, Cli, Command, CompareArgs, MergeArgs, RequirementsArgs, RunArgs, SelectArgs,
+    SuitesAction, SuitesArgs,
 };
 
 use crate::catalogue::{Catalogue, Proposal};
@@ -153,10 +153,23 @@ fn list(a: SelectArgs) -> Result<(), Error> {
     Ok(())
 }
 
-fn requirements(a: SelectArgs) -> Result<(), Error> {
+fn requirements(args: RequirementsArgs) -> Result<(), Error> {
+    let a = args.select;
     let loaded = load(&a)?;
     let sel = selection(&a)?;
     let mut out = std::io::stdout().lock();
+    if args.proof {
+        let fixtures = loaded.root.join("fixtures");
+        let faults = crate::client::fault::load_faults(&fixtures.join("faults.yaml"))?;
+        let exemptions = crate::proof::load_exemptions(
+            &fixtures.join("proof-exemptions.yaml"),
+            &loaded.scenarios,
+        )?;
+        let pairs = crate::proof::pairs(&loaded.scenarios, &faults, &exemptions);
+        let text = crate::proof::render(&loaded.catalogue, &pairs, |p| sel.revision(p));
+        let _ = out.write_all(text.as_bytes());
+        return Ok(());
+    }
     for req in loaded.catalogue.all() {
         let rev = sel.revision(req.proposal);
         if !req.revisions.contains(&rev) {

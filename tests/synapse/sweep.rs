@@ -1,0 +1,263 @@
+//! The fault sweep: every fault of fixtures/faults.yaml is run against the scenarios covering
+//! what it breaks (where it reaches them), and each (scenario, requirement) pair must be seen
+//! failing at a check that judges it while the unfaulted control did not fail there.
+
+use super::controls::{self, Control, SEED};
+use crate::common::{mscheck, results, root, text};
+use mscheck::catalogue::{Catalogue, Revision};
+use mscheck::client::fault::{load_faults, Fault};
+use mscheck::proof::{load_exemptions, pairs};
+use mscheck::scenario::Scenario;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One faulted run: a fault, the scenarios it targets, at one revision.
+struct Job<'a> {
+    fault: &'a str,
+    targets: Vec<&'a Scenario>,
+    seed: bool,
+}
+
+/// What became of one (fault, scenario) under the fault.
+#[derive(Debug)]
+enum Verdict {
+    /// Failed at a check judging these IDs of what the fault breaks; the control did not fail
+    /// at that step.
+    Proven(Vec<String>),
+    /// Failed at a check judging them, but the control failed at the same step.
+    Masked(Vec<String>, String),
+    /// Anything else (passed, failed elsewhere, errored): the fault is not seen here.
+    NotCaught(String),
+}
+
+/// Scenarios fault jobs run at once: few, so that load cannot turn a timeout into a "catch".
+const FAULT_JOBS: &str = "4";
+
+pub fn sweep() {
+    let root = root();
+    let catalogue = Catalogue::load(&root.join("suites/requirements.yaml")).unwrap();
+    let scenarios = mscheck::scenario::load_suites(&root.join("suites"), &catalogue).unwrap();
+    let faults = load_faults(&root.join("fixtures/faults.yaml")).unwrap();
+    let exemptions =
+        load_exemptions(&root.join("fixtures/proof-exemptions.yaml"), &scenarios).unwrap();
+    let newest = controls::newest();
+    let seed = controls::seed();
+
+    // Newest-capable scenarios at the newest revision; seed-only ones at the seed.
+    let mut jobs = Vec::new();
+    for (name, fault) in &faults {
+        let covering: Vec<&Scenario> = scenarios
+            .iter()
+            .filter(|s| s.covers.iter().any(|c| fault.breaks.contains(c)) && fault.reaches(s))
+            .collect();
+        assert!(
+            !covering.is_empty(),
+            "fault `{name}` breaks {:?}, which no scenario it reaches covers",
+            fault.breaks
+        );
+        for seed in [false, true] {
+            let targets: Vec<&Scenario> = covering
+                .iter()
+                .copied()
+                .filter(|s| s.revisions.contains(&Revision::Newest) != seed)
+                .collect();
+            if !targets.is_empty() {
+                jobs.push(Job {
+                    fault: name,
+                    targets,
+                    seed,
+                });
+            }
+        }
+    }
+    // Each job boots its own servers, which mostly wait: three at a time keep two cores busy.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let verdicts = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(job) = jobs.get(i) else { break };
+                let control = if job.seed { seed } else { newest };
+                let found = run_job(job, &faults[job.fault], control);
+                verdicts.lock().unwrap().extend(found);
+            });
+        }
+    });
+    let verdicts = verdicts.into_inner().unwrap();
+
+    let mut proven: BTreeMap<(String, String), Vec<&str>> = BTreeMap::new();
+    let mut masked: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut problems = Vec::new();
+    let mut log = Vec::new();
+    for (fault, scenario, verdict) in &verdicts {
+        match verdict {
+            Verdict::Proven(ids) => {
+                for id in ids {
+                    proven
+                        .entry((scenario.clone(), id.clone()))
+                        .or_default()
+                        .push(fault);
+                }
+            }
+            Verdict::Masked(ids, step) => {
+                for id in ids {
+                    masked
+                        .entry((scenario.clone(), id.clone()))
+                        .or_default()
+                        .push(format!("`{fault}` (control fails at `{step}` too)"));
+                }
+            }
+            Verdict::NotCaught(why) if why.starts_with("missing") => {
+                problems.push(format!("`{fault}`: {scenario} {why}"));
+            }
+            Verdict::NotCaught(why) => {
+                log.push(format!("  `{fault}` not seen in {scenario}: {why}"))
+            }
+        }
+    }
+    for (name, _) in &faults {
+        let useful = verdicts
+            .iter()
+            .any(|(f, _, v)| f == name && !matches!(v, Verdict::NotCaught(_)));
+        if !useful {
+            problems.push(format!(
+                "fault `{name}` makes no check judging what it breaks fail"
+            ));
+        }
+    }
+    let all = pairs(&scenarios, &faults, &exemptions);
+    let mut unproven = Vec::new();
+    for p in &all {
+        let key = (p.scenario.id.clone(), p.requirement.clone());
+        if p.exemption.is_some() || proven.contains_key(&key) {
+            continue;
+        }
+        match masked.get(&key) {
+            Some(by) => unproven.push(format!("  {} {}: {}", key.0, key.1, by.join(", "))),
+            None => problems.push(format!(
+                "{} {}: no fault makes a check judging it fail (candidates: {:?})",
+                key.0, key.1, p.faults
+            )),
+        }
+    }
+    eprintln!(
+        "fault sweep: {} jobs; {} of {} (scenario, requirement) pairs proven, {} exempt, {} unproven because the control fails at the same step:\n{}\nfaults not seen in a scenario they reach (another fault proves those pairs):\n{}",
+        jobs.len(),
+        proven.len(),
+        all.len(),
+        all.iter().filter(|p| p.exemption.is_some()).count(),
+        unproven.len(),
+        unproven.join("\n"),
+        log.join("\n"),
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Runs one job and judges each target against its control.
+fn run_job(job: &Job, fault: &Fault, control: &Control) -> Vec<(String, String, Verdict)> {
+    let report = tempfile::tempdir().unwrap();
+    let mut cmd = mscheck();
+    cmd.args([
+        "run",
+        "--expectations",
+        "none",
+        "--jobs",
+        FAULT_JOBS,
+        "--inject",
+        job.fault,
+    ]);
+    if job.seed {
+        cmd.args(SEED);
+    }
+    cmd.arg("--report-dir").arg(report.path());
+    for t in &job.targets {
+        cmd.args(["--filter", &t.id]);
+    }
+    let out = cmd.output().unwrap();
+    let verdict_of = |why: String| {
+        job.targets
+            .iter()
+            .map(|t| {
+                (
+                    job.fault.to_string(),
+                    t.id.clone(),
+                    Verdict::NotCaught(why.clone()),
+                )
+            })
+            .collect()
+    };
+    if out.status.code() != Some(1) {
+        return verdict_of(format!(
+            "missing: exit {:?}, expected 1\n{}",
+            out.status.code(),
+            text(&out)
+        ));
+    }
+    let r = results(report.path());
+    let ran: BTreeSet<&str> = r["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    job.targets
+        .iter()
+        .map(|t| {
+            let got = r["scenarios"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["id"] == t.id.as_str());
+            let verdict = match got {
+                None => Verdict::NotCaught(format!("missing from the results (ran: {ran:?})")),
+                Some(s) => judge(s, t, fault, control),
+            };
+            (job.fault.to_string(), t.id.clone(), verdict)
+        })
+        .collect()
+}
+
+/// Whether a scenario's result under a fault proves the IDs the fault breaks.
+fn judge(s: &Value, scenario: &Scenario, fault: &Fault, control: &Control) -> Verdict {
+    let outcome = s["outcome"].as_str().unwrap_or("");
+    let failure = &s["failure"];
+    if outcome != "failed" {
+        return Verdict::NotCaught(format!("outcome `{outcome}`"));
+    }
+    let step = failure["step"].as_str().unwrap_or("").to_string();
+    if failure["is_check"] != true {
+        return Verdict::NotCaught(format!(
+            "failed at `{step}` without a check failing: {}",
+            failure["message"]
+        ));
+    }
+    // `judged` is empty when the failing step judges everything the scenario covers.
+    let judged = s["judged"].as_object();
+    let ids: Vec<String> = scenario
+        .covers
+        .iter()
+        .filter(|c| fault.breaks.contains(c))
+        .filter(|c| {
+            judged.is_none_or(|j| j.is_empty() || j.get(c.as_str()) == Some(&"broken".into()))
+        })
+        .cloned()
+        .collect();
+    if ids.is_empty() {
+        return Verdict::NotCaught(format!(
+            "failed at `{step}`, which judges none of {:?}",
+            fault.breaks
+        ));
+    }
+    match control.scenario(&scenario.id) {
+        None => Verdict::NotCaught(format!("missing from the control run at {}", step)),
+        Some(c) if c["outcome"] == "passed" => Verdict::Proven(ids),
+        Some(c) if c["failure"]["step"].as_str() == Some(step.as_str()) => {
+            Verdict::Masked(ids, step)
+        }
+        Some(c) if c["outcome"] == "expected_failure" || c["outcome"] == "failed" => {
+            Verdict::Proven(ids)
+        }
+        Some(c) => Verdict::NotCaught(format!("the control was `{}`", c["outcome"])),
+    }
+}
