@@ -225,10 +225,26 @@ fn the_installed_binary_runs_from_an_empty_folder() {
         assert_eq!(a, b, "{f} exported as built in");
     }
     // Files on disk win: an edited copy in the current folder is what runs.
+    let edited = cwd
+        .path()
+        .join("exported/suites/msc4354-sticky-events/versions-advertises-sticky-events.yaml");
+    let original = std::fs::read_to_string(&edited).unwrap();
+    let title = original.lines().next().unwrap().to_string();
+    assert!(title.starts_with("name: "), "{title}");
+    std::fs::write(
+        &edited,
+        original.replacen(&title, "name: an edited title only the copy on disk has", 1),
+    )
+    .unwrap();
     let out = Command::new(&bin)
-        .args(["list"])
+        .args(["list", "--filter", "versions-advertises-sticky-events"])
         .current_dir(cwd.path().join("exported"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("an edited title only the copy on disk has"),
+        "{}",
+        text(&out)
+    );
 }
