@@ -9,10 +9,7 @@ mod controls;
 #[path = "synapse/sweep.rs"]
 mod sweep;
 
-use common::{mscheck, outcomes, root};
-use mscheck::catalogue::Catalogue;
-use mscheck::client::fault::load_faults;
-use mscheck::proof::load_exemptions;
+use common::{mscheck, outcomes};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::sync::Mutex;
@@ -157,12 +154,7 @@ fn every_covered_requirement_is_seen_failing_under_a_fault_that_breaks_it() {
 /// to break it and reaches the scenario, or a reasoned exemption.
 #[test]
 fn every_covered_requirement_has_a_breaking_fault_or_an_exemption() {
-    let root = root();
-    let catalogue = Catalogue::load(&root.join("suites/requirements.yaml")).unwrap();
-    let scenarios = mscheck::scenario::load_suites(&root.join("suites"), &catalogue).unwrap();
-    let faults = load_faults(&root.join("fixtures/faults.yaml")).unwrap();
-    let exemptions =
-        load_exemptions(&root.join("fixtures/proof-exemptions.yaml"), &scenarios).unwrap();
+    let (scenarios, faults, exemptions) = sweep::shipped();
     let pairs = mscheck::proof::pairs(&scenarios, &faults, &exemptions);
     let gaps: Vec<String> = pairs
         .iter()

@@ -6,7 +6,7 @@ use super::controls::{self, Control, SEED};
 use crate::common::{mscheck, results, root, text};
 use mscheck::catalogue::{Catalogue, Revision};
 use mscheck::client::fault::{load_faults, Fault};
-use mscheck::proof::{load_exemptions, pairs};
+use mscheck::proof::{load_exemptions, pairs, Exemption};
 use mscheck::scenario::Scenario;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,13 +35,19 @@ enum Verdict {
 /// under load is not taken for a catch is the control's and the check-judging rule's job.
 const FAULT_JOBS: &str = "8";
 
-pub fn sweep() {
+/// The shipped scenarios, faults and proof exemptions.
+pub fn shipped() -> (Vec<Scenario>, BTreeMap<String, Fault>, Vec<Exemption>) {
     let root = root();
     let catalogue = Catalogue::load(&root.join("suites/requirements.yaml")).unwrap();
     let scenarios = mscheck::scenario::load_suites(&root.join("suites"), &catalogue).unwrap();
     let faults = load_faults(&root.join("fixtures/faults.yaml")).unwrap();
     let exemptions =
         load_exemptions(&root.join("fixtures/proof-exemptions.yaml"), &scenarios).unwrap();
+    (scenarios, faults, exemptions)
+}
+
+pub fn sweep() {
+    let (scenarios, faults, exemptions) = shipped();
     let newest = controls::newest();
     let seed = controls::seed();
 
