@@ -112,6 +112,31 @@ impl Revision {
     }
 }
 
+/// The MSC4480 text the newest revision's sliding-sync requirements (S-50…S-58) follow.
+pub const MSC4480_COMMIT: &str = "147a4a3f";
+
+/// What `mscheck --version` prints after the name: the crate version and the proposal texts the
+/// built-in suites check (`0.1.0 (MSC4354 newest 02f7686c, seed b44ccaa4; …)`).
+pub fn version_line() -> &'static str {
+    static LINE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LINE.get_or_init(|| {
+        let rev = |p: Proposal| {
+            format!(
+                "{} newest {}, seed {}",
+                p.name().to_uppercase(),
+                Revision::Newest.commit(p),
+                Revision::Seed.commit(p)
+            )
+        };
+        format!(
+            "{} (suites check {}; MSC4480 newest {MSC4480_COMMIT}; {})",
+            env!("CARGO_PKG_VERSION"),
+            rev(Proposal::Msc4354),
+            rev(Proposal::Msc4140)
+        )
+    })
+}
+
 impl FromStr for Revision {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

@@ -92,9 +92,20 @@ fn write_all(dir: &Path, overwrite: bool) -> std::io::Result<usize> {
     Ok(written)
 }
 
-/// `mscheck suites export DIR`: the built-in files, for editing; existing files are kept.
+/// `mscheck suites export DIR`: the built-in files, for editing, and the scenario schema their
+/// `yaml-language-server` comments point at (`docs/scenario.schema.json`); existing files are
+/// kept.
 pub fn export(dir: &Path) -> std::io::Result<usize> {
-    write_all(dir, false)
+    let mut written = write_all(dir, false)?;
+    let schema = dir.join(crate::scenario::schema::FILE);
+    if !schema.exists() {
+        if let Some(parent) = schema.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&schema, crate::scenario::schema::text())?;
+        written += 1;
+    }
+    Ok(written)
 }
 
 #[cfg(test)]

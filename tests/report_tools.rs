@@ -163,6 +163,51 @@ fn baseline_round_trip_compare_html_and_github_annotations_on_real_runs() {
     if let Ok(keep) = std::env::var("MSCHECK_KEEP_SCREENSHOT") {
         std::fs::copy(&shot, keep).unwrap();
     }
+    // The run timeline is drawn inline: one bar per scenario that ran.
+    assert!(dom.contains("id=\"timeline\""), "no run timeline");
+    assert!(dom.contains("aria-label=\"run timeline\""));
+
+    // The matrix of the clean and the faulty run, rendered the same way.
+    let matrix = work.path().join("matrix");
+    let out = mscheck()
+        .arg("matrix")
+        .arg(&clean)
+        .arg(&faulty)
+        .arg("--out")
+        .arg(&matrix)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let md = std::fs::read_to_string(matrix.join("matrix.md")).unwrap();
+    assert!(
+        md.contains("◆ S-13"),
+        "S-13 differs between the runs:\n{md}"
+    );
+    let page = std::fs::read_to_string(matrix.join("matrix.html")).unwrap();
+    for needle in ["http://", "https://", "<link", "src=\"", "<script"] {
+        assert!(
+            !page.contains(needle),
+            "matrix.html refers outside itself: {needle}"
+        );
+    }
+    let url = format!("file://{}", matrix.join("matrix.html").display());
+    let dom = chromium(work.path(), &["--dump-dom", &url]);
+    assert!(dom.contains("<tr class=\"differs\" id=\"S-13\">"), "{dom}");
+    assert!(
+        dom.contains("id=\"differ\""),
+        "the 'rows that differ' filter"
+    );
+    let shot = work.path().join("matrix.png");
+    chromium(
+        work.path(),
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1280,900",
+            &url,
+        ],
+    );
+    let png = std::fs::read(&shot).expect("a screenshot of the matrix");
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000);
 }
 
 /// Debian's Chromium, headless, with a fresh profile and no background traffic.
@@ -224,13 +269,22 @@ fn the_installed_binary_runs_from_an_empty_folder() {
         let b = std::fs::read(root().join(f)).unwrap();
         assert_eq!(a, b, "{f} exported as built in");
     }
+    // The schema the scenarios' yaml-language-server comments point at comes along.
+    let schema = std::fs::read(cwd.path().join("exported/docs/scenario.schema.json")).unwrap();
+    assert_eq!(
+        schema,
+        std::fs::read(root().join("docs/scenario.schema.json")).unwrap()
+    );
     // Files on disk win: an edited copy in the current folder is what runs.
     let edited = cwd
         .path()
         .join("exported/suites/msc4354-sticky-events/versions-advertises-sticky-events.yaml");
     let original = std::fs::read_to_string(&edited).unwrap();
-    let title = original.lines().next().unwrap().to_string();
-    assert!(title.starts_with("name: "), "{title}");
+    let title = original
+        .lines()
+        .find(|l| l.starts_with("name: "))
+        .expect("a name line")
+        .to_string();
     std::fs::write(
         &edited,
         original.replacen(&title, "name: an edited title only the copy on disk has", 1),

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 /// Conformance harness for Matrix homeservers (MSC4354 sticky events, MSC4140 delayed events).
 #[derive(Debug, Parser)]
-#[command(name = "mscheck", version, about)]
+#[command(name = "mscheck", version = crate::catalogue::version_line(), about)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -32,6 +32,56 @@ pub enum Command {
     Baseline(BaselineArgs),
     /// The built-in suites, catalogue and fixtures.
     Suites(SuitesArgs),
+    /// A compatibility matrix of several runs (any servers, versions, revisions): requirements as
+    /// rows, one column per run, written as matrix.html and matrix.md.
+    Matrix(MatrixArgs),
+    /// Print the JSON Schema of scenario files (for editors: see the README).
+    Schema(SchemaArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one per command into a folder.
+    Man(ManArgs),
+}
+
+/// `mscheck matrix`.
+#[derive(Debug, Clone, Args)]
+pub struct MatrixArgs {
+    /// The runs: report folders or results.json files, one column each, in this order.
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<PathBuf>,
+    /// Where matrix.html and matrix.md go.
+    #[arg(long, default_value = "mscheck-matrix", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Print matrix.md (or, with `--counts`, the counts table) to standard output instead of
+    /// writing files.
+    #[arg(long)]
+    pub stdout: bool,
+    /// Only the table of scenario counts per run and proposal (the README's compatibility table).
+    #[arg(long, requires = "stdout")]
+    pub counts: bool,
+}
+
+/// `mscheck schema`.
+#[derive(Debug, Clone, Args)]
+pub struct SchemaArgs {
+    /// Write it to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `mscheck completions`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+/// `mscheck man`.
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {
+    /// Write mscheck.1 and one mscheck-<command>.1 per command into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// `mscheck requirements`.

@@ -1,13 +1,16 @@
-//! Command line: `mscheck run | list | requirements | compare | merge | baseline | suites`.
-//! Parses flags; for `run`, [`resolve`] turns them into checked settings, then this module boots
-//! or reaches the targets, runs, and turns the outcome into an exit code.
+//! Command line: `mscheck run | list | requirements` here; the commands that read finished runs or
+//! print reference material (`compare`, `merge`, `baseline`, `matrix`, `suites`, `schema`,
+//! `completions`, `man`) in [`tools`]. For `run`, [`resolve`] turns the flags into checked
+//! settings, then this module boots or reaches the targets, runs, and turns the outcome into an
+//! exit code.
 
 mod args;
 mod resolve;
+mod tools;
 
 pub use args::{
-    BaselineArgs, Cli, Command, CompareArgs, MergeArgs, RequirementsArgs, RunArgs, SelectArgs,
-    SuitesAction, SuitesArgs,
+    BaselineArgs, Cli, Command, CompareArgs, CompletionsArgs, ManArgs, MatrixArgs, MergeArgs,
+    RequirementsArgs, RunArgs, SchemaArgs, SelectArgs, SuitesAction, SuitesArgs,
 };
 
 use crate::catalogue::{Catalogue, Proposal};
@@ -43,10 +46,14 @@ pub async fn main() -> i32 {
         Command::Run(a) => run(*a).await,
         Command::List(a) => list(a).map(|_| exit::OK),
         Command::Requirements(a) => requirements(a).map(|_| exit::OK),
-        Command::Compare(a) => compare(a),
-        Command::Merge(a) => merge(a).map(|_| exit::OK),
-        Command::Baseline(a) => baseline(a).map(|_| exit::OK),
-        Command::Suites(a) => suites(a).map(|_| exit::OK),
+        Command::Compare(a) => tools::compare(a),
+        Command::Merge(a) => tools::merge(a).map(|_| exit::OK),
+        Command::Baseline(a) => tools::baseline(a).map(|_| exit::OK),
+        Command::Suites(a) => tools::suites(a).map(|_| exit::OK),
+        Command::Matrix(a) => tools::matrix(a).map(|_| exit::OK),
+        Command::Schema(a) => tools::schema(a).map(|_| exit::OK),
+        Command::Completions(a) => tools::completions(a).map(|_| exit::OK),
+        Command::Man(a) => tools::man(a).map(|_| exit::OK),
     };
     match result {
         Ok(code) => code,
@@ -237,87 +244,6 @@ fn append_step_summary(summary_md: &Path, step_summary: &Path) {
             "warning: cannot append to $GITHUB_STEP_SUMMARY ({}): {e}",
             step_summary.display()
         );
-    }
-}
-
-fn read_run(path: &Path) -> Result<crate::report::results::RunReport, Error> {
-    crate::report::results::RunReport::load(path).map_err(|e| Error::Usage(e.to_string()))
-}
-
-fn compare(a: CompareArgs) -> Result<i32, Error> {
-    let old = read_run(&a.old)?;
-    let new = read_run(&a.new)?;
-    let c = crate::regress::compare::compare(&old, &new, a.allow_revision_change)
-        .map_err(|e| Error::Usage(e.to_string()))?;
-    let out = match a.format.as_str() {
-        "text" => c.text(),
-        "markdown" => c.markdown(),
-        "json" => serde_json::to_string_pretty(&c).unwrap_or_default() + "\n",
-        other => {
-            return Err(Error::Usage(format!(
-                "unknown format `{other}` (expected `text`, `markdown` or `json`)"
-            )))
-        }
-    };
-    print!("{out}");
-    Ok(if c.regressed {
-        exit::FAILURES
-    } else {
-        exit::OK
-    })
-}
-
-fn merge(a: MergeArgs) -> Result<(), Error> {
-    let merged = crate::regress::merge::merge(&a.dirs).map_err(|e| Error::Usage(e.to_string()))?;
-    let io = |e: std::io::Error| Error::Io {
-        action: "write",
-        path: a.out.clone(),
-        source: e,
-    };
-    std::fs::create_dir_all(&a.out).map_err(io)?;
-    crate::regress::merge::copy_artifacts(&a.dirs, &a.out).map_err(io)?;
-    merged.write_files(&a.out).map_err(|e| Error::Io {
-        action: "write",
-        path: a.out.clone(),
-        source: std::io::Error::other(e),
-    })?;
-    println!(
-        "merged {} slices: {} ({} scenarios) into {}",
-        a.dirs.len(),
-        merged.stats.counts(),
-        merged.scenarios.len(),
-        a.out.display()
-    );
-    Ok(())
-}
-
-fn baseline(a: BaselineArgs) -> Result<(), Error> {
-    let run = read_run(&a.results)?;
-    let text = crate::regress::baseline::baseline(&run);
-    match &a.out {
-        Some(p) => std::fs::write(p, text).map_err(|e| Error::Io {
-            action: "write",
-            path: p.clone(),
-            source: e,
-        }),
-        None => {
-            print!("{text}");
-            Ok(())
-        }
-    }
-}
-
-fn suites(a: SuitesArgs) -> Result<(), Error> {
-    match a.action {
-        SuitesAction::Export { dir } => {
-            let written = crate::embedded::export(&dir).map_err(|e| Error::Io {
-                action: "write",
-                path: dir.clone(),
-                source: e,
-            })?;
-            println!("wrote {written} files into {}", dir.display());
-            Ok(())
-        }
     }
 }
 

@@ -2,7 +2,8 @@
 //! names) read and checked here, before any server is contacted, so that bad input is exit 2
 //! with nothing sent.
 
-use super::{load, read_run, selection, Loaded, RunArgs};
+use super::tools::read_run;
+use super::{load, selection, Loaded, RunArgs};
 use crate::client::fault::{load_faults, Fault};
 use crate::error::Error;
 use crate::expectations::Expectations;

@@ -20,6 +20,7 @@ pub struct Files {
     partition: Option<String>,
     selection: SelectionInfo,
     faults: Vec<String>,
+    started_at: Option<String>,
     /// The first write error, reported at the end (the run then exits 5).
     pub error: Option<super::results::WriteError>,
 }
@@ -46,6 +47,7 @@ impl Files {
             partition,
             selection,
             faults,
+            started_at: None,
             error: None,
         }
     }
@@ -80,6 +82,10 @@ impl Files {
 impl Reporter for Files {
     fn event(&mut self, ev: &RunEvent) {
         match &ev.kind {
+            EventKind::RunStarted { .. } => {
+                let started = crate::util::now_ms() - ev.elapsed.as_millis() as i64;
+                self.started_at = Some(crate::util::utc_timestamp(started));
+            }
             EventKind::TargetReady { target } => self.targets.push(target.clone()),
             EventKind::ScenarioFinished { result, transcript } => {
                 if let Some(t) = &result.transcript {
@@ -97,6 +103,7 @@ impl Reporter for Files {
                 let report = RunReport {
                     schema_version: SCHEMA_VERSION,
                     mscheck_version: env!("CARGO_PKG_VERSION").to_string(),
+                    started_at: self.started_at.clone(),
                     revisions: self.revisions.clone(),
                     targets: self.targets.clone(),
                     partition: self.partition.clone(),
@@ -202,7 +209,7 @@ pub fn junit(results: &[ScenarioResult], stats: &RunStats) -> String {
     report.to_string().unwrap_or_default()
 }
 
-fn md_status(s: &str) -> &'static str {
+pub(crate) fn md_status(s: &str) -> &'static str {
     match s {
         "pass" => "✅ pass",
         "fail" => "❌ fail",

@@ -1,7 +1,8 @@
 //! `report.html`: the whole report in one self-contained file (no network, no external script or
 //! style sheet): the compliance matrix per proposal with a filter by result, every failure with
-//! its source line, expected and actual JSON, the observations, timings, and each scenario's
-//! transcript folded away.
+//! its source line, expected and actual JSON, the observations, the charts ([`super::charts`]:
+//! lifetimes, retry schedules, the run timeline), timings, and each scenario's transcript folded
+//! away.
 
 use super::results::RunReport;
 use crate::runner::events::{Outcome, ScenarioResult};
@@ -42,7 +43,7 @@ document.addEventListener('DOMContentLoaded',function(){
 ";
 
 /// Escapes text for HTML.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -56,7 +57,7 @@ fn esc(s: &str) -> String {
     out
 }
 
-fn status_label(s: &str) -> &'static str {
+pub(crate) fn status_label(s: &str) -> &'static str {
     match s {
         "pass" => "pass",
         "fail" => "FAIL",
@@ -294,6 +295,7 @@ pub fn render(report: &RunReport, dir: &Path) -> String {
     // Scenarios: timings and transcripts, slowest first.
     let mut by_time: Vec<&ScenarioResult> = report.scenarios.iter().collect();
     by_time.sort_by(|a, b| b.duration_ms.cmp(&a.duration_ms).then(a.id.cmp(&b.id)));
+    h.push_str(&super::charts::sections(report));
     h.push_str("<h2 id=\"scenarios\">Scenarios and timings</h2>\n<table><tr><th>scenario</th><th>result</th><th>time</th><th>transcript</th></tr>\n");
     for r in by_time {
         let transcript = r.transcript.as_ref().and_then(|t| {

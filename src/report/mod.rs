@@ -3,6 +3,7 @@
 //! Adding a report: implement [`Reporter`], render from the events (and the data they carry),
 //! add it to the fan-out in `cli::run`, and snapshot its output in a test.
 
+pub mod charts;
 pub mod console;
 pub mod failure;
 pub mod files;

@@ -20,6 +20,10 @@ pub struct RunReport {
     pub schema_version: u32,
     /// mscheck's version.
     pub mscheck_version: String,
+    /// When the run started (UTC, `2026-12-05T19:58:03Z`); absent in results written before it
+    /// was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
     /// Revision per proposal.
     pub revisions: BTreeMap<Proposal, Revision>,
     /// Homeservers.

@@ -301,6 +301,24 @@ pub struct ScenarioResult {
     /// scenario passed, was skipped, or blames everything it covers.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub judged: std::collections::BTreeMap<String, Judged>,
+    /// When and where it ran, for the run timeline; absent for scenarios that did not start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<Timing>,
+    /// Every series a `sample:` step took, for the lifetime charts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<super::lifetime::Series>,
+}
+
+/// When a scenario ran within its run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timing {
+    /// Milliseconds after the run started.
+    pub started_ms: u64,
+    /// The job slot it ran on (0 to `--jobs` − 1).
+    pub slot: u32,
+    /// How long booting its private homeservers took, if it has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_ms: Option<u64>,
 }
 
 /// Counts at the end of a run.

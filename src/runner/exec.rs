@@ -43,6 +43,7 @@ pub struct ScenarioRun {
     records: Mutex<Vec<StepRecord>>,
     pub(super) snapshots: Mutex<Vec<SnapshotRecord>>,
     pub(super) observations: Mutex<Vec<Observation>>,
+    pub(super) series: Mutex<Vec<super::lifetime::Series>>,
     txn: AtomicU64,
     pub(super) revisions: BTreeMap<Proposal, Revision>,
     /// The scenario's own fake federating server, when a step drives one.
@@ -65,6 +66,7 @@ impl ScenarioRun {
             records: Mutex::new(Vec::new()),
             snapshots: Mutex::new(Vec::new()),
             observations: Mutex::new(Vec::new()),
+            series: Mutex::new(Vec::new()),
             txn: AtomicU64::new(0),
             revisions,
             fake: Mutex::new(None),

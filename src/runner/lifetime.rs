@@ -15,10 +15,49 @@
 //! each rule gives the server the benefit of that interval.
 
 use crate::util::human_duration;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
+/// A sampled series as the report keeps it, for the lifetime chart: times in milliseconds after
+/// the first request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Series {
+    /// The `sample:` step.
+    pub step: String,
+    /// Every sample in the order taken.
+    pub samples: Vec<Sample>,
+    /// The declared end as a window, if the scenario declares one.
+    pub ends: Option<(i64, i64)>,
+    /// The margin every comparison allows.
+    pub margin_ms: i64,
+    /// What the series shows to be wrong, if anything.
+    pub problem: Option<String>,
+}
+
+impl Series {
+    /// The series of `samples` judged against `rules`, with times made relative to the first
+    /// request.
+    pub fn new(step: &str, samples: &[Sample], rules: &Rules, problem: Option<String>) -> Self {
+        let zero = samples.first().map(|s| s.sent_ms).unwrap_or(0);
+        Series {
+            step: step.to_string(),
+            samples: samples
+                .iter()
+                .map(|s| Sample {
+                    sent_ms: s.sent_ms - zero,
+                    received_ms: s.received_ms - zero,
+                    ..*s
+                })
+                .collect(),
+            ends: rules.ends.map(|(a, b)| (a - zero, b - zero)),
+            margin_ms: rules.margin_ms,
+            problem,
+        }
+    }
+}
+
 /// One response of a sampled step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sample {
     /// Local clock just before the request was sent.
     pub sent_ms: i64,

@@ -27,6 +27,7 @@ use crate::scenario::{Scenario, Step};
 use crate::snapshot::SnapshotSettings;
 use events::{
     EventKind, Failure, Observation, Outcome, RunEvent, RunStats, ScenarioResult, StepRecord,
+    Timing,
 };
 use exec::ScenarioRun;
 use std::collections::BTreeMap;
@@ -315,6 +316,7 @@ pub async fn run(
     previous: &BTreeMap<String, u64>,
 ) -> (Vec<ScenarioResult>, RunStats) {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let slots = Arc::new(schedule::Slots::default());
     let mut handles = Vec::new();
     // Longest first, each started as soon as a slot is free: the run's critical path.
     let listed = |s: &Scenario| expected_reason(expectations, s, &ctx).is_some();
@@ -328,11 +330,13 @@ pub async fn run(
             .await
             .expect("semaphore is never closed");
         let task = s.clone();
+        let slots = slots.clone();
         handles.push((
             s,
             tokio::spawn(async move {
                 let _permit = permit;
-                run_one(task, ctx, reason).await
+                let slot = slots.take();
+                run_one(task, ctx, reason, slot.number).await
             }),
         ));
     }
@@ -423,6 +427,8 @@ impl ScenarioResult {
                 Revision::Seed => Vec::new(),
             },
             judged: Default::default(),
+            timing: None,
+            series: Vec::new(),
         }
     }
 }
@@ -441,6 +447,7 @@ async fn run_one(
     s: Arc<Scenario>,
     ctx: Arc<RunContext>,
     expected_reason: Option<String>,
+    slot: u32,
 ) -> ScenarioResult {
     let revision = ctx
         .revisions
@@ -474,6 +481,11 @@ async fn run_one(
     }
     ctx.emit(EventKind::ScenarioStarted { id: s.id.clone() });
     let started = Instant::now();
+    result.timing = Some(Timing {
+        started_ms: ctx.started.elapsed().as_millis() as u64,
+        slot,
+        boot_ms: None,
+    });
     // A scenario that stops or pauses a server, or configures it, gets servers of its own.
     let (ctx, private) = match (&ctx.private_servers, s.requires.private_servers()) {
         (Some(p), true) => {
@@ -500,6 +512,9 @@ async fn run_one(
             )
             .await;
             drop(boot_slot);
+            if let Some(t) = &mut result.timing {
+                t.boot_ms = Some(started.elapsed().as_millis() as u64);
+            }
             match booted {
                 Ok(t) => {
                     for h in t.all() {
@@ -567,6 +582,7 @@ async fn run_one(
             ..o.clone()
         })
         .collect();
+    result.series = std::mem::take(&mut *run.series.lock().unwrap_or_else(|e| e.into_inner()));
     let failure = match outcome.err().map(StepError::into_failure) {
         None => None,
         Some(Ok(mut f)) => {

@@ -80,6 +80,15 @@ impl ScenarioRun {
                 )
             })
         });
+        self.series
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(lifetime::Series::new(
+                &step.id,
+                &samples,
+                &rules,
+                problem.clone(),
+            ));
         if let Some(problem) = problem {
             let mut f = failure_from_response(
                 &step.id,

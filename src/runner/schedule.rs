@@ -11,6 +11,44 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The job slots of a run, so the report can draw which scenario ran on which: a scenario takes
+/// the lowest free slot when it starts and gives it back when it ends.
+#[derive(Debug, Default)]
+pub struct Slots(std::sync::Mutex<Vec<bool>>);
+
+/// A slot held by a running scenario; given back on drop.
+pub struct Slot<'a> {
+    slots: &'a Slots,
+    /// Its number.
+    pub number: u32,
+}
+
+impl Slots {
+    /// Takes the lowest free slot.
+    pub fn take(&self) -> Slot<'_> {
+        let mut busy = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let k = match busy.iter().position(|b| !b) {
+            Some(k) => k,
+            None => {
+                busy.push(false);
+                busy.len() - 1
+            }
+        };
+        busy[k] = true;
+        Slot {
+            slots: self,
+            number: k as u32,
+        }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut busy = self.slots.0.lock().unwrap_or_else(|e| e.into_inner());
+        busy[self.number as usize] = false;
+    }
+}
+
 /// What booting a scenario's private servers adds to its expected duration.
 const BOOT: Duration = Duration::from_secs(6);
 
@@ -138,6 +176,20 @@ pub fn previous_durations(report_dir: &std::path::Path) -> BTreeMap<String, u64>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scenario_takes_the_lowest_free_slot() {
+        let slots = Slots::default();
+        let a = slots.take();
+        let b = slots.take();
+        assert_eq!((a.number, b.number), (0, 1));
+        drop(a);
+        let c = slots.take();
+        let d = slots.take();
+        assert_eq!((c.number, d.number), (0, 2));
+        drop((b, c));
+        assert_eq!(slots.take().number, 0);
+    }
     use crate::catalogue::Catalogue;
 
     fn load(id: &str, yaml: &str) -> Arc<Scenario> {

@@ -6,6 +6,7 @@ pub mod diagnostic;
 pub mod loader;
 pub mod model;
 pub mod needs;
+pub mod schema;
 pub mod vars;
 pub mod vocabulary;
 pub mod yaml;

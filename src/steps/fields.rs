@@ -79,6 +79,44 @@ pub struct Fields<'d, 'n> {
     users: &'n [String],
     known: Vec<&'static str>,
     missing: Vec<&'static str>,
+    shapes: Vec<FieldShape>,
+}
+
+/// What a field holds, as its kind's decoder reads it: the source of the scenario JSON Schema
+/// (`mscheck schema`), so the schema cannot drift from the decoders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldType {
+    /// A string (a number or `true` is read as its text); templates allowed.
+    Text,
+    /// Any JSON.
+    Json,
+    /// A mapping.
+    Mapping,
+    /// A whole number, or a template that renders to one.
+    Int,
+    /// true or false.
+    Flag,
+    /// A declared user's name.
+    User,
+    /// A list of declared users' names.
+    Users,
+    /// One of these words.
+    Choice(Vec<&'static str>),
+    /// A duration such as `500ms`.
+    Duration,
+    /// Decoded by the kind itself (see its module).
+    Raw,
+}
+
+/// One field of a step kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldShape {
+    /// Its key.
+    pub name: &'static str,
+    /// What it holds.
+    pub ty: FieldType,
+    /// Whether the step cannot do without it.
+    pub required: bool,
 }
 
 impl<'d, 'n> Fields<'d, 'n> {
@@ -96,19 +134,33 @@ impl<'d, 'n> Fields<'d, 'n> {
             users,
             known: vec!["as"],
             missing: Vec::new(),
+            shapes: Vec::new(),
         }
     }
 
-    fn node(&mut self, name: &'static str) -> Option<&'n Node> {
+    fn node(&mut self, name: &'static str, ty: FieldType) -> Option<&'n Node> {
         self.known.push(name);
+        self.shapes.push(FieldShape {
+            name,
+            ty,
+            required: false,
+        });
         self.map.get_node(name)
     }
 
     fn need<T>(&mut self, name: &'static str, value: Option<T>) -> Option<T> {
+        if let Some(s) = self.shapes.iter_mut().find(|s| s.name == name) {
+            s.required = true;
+        }
         if value.is_none() && self.map.get_node(name).is_none() {
             self.missing.push(name);
         }
         value
+    }
+
+    /// The fields read so far, in order (for the schema: see [`shapes_of`]).
+    pub fn shapes(&self) -> &[FieldShape] {
+        &self.shapes
     }
 
     fn error(&mut self, node: &Node, message: String) {
@@ -117,7 +169,7 @@ impl<'d, 'n> Fields<'d, 'n> {
 
     /// A string (templates allowed).
     pub fn text(&mut self, name: &'static str) -> Option<Text> {
-        let node = self.node(name)?;
+        let node = self.node(name, FieldType::Text)?;
         let value = yaml::to_json(node);
         if value.is_object() || value.is_array() {
             self.error(node, format!("`{name}` must be a string, found {value}"));
@@ -138,7 +190,7 @@ impl<'d, 'n> Fields<'d, 'n> {
 
     /// Any JSON (templates allowed in strings).
     pub fn json(&mut self, name: &'static str) -> Option<Json> {
-        let node = self.node(name)?;
+        let node = self.node(name, FieldType::Json)?;
         let value = yaml::to_json(node);
         self.diag.references(&value, yaml::pos(node));
         Some(Json(value))
@@ -152,7 +204,7 @@ impl<'d, 'n> Fields<'d, 'n> {
 
     /// A JSON mapping (templates allowed in keys and strings).
     pub fn mapping(&mut self, name: &'static str) -> Option<Json> {
-        let node = self.node(name)?;
+        let node = self.node(name, FieldType::Mapping)?;
         let value = yaml::to_json(node);
         if !value.is_object() {
             self.error(node, format!("`{name}` must be a mapping, found {value}"));
@@ -164,7 +216,7 @@ impl<'d, 'n> Fields<'d, 'n> {
 
     /// A whole number, or a template that renders to one.
     pub fn int(&mut self, name: &'static str) -> Option<Int> {
-        let node = self.node(name)?;
+        let node = self.node(name, FieldType::Int)?;
         match yaml::to_json(node) {
             Value::Number(n) if n.is_i64() => n.as_i64().map(Int::Fixed),
             Value::String(s) if s.contains("{{") => {
@@ -184,7 +236,7 @@ impl<'d, 'n> Fields<'d, 'n> {
 
     /// true or false.
     pub fn flag(&mut self, name: &'static str) -> Option<bool> {
-        let node = self.node(name)?;
+        let node = self.node(name, FieldType::Flag)?;
         match yaml::to_json(node) {
             Value::Bool(b) => Some(b),
             other => {
@@ -199,7 +251,7 @@ impl<'d, 'n> Fields<'d, 'n> {
 
     /// One of the scenario's users.
     pub fn user(&mut self, name: &'static str) -> Option<String> {
-        let node = self.node(name)?;
+        let node = self.node(name, FieldType::User)?;
         let value = yaml::to_json(node);
         match value.as_str() {
             Some(u) if self.users.iter().any(|x| x == u) => Some(u.to_string()),
@@ -221,7 +273,7 @@ impl<'d, 'n> Fields<'d, 'n> {
 
     /// A list of the scenario's users.
     pub fn users(&mut self, name: &'static str) -> Option<Vec<String>> {
-        let node = self.node(name)?;
+        let node = self.node(name, FieldType::Users)?;
         let value = yaml::to_json(node);
         let names: Option<Vec<String>> = value.as_array().and_then(|a| {
             a.iter()
@@ -248,8 +300,13 @@ impl<'d, 'n> Fields<'d, 'n> {
     }
 
     /// One of a few words, each standing for a value.
-    pub fn choice<T: Copy>(&mut self, name: &'static str, words: &[(&str, T)]) -> Option<T> {
-        let node = self.node(name)?;
+    pub fn choice<T: Copy>(
+        &mut self,
+        name: &'static str,
+        words: &[(&'static str, T)],
+    ) -> Option<T> {
+        let choice = FieldType::Choice(words.iter().map(|(w, _)| *w).collect());
+        let node = self.node(name, choice)?;
         let value = yaml::to_json(node);
         let word = value.as_str().unwrap_or_default();
         match words.iter().find(|(w, _)| *w == word) {
@@ -275,14 +332,18 @@ impl<'d, 'n> Fields<'d, 'n> {
     }
 
     /// A choice the step cannot do without.
-    pub fn need_choice<T: Copy>(&mut self, name: &'static str, words: &[(&str, T)]) -> Option<T> {
+    pub fn need_choice<T: Copy>(
+        &mut self,
+        name: &'static str,
+        words: &[(&'static str, T)],
+    ) -> Option<T> {
         let v = self.choice(name, words);
         self.need(name, v)
     }
 
     /// A duration such as `500ms` or `30s`.
     pub fn duration(&mut self, name: &'static str) -> Option<Duration> {
-        let node = self.node(name)?;
+        let node = self.node(name, FieldType::Duration)?;
         let value = yaml::to_json(node);
         let text = value.as_str().unwrap_or_default();
         let d = crate::util::parse_duration(text);
@@ -298,7 +359,7 @@ impl<'d, 'n> Fields<'d, 'n> {
 
     /// The raw node of a field the kind decodes itself (with [`Fields::report`] for problems).
     pub fn raw(&mut self, name: &'static str) -> Option<&'n Node> {
-        self.node(name)
+        self.node(name, FieldType::Raw)
     }
 
     /// Reports a problem with a field's value.
@@ -326,4 +387,20 @@ impl<'d, 'n> Fields<'d, 'n> {
             );
         }
     }
+}
+
+/// The fields of a step kind, found by decoding an empty step of that kind and noting what its
+/// decoder asks for (every decoder reads all its fields before giving up on a missing one).
+pub fn shapes_of(kind: &'static str) -> Vec<FieldShape> {
+    struct Quiet;
+    impl Diagnose for Quiet {
+        fn error(&mut self, _: Pos, _: String, _: Option<String>) {}
+        fn unknown(&mut self, _: Pos, _: &str, _: &str, _: &[&str]) {}
+        fn references(&mut self, _: &Value, _: Pos) {}
+    }
+    let empty = MarkedMappingNode::new_empty(marked_yaml::Span::new_blank());
+    let mut quiet = Quiet;
+    let mut f = Fields::new(&mut quiet, kind, &empty, &[]);
+    let _ = crate::steps::StepCall::decode(kind, &mut f);
+    f.shapes
 }

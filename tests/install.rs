@@ -1,0 +1,86 @@
+//! What a homeserver CI installs and runs besides scenarios: `--version`, shell completions and
+//! man pages (each checked by the tool that reads it, where that tool is installed).
+
+mod common;
+
+use common::{run, text};
+use std::process::Command;
+
+#[test]
+fn the_version_names_the_proposal_texts_the_suites_check() {
+    let out = run(&["--version"]);
+    assert!(out.status.success());
+    let v = text(&out);
+    assert!(
+        v.starts_with(&format!("mscheck {}", env!("CARGO_PKG_VERSION"))),
+        "{v}"
+    );
+    for commit in ["02f7686c", "b44ccaa4", "cd878d21", "3efecea1", "147a4a3f"] {
+        assert!(v.contains(commit), "{commit} missing from {v}");
+    }
+}
+
+/// Parses a completion script with its shell (`-n`: read, do not run), if the shell is here.
+fn parsed_by(shell: &str, flag: &str, script: &str) -> Option<bool> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("completion");
+    std::fs::write(&file, script).unwrap();
+    let out = Command::new(shell).arg(flag).arg(&file).output().ok()?;
+    Some(out.status.success())
+}
+
+#[test]
+fn completions_are_generated_for_each_shell_and_parse() {
+    for (shell, flag) in [("bash", "-n"), ("zsh", "-n"), ("fish", "--no-execute")] {
+        let out = run(&["completions", shell]);
+        assert!(out.status.success(), "{shell}: {}", text(&out));
+        let script = String::from_utf8(out.stdout).unwrap();
+        for word in ["mscheck", "matrix", "compare", "report-dir", "revision"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+        if let Some(ok) = parsed_by(shell, flag, &script) {
+            assert!(ok, "{shell} does not parse its completion script");
+        }
+    }
+    let out = run(&["completions", "tcsh"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}
+
+#[test]
+fn man_pages_cover_every_command() {
+    let out = run(&["man"]);
+    assert!(out.status.success());
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        page.contains(".TH mscheck 1"),
+        "{}",
+        &page[..200.min(page.len())]
+    );
+    assert!(page.contains("matrix"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["man", "--out-dir", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    for cmd in [
+        "run", "list", "compare", "merge", "baseline", "matrix", "schema",
+    ] {
+        let page = std::fs::read_to_string(dir.path().join(format!("mscheck-{cmd}.1")))
+            .unwrap_or_else(|e| panic!("mscheck-{cmd}.1: {e}"));
+        assert!(page.contains(".TH mscheck-"), "{cmd}");
+    }
+    // `man` itself reads it, where it is installed.
+    if let Ok(o) = Command::new("man")
+        .arg("-l")
+        .arg(dir.path().join("mscheck-run.1"))
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "100")
+        .output()
+    {
+        if o.status.success() {
+            assert!(String::from_utf8_lossy(&o.stdout).contains("--report-dir"));
+        }
+    }
+}
