@@ -148,6 +148,21 @@ fn short_name(text: &str, allowed: impl Fn(char) -> bool) -> bool {
         && text.chars().all(allowed)
 }
 
+/// Escapes text for HTML (element content and quoted attribute values).
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// `2026-12-05T19:58:03Z`: a moment (ms since the Unix epoch) as UTC, for reports.
 pub fn utc_timestamp(ms: i64) -> String {
     let secs = ms.div_euclid(1000);

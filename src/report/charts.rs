@@ -2,10 +2,9 @@
 //! sampled lifetime, the federation retry schedules a scenario observed, and the run's timeline.
 //! Each chart is a pure function of the results, snapshot-tested as text.
 
-use super::html::esc;
-use super::results::RunReport;
 use crate::runner::events::{Outcome, ScenarioResult};
 use crate::runner::lifetime::Series;
+use crate::util::escape_html as esc;
 use serde_json::Value;
 use std::fmt::Write;
 
@@ -20,12 +19,11 @@ const RIGHT: f64 = 16.0;
 /// them as `send_statuses` and `send_intervals_ms`) to have it drawn.
 pub const RETRY_LABELS: (&str, &str) = ("send_statuses", "send_intervals_ms");
 
-/// The charts sections of the page: lifetimes, retry schedules, the run timeline (each only
-/// when the run has something to draw).
-pub fn sections(report: &RunReport) -> String {
+/// The charts sections of the page for a run's scenarios and wall time: lifetimes, retry
+/// schedules, the run timeline (each only when the run has something to draw).
+pub fn sections(scenarios: &[ScenarioResult], run_ms: u64) -> String {
     let mut h = String::new();
-    let sampled: Vec<(&ScenarioResult, &Series)> = report
-        .scenarios
+    let sampled: Vec<(&ScenarioResult, &Series)> = scenarios
         .iter()
         .flat_map(|r| r.series.iter().map(move |s| (r, s)))
         .collect();
@@ -45,8 +43,7 @@ pub fn sections(report: &RunReport) -> String {
             );
         }
     }
-    let retries: Vec<(&ScenarioResult, Vec<u16>, Vec<i64>)> = report
-        .scenarios
+    let retries: Vec<(&ScenarioResult, Vec<u16>, Vec<i64>)> = scenarios
         .iter()
         .filter_map(|r| retry_record(r).map(|(st, iv)| (r, st, iv)))
         .collect();
@@ -61,9 +58,9 @@ pub fn sections(report: &RunReport) -> String {
             );
         }
     }
-    if report.scenarios.iter().any(|r| r.timing.is_some()) {
+    if scenarios.iter().any(|r| r.timing.is_some()) {
         h.push_str("<h2 id=\"timeline\">Run timeline</h2>\n<p>One bar per scenario on the job slot it ran on (darker: booting its private servers). The outlined bars are the path to the end of the run: the scenario that finished last and those that ran before it on its slot.</p>\n");
-        h.push_str(&timeline(&report.scenarios, report.stats.duration_ms));
+        h.push_str(&timeline(scenarios, run_ms));
     }
     h
 }
@@ -127,10 +124,11 @@ fn secs(ms: f64) -> String {
     }
 }
 
+/// Opens an inline SVG (inside HTML it needs no namespace, and the page names no address).
 fn svg_open(h: &mut String, height: f64, label: &str) {
     let _ = write!(
         h,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" width=\"{WIDTH}\" height=\"{height}\" role=\"img\" aria-label=\"{}\" font-family=\"system-ui,sans-serif\" font-size=\"11\">",
+        "<svg viewBox=\"0 0 {WIDTH} {height}\" width=\"{WIDTH}\" height=\"{height}\" role=\"img\" aria-label=\"{}\" font-family=\"system-ui,sans-serif\" font-size=\"11\">",
         esc(label)
     );
 }

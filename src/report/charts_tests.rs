@@ -37,6 +37,7 @@ fn a_lifetime_draws_every_sample_the_declared_end_and_the_disappearance() {
     assert!(svg.contains("declared end"));
     assert!(svg.contains("gone by +10.1s"));
     assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+    assert!(!svg.contains("http"), "an inline chart names no address");
     insta::assert_snapshot!(svg);
 }
 
@@ -93,9 +94,10 @@ fn the_timeline_outlines_the_path_to_the_end_of_the_run() {
 #[test]
 fn sections_appear_only_for_what_the_run_has() {
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/runs/new.json");
-    let mut report = RunReport::load(&data).unwrap();
+    let mut report = crate::report::results::RunReport::load(&data).unwrap();
+    let draw = |r: &crate::report::results::RunReport| sections(&r.scenarios, r.stats.duration_ms);
     assert_eq!(
-        sections(&report),
+        draw(&report),
         "",
         "a run without timings, series or retries draws nothing"
     );
@@ -119,7 +121,7 @@ fn sections_appear_only_for_what_the_run_has() {
             label: RETRY_LABELS.1.into(),
             value: Some(serde_json::json!([4000])),
         });
-    let html = sections(&report);
+    let html = draw(&report);
     for id in ["lifetimes", "retries", "timeline"] {
         assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
     }

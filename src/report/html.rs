@@ -42,20 +42,7 @@ document.addEventListener('DOMContentLoaded',function(){
 });
 ";
 
-/// Escapes text for HTML.
-pub(crate) fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use crate::util::escape_html as esc;
 
 pub(crate) fn status_label(s: &str) -> &'static str {
     match s {
@@ -295,7 +282,10 @@ pub fn render(report: &RunReport, dir: &Path) -> String {
     // Scenarios: timings and transcripts, slowest first.
     let mut by_time: Vec<&ScenarioResult> = report.scenarios.iter().collect();
     by_time.sort_by(|a, b| b.duration_ms.cmp(&a.duration_ms).then(a.id.cmp(&b.id)));
-    h.push_str(&super::charts::sections(report));
+    h.push_str(&super::charts::sections(
+        &report.scenarios,
+        report.stats.duration_ms,
+    ));
     h.push_str("<h2 id=\"scenarios\">Scenarios and timings</h2>\n<table><tr><th>scenario</th><th>result</th><th>time</th><th>transcript</th></tr>\n");
     for r in by_time {
         let transcript = r.transcript.as_ref().and_then(|t| {
