@@ -2,7 +2,8 @@
 //!
 //! Data flows one way. Suite files under `suites/` are loaded into [`scenario::Scenario`]s
 //! (with `file:line:column` diagnostics), checked against the requirement [`catalogue`], and
-//! narrowed into a [`plan::RunPlan`] by filters, revisions, partitions and expectations; each
+//! narrowed by a [`plan::Selection`] (suites, filters, revisions, partitions) and the
+//! expectations; each
 //! step is decoded once into a typed [`steps::StepCall`] whose module builds its request. The
 //! [`runner`] boots or reaches the [`homeserver`] targets, runs scenarios concurrently through the
 //! [`client`] (every exchange recorded, redacted and passed through the fault seam), checks

@@ -37,6 +37,8 @@ pub enum Command {
     Matrix(MatrixArgs),
     /// Print the JSON Schema of scenario files (for editors: see the README).
     Schema(SchemaArgs),
+    /// Print the step kinds, their fields and what each holds (docs/steps.md).
+    Steps,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one per command into a folder.
@@ -178,9 +180,13 @@ pub struct RunArgs {
     /// Selection.
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Scenarios running at once (default: six per core, at least 4 and at most 32; they mostly
-    /// wait on timers, and booting private servers is limited separately).
-    #[arg(long, value_parser = jobs_in_range)]
+    /// Scenarios running at once, 1 to 256 (default: six per core, at least 4 and at most 32;
+    /// they mostly wait on timers). The longest start first, by their time in the last run's
+    /// results.json in the report folder (else by their own holds, outages and sampled
+    /// lifetimes). Scenarios that stop, pause or configure a server get private managed servers
+    /// and run alongside the others; booting those is limited to half the cores at once.
+    /// `scripts/bench-run.sh [RUNS] [flags]` measures wall time, peak memory and flakes.
+    #[arg(long, value_name = "N", value_parser = jobs_in_range)]
     pub jobs: Option<usize>,
     /// The most mscheck reads of one answer from a server, e.g. `64MiB` (default 16MiB, at
     /// least 1KiB, at most 1GiB); a larger answer fails its step.
@@ -191,8 +197,9 @@ pub struct RunArgs {
     /// keep the first 4KB of such answers and the run says so.
     #[arg(long, value_name = "SIZE", value_parser = budget_size)]
     pub transcript_budget: Option<u64>,
-    /// The managed server: `synapse` (the pinned release) or `synapse@1.157.0` (any release from
-    /// PyPI, each cached in a venv of its own).
+    /// The managed server: `synapse` (the pinned release), `synapse@1.157.0` (any release from
+    /// PyPI, each cached in a venv of its own), NAME (a profile in fixtures/targets/NAME.yaml) or
+    /// PATH (a profile file of your own).
     #[arg(long, default_value = "synapse", value_name = "TARGET")]
     pub target: String,
     /// A Synapse checkout or wheel to pip-install and manage instead of a release (a venv per
@@ -203,7 +210,8 @@ pub struct RunArgs {
     /// e.g. the binary a CI job just built.
     #[arg(long, value_name = "PATH")]
     pub program: Option<PathBuf>,
-    /// Your homeserver's client-server URL (instead of a managed Synapse).
+    /// Your homeserver's client-server URL instead of a managed server:
+    /// `http(s)://host[:port][/path]`, no credentials, query or fragment.
     #[arg(long, value_name = "URL")]
     pub hs1: Option<String>,
     /// A second homeserver federating with --hs1, for two-server scenarios.
@@ -227,7 +235,8 @@ pub struct RunArgs {
     /// Expectations file (default: fixtures/expectations/<implementation>-<version>.yaml); `none` disables.
     #[arg(long, value_name = "FILE")]
     pub expectations: Option<PathBuf>,
-    /// Inject a named fault from fixtures/faults.yaml; repeatable.
+    /// Inject a named fault from fixtures/faults.yaml (to show the scenarios catch a server that
+    /// breaks what the fault breaks); repeatable.
     #[arg(long, value_name = "NAME")]
     pub inject: Vec<String>,
     /// Snapshots: `review` (default: new and changed ones are reported and left as `.snap.new`;

@@ -1,10 +1,11 @@
 //! Command line: `mscheck run | list | requirements` here; the commands that read finished runs or
 //! print reference material (`compare`, `merge`, `baseline`, `matrix`, `suites`, `schema`,
-//! `completions`, `man`) in [`tools`]. For `run`, [`resolve`] turns the flags into checked
-//! settings, then this module boots or reaches the targets, runs, and turns the outcome into an
-//! exit code.
+//! `completions`, `man`) in [`tools`]; `steps` and the flag table in [`reference`]. For `run`,
+//! [`resolve`] turns the flags into checked settings, then this module boots or reaches the
+//! targets, runs, and turns the outcome into an exit code.
 
 mod args;
+pub mod reference;
 mod resolve;
 mod tools;
 
@@ -54,6 +55,10 @@ pub async fn main() -> i32 {
         Command::Schema(a) => tools::schema(a).map(|_| exit::OK),
         Command::Completions(a) => tools::completions(a).map(|_| exit::OK),
         Command::Man(a) => tools::man(a).map(|_| exit::OK),
+        Command::Steps => {
+            print!("{}", reference::steps_reference());
+            Ok(exit::OK)
+        }
     };
     match result {
         Ok(code) => code,
