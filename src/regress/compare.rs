@@ -3,6 +3,7 @@
 //! from skipped to run or back, changed observations, and scenarios that got much slower.
 
 use crate::report::results::RunReport;
+use crate::report::rollup::Status;
 use crate::runner::events::Outcome;
 use serde::Serialize;
 use serde_json::Value;
@@ -160,11 +161,11 @@ fn scenario_class(o: Outcome) -> Class {
     }
 }
 
-fn requirement_class(s: &str) -> Class {
+fn requirement_class(s: Status) -> Class {
     match s {
-        "pass" | "unexpected_pass" => Class::Good,
-        "expected_failure" => Class::ExpectedToFail,
-        "fail" | "error" | "not_implemented" => Class::Bad,
+        s if s.is_pass() => Class::Good,
+        Status::ExpectedFailure => Class::ExpectedToFail,
+        s if s.is_failure() => Class::Bad,
         _ => Class::Skipped,
     }
 }
@@ -280,15 +281,15 @@ pub fn compare(
             }
         }
     }
-    let old_r: BTreeMap<&str, &str> = old
+    let old_r: BTreeMap<&str, Status> = old
         .requirements
         .iter()
-        .map(|r| (r.id.as_str(), r.status.as_str()))
+        .map(|r| (r.id.as_str(), r.status))
         .collect();
-    let new_r: BTreeMap<&str, &str> = new
+    let new_r: BTreeMap<&str, Status> = new
         .requirements
         .iter()
-        .map(|r| (r.id.as_str(), r.status.as_str()))
+        .map(|r| (r.id.as_str(), r.status))
         .collect();
     let req_ids: BTreeSet<&str> = old_r.keys().chain(new_r.keys()).copied().collect();
     let requirements: Vec<Moved> = req_ids
@@ -296,8 +297,12 @@ pub fn compare(
         .filter_map(|id| {
             moved(
                 id,
-                old_r.get(id).map(|s| (s.to_string(), requirement_class(s))),
-                new_r.get(id).map(|s| (s.to_string(), requirement_class(s))),
+                old_r
+                    .get(id)
+                    .map(|s| (s.to_string(), requirement_class(*s))),
+                new_r
+                    .get(id)
+                    .map(|s| (s.to_string(), requirement_class(*s))),
                 None,
             )
         })

@@ -5,7 +5,7 @@
 
 use crate::catalogue::{Proposal, Revision};
 use crate::report::results::RunReport;
-use crate::report::rollup::verdict_in;
+use crate::report::rollup::{verdict_in, Status};
 use crate::runner::events::Outcome;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -37,8 +37,8 @@ pub struct Column {
 pub struct Culprit {
     /// Scenario id.
     pub scenario: String,
-    /// `fail`, `error`, `expected_failure`, …
-    pub verdict: &'static str,
+    /// What the scenario says of the requirement.
+    pub verdict: Status,
     /// Its failure message (trimmed) or reason.
     pub message: String,
 }
@@ -46,9 +46,9 @@ pub struct Culprit {
 /// One requirement in one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cell {
-    /// The roll-up status (`pass`, `fail`, `expected_failure`, `skip`, `not_run`, …); `absent`
-    /// when the run's revision has no such requirement.
-    pub status: String,
+    /// The run's status for the requirement; `None` when the run's revision has no such
+    /// requirement.
+    pub status: Option<Status>,
     /// The scenarios behind a status other than pass.
     pub culprits: Vec<Culprit>,
 }
@@ -71,7 +71,7 @@ pub struct Row {
 impl Row {
     /// Whether the runs disagree about it (cells of runs whose revision lacks it left out).
     pub fn differs(&self) -> bool {
-        let mut known = self.cells.iter().filter(|c| c.status != "absent");
+        let mut known = self.cells.iter().filter(|c| c.status.is_some());
         match known.next() {
             Some(first) => known.any(|c| c.status != first.status),
             None => false,
@@ -86,16 +86,6 @@ pub struct Matrix {
     pub columns: Vec<Column>,
     /// The requirements, by group (MSC4354, MSC4480, MSC4140), then by ID.
     pub rows: Vec<Row>,
-}
-
-/// Statuses that count as passing in the roll-ups.
-fn passing(status: &str) -> bool {
-    matches!(status, "pass" | "unexpected_pass")
-}
-
-/// Statuses that count as failing in the roll-ups.
-fn failing(status: &str) -> bool {
-    matches!(status, "fail" | "error" | "not_implemented")
 }
 
 impl Matrix {
@@ -124,8 +114,8 @@ impl Matrix {
                     row.group = req.group_title().to_string();
                 }
                 row.cells[i] = Cell {
-                    status: req.status.clone(),
-                    culprits: culprits(run, &req.id, &req.status),
+                    status: Some(req.status),
+                    culprits: culprits(run, &req.id, req.status),
                 };
             }
         }
@@ -148,13 +138,12 @@ impl Matrix {
     pub fn rollup(&self, group: &str, column: usize) -> [usize; 4] {
         let mut n = [0; 4];
         for r in self.rows.iter().filter(|r| r.group == group) {
-            let s = r.cells[column].status.as_str();
-            match s {
-                "absent" => continue,
-                _ if passing(s) => n[0] += 1,
-                _ if failing(s) => n[1] += 1,
-                "expected_failure" => n[2] += 1,
-                _ => n[3] += 1,
+            match r.cells[column].status {
+                None => continue,
+                Some(s) if s.is_pass() => n[0] += 1,
+                Some(s) if s.is_failure() => n[1] += 1,
+                Some(Status::ExpectedFailure) => n[2] += 1,
+                Some(_) => n[3] += 1,
             }
         }
         n
@@ -263,7 +252,7 @@ impl Matrix {
 
 fn absent() -> Cell {
     Cell {
-        status: "absent".into(),
+        status: None,
         culprits: Vec::new(),
     }
 }
@@ -309,8 +298,8 @@ fn column(path: &std::path::Path, r: &RunReport) -> Column {
 }
 
 /// The covering scenarios whose verdict on `id` is not a pass, when the cell is not one.
-fn culprits(run: &RunReport, id: &str, status: &str) -> Vec<Culprit> {
-    if passing(status) {
+fn culprits(run: &RunReport, id: &str, status: Status) -> Vec<Culprit> {
+    if status.is_pass() {
         return Vec::new();
     }
     run.scenarios
@@ -318,7 +307,7 @@ fn culprits(run: &RunReport, id: &str, status: &str) -> Vec<Culprit> {
         .filter(|s| s.covers.iter().any(|c| c == id))
         .filter_map(|s| {
             let verdict = verdict_in(s, id);
-            (verdict != "pass").then(|| Culprit {
+            (verdict != Status::Pass).then(|| Culprit {
                 scenario: s.id.clone(),
                 verdict,
                 message: crate::util::trim_text(
@@ -362,10 +351,10 @@ fn md(s: &str) -> String {
 }
 
 fn md_cell(c: &Cell) -> String {
-    if c.status == "absent" {
+    let Some(status) = c.status else {
         return "—".into();
-    }
-    let label = crate::report::files::md_status(&c.status);
+    };
+    let label = status.markdown();
     match c.culprits.first() {
         Some(first) if c.culprits.len() == 1 => format!("{label} ({})", md(&first.scenario)),
         Some(_) => format!("{label} ({} scenarios)", c.culprits.len()),

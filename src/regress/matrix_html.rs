@@ -4,7 +4,7 @@
 //! with CSS alone.
 
 use super::matrix::{Cell, Matrix};
-use crate::report::html::{esc, status_label};
+use crate::util::escape_html as esc;
 use std::fmt::Write;
 
 const STYLE: &str = "
@@ -106,15 +106,15 @@ fn header_cells(h: &mut String, m: &Matrix) {
 }
 
 fn cell(h: &mut String, c: &Cell) {
-    if c.status == "absent" {
+    let Some(status) = c.status else {
         h.push_str(
             "<td class=\"absent\" title=\"not a requirement of this run's revision\">—</td>",
         );
         return;
-    }
-    let label = esc(status_label(&c.status));
+    };
+    let label = status.label();
     if c.culprits.is_empty() {
-        let _ = write!(h, "<td class=\"{}\">{label}</td>", esc(&c.status));
+        let _ = write!(h, "<td class=\"{status}\">{label}</td>");
         return;
     }
     let title: Vec<String> = c
@@ -124,8 +124,7 @@ fn cell(h: &mut String, c: &Cell) {
         .collect();
     let _ = write!(
         h,
-        "<td class=\"{}\" title=\"{}\"><details><summary>{label}</summary><ul>",
-        esc(&c.status),
+        "<td class=\"{status}\" title=\"{}\"><details><summary>{label}</summary><ul>",
         esc(&title.join("; "))
     );
     for k in &c.culprits {
@@ -133,7 +132,7 @@ fn cell(h: &mut String, c: &Cell) {
             h,
             "<li><code>{}</code> {}{}</li>",
             esc(&k.scenario),
-            esc(status_label(k.verdict)),
+            k.verdict.label(),
             if k.message.is_empty() {
                 String::new()
             } else {

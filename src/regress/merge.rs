@@ -124,15 +124,15 @@ fn combine(reports: Vec<RunReport>) -> RunReport {
             .flat_map(|x| x.scenarios.clone())
             .collect();
         covering.sort();
-        let verdicts: Vec<&str> = scenarios
+        let verdicts: Vec<crate::report::rollup::Status> = scenarios
             .iter()
             .filter(|s| covering.iter().any(|(id, _)| *id == s.id))
             .map(|s| verdict_in(s, &req.id))
             .collect();
         let status = if verdicts.is_empty() {
-            req.status.clone()
+            req.status
         } else {
-            status_of(true, &verdicts, true).to_string()
+            status_of(true, &verdicts, true)
         };
         requirements.push(RequirementStatus {
             status,

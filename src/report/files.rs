@@ -209,22 +209,6 @@ pub fn junit(results: &[ScenarioResult], stats: &RunStats) -> String {
     report.to_string().unwrap_or_default()
 }
 
-pub(crate) fn md_status(s: &str) -> &'static str {
-    match s {
-        "pass" => "✅ pass",
-        "fail" => "❌ fail",
-        "error" => "💥 error",
-        "not_implemented" => "🚫 not implemented",
-        "expected_failure" => "⚠️ expected failure",
-        "unexpected_pass" => "❗ unexpected pass",
-        "skip" => "⏭️ skipped",
-        "not_run" => "· not run",
-        "not_reached" => "⤼ not reached",
-        "not_testable" => "· client-only",
-        _ => "· uncovered",
-    }
-}
-
 /// The Markdown compliance matrix.
 pub fn markdown(
     results: &[ScenarioResult],
@@ -314,7 +298,7 @@ pub fn markdown(
                 r.id,
                 r.strength,
                 r.summary,
-                md_status(&r.status),
+                r.status.markdown(),
                 sc.join("<br>")
             ));
         }

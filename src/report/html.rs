@@ -5,6 +5,7 @@
 //! away.
 
 use super::results::RunReport;
+use super::rollup::Status;
 use crate::runner::events::{Outcome, ScenarioResult};
 use std::fmt::Write;
 use std::path::Path;
@@ -43,22 +44,6 @@ document.addEventListener('DOMContentLoaded',function(){
 ";
 
 pub(crate) use crate::util::escape_html as esc;
-
-pub(crate) fn status_label(s: &str) -> &'static str {
-    match s {
-        "pass" => "pass",
-        "fail" => "FAIL",
-        "error" => "ERROR",
-        "not_implemented" => "NOT IMPLEMENTED",
-        "expected_failure" => "expected failure",
-        "unexpected_pass" => "unexpected pass",
-        "skip" => "skipped",
-        "not_run" => "not run",
-        "not_reached" => "not reached",
-        "not_testable" => "client-only",
-        _ => "uncovered",
-    }
-}
 
 /// The page for a run; transcripts are read from `dir` (the report folder) where present.
 pub fn render(report: &RunReport, dir: &Path) -> String {
@@ -115,23 +100,24 @@ pub fn render(report: &RunReport, dir: &Path) -> String {
 
     // The matrix.
     h.push_str("<h2 id=\"matrix\">Compliance matrix</h2>\n<div class=\"filters\">");
-    for (status, label) in [
-        ("all", "all"),
-        ("pass", "pass"),
-        ("fail", "fail"),
-        ("error", "error"),
-        ("not_implemented", "not implemented"),
-        ("expected_failure", "expected failure"),
-        ("unexpected_pass", "unexpected pass"),
-        ("skip", "skipped"),
-        ("not_run", "not run"),
-        ("not_reached", "not reached"),
-        ("uncovered", "uncovered"),
-    ] {
+    let filters = [
+        Status::Pass,
+        Status::Fail,
+        Status::Error,
+        Status::NotImplemented,
+        Status::ExpectedFailure,
+        Status::UnexpectedPass,
+        Status::Skip,
+        Status::NotRun,
+        Status::NotReached,
+        Status::Uncovered,
+    ]
+    .map(|s| (s.word(), s.label().to_lowercase()));
+    for (status, label) in std::iter::once(("all", "all".to_string())).chain(filters) {
         let n = report
             .requirements
             .iter()
-            .filter(|r| status == "all" || r.status == status)
+            .filter(|r| status == "all" || r.status.word() == status)
             .count();
         let _ = write!(
             h,
@@ -199,9 +185,9 @@ pub fn render(report: &RunReport, dir: &Path) -> String {
                 esc(&r.id),
                 esc(&r.strength),
                 esc(&r.summary),
-                status_label(&r.status),
+                r.status.label(),
                 scenarios.join("<br>"),
-                s = esc(&r.status),
+                s = r.status.word(),
             );
         }
         h.push_str("</table>\n");

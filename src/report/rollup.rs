@@ -17,11 +17,8 @@ pub struct RequirementStatus {
     pub strength: String,
     /// Summary.
     pub summary: String,
-    /// `pass`, `fail`, `expected_failure`, `unexpected_pass`, `error`, `not_implemented` (the
-    /// server does not implement its proposal at all), `not_reached` (every
-    /// scenario judging it stopped at an earlier failure), `skip`, `not_run`, `not_testable`,
-    /// `uncovered`.
-    pub status: String,
+    /// What the run found (see [`Status`]).
+    pub status: Status,
     /// Scenarios covering it in this run, with their outcome.
     pub scenarios: Vec<(String, Outcome)>,
     /// The proposal it is reported under at the run's revision (MSC4480 for the sliding-sync
@@ -40,6 +37,119 @@ impl RequirementStatus {
     /// The report group: `group`, or the proposal's title for results written before groups.
     pub fn group_title(&self) -> &str {
         crate::catalogue::group_or_title(&self.group, self.proposal)
+    }
+}
+
+/// A requirement's result in a run, as `results.json` writes it (`pass`, `not_reached`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// A step judging it failed: the server broke it.
+    Fail,
+    /// A scenario judging it could not finish (no answer, a harness problem).
+    Error,
+    /// Its proposal is absent from the server: one finding for all of it.
+    NotImplemented,
+    /// It failed, as the expectations file says.
+    ExpectedFailure,
+    /// It passed, although the expectations file says it fails.
+    UnexpectedPass,
+    /// Every step judging it held.
+    Pass,
+    /// Every scenario judging it stopped at an earlier failure.
+    NotReached,
+    /// Every scenario covering it was skipped.
+    Skip,
+    /// Covered by scenarios outside this selection.
+    NotRun,
+    /// A rule for clients, which no server check can see.
+    NotTestable,
+    /// No scenario covers it.
+    Uncovered,
+}
+
+impl Status {
+    /// Every status, in the order a requirement's status is chosen from its scenarios' verdicts
+    /// (the first one any of them has wins), then the ones without a verdict.
+    pub const ALL: [Status; 11] = [
+        Status::Fail,
+        Status::Error,
+        Status::NotImplemented,
+        Status::ExpectedFailure,
+        Status::UnexpectedPass,
+        Status::Pass,
+        Status::NotReached,
+        Status::Skip,
+        Status::NotRun,
+        Status::NotTestable,
+        Status::Uncovered,
+    ];
+
+    /// The word `results.json` uses, also the page's CSS class and filter key.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Fail => "fail",
+            Status::Error => "error",
+            Status::NotImplemented => "not_implemented",
+            Status::ExpectedFailure => "expected_failure",
+            Status::UnexpectedPass => "unexpected_pass",
+            Status::Pass => "pass",
+            Status::NotReached => "not_reached",
+            Status::Skip => "skip",
+            Status::NotRun => "not_run",
+            Status::NotTestable => "not_testable",
+            Status::Uncovered => "uncovered",
+        }
+    }
+
+    /// How report.html and the terminal say it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "FAIL",
+            Status::Error => "ERROR",
+            Status::NotImplemented => "NOT IMPLEMENTED",
+            Status::ExpectedFailure => "expected failure",
+            Status::UnexpectedPass => "unexpected pass",
+            Status::Skip => "skipped",
+            Status::NotRun => "not run",
+            Status::NotReached => "not reached",
+            Status::NotTestable => "client-only",
+            Status::Uncovered => "uncovered",
+        }
+    }
+
+    /// How Markdown reports say it.
+    pub fn markdown(self) -> &'static str {
+        match self {
+            Status::Pass => "✅ pass",
+            Status::Fail => "❌ fail",
+            Status::Error => "💥 error",
+            Status::NotImplemented => "🚫 not implemented",
+            Status::ExpectedFailure => "⚠️ expected failure",
+            Status::UnexpectedPass => "❗ unexpected pass",
+            Status::Skip => "⏭️ skipped",
+            Status::NotRun => "· not run",
+            Status::NotReached => "⤼ not reached",
+            Status::NotTestable => "· client-only",
+            Status::Uncovered => "· uncovered",
+        }
+    }
+
+    /// Counted as passing in roll-ups.
+    pub fn is_pass(self) -> bool {
+        matches!(self, Status::Pass | Status::UnexpectedPass)
+    }
+
+    /// Counted as failing in roll-ups (not-implemented is its own count where roll-ups have one).
+    pub fn is_failure(self) -> bool {
+        matches!(self, Status::Fail | Status::Error | Status::NotImplemented)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.word())
     }
 }
 
@@ -79,7 +189,7 @@ pub fn rollup(
             .collect();
         let scenarios: Vec<(String, Outcome)> =
             covering.iter().map(|r| (r.id.clone(), r.outcome)).collect();
-        let verdicts: Vec<&str> = covering.iter().map(|r| verdict_in(r, &req.id)).collect();
+        let verdicts: Vec<Status> = covering.iter().map(|r| verdict_in(r, &req.id)).collect();
         out.push(RequirementStatus {
             id: req.id.clone(),
             proposal: req.proposal,
@@ -89,8 +199,7 @@ pub fn rollup(
                 req.testable(),
                 &verdicts,
                 all_covering.get(&req.id).is_some_and(|v| !v.is_empty()),
-            )
-            .to_string(),
+            ),
             scenarios,
             group: req.reported_under(rev).to_string(),
             inferred: req.inferred.clone(),
@@ -106,19 +215,19 @@ pub fn rollup(
 /// What one scenario's result says of one requirement it covers: its outcome, except that a
 /// failure judged per step fails only the requirements the failing step judges; the others held
 /// (`pass`) or were `not_reached`.
-pub fn verdict_in(r: &ScenarioResult, requirement: &str) -> &'static str {
+pub fn verdict_in(r: &ScenarioResult, requirement: &str) -> Status {
     use crate::runner::events::Judged;
     match r.judged.get(requirement) {
-        Some(Judged::Held) => "pass",
-        Some(Judged::NotReached) => "not_reached",
+        Some(Judged::Held) => Status::Pass,
+        Some(Judged::NotReached) => Status::NotReached,
         Some(Judged::Broken) | None => match r.outcome {
-            Outcome::Passed => "pass",
-            Outcome::Failed => "fail",
-            Outcome::Errored => "error",
-            Outcome::Skipped => "skip",
-            Outcome::ExpectedFailure => "expected_failure",
-            Outcome::UnexpectedPass => "unexpected_pass",
-            Outcome::NotImplemented => "not_implemented",
+            Outcome::Passed => Status::Pass,
+            Outcome::Failed => Status::Fail,
+            Outcome::Errored => Status::Error,
+            Outcome::Skipped => Status::Skip,
+            Outcome::ExpectedFailure => Status::ExpectedFailure,
+            Outcome::UnexpectedPass => Status::UnexpectedPass,
+            Outcome::NotImplemented => Status::NotImplemented,
         },
     }
 }
@@ -127,30 +236,20 @@ pub fn verdict_in(r: &ScenarioResult, requirement: &str) -> &'static str {
 /// with none, whether it is testable at all and whether some scenario outside this selection
 /// covers it. A requirement fails only where a check judging it failed; one that no scenario
 /// judged because each stopped earlier is `not_reached`.
-pub fn status_of(testable: bool, verdicts: &[&str], covered_somewhere: bool) -> &'static str {
+pub fn status_of(testable: bool, verdicts: &[Status], covered_somewhere: bool) -> Status {
     if verdicts.is_empty() {
         return if !testable {
-            "not_testable"
+            Status::NotTestable
         } else if covered_somewhere {
-            "not_run"
+            Status::NotRun
         } else {
-            "uncovered"
+            Status::Uncovered
         };
     }
-    const ORDER: &[&str] = &[
-        "fail",
-        "error",
-        "not_implemented",
-        "expected_failure",
-        "unexpected_pass",
-        "pass",
-        "not_reached",
-    ];
-    ORDER
-        .iter()
+    Status::ALL
+        .into_iter()
         .find(|s| verdicts.contains(s))
-        .copied()
-        .unwrap_or("skip")
+        .unwrap_or(Status::Skip)
 }
 
 /// One group's roll-up: how many of its requirements ended which way, and whether this run found
@@ -180,11 +279,11 @@ impl GroupVerdict {
             absent: 0,
         };
         for r in rows {
-            match r.status.as_str() {
-                "pass" | "unexpected_pass" => v.pass += 1,
-                "fail" | "error" => v.fail += 1,
-                "not_implemented" => v.absent += 1,
-                "expected_failure" => v.expected += 1,
+            match r.status {
+                Status::NotImplemented => v.absent += 1,
+                s if s.is_pass() => v.pass += 1,
+                s if s.is_failure() => v.fail += 1,
+                Status::ExpectedFailure => v.expected += 1,
                 _ => v.other += 1,
             }
         }
@@ -266,32 +365,41 @@ mod tests {
         // 400 instead of 403: the exact-answer step fails; the enforcement step passed.
         r.judged = crate::runner::blame::judge(&s.covers, &s.judging_order(), "refused-with-403");
         assert_eq!(r.judged["D-11"], Judged::Broken);
-        assert_eq!(verdict_in(&r, "D-11"), "fail");
-        assert_eq!(verdict_in(&r, "D-40"), "pass");
+        assert_eq!(verdict_in(&r, "D-11"), Status::Fail);
+        assert_eq!(verdict_in(&r, "D-40"), Status::Pass);
         // The over-limit schedule accepted: both fail.
         r.judged =
             crate::runner::blame::judge(&s.covers, &s.judging_order(), "one-above-the-maximum");
-        assert_eq!(verdict_in(&r, "D-40"), "fail");
-        assert_eq!(verdict_in(&r, "D-11"), "fail");
-        assert_eq!(status_of(true, &["not_reached"], true), "not_reached");
-        assert_eq!(status_of(true, &["not_reached", "pass"], true), "pass");
-        assert_eq!(status_of(true, &["pass", "fail"], true), "fail");
+        assert_eq!(verdict_in(&r, "D-40"), Status::Fail);
+        assert_eq!(verdict_in(&r, "D-11"), Status::Fail);
+        assert_eq!(
+            status_of(true, &[Status::NotReached], true),
+            Status::NotReached
+        );
+        assert_eq!(
+            status_of(true, &[Status::NotReached, Status::Pass], true),
+            Status::Pass
+        );
+        assert_eq!(
+            status_of(true, &[Status::Pass, Status::Fail], true),
+            Status::Fail
+        );
     }
 
     #[test]
     fn a_group_with_a_failure_has_gaps() {
-        let row = |status: &str| RequirementStatus {
+        let row = |status: Status| RequirementStatus {
             id: "S-1".into(),
             proposal: Proposal::Msc4354,
             strength: "MUST".into(),
             summary: String::new(),
-            status: status.into(),
+            status,
             scenarios: vec![],
             group: String::new(),
             inferred: None,
             merged: None,
         };
-        let (a, b, c) = (row("pass"), row("fail"), row("not_run"));
+        let (a, b, c) = (row(Status::Pass), row(Status::Fail), row(Status::NotRun));
         assert_eq!(GroupVerdict::of(&[&a, &c]).word(), "no gaps found");
         assert_eq!(GroupVerdict::of(&[&a, &b]).word(), "gaps");
         assert_eq!(GroupVerdict::of(&[&c]).word(), "not checked");
