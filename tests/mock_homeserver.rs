@@ -122,7 +122,7 @@ async fn a_mock_without_the_sticky_section_fails_with_the_evidence() {
     assert_eq!(out.status.code(), Some(1), "{all}");
     for needle in [
         "FAIL msc4354-sticky-events/sticky-section-timeline-limit-1",
-        "suites/msc4354-sticky-events/sticky-section-timeline-limit-1.yaml:37:11 (step `bob-gappy-sync`)",
+        "suites/msc4354-sticky-events/sticky-section-timeline-limit-1.yaml:37:11 (step `bob-gappy-sync`, check failed)",
         "still not true after 15.0s",
         &format!("expected: something containing \"{STICKY}\""),
         "request: GET /_matrix/client/v3/sync",

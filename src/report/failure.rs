@@ -1,5 +1,5 @@
 //! One rendering of a failure, shared by the terminal, JUnit and summary.md: where the failing
-//! step is written, its source line with a caret, the message, the request, expected and actual
+//! step is written and what kind of problem it was (a check, transport, the harness), its source line with a caret, the message, the request, expected and actual
 //! (or the body), and the transcript.
 
 use crate::runner::events::ScenarioResult;
@@ -12,8 +12,12 @@ pub fn lines(r: &ScenarioResult, transcript_base: &str) -> Vec<String> {
         return Vec::new();
     };
     let mut out = vec![format!(
-        "--> {}:{}:{} (step `{}`)",
-        r.file, f.pos.line, f.pos.column, f.step
+        "--> {}:{}:{} (step `{}`, {})",
+        r.file,
+        f.pos.line,
+        f.pos.column,
+        f.step,
+        f.kind_words()
     )];
     if let Some(src) = &f.source {
         out.extend(src.lines().map(str::to_string));
@@ -49,4 +53,40 @@ pub fn text(r: &ScenarioResult, transcript_base: &str) -> String {
         .into_iter()
         .map(|l| l + "\n")
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::runner::events::{Failure, FailureKind, Outcome, ScenarioResult};
+
+    fn errored(kind: FailureKind) -> ScenarioResult {
+        let mut r: ScenarioResult = serde_json::from_value(serde_json::json!({
+            "id": "s/x", "suite": "s", "name": "x", "file": "suites/s/x.yaml", "covers": [],
+            "proposal": "msc4140", "revision": "newest", "outcome": "errored", "reason": null,
+            "failure": null, "steps": [], "duration_ms": 1, "transcript": null,
+            "snapshots_written": [], "observations": []
+        }))
+        .unwrap();
+        r.outcome = Outcome::Errored;
+        r.failure = Some(Failure::error(
+            kind,
+            "step-2",
+            Default::default(),
+            "no answer".into(),
+        ));
+        r
+    }
+
+    #[test]
+    fn the_kind_of_failure_reaches_the_text_junit_and_the_results() {
+        let r = errored(FailureKind::Transport);
+        assert!(super::lines(&r, "")[0].ends_with("(step `step-2`, transport error)"));
+        let junit = crate::report::files::junit(&[r.clone()], &Default::default());
+        assert!(junit.contains("type=\"transport\""), "{junit}");
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["failure"]["kind"], "transport");
+        assert_eq!(json["failure"]["is_check"], false);
+        let r = errored(FailureKind::Harness);
+        assert!(super::lines(&r, "")[0].ends_with("harness error)"));
+    }
 }

@@ -172,6 +172,9 @@ pub fn junit(results: &[ScenarioResult], stats: &RunStats) -> String {
                     _ => String::new(),
                 };
                 s.set_message(msg);
+                if let Some(kind) = r.failure.as_ref().and_then(|f| f.kind) {
+                    s.set_type(kind.word());
+                }
                 s.set_description(super::failure::text(r, ""));
                 s
             }

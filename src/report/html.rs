@@ -214,11 +214,12 @@ pub fn render(report: &RunReport, dir: &Path) -> String {
             if let Some(f) = &r.failure {
                 let _ = write!(
                     h,
-                    "<p><code>{}:{}:{}</code> step <code>{}</code></p>",
+                    "<p><code>{}:{}:{}</code> step <code>{}</code>: <span class=\"kind\">{}</span></p>",
                     esc(&r.file),
                     f.pos.line,
                     f.pos.column,
-                    esc(&f.step)
+                    esc(&f.step),
+                    f.kind_words()
                 );
                 if let Some(src) = &f.source {
                     let _ = write!(h, "<pre class=\"source\">{}</pre>", esc(src));

@@ -153,6 +153,7 @@ pub fn failure_from_response(
         step: step.to_string(),
         pos: Default::default(),
         is_check: true,
+        kind: Some(super::events::FailureKind::Check),
         message: message.to_string(),
         at: m.as_ref().map(|m| m.at.clone()),
         expected: m.as_ref().map(|m| m.expected.clone()),

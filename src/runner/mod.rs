@@ -26,8 +26,8 @@ use crate::redact::Redactor;
 use crate::scenario::{Scenario, Step};
 use crate::snapshot::SnapshotSettings;
 use events::{
-    EventKind, Failure, Observation, Outcome, RunEvent, RunStats, ScenarioResult, StepRecord,
-    Timing,
+    EventKind, Failure, FailureKind, Observation, Outcome, RunEvent, RunStats, ScenarioResult,
+    StepRecord, Timing,
 };
 use exec::ScenarioRun;
 use std::collections::BTreeMap;
@@ -60,7 +60,11 @@ impl StepError {
                 StepError::Check(f)
             }
             e @ (StepError::Transport(_) | StepError::Harness(_)) => {
-                StepError::Check(Box::new(Failure::error(step, pos, e.to_string())))
+                let kind = match e.kind() {
+                    ErrorKind::Transport => FailureKind::Transport,
+                    _ => FailureKind::Harness,
+                };
+                StepError::Check(Box::new(Failure::error(kind, step, pos, e.to_string())))
             }
             skip @ StepError::NotAdvertised(_) => skip,
         }
@@ -393,6 +397,7 @@ fn panicked(s: &Scenario, revision: Revision, e: tokio::task::JoinError) -> Scen
     ScenarioResult {
         outcome: Outcome::Errored,
         failure: Some(Failure::error(
+            FailureKind::Harness,
             "setup",
             Default::default(),
             format!("mscheck crashed while running this scenario (a bug in mscheck; please report it): {message}"),
@@ -527,6 +532,7 @@ async fn run_one(
                 Err(e) => {
                     result.outcome = Outcome::Errored;
                     result.failure = Some(Failure::error(
+                        FailureKind::Transport,
                         "setup",
                         Default::default(),
                         format!("cannot boot the scenario's private homeserver: {e}"),
