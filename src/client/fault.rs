@@ -7,6 +7,7 @@
 use crate::matcher::Path;
 use crate::scenario::diagnostic::{Diagnostic, Diagnostics};
 use crate::scenario::{yaml, Pos};
+use crate::util::Held;
 use regex::Regex;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -169,12 +170,7 @@ impl Fault {
             return false;
         }
         if self.repeats_only {
-            let first = self
-                .memory
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .paths_seen
-                .insert(req.path.clone());
+            let first = self.memory.held().paths_seen.insert(req.path.clone());
             if first {
                 return false;
             }
@@ -257,7 +253,7 @@ impl Fault {
                 // Simulates a slow server; this is the fault's behaviour, not a harness wait.
                 Op::Delay(d) => tokio::time::sleep(*d).await,
                 Op::Freeze { items, key, at } => {
-                    let mut memory = self.memory.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut memory = self.memory.held();
                     items.for_each_mut(&mut resp.body, &mut |item| {
                         let Some(id) = key.select(item).into_value() else {
                             return;
@@ -270,7 +266,7 @@ impl Fault {
                     });
                 }
                 Op::ForgetAfter { arrays, key, after } => {
-                    let mut memory = self.memory.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut memory = self.memory.held();
                     let now = std::time::Instant::now();
                     arrays.for_each_mut(&mut resp.body, &mut |list| {
                         if let Some(a) = list.as_array_mut() {

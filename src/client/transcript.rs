@@ -7,6 +7,7 @@
 //! against a real server keeps every body.
 
 use crate::redact::Redactor;
+use crate::util::Held;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -64,7 +65,7 @@ impl BodyBudget {
         }
         let hash = crate::util::sha256_hex(text.as_bytes());
         let name = format!("bodies/{hash}.txt");
-        let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+        let mut written = self.written.held();
         let stored = if written.contains(&hash) {
             true
         } else if let (Some(dir), true) = (
@@ -159,18 +160,12 @@ impl Transcript {
         e.error = e
             .error
             .map(|m| crate::client::bounded::excerpt(&m, crate::client::bounded::EXCERPT_CHARS));
-        self.exchanges
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(e);
+        self.exchanges.held().push(e);
     }
 
     /// A copy of every exchange so far.
     pub fn exchanges(&self) -> Vec<Exchange> {
-        self.exchanges
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.exchanges.held().clone()
     }
 
     /// Human-readable text (the `transcripts/*.txt` report file); redacted once more on the way out.

@@ -7,6 +7,7 @@ use super::signing::ServerKey;
 use super::FederationError;
 use crate::client::transcript::{Exchange, Transcript};
 use crate::redact::Redactor;
+use crate::util::Held;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -101,7 +102,7 @@ impl Outbound {
 
     /// Records every later request in a scenario's transcript.
     pub fn record_into(&self, transcript: Arc<Transcript>, redactor: Arc<Redactor>) {
-        *self.transcript.lock().unwrap_or_else(|e| e.into_inner()) = Some(TranscriptSink {
+        *self.transcript.held() = Some(TranscriptSink {
             transcript,
             redactor,
             started: Instant::now(),
@@ -178,7 +179,7 @@ impl Outbound {
         result: &Result<(u16, Value), FederationError>,
         t0: Instant,
     ) {
-        let guard = self.transcript.lock().unwrap_or_else(|e| e.into_inner());
+        let guard = self.transcript.held();
         let Some(TranscriptSink {
             transcript: t,
             redactor,
@@ -206,12 +207,7 @@ impl Outbound {
     /// Another server's verify keys, fetched from its `/_matrix/key/v2/server` once and checked
     /// against the document's own signature.
     pub async fn server_keys(&self, server: &str) -> Result<VerifyKeys, FederationError> {
-        if let Some(k) = self
-            .keys
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(server)
-        {
+        if let Some(k) = self.keys.held().get(server) {
             return Ok(k.clone());
         }
         let base = loopback_address(server)?;
@@ -249,10 +245,7 @@ impl Outbound {
             )));
         }
         super::signing::verify_key_document(&doc, server, &keys)?;
-        self.keys
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(server.to_string(), keys.clone());
+        self.keys.held().insert(server.to_string(), keys.clone());
         Ok(keys)
     }
 }

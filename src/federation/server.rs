@@ -7,6 +7,7 @@ use super::client::Outbound;
 use super::room::FakeRoom;
 use super::signing::ServerKey;
 use super::FederationError;
+use crate::util::Held;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
@@ -126,7 +127,7 @@ pub(super) struct Inner {
 
 impl Inner {
     pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.held()
     }
 }
 

@@ -6,6 +6,7 @@
 
 use super::profile::{Format, Profile};
 use super::{keys, HomeserverError};
+use crate::util::Held;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -20,32 +21,25 @@ static NOT_ARCHIVED: Mutex<Vec<Unarchived>> = Mutex::new(Vec::new());
 /// Kills every managed process still alive (Ctrl-C, panic) and puts their files away (logs into
 /// the report, working files deleted). Safe to call twice.
 pub fn kill_all_managed() {
-    let pids: Vec<i32> = std::mem::take(&mut *LIVE_PIDS.lock().unwrap_or_else(|e| e.into_inner()));
+    let pids: Vec<i32> = std::mem::take(&mut *LIVE_PIDS.held());
     for pid in pids {
         unsafe {
             libc::kill(pid, libc::SIGCONT);
             libc::kill(pid, libc::SIGKILL);
         }
     }
-    let left: Vec<Unarchived> =
-        std::mem::take(&mut *NOT_ARCHIVED.lock().unwrap_or_else(|e| e.into_inner()));
+    let left: Vec<Unarchived> = std::mem::take(&mut *NOT_ARCHIVED.held());
     for (data, report, configs) in left {
         archive_files(&data, &report, &configs);
     }
 }
 
 fn track(pid: i32) {
-    LIVE_PIDS
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(pid);
+    LIVE_PIDS.held().push(pid);
 }
 
 fn untrack(pid: i32) {
-    LIVE_PIDS
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .retain(|p| *p != pid);
+    LIVE_PIDS.held().retain(|p| *p != pid);
 }
 
 /// Ports and names of one managed server.
@@ -117,10 +111,7 @@ pub struct ManagedServer {
 /// random, and must bind now; only if none does is the kernel asked.
 pub fn free_port() -> Result<u16, HomeserverError> {
     let port = pick_port()?;
-    RESERVED_PORTS
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(port);
+    RESERVED_PORTS.held().insert(port);
     Ok(port)
 }
 
@@ -131,10 +122,7 @@ static RESERVED_PORTS: Mutex<std::collections::BTreeSet<u16>> =
     Mutex::new(std::collections::BTreeSet::new());
 
 fn reserved(port: u16) -> bool {
-    RESERVED_PORTS
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .contains(&port)
+    RESERVED_PORTS.held().contains(&port)
 }
 
 fn pick_port() -> Result<u16, HomeserverError> {
@@ -221,14 +209,11 @@ impl ManagedServer {
             child: tokio::sync::Mutex::new(None),
             paused: false.into(),
         };
-        NOT_ARCHIVED
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((
-                server.config.data_dir.clone(),
-                server.report_dir.clone(),
-                server.config_files(),
-            ));
+        NOT_ARCHIVED.held().push((
+            server.config.data_dir.clone(),
+            server.report_dir.clone(),
+            server.config_files(),
+        ));
         Ok(server)
     }
 
@@ -393,8 +378,7 @@ impl ManagedServer {
             return;
         }
         NOT_ARCHIVED
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .held()
             .retain(|(d, _, _)| *d != self.config.data_dir);
         archive_files(
             &self.config.data_dir,

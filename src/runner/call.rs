@@ -12,6 +12,7 @@ use crate::client::{Request, Response};
 use crate::scenario::{Call, Step, Wait};
 use crate::steps::{BuildCx, Effect, Execution, HttpStep};
 use crate::util::human_duration;
+use crate::util::Held;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -171,9 +172,7 @@ impl ScenarioRun {
         token: String,
     ) {
         let user = call.actor.clone().unwrap_or_default();
-        map.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(user, token);
+        map.held().insert(user, token);
     }
 
     /// What the step's request builder may read now.
@@ -205,7 +204,7 @@ impl ScenarioRun {
         let name = actor.as_ref().map(|u| u.name.clone()).unwrap_or_default();
         Ok(BuildCx {
             vars,
-            users: self.users.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            users: self.users.held().clone(),
             servers: self
                 .ctx
                 .targets

@@ -9,14 +9,12 @@ use crate::client::Response;
 use crate::matcher::Path;
 use crate::scenario::{Source, Step};
 use crate::snapshot::{self, SnapshotRecord};
+use crate::util::Held;
 use serde_json::{json, Value};
 
 impl ScenarioRun {
     pub(super) fn var(&self, name: &str) -> Option<Value> {
-        self.vars
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
+        self.vars.held().get(name)
     }
 
     /// What a `capture`/`accumulate`/`observe` source names in a response.
@@ -42,7 +40,7 @@ impl ScenarioRun {
                 Some(v) => vec![v],
                 None => Vec::new(),
             };
-            let mut vars = self.vars.lock().unwrap_or_else(|e| e.into_inner());
+            let mut vars = self.vars.held();
             let mut list = match vars.get(&a.name) {
                 Some(Value::Array(items)) => items,
                 _ => Vec::new(),
@@ -55,7 +53,7 @@ impl ScenarioRun {
 
     /// Records an observation under `label` unless this scenario already has one.
     pub(super) fn observe_once(&self, step: &str, label: &str, value: Value) {
-        let mut obs = self.observations.lock().unwrap_or_else(|e| e.into_inner());
+        let mut obs = self.observations.held();
         if !obs.iter().any(|o| o.label == label) {
             obs.push(Observation {
                 step: step.to_string(),
@@ -80,22 +78,16 @@ impl ScenarioRun {
                 );
                 return Err(StepError::Check(Box::new(f)));
             };
-            self.vars
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .set(c.name.clone(), value);
+            self.vars.held().set(c.name.clone(), value);
         }
         // After the captures, so an observation may compute from what this step captured.
         for o in &step.observe {
             let value = self.select_source(&o.from, resp)?;
-            self.observations
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(Observation {
-                    step: step.id.clone(),
-                    label: o.name.clone(),
-                    value,
-                });
+            self.observations.held().push(Observation {
+                step: step.id.clone(),
+                label: o.name.clone(),
+                value,
+            });
         }
         if let Some(spec) = &step.snapshot {
             let value = match &spec.at {
@@ -124,8 +116,7 @@ impl ScenarioRun {
             // A snapshot records how this implementation answers; it never decides the
             // scenario (a new implementation has none yet, and drift is not a requirement).
             self.snapshots
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .held()
                 .push(SnapshotRecord::new(&step.id, &spec.name, outcome));
         }
         Ok(())
@@ -136,8 +127,7 @@ impl ScenarioRun {
     fn known_ids(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = self
             .users
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .held()
             .values()
             .map(|u| (u.user_id.clone(), format!("@{}:[{}]", u.name, u.hs)))
             .collect();

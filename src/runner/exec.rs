@@ -11,6 +11,7 @@ use crate::homeserver::{Control, Homeserver};
 use crate::scenario::vars::Vars;
 use crate::scenario::{Action, LifecycleOp, Scenario, Step, Times};
 use crate::snapshot::SnapshotRecord;
+use crate::util::Held;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -75,18 +76,14 @@ impl ScenarioRun {
 
     pub(super) fn fake_server(&self) -> Result<Arc<crate::federation::FakeServer>, StepError> {
         self.fake
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .held()
             .clone()
             .ok_or_else(|| StepError::harness("this scenario has no fake federating server"))
     }
 
     /// The step records so far.
     pub fn records(&self) -> Vec<StepRecord> {
-        self.records
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.records.held().clone()
     }
 
     /// The revision selected for a proposal.
@@ -96,27 +93,18 @@ impl ScenarioRun {
 
     /// Renders templates in a value.
     pub fn render(&self, v: &Value) -> Result<Value, StepError> {
-        self.vars
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .render(v)
-            .map_err(StepError::from)
+        self.vars.held().render(v).map_err(StepError::from)
     }
 
     /// Renders templates in a text (selectors), inserting values as text.
     pub fn render_text(&self, text: &str) -> Result<String, StepError> {
-        self.vars
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .render_text(text)
-            .map_err(StepError::from)
+        self.vars.held().render_text(text).map_err(StepError::from)
     }
 
     /// A registered user by scenario name.
     pub fn user(&self, name: &str) -> Result<UserState, StepError> {
         self.users
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .held()
             .get(name)
             .cloned()
             .ok_or_else(|| StepError::harness(format!("user `{name}` is not registered")))
@@ -141,34 +129,22 @@ impl ScenarioRun {
 
     /// The user's last /sync `next_batch`.
     pub fn sync_token(&self, user: &str) -> Option<String> {
-        self.sync_tokens
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(user)
-            .cloned()
+        self.sync_tokens.held().get(user).cloned()
     }
 
     /// The user's last sliding sync `pos`.
     pub fn sss_pos(&self, user: &str) -> Option<String> {
-        self.sss_pos
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(user)
-            .cloned()
+        self.sss_pos.held().get(user).cloned()
     }
 
     /// The user's last `next_batch` of the sticky-events extension.
     pub fn sticky_next(&self, user: &str) -> Option<String> {
-        self.sticky_next
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(user)
-            .cloned()
+        self.sticky_next.held().get(user).cloned()
     }
 
     /// A copy of the variables as they are now (for rendering a step's fields).
     pub fn vars_snapshot(&self) -> Vars {
-        self.vars.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.vars.held().clone()
     }
 
     /// Runs steps in order, stopping at the first failure.
@@ -231,10 +207,7 @@ impl ScenarioRun {
                 };
                 let mut r = Ok(());
                 for i in 0..times {
-                    self.vars
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .set("i", json!(i));
+                    self.vars.held().set("i", json!(i));
                     r = self.run_steps(steps).await;
                     if r.is_err() {
                         break;
@@ -251,10 +224,7 @@ impl ScenarioRun {
             attempts,
             duration_ms: started.elapsed().as_millis() as u64,
         };
-        self.records
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(record.clone());
+        self.records.held().push(record.clone());
         self.ctx.step_finished(&self.scenario.id, record);
         result.map_err(|e| e.at_step(step))
     }

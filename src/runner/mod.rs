@@ -25,6 +25,7 @@ use crate::homeserver::Targets;
 use crate::redact::Redactor;
 use crate::scenario::{Scenario, Step};
 use crate::snapshot::SnapshotSettings;
+use crate::util::Held;
 use events::{
     EventKind, Failure, FailureKind, Observation, Outcome, RunEvent, RunStats, ScenarioResult,
     StepRecord, Timing,
@@ -188,18 +189,12 @@ impl RunContext {
 
     /// Whether `hs` is known not to have the MSC4140 scheduling endpoint.
     pub fn schedule_endpoint_unknown(&self, hs: &str) -> bool {
-        self.schedule_endpoint_unknown
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(hs)
+        self.schedule_endpoint_unknown.held().contains(hs)
     }
 
     /// Remembers that `hs` does not have the MSC4140 scheduling endpoint.
     pub fn note_schedule_endpoint_unknown(&self, hs: &str) {
-        self.schedule_endpoint_unknown
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(hs.to_string());
+        self.schedule_endpoint_unknown.held().insert(hs.to_string());
     }
 
     /// A unique number for user names.
@@ -568,11 +563,7 @@ async fn run_one(
     }
     result.duration_ms = started.elapsed().as_millis() as u64;
     result.steps = run.records();
-    result.snapshots = run
-        .snapshots
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
+    result.snapshots = run.snapshots.held().clone();
     result.snapshots_written = result
         .snapshots
         .iter()
@@ -580,15 +571,14 @@ async fn run_one(
         .collect();
     result.observations = run
         .observations
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .held()
         .iter()
         .map(|o| Observation {
             value: o.value.as_ref().map(|v| ctx.redactor.json(v)),
             ..o.clone()
         })
         .collect();
-    result.series = std::mem::take(&mut *run.series.lock().unwrap_or_else(|e| e.into_inner()));
+    result.series = std::mem::take(&mut *run.series.held());
     let failure = match outcome.err().map(StepError::into_failure) {
         None => None,
         Some(Ok(mut f)) => {

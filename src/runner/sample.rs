@@ -15,6 +15,7 @@ use crate::client::Response;
 use crate::matcher::{Path, Selected};
 use crate::scenario::{Call, SampleSpec, Step};
 use crate::util::human_duration;
+use crate::util::Held;
 use serde_json::{json, Value};
 use std::time::Instant;
 
@@ -64,14 +65,11 @@ impl ScenarioRun {
             tokio::time::sleep(spec.every.min(spec.within - elapsed)).await;
         };
         let verdict = lifetime::judge(&samples, &rules);
-        self.observations
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Observation {
-                step: step.id.clone(),
-                label: "lifetime".into(),
-                value: Some(json!(verdict.summary)),
-            });
+        self.observations.held().push(Observation {
+            step: step.id.clone(),
+            label: "lifetime".into(),
+            value: Some(json!(verdict.summary)),
+        });
         let problem = verdict.problem.or_else(|| {
             overdue.then(|| {
                 format!(
@@ -80,15 +78,12 @@ impl ScenarioRun {
                 )
             })
         });
-        self.series
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(lifetime::Series::new(
-                &step.id,
-                &samples,
-                &rules,
-                problem.clone(),
-            ));
+        self.series.held().push(lifetime::Series::new(
+            &step.id,
+            &samples,
+            &rules,
+            problem.clone(),
+        ));
         if let Some(problem) = problem {
             let mut f = failure_from_response(
                 &step.id,

@@ -7,6 +7,7 @@
 //! takes one of a few boot slots.
 
 use crate::scenario::{Action, Scenario, Step, Times, Wait};
+use crate::util::Held;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +27,7 @@ pub struct Slot<'a> {
 impl Slots {
     /// Takes the lowest free slot.
     pub fn take(&self) -> Slot<'_> {
-        let mut busy = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut busy = self.0.held();
         let k = match busy.iter().position(|b| !b) {
             Some(k) => k,
             None => {
@@ -44,7 +45,7 @@ impl Slots {
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        let mut busy = self.slots.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut busy = self.slots.0.held();
         busy[self.number as usize] = false;
     }
 }

@@ -8,6 +8,7 @@ use crate::client::fault::RequestParts;
 use crate::client::{Request, Response, DEFAULT_TIMEOUT};
 use crate::homeserver::registration::{register, RegistrationError};
 use crate::matcher::Path;
+use crate::util::Held;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -80,7 +81,7 @@ impl ScenarioRun {
                     )));
                 };
                 user_ids.insert(u.name.clone(), Value::String(a.sender.clone()));
-                self.users.lock().unwrap_or_else(|e| e.into_inner()).insert(
+                self.users.held().insert(
                     u.name.clone(),
                     UserState {
                         name: u.name.clone(),
@@ -111,7 +112,7 @@ impl ScenarioRun {
                     e => StepError::Transport(TransportError::Homeserver(e.to_string())),
                 })?;
             user_ids.insert(u.name.clone(), Value::String(reg.user_id.clone()));
-            self.users.lock().unwrap_or_else(|e| e.into_inner()).insert(
+            self.users.held().insert(
                 u.name.clone(),
                 UserState {
                     name: u.name.clone(),
@@ -128,12 +129,11 @@ impl ScenarioRun {
             fake.outbound()
                 .record_into(self.client.transcript().clone(), self.ctx.redactor.clone());
             self.vars
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .held()
                 .set("fake", json!({"server_name": fake.server_name}));
-            *self.fake.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(fake));
+            *self.fake.held() = Some(Arc::new(fake));
         }
-        let mut vars = self.vars.lock().unwrap_or_else(|e| e.into_inner());
+        let mut vars = self.vars.held();
         vars.set("user", Value::Object(user_ids));
         vars.set("run_id", Value::String(self.ctx.run_id.clone()));
         for h in self.ctx.targets.all() {
@@ -154,8 +154,7 @@ impl ScenarioRun {
         }
         let user = self
             .users
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .held()
             .values()
             .find(|u| u.hs == "hs1")
             .cloned()
