@@ -5,7 +5,8 @@
 //! narrowed by a [`plan::Selection`] (suites, filters, revisions, partitions) and the
 //! expectations; each
 //! step is decoded once into a typed [`steps::StepCall`] whose module builds its request. The
-//! [`runner`] boots or reaches the [`homeserver`] targets, runs scenarios concurrently through the
+//! [`session`] (the library entry point: `Session::start(RunRequest)`, which the CLI calls too)
+//! checks every input, the [`runner`] boots or reaches the [`homeserver`] targets, runs scenarios concurrently through the
 //! [`client`] (every exchange recorded, redacted and passed through the fault seam), checks
 //! responses with the pure [`matcher`], and emits [`runner::events::RunEvent`]s. The [`report`]ers
 //! (terminal, JSON, JUnit, Markdown, transcripts) consume those events and nothing else.
@@ -26,6 +27,7 @@ pub mod regress;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod session;
 pub mod snapshot;
 pub mod steps;
 pub mod util;

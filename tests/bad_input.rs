@@ -89,7 +89,7 @@ fn bad_flags_exit_2_with_a_reason() {
         ),
         (
             &["run", "--jobs", "0"],
-            "invalid value '0' for '--jobs <JOBS>': `0` is not a number from 1 to 256",
+            "invalid value '0' for '--jobs <N>': `0` is not a number from 1 to 256",
         ),
         (
             &["run", "--jobs", "2305843009213693952"],

@@ -411,3 +411,56 @@ async fn a_full_external_run_skips_only_what_an_external_server_cannot_offer() {
     let ran = outcomes(&r).iter().filter(|(_, o)| o != "skipped").count();
     assert!(ran >= 50, "only {ran} scenarios ran:\n{all}");
 }
+
+/// The library entry point, as `examples/check_my_server.rs` uses it: a selection against a URL
+/// from a Rust program, every event seen, the report returned and written.
+#[path = "../examples/check_my_server.rs"]
+mod example;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_example_runs_a_selection_against_a_url_from_rust() {
+    let _g = ONE_SERVER_AT_A_TIME.lock().await;
+    let data = tempfile::tempdir().unwrap();
+    let targets = boot(
+        json!({"enable_registration": true, "enable_registration_without_verification": true}),
+        data.path(),
+    )
+    .await;
+    let report_dir = tempfile::tempdir().unwrap();
+    let report = example::check(
+        &targets.hs1.base_url,
+        "sticky-send-parameter",
+        report_dir.path(),
+    )
+    .await
+    .expect("the session runs");
+    targets.shutdown().await;
+    let ran: Vec<(&str, mscheck::runner::events::Outcome)> = report
+        .scenarios
+        .iter()
+        .map(|s| (s.id.as_str(), s.outcome))
+        .collect();
+    assert_eq!(
+        ran,
+        [(
+            "msc4354-sticky-events/sticky-send-parameter",
+            mscheck::runner::events::Outcome::Passed
+        )]
+    );
+    assert_eq!(report.targets[0].implementation, "synapse");
+    // The same report is in the folder, as the CLI writes it.
+    let written = results(report_dir.path());
+    assert_eq!(
+        outcomes(&written),
+        vec![(
+            "msc4354-sticky-events/sticky-send-parameter".to_string(),
+            "passed".to_string()
+        )]
+    );
+    // Bad input is an error before any server is contacted, as on the command line.
+    let bad = mscheck::session::RunRequest::external("ftp://example.org");
+    let err = mscheck::session::Session::start(bad, &mut |_| {})
+        .await
+        .expect_err("not an http(s) URL");
+    assert_eq!(err.exit_code(), 2, "{err}");
+}

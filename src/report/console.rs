@@ -72,7 +72,9 @@ impl Console {
 impl Reporter for Console {
     fn event(&mut self, ev: &RunEvent) {
         match &ev.kind {
-            EventKind::RunStarted { planned, revisions } => {
+            EventKind::RunStarted {
+                planned, revisions, ..
+            } => {
                 let revs: Vec<String> = revisions.iter().map(|(p, r)| format!("{p}={r}")).collect();
                 self.line(&format!(
                     "mscheck: {planned} scenarios ({})",

@@ -23,6 +23,8 @@ pub struct Files {
     started_at: Option<String>,
     /// The first write error, reported at the end (the run then exits 5).
     pub error: Option<super::results::WriteError>,
+    /// The run's report, once the run has finished.
+    pub report: Option<RunReport>,
 }
 
 impl Files {
@@ -49,6 +51,7 @@ impl Files {
             faults,
             started_at: None,
             error: None,
+            report: None,
         }
     }
 
@@ -116,6 +119,7 @@ impl Reporter for Files {
                 if let Err(e) = report.write_files(&self.dir) {
                     self.error.get_or_insert(e);
                 }
+                self.report = Some(report);
             }
             _ => {}
         }

@@ -29,6 +29,8 @@ pub enum EventKind {
         planned: usize,
         /// Revision per proposal.
         revisions: BTreeMap<Proposal, Revision>,
+        /// Where the report folder is being written.
+        report_dir: std::path::PathBuf,
     },
     /// Setup progress (installing, starting servers).
     Progress {

@@ -1,9 +1,9 @@
-//! From flags to a run's settings: every input (suites, faults, profile, expectations, URLs,
-//! names) read and checked here, before any server is contacted, so that bad input is exit 2
-//! with nothing sent.
+//! From a [`RunRequest`] to a run's settings: every input (suites, faults, profile,
+//! expectations, URLs, names) read and checked here, before any server is contacted, so that bad
+//! input is exit 2 with nothing sent.
 
-use super::tools::read_run;
-use super::{load, selection, Loaded, RunArgs};
+use super::load::{load, selection, Loaded};
+use super::request::{ExpectationsFile, RegistrationMethod, RunRequest, Servers, SnapshotPolicy};
 use crate::client::fault::{load_faults, Fault};
 use crate::error::Error;
 use crate::expectations::Expectations;
@@ -19,25 +19,33 @@ use std::sync::Arc;
 /// `fixtures/targets/`, or a profile file) and `--synapse-from`.
 fn managed_setup(
     fixtures: &Path,
-    args: &RunArgs,
+    servers: &Servers,
 ) -> Result<crate::homeserver::ManagedSetup, Error> {
     use crate::homeserver::install::SynapseSource;
-    let synapse_target = args.target == "synapse" || args.target.starts_with("synapse@");
+    // External servers still get the pinned Synapse's setup: it is never booted for them.
+    let (target, synapse_from, program) = match servers {
+        Servers::Managed {
+            target,
+            synapse_from,
+            program,
+        } => (target.as_str(), synapse_from.as_deref(), program.as_ref()),
+        Servers::External { .. } => ("synapse", None, None),
+    };
+    let synapse_target = target == "synapse" || target.starts_with("synapse@");
     let (profile_path, synapse) = if synapse_target {
-        let source = SynapseSource::from_flags(&args.target, args.synapse_from.as_deref())
-            .map_err(Error::Usage)?;
+        let source = SynapseSource::from_flags(target, synapse_from).map_err(Error::Usage)?;
         (fixtures.join("targets").join("synapse.yaml"), source)
     } else {
-        let source = match &args.synapse_from {
+        let source = match synapse_from {
             Some(p) => SynapseSource::from_flags("synapse", Some(p)).map_err(Error::Usage)?,
             None => SynapseSource::Pinned,
         };
-        let path = crate::homeserver::profile::find(fixtures, &args.target)
-            .map_err(|e| Error::Usage(format!("`--target {}`: {e}", args.target)))?;
+        let path = crate::homeserver::profile::find(fixtures, target)
+            .map_err(|e| Error::Usage(format!("`--target {target}`: {e}")))?;
         (path, source)
     };
     let mut profile = crate::homeserver::profile::Profile::load(&profile_path)?;
-    if let Some(program) = &args.program {
+    if let Some(program) = program {
         use crate::homeserver::profile::Provision;
         if profile.provision == Provision::SynapsePip {
             return Err(Error::Usage(format!(
@@ -64,7 +72,7 @@ pub(super) struct Settings {
     pub(super) faults: Vec<Fault>,
     pub(super) report_dir: PathBuf,
     pub(super) expectations: ExpectationsChoice,
-    pub(super) args: RunArgs,
+    pub(super) request: RunRequest,
     /// The last run's duration per scenario (from the report folder), to start the longest first.
     pub(super) previous_durations: BTreeMap<String, u64>,
 }
@@ -90,12 +98,12 @@ impl ExpectationsChoice {
     }
 }
 
-pub(super) fn resolve(args: RunArgs) -> Result<Settings, Error> {
-    let loaded = load(&args.select)?;
-    let mut selection = selection(&args.select)?;
+pub(super) fn resolve(req: RunRequest) -> Result<Settings, Error> {
+    let loaded = load(req.select.root.as_deref(), &req.select.suites)?;
+    let mut selection = selection(&req.select);
     let all_faults = load_faults(&loaded.root.join("fixtures").join("faults.yaml"))?;
     let mut faults = Vec::new();
-    for name in &args.inject {
+    for name in &req.inject {
         match all_faults.get(name) {
             Some(f) => faults.push(f.clone()),
             None => {
@@ -108,19 +116,26 @@ pub(super) fn resolve(args: RunArgs) -> Result<Settings, Error> {
             }
         }
     }
-    if args.hs2.is_some() && args.hs1.is_none() {
-        return Err(Error::Usage(
-            "`--hs2` needs `--hs1` (both servers are external, or both managed)".into(),
-        ));
-    }
-    snapshot_policy(&args)?;
-    for (name, given) in [("hs1", &args.hs1), ("hs2", &args.hs2)] {
-        if let Some(url) = given {
-            check_server_url(name, url)?;
-            registration_method(name, &args.registration)?;
+    snapshot_policy(req.snapshots)?;
+    let (implementation, version) = match &req.servers {
+        Servers::External {
+            hs1,
+            hs2,
+            registration,
+            implementation,
+            version,
+        } => {
+            for (name, given) in [("hs1", Some(hs1)), ("hs2", hs2.as_ref())] {
+                if let Some(url) = given {
+                    check_server_url(name, url)?;
+                    registration_method(name, *registration)?;
+                }
+            }
+            (implementation.as_ref(), version.as_ref())
         }
-    }
-    if let Some(i) = &args.implementation {
+        Servers::Managed { .. } => (None, None),
+    };
+    if let Some(i) = implementation {
         if !discover::valid_implementation(i) {
             return Err(Error::Usage(format!(
                 "`--implementation {}`: an implementation name is 1–64 characters of [a-z0-9._-], starting with a letter or digit (it names the expectations file and the snapshot folder)",
@@ -128,7 +143,7 @@ pub(super) fn resolve(args: RunArgs) -> Result<Settings, Error> {
             )));
         }
     }
-    if let Some(v) = &args.impl_version {
+    if let Some(v) = version {
         if !discover::valid_version(v) {
             return Err(Error::Usage(format!(
                 "`--impl-version {}`: a version is 1–64 characters of [A-Za-z0-9._+-], starting with a letter or digit",
@@ -136,7 +151,7 @@ pub(super) fn resolve(args: RunArgs) -> Result<Settings, Error> {
             )));
         }
     }
-    let report_dir = args
+    let report_dir = req
         .report_dir
         .clone()
         .unwrap_or_else(|| match &loaded.source {
@@ -144,8 +159,9 @@ pub(super) fn resolve(args: RunArgs) -> Result<Settings, Error> {
             crate::embedded::Source::BuiltIn(_) => PathBuf::from("mscheck-report"),
             _ => loaded.root.join("target").join("mscheck-report"),
         });
-    let last_failed = if args.last_failed {
-        Some(last_failed(&report_dir, &args, &mut selection)?)
+    let last_failed = if req.select.last_failed {
+        let keep_revisions = !req.select.revisions.is_empty();
+        Some(last_failed(&report_dir, keep_revisions, &mut selection)?)
     } else {
         None
     };
@@ -163,15 +179,8 @@ pub(super) fn resolve(args: RunArgs) -> Result<Settings, Error> {
             ),
         });
     }
-    if args.hs1.is_some()
-        && (args.target != "synapse" || args.synapse_from.is_some() || args.program.is_some())
-    {
-        return Err(Error::Usage(
-            "`--target`/`--synapse-from`/`--program` choose the managed server; with `--hs1` the server is yours".into(),
-        ));
-    }
-    let managed = managed_setup(&loaded.root.join("fixtures"), &args)?;
-    let expectations = read_expectations(&args, &loaded)?;
+    let managed = managed_setup(&loaded.root.join("fixtures"), &req.servers)?;
+    let expectations = read_expectations(&req.expectations, &loaded)?;
     Ok(Settings {
         loaded,
         managed,
@@ -180,7 +189,7 @@ pub(super) fn resolve(args: RunArgs) -> Result<Settings, Error> {
         faults,
         report_dir,
         expectations,
-        args,
+        request: req,
         previous_durations: BTreeMap::new(),
     })
 }
@@ -189,17 +198,17 @@ pub(super) fn resolve(args: RunArgs) -> Result<Settings, Error> {
 /// unless `--revision` says otherwise.
 fn last_failed(
     report_dir: &Path,
-    args: &RunArgs,
+    keep_revisions: bool,
     selection: &mut Selection,
 ) -> Result<std::collections::BTreeSet<String>, Error> {
-    let last = read_run(report_dir).map_err(|e| {
+    let last = crate::report::results::RunReport::load(report_dir).map_err(|e| {
         Error::Usage(format!(
             "`--last-failed` reruns what failed in the last run's report ({}): {}",
             report_dir.display(),
             e.to_string().trim_start_matches("error: ")
         ))
     })?;
-    if args.select.revision.is_empty() {
+    if !keep_revisions {
         selection.revisions = last.revisions.clone();
     }
     Ok(last
@@ -212,12 +221,17 @@ fn last_failed(
 
 /// Every expectations file this run could use, read and checked now: the one given, or every
 /// shipped one (the implementation is learnt later).
-fn read_expectations(args: &RunArgs, loaded: &Loaded) -> Result<ExpectationsChoice, Error> {
+fn read_expectations(
+    file: &ExpectationsFile,
+    loaded: &Loaded,
+) -> Result<ExpectationsChoice, Error> {
     let ids = scenario_ids(&loaded.scenarios);
-    Ok(match &args.expectations {
-        Some(p) if p.as_os_str() == "none" => ExpectationsChoice::Given(Expectations::default()),
-        Some(p) => ExpectationsChoice::Given(Expectations::load(p, &loaded.catalogue, &ids)?),
-        None => {
+    Ok(match file {
+        ExpectationsFile::None => ExpectationsChoice::Given(Expectations::default()),
+        ExpectationsFile::Path(p) => {
+            ExpectationsChoice::Given(Expectations::load(p, &loaded.catalogue, &ids)?)
+        }
+        ExpectationsFile::Shipped => {
             let dir = loaded.root.join("fixtures").join("expectations");
             let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
                 .into_iter()
@@ -261,29 +275,10 @@ fn check_server_url(name: &str, url: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// `--snapshots review|strict|update` (`--update-snapshots` is `update`).
-pub(super) fn snapshot_policy(args: &RunArgs) -> Result<&'static str, Error> {
-    let given = match (&args.snapshots, args.update_snapshots) {
-        (Some(p), true) if p != "update" => {
-            return Err(Error::Usage(format!(
-                "`--update-snapshots` and `--snapshots {p}` contradict each other"
-            )))
-        }
-        (_, true) => "update",
-        (Some(p), false) => p.as_str(),
-        (None, false) => "review",
-    };
-    let policy = match given {
-        "review" => "review",
-        "strict" => "strict",
-        "update" => "update",
-        other => {
-            return Err(Error::Usage(format!(
-                "unknown snapshot policy `{other}` (expected `review`, `strict` or `update`)"
-            )))
-        }
-    };
-    if policy == "update" && std::env::var_os("CI").is_some() {
+/// The snapshot policy, refused where it cannot apply: `update` writes into snapshots/, which a
+/// CI run never does.
+pub(super) fn snapshot_policy(policy: SnapshotPolicy) -> Result<SnapshotPolicy, Error> {
+    if policy == SnapshotPolicy::Update && std::env::var_os("CI").is_some() {
         return Err(Error::Usage(
             "`--snapshots update` writes into snapshots/, which a CI run never does (CI is set); pending snapshots are in the report folder".into(),
         ));
@@ -298,31 +293,34 @@ fn scenario_ids(s: &[Scenario]) -> Vec<&str> {
 /// `--registration` for one external server; secrets come from the environment, never a flag
 /// (flags show up in process lists and CI logs). hs2 has variables of its own; a registration
 /// token may be shared by both.
-pub(super) fn registration_method(name: &str, method: &str) -> Result<Registration, Error> {
+pub(super) fn registration_method(
+    name: &str,
+    method: RegistrationMethod,
+) -> Result<Registration, Error> {
+    let word = method.word();
     let read = |keys: &[&str]| -> Result<String, Error> {
         keys.iter()
             .find_map(|k| std::env::var(k).ok())
             .ok_or_else(|| {
                 Error::Usage(format!(
-                    "`--registration {method}` reads the secret for {name} from ${}, which is not set",
+                    "`--registration {word}` reads the secret for {name} from ${}, which is not set",
                     keys.join(" or $")
                 ))
             })
     };
     let hs2 = name == "hs2";
     Ok(match method {
-        "open" => Registration::Open,
-        "shared-secret" if hs2 => Registration::SharedSecret(read(&["MSCHECK_HS2_SHARED_SECRET"])?),
-        "shared-secret" => Registration::SharedSecret(read(&["MSCHECK_SHARED_SECRET"])?),
-        "token" if hs2 => Registration::Token(read(&[
+        RegistrationMethod::Open => Registration::Open,
+        RegistrationMethod::SharedSecret if hs2 => {
+            Registration::SharedSecret(read(&["MSCHECK_HS2_SHARED_SECRET"])?)
+        }
+        RegistrationMethod::SharedSecret => {
+            Registration::SharedSecret(read(&["MSCHECK_SHARED_SECRET"])?)
+        }
+        RegistrationMethod::Token if hs2 => Registration::Token(read(&[
             "MSCHECK_HS2_REGISTRATION_TOKEN",
             "MSCHECK_REGISTRATION_TOKEN",
         ])?),
-        "token" => Registration::Token(read(&["MSCHECK_REGISTRATION_TOKEN"])?),
-        other => {
-            return Err(Error::Usage(format!(
-            "unknown registration method `{other}` (expected `shared-secret`, `token` or `open`)"
-        )))
-        }
+        RegistrationMethod::Token => Registration::Token(read(&["MSCHECK_REGISTRATION_TOKEN"])?),
     })
 }
