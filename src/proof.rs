@@ -122,7 +122,7 @@ pub fn pairs<'a>(
                 .collect();
             let faults = faults
                 .iter()
-                .filter(|(_, f)| f.breaks.contains(c) && f.reaches(s))
+                .filter(|(_, f)| f.breaks.contains(c) && reaches(f, s))
                 .map(|(name, _)| name.clone())
                 .collect();
             let exemption = exemptions
@@ -201,4 +201,30 @@ pub fn render(
         }
     }
     out
+}
+
+/// Whether `fault` can make a scenario fail at all: one that misbehaves in the fake
+/// federating server reaches scenarios that use it; one that rewrites client-server requests
+/// or responses reaches scenarios with a step that makes a request its `when` matches. (A
+/// scenario whose PDUs come from the fake never calls `/send`, so a `/send` rewrite cannot
+/// touch it.)
+pub fn reaches(fault: &Fault, s: &Scenario) -> bool {
+    if !fault.fake.is_empty() && s.uses_fake_server() {
+        return true;
+    }
+    if fault.request.is_empty() && fault.response.is_empty() {
+        return false;
+    }
+    s.call_kinds().iter().any(|kind| {
+        kind.samples.iter().any(|(method, path)| {
+            // `("*", "*")`: a step that can make any request (`request`).
+            *method == "*"
+                || fault.matches(&crate::client::fault::RequestParts {
+                    method: method.to_string(),
+                    path: path.to_string(),
+                    query: Vec::new(),
+                    body: None,
+                })
+        })
+    })
 }

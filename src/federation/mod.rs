@@ -15,6 +15,7 @@ pub mod client;
 pub mod ops;
 pub mod pdu;
 pub mod room;
+mod routes;
 pub mod server;
 pub mod signing;
 

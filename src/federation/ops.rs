@@ -411,7 +411,7 @@ impl FakeServer {
 /// Puts the sticky PDUs of `pdus` in reverse order, leaving every other PDU where it is.
 fn reverse_sticky_pdus(pdus: &mut [Value]) {
     let slots: Vec<usize> = (0..pdus.len())
-        .filter(|&i| super::server::is_sticky(&pdus[i]))
+        .filter(|&i| super::routes::is_sticky(&pdus[i]))
         .collect();
     let reversed: Vec<Value> = slots.iter().rev().map(|&i| pdus[i].clone()).collect();
     for (slot, pdu) in slots.into_iter().zip(reversed) {

@@ -4,6 +4,8 @@
 //! stops them in order) with `PR_SET_PDEATHSIG` (so they die with mscheck even if it is killed).
 //! Every live PID is also kept in a global list that the Ctrl-C handler and `Drop` clean up.
 
+use super::config_file::{overlay_config, redacted_config};
+use super::ports::free_port;
 use super::profile::{Format, Profile};
 use super::{keys, HomeserverError};
 use crate::util::Held;
@@ -101,51 +103,6 @@ pub struct ManagedServer {
     launch: Launch,
     child: tokio::sync::Mutex<Option<Child>>,
     paused: std::sync::atomic::AtomicBool,
-}
-
-/// Picks a free loopback port for a server that binds it later.
-///
-/// The port is released before Synapse binds it, so something else may take it in between. The
-/// kernel hands out ports for `bind(:0)` (fake federating servers, other runs' picks) and for
-/// outgoing connections from its ephemeral range, so the pick comes from below that range, at
-/// random, and must bind now; only if none does is the kernel asked.
-pub fn free_port() -> Result<u16, HomeserverError> {
-    let port = pick_port()?;
-    RESERVED_PORTS.held().insert(port);
-    Ok(port)
-}
-
-/// Ports handed to managed servers in this run. They stay reserved until mscheck exits: a
-/// server that is stopped for a while (`restart` with `down_for`) gets its ports back, because no
-/// other managed server booting meanwhile is given them.
-static RESERVED_PORTS: Mutex<std::collections::BTreeSet<u16>> =
-    Mutex::new(std::collections::BTreeSet::new());
-
-fn reserved(port: u16) -> bool {
-    RESERVED_PORTS.held().contains(&port)
-}
-
-fn pick_port() -> Result<u16, HomeserverError> {
-    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
-        .unwrap_or(32768);
-    const LOWEST: u16 = 10_000;
-    if ephemeral_low > LOWEST + 1000 {
-        let span = u32::from(ephemeral_low - LOWEST);
-        for _ in 0..64 {
-            let r = u32::from_str_radix(&keys::random_hex::<2>(), 16).unwrap_or(0);
-            let port = LOWEST + (r % span) as u16;
-            if !reserved(port) && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-                return Ok(port);
-            }
-        }
-    }
-    let l = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| HomeserverError::Setup(format!("cannot find a free port: {e}")))?;
-    Ok(l.local_addr()
-        .map_err(|e| HomeserverError::Setup(e.to_string()))?
-        .port())
 }
 
 impl ManagedServer {
@@ -459,80 +416,6 @@ fn archive_files(data_dir: &Path, report_dir: &Path, configs: &[(String, Format)
     }
 }
 
-/// A configuration file with every secret value replaced, in its own format (YAML as JSON).
-fn redacted_config(path: &Path, format: Format) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let mut config = parse_config(&text, format).ok()?;
-    redact_config(&mut config);
-    write_config(&config, format).ok()
-}
-
-fn parse_config(text: &str, format: Format) -> Result<serde_json::Value, String> {
-    match format {
-        Format::Yaml | Format::Json => crate::scenario::yaml::parse(text)
-            .map(|n| crate::scenario::yaml::to_json(&n))
-            .map_err(|e| e.to_string()),
-        Format::Toml => toml::from_str::<serde_json::Value>(text).map_err(|e| e.to_string()),
-    }
-}
-
-fn write_config(v: &serde_json::Value, format: Format) -> Result<String, String> {
-    match format {
-        Format::Yaml | Format::Json => serde_json::to_string_pretty(v).map_err(|e| e.to_string()),
-        Format::Toml => toml::to_string(v).map_err(|e| e.to_string()),
-    }
-}
-
-/// Replaces the value of every configuration key that names a secret (`…secret…`, `…token…`,
-/// `…password…`, `…_key` other than paths) with `[redacted]`.
-pub fn redact_config(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(o) => {
-            for (k, x) in o.iter_mut() {
-                let k = k.to_ascii_lowercase();
-                let secret = k.contains("secret")
-                    || k.contains("token")
-                    || k.contains("password")
-                    || (k.ends_with("_key") && !k.ends_with("_path"));
-                if secret && !x.is_object() && !x.is_array() {
-                    *x = serde_json::Value::String("[redacted]".into());
-                } else {
-                    redact_config(x);
-                }
-            }
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(redact_config),
-        _ => {}
-    }
-}
-
-/// Merges a scenario's needs (already mapped to this implementation's keys) into a rendered
-/// configuration file of the given format. YAML comes back as JSON, which YAML readers take as it
-/// is.
-pub fn overlay_config(
-    rendered: &str,
-    overlay: &serde_json::Value,
-    format: Format,
-) -> Result<String, HomeserverError> {
-    let mut config = parse_config(rendered, format).map_err(|e| {
-        HomeserverError::Setup(format!("the rendered configuration does not parse: {e}"))
-    })?;
-    merge(&mut config, overlay);
-    write_config(&config, format).map_err(HomeserverError::Setup)
-}
-
-/// Deep merge: objects merge key by key, anything else replaces.
-pub fn merge(base: &mut serde_json::Value, overlay: &serde_json::Value) {
-    match (base, overlay) {
-        (serde_json::Value::Object(b), serde_json::Value::Object(o)) => {
-            for (k, v) in o {
-                merge(b.entry(k.clone()).or_insert(serde_json::Value::Null), v);
-            }
-        }
-        (b, o) => *b = o.clone(),
-    }
-}
-
 /// Fills the `{{placeholders}}` of a profile's templates, program, arguments and environment.
 pub fn render(template: &str, c: &ManagedConfig, launch: &Launch) -> String {
     let path = |p: &Option<PathBuf>| {
@@ -565,134 +448,5 @@ pub fn render(template: &str, c: &ManagedConfig, launch: &Launch) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secrets_in_a_configuration_are_redacted_and_paths_kept() {
-        let mut c = serde_json::json!({
-            "registration_shared_secret": "s3cret",
-            "signing_key_path": "/x/signing.key",
-            "tls_private_key_path": "/x/tls.key",
-            "macaroon_secret_key": "m",
-            "experimental_features": {"msc4354_enabled": true},
-            "app_services": [{"as_token": "a", "url": "http://127.0.0.1"}]
-        });
-        redact_config(&mut c);
-        assert_eq!(c["registration_shared_secret"], "[redacted]");
-        assert_eq!(c["macaroon_secret_key"], "[redacted]");
-        assert_eq!(c["app_services"][0]["as_token"], "[redacted]");
-        assert_eq!(c["signing_key_path"], "/x/signing.key");
-        assert_eq!(c["tls_private_key_path"], "/x/tls.key");
-        assert_eq!(c["experimental_features"]["msc4354_enabled"], true);
-    }
-
-    #[test]
-    fn free_ports_come_from_below_the_ephemeral_range_and_bind() {
-        for _ in 0..20 {
-            let p = free_port().unwrap();
-            assert!(p >= 10_000, "{p}");
-            std::net::TcpListener::bind(("127.0.0.1", p)).unwrap();
-        }
-    }
-
-    #[test]
-    fn a_port_once_handed_out_is_never_handed_out_again() {
-        // Even when it is free again (its server stopped for a restart).
-        let picked: std::collections::BTreeSet<u16> =
-            (0..200).map(|_| free_port().unwrap()).collect();
-        assert_eq!(picked.len(), 200, "a reserved port came back");
-    }
-
-    fn test_launch(profile: &str) -> Launch {
-        let file = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/targets")
-            .join(format!("{profile}.yaml"));
-        Launch {
-            profile: std::sync::Arc::new(Profile::load(&file).unwrap()),
-            python: Some("/venv/bin/python".into()),
-            program: Some("/opt/server".into()),
-            version: "1".into(),
-        }
-    }
-
-    fn test_config() -> ManagedConfig {
-        ManagedConfig {
-            name: "hs1".into(),
-            client_port: 18008,
-            federation_port: 18448,
-            server_name: "localhost:18448".into(),
-            data_dir: "/tmp/x".into(),
-            shared_secret: "s3cr3t".into(),
-            as_token: "t0k3n".into(),
-            hs_token: "h0k3n".into(),
-            registration_token: "r3g".into(),
-        }
-    }
-
-    #[test]
-    fn renders_the_shipped_templates_on_loopback_only() {
-        for (profile, bind) in [
-            ("synapse", "bind_addresses"),
-            ("example-toml-server", "address"),
-        ] {
-            let launch = test_launch(profile);
-            for f in &launch.profile.files {
-                let t = std::fs::read_to_string(launch.profile.dir().join(&f.template)).unwrap();
-                let out = render(&t, &test_config(), &launch);
-                assert!(
-                    !out.contains("{{"),
-                    "{profile}: every placeholder is filled"
-                );
-                if f.format.is_some() {
-                    assert!(out.contains("localhost:18448"), "{profile}");
-                    let binds: Vec<&str> = out.lines().filter(|l| l.contains(bind)).collect();
-                    assert!(!binds.is_empty(), "{profile}");
-                    assert!(
-                        binds
-                            .iter()
-                            .all(|l| l.contains("127.0.0.1") && !l.contains("0.0.0.0")),
-                        "{profile}: {binds:?}"
-                    );
-                }
-            }
-        }
-        let launch = test_launch("synapse");
-        assert_eq!(
-            render("{{python}} {{program}}", &test_config(), &launch),
-            "/venv/bin/python /opt/server"
-        );
-    }
-
-    #[test]
-    fn needs_merge_into_a_toml_configuration() {
-        let out = overlay_config(
-            "[global]\nport = 1\n[delayed_events]\nenabled = true\n",
-            &serde_json::json!({"delayed_events": {"max_per_user": 0}}),
-            Format::Toml,
-        )
-        .unwrap();
-        let v: serde_json::Value = toml::from_str(&out).unwrap();
-        assert_eq!(v["delayed_events"]["max_per_user"], 0);
-        assert_eq!(v["delayed_events"]["enabled"], true);
-        assert_eq!(v["global"]["port"], 1);
-    }
-
-    #[test]
-    fn a_scenario_overlay_merges_into_the_rendered_config() {
-        let rendered =
-            "a: 1\nexperimental_features:\n  x: true\n  y: 100\nlisteners: [{port: 1}]\n";
-        let out = overlay_config(
-            rendered,
-            &serde_json::json!({"experimental_features": {"y": 0}, "rc_message": {"per_second": 0.1}}),
-            Format::Yaml,
-        )
-        .unwrap();
-        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-        assert_eq!(
-            v,
-            serde_json::json!({"a": 1, "experimental_features": {"x": true, "y": 0},
-                "listeners": [{"port": 1}], "rc_message": {"per_second": 0.1}})
-        );
-    }
-}
+#[path = "managed_tests.rs"]
+mod tests;

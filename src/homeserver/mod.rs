@@ -1,10 +1,12 @@
 //! Targets: the homeservers a run talks to. Managed ones (Synapse started by mscheck, with
 //! lifecycle control) or external ones (a URL plus a registration method).
 
+pub mod config_file;
 pub mod discover;
 pub mod install;
 pub mod keys;
 pub mod managed;
+mod ports;
 pub mod profile;
 pub mod registration;
 

@@ -10,7 +10,9 @@ mod check;
 mod error;
 pub mod events;
 pub mod exec;
+mod failure;
 pub mod lifetime;
+mod one;
 mod sample;
 pub mod schedule;
 mod setup;
@@ -19,18 +21,14 @@ pub use error::{ErrorKind, HarnessError, StepError, TransportError};
 
 use crate::catalogue::{Proposal, Revision};
 use crate::client::fault::Fault;
-use crate::client::Client;
 use crate::expectations::Expectations;
 use crate::homeserver::Targets;
 use crate::redact::Redactor;
 use crate::scenario::{Scenario, Step};
 use crate::snapshot::SnapshotSettings;
 use crate::util::Held;
-use events::{
-    EventKind, Failure, FailureKind, Observation, Outcome, RunEvent, RunStats, ScenarioResult,
-    StepRecord, Timing,
-};
-use exec::ScenarioRun;
+use events::{EventKind, Failure, FailureKind, RunEvent, RunStats, ScenarioResult, StepRecord};
+use one::{expected_reason, panicked, run_one};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -379,286 +377,6 @@ pub async fn run(
     (ordered, stats)
 }
 
-/// The result of a scenario whose task panicked: errored, with the panic's message.
-fn panicked(s: &Scenario, revision: Revision, e: tokio::task::JoinError) -> ScenarioResult {
-    let message = match e.try_into_panic() {
-        Ok(p) => p
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| p.downcast_ref::<&str>().map(|m| m.to_string()))
-            .unwrap_or_else(|| "a panic without a message".into()),
-        Err(e) => e.to_string(),
-    };
-    ScenarioResult {
-        outcome: Outcome::Errored,
-        failure: Some(Failure::error(
-            FailureKind::Harness,
-            "setup",
-            Default::default(),
-            format!("mscheck crashed while running this scenario (a bug in mscheck; please report it): {message}"),
-        )),
-        ..ScenarioResult::not_run(s, revision)
-    }
-}
-
-impl ScenarioResult {
-    /// A scenario's result before it runs: skipped, with nothing recorded yet.
-    fn not_run(s: &Scenario, revision: Revision) -> Self {
-        ScenarioResult {
-            id: s.id.clone(),
-            suite: s.suite.clone(),
-            name: s.name.clone(),
-            file: s.file.to_string_lossy().to_string(),
-            covers: s.covers.clone(),
-            proposal: s.proposal,
-            group: s.group(revision).to_string(),
-            revision,
-            outcome: Outcome::Skipped,
-            reason: None,
-            failure: None,
-            steps: Vec::new(),
-            duration_ms: 0,
-            transcript: None,
-            snapshots_written: Vec::new(),
-            snapshots: Vec::new(),
-            observations: Vec::new(),
-            spec_moved: match revision {
-                Revision::Newest => s.merged_notes.clone(),
-                Revision::Seed => Vec::new(),
-            },
-            judged: Default::default(),
-            timing: None,
-            series: Vec::new(),
-        }
-    }
-}
-
-/// The expectations file's reason for this scenario at the run's revision, if it is listed.
-fn expected_reason(expectations: &Expectations, s: &Scenario, ctx: &RunContext) -> Option<String> {
-    let revision = ctx
-        .revisions
-        .get(&s.proposal)
-        .copied()
-        .unwrap_or(Revision::Newest);
-    expectations.reason_for(s, revision).map(str::to_string)
-}
-
-async fn run_one(
-    s: Arc<Scenario>,
-    ctx: Arc<RunContext>,
-    expected_reason: Option<String>,
-    slot: u32,
-) -> ScenarioResult {
-    let revision = ctx
-        .revisions
-        .get(&s.proposal)
-        .copied()
-        .unwrap_or(Revision::Newest);
-    let mut result = ScenarioResult::not_run(&s, revision);
-    if let Some(absence) = ctx.absent.get(&s.id) {
-        // One finding for the whole proposal: the scenario is not run.
-        (result.outcome, result.reason) = match &absence.known {
-            Some(why) => (
-                Outcome::ExpectedFailure,
-                Some(format!("{} (expected: {why})", absence.finding())),
-            ),
-            None => (Outcome::NotImplemented, Some(absence.finding())),
-        };
-        ctx.emit(EventKind::ScenarioFinished {
-            result: Box::new(result.clone()),
-            transcript: String::new(),
-        });
-        return result;
-    }
-    let profile = ctx.private_servers.as_ref().map(|p| &*p.setup.profile);
-    if let Some(reason) = skip_reason(&s, &ctx.targets, profile) {
-        result.reason = Some(reason);
-        ctx.emit(EventKind::ScenarioFinished {
-            result: Box::new(result.clone()),
-            transcript: String::new(),
-        });
-        return result;
-    }
-    ctx.emit(EventKind::ScenarioStarted { id: s.id.clone() });
-    let started = Instant::now();
-    result.timing = Some(Timing {
-        started_ms: ctx.started.elapsed().as_millis() as u64,
-        slot,
-        boot_ms: None,
-    });
-    // A scenario that stops or pauses a server, or configures it, gets servers of its own.
-    let (ctx, private) = match (&ctx.private_servers, s.requires.private_servers()) {
-        (Some(p), true) => {
-            let dir = p.dir.join(s.id.replace('/', "__"));
-            // The needs, in this implementation's configuration keys (skip_reason made sure the
-            // profile can express them), plus raw configuration for its own scenarios.
-            let mut overlay = p
-                .setup
-                .profile
-                .overlay_for(&s.requires.server)
-                .unwrap_or_default();
-            if let Some(raw) = &s.requires.homeserver_config {
-                crate::homeserver::managed::merge(&mut overlay, raw);
-            }
-            // Booting keeps a core busy for seconds: only a few at once.
-            let boot_slot = ctx.boot_slots.clone().acquire_owned().await;
-            let booted = Targets::boot_managed(
-                &p.setup,
-                &dir,
-                s.requires.homeservers,
-                Some(&overlay),
-                &ctx.http,
-                &|_| {},
-            )
-            .await;
-            drop(boot_slot);
-            if let Some(t) = &mut result.timing {
-                t.boot_ms = Some(started.elapsed().as_millis() as u64);
-            }
-            match booted {
-                Ok(t) => {
-                    for h in t.all() {
-                        for secret in h.secrets() {
-                            ctx.redactor.add_secret(secret);
-                        }
-                    }
-                    (Arc::new(ctx.with_targets(t.clone())), Some(t))
-                }
-                Err(e) => {
-                    result.outcome = Outcome::Errored;
-                    result.failure = Some(Failure::error(
-                        FailureKind::Transport,
-                        "setup",
-                        Default::default(),
-                        format!("cannot boot the scenario's private homeserver: {e}"),
-                    ));
-                    result.duration_ms = started.elapsed().as_millis() as u64;
-                    ctx.emit(EventKind::ScenarioFinished {
-                        result: Box::new(result.clone()),
-                        transcript: String::new(),
-                    });
-                    return result;
-                }
-            }
-        }
-        _ => (ctx, None),
-    };
-    let client = Client::new(ctx.http.clone(), ctx.redactor.clone(), ctx.faults.clone())
-        .with_bodies(ctx.bodies.clone());
-    let run = ScenarioRun::new(s.clone(), ctx.clone(), client.clone());
-    let body = async {
-        run.setup().await?;
-        run.check_capabilities().await?;
-        run.run_steps(&s.steps).await
-    };
-    let outcome = match tokio::time::timeout(s.timeout, body).await {
-        Ok(r) => r,
-        Err(_) => Err(StepError::Transport(TransportError::Timeout(format!(
-            "scenario timeout: not finished within {}",
-            crate::util::human_duration(s.timeout)
-        )))),
-    };
-    if let Some(t) = private {
-        t.shutdown().await;
-    }
-    result.duration_ms = started.elapsed().as_millis() as u64;
-    result.steps = run.records();
-    result.snapshots = run.snapshots.held().clone();
-    result.snapshots_written = result
-        .snapshots
-        .iter()
-        .filter_map(|s| s.pending.clone())
-        .collect();
-    result.observations = run
-        .observations
-        .held()
-        .iter()
-        .map(|o| Observation {
-            value: o.value.as_ref().map(|v| ctx.redactor.json(v)),
-            ..o.clone()
-        })
-        .collect();
-    result.series = std::mem::take(&mut *run.series.held());
-    let failure = match outcome.err().map(StepError::into_failure) {
-        None => None,
-        Some(Ok(mut f)) => {
-            f.source = source_line(&s.file, f.pos);
-            Some(redact_failure(f, &ctx.redactor))
-        }
-        Some(Err(not_advertised)) => {
-            result.outcome = Outcome::Skipped;
-            result.reason = Some(not_advertised);
-            result.transcript = Some(format!("transcripts/{}.txt", s.id.replace('/', "__")));
-            let transcript = client.transcript().render(&ctx.redactor);
-            ctx.emit(EventKind::ScenarioFinished {
-                result: Box::new(result.clone()),
-                transcript,
-            });
-            return result;
-        }
-    };
-    result.outcome = match (&failure, &expected_reason) {
-        (None, None) => Outcome::Passed,
-        (None, Some(_)) => Outcome::UnexpectedPass,
-        // A listed scenario that errors is a known gap too (a server without an endpoint may
-        // not answer at all); `mscheck baseline` lists errors for that reason.
-        (Some(_), Some(_)) => Outcome::ExpectedFailure,
-        (Some(f), _) if f.is_check => Outcome::Failed,
-        (Some(_), _) => Outcome::Errored,
-    };
-    result.reason = expected_reason;
-    if let Some(f) = &failure {
-        result.judged = blame::judge(&s.covers, &s.judging_order(), &f.step);
-    }
-    result.failure = failure;
-    result.transcript = Some(format!("transcripts/{}.txt", s.id.replace('/', "__")));
-    let transcript = client.transcript().render(&ctx.redactor);
-    ctx.emit(EventKind::ScenarioFinished {
-        result: Box::new(result.clone()),
-        transcript,
-    });
-    result
-}
-
-/// The scenario file's line at `pos` with a caret under its column, for failure reports.
-fn source_line(file: &std::path::Path, pos: crate::scenario::Pos) -> Option<String> {
-    if pos.line == 0 {
-        return None;
-    }
-    let text = std::fs::read_to_string(file).ok()?;
-    let line = text.lines().nth(pos.line - 1)?;
-    let caret = " ".repeat(pos.column.saturating_sub(1) + format!("{} | ", pos.line).len());
-    Some(format!("{} | {line}\n{caret}^", pos.line))
-}
-
-/// A failure as every report shows it: secrets redacted, and what came from the server cut to
-/// a few KB with control characters escaped (a failure quotes answers, which may be huge or hold
-/// terminal escapes). The transcript keeps more.
-fn redact_failure(mut f: Failure, r: &Redactor) -> Failure {
-    use crate::client::bounded::{excerpt, excerpt_lines, EXCERPT_CHARS};
-    f.message = excerpt_lines(&r.text(&f.message), 4 * EXCERPT_CHARS);
-    f.expected = f.expected.map(|x| excerpt(&x, EXCERPT_CHARS));
-    f.actual = f.actual.map(|x| excerpt(&r.text(&x), EXCERPT_CHARS));
-    f.body = f.body.map(|x| excerpt(&r.text(&x), EXCERPT_CHARS));
-    f.request = f.request.map(|x| excerpt(&r.text(&x), 512));
-    f
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_panicking_scenario_is_an_error_with_the_panic_message() {
-        let (_, scenarios) = crate::scenario::shipped_suites();
-        let e = tokio::spawn(async { panic!("boom at step 3") })
-            .await
-            .unwrap_err();
-        let r = panicked(&scenarios[0], Revision::Newest, e);
-        assert_eq!(r.outcome, Outcome::Errored);
-        assert!(r.outcome.is_bad(), "the run fails");
-        let f = r.failure.unwrap();
-        assert!(f.message.contains("boom at step 3"), "{}", f.message);
-        assert!(!f.is_check);
-    }
-}
+#[path = "tests.rs"]
+mod tests;

@@ -56,7 +56,10 @@ pub fn sweep() {
     for (name, fault) in &faults {
         let covering: Vec<&Scenario> = scenarios
             .iter()
-            .filter(|s| s.covers.iter().any(|c| fault.breaks.contains(c)) && fault.reaches(s))
+            .filter(|s| {
+                s.covers.iter().any(|c| fault.breaks.contains(c))
+                    && mscheck::proof::reaches(fault, s)
+            })
             .collect();
         assert!(
             !covering.is_empty(),

@@ -1,0 +1,201 @@
+//! Reading `fixtures/faults.yaml` into [`Fault`]s, each mistake a diagnostic at its position.
+
+use super::{Fault, Op};
+use crate::matcher::Path;
+use crate::scenario::diagnostic::{Diagnostic, Diagnostics};
+use crate::scenario::{yaml, Pos};
+use regex::Regex;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Loads `faults.yaml`.
+pub fn load_faults(path: &std::path::Path) -> Result<BTreeMap<String, Fault>, Diagnostics> {
+    let source = crate::util::read_text_capped(path, crate::util::MAX_INPUT_FILE).map_err(|e| {
+        Diagnostics(vec![Diagnostic::new(
+            path,
+            "",
+            Pos::default(),
+            format!("cannot read faults: {e}"),
+        )])
+    })?;
+    let root = yaml::parse(&source)
+        .map_err(|e| Diagnostics(vec![crate::scenario::loader::load_error(path, &source, &e)]))?;
+    let mut out = BTreeMap::new();
+    let mut errors = Vec::new();
+    let Some(faults) = root.as_mapping().and_then(|m| m.get_mapping("faults")) else {
+        return Err(Diagnostics(vec![Diagnostic::new(
+            path,
+            &source,
+            yaml::pos(&root),
+            "expected a top-level `faults:` mapping",
+        )]));
+    };
+    for (name, node) in faults.iter() {
+        let at = yaml::pos(node);
+        match parse_fault(name.as_str(), &yaml::to_json(node)) {
+            Ok(f) => {
+                out.insert(f.name.clone(), f);
+            }
+            Err(msg) => errors.push(Diagnostic::new(
+                path,
+                &source,
+                at,
+                format!("fault `{}`: {msg}", name.as_str()),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(Diagnostics(errors))
+    }
+}
+
+pub(super) fn parse_fault(name: &str, v: &Value) -> Result<Fault, String> {
+    let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let fake = match v.get("fake") {
+        None => Vec::new(),
+        Some(Value::Array(names)) => names
+            .iter()
+            .map(|n| {
+                n.as_str()
+                    .and_then(crate::federation::Misbehaviour::from_name)
+                    .ok_or_else(|| {
+                        format!(
+                            "unknown fake-server misbehaviour {n} (known: {})",
+                            crate::federation::Misbehaviour::NAMES.join(", ")
+                        )
+                    })
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err("`fake` is a list of misbehaviour names".into()),
+    };
+    // A fault that only changes the fake server's behaviour needs no request to match.
+    let when = match v.get("when") {
+        Some(w) => w,
+        None if !fake.is_empty() => &serde_json::json!({"path": "$^"}),
+        None => return Err("needs `when: {method?, path}`".into()),
+    };
+    let path = when
+        .get("path")
+        .and_then(Value::as_str)
+        .ok_or("`when` needs `path` (a regular expression)")?;
+    let path = Regex::new(path).map_err(|e| format!("bad `when.path`: {e}"))?;
+    let ops = |key: &str| -> Result<Vec<Op>, String> {
+        v.get(key)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(parse_op).collect())
+            .unwrap_or(Ok(Vec::new()))
+    };
+    let request = ops("request")?;
+    let response = ops("response")?;
+    let repeats_only = match when.get("repeats_only") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err("`when.repeats_only` is true or false".into()),
+    };
+    if repeats_only && !response.is_empty() {
+        return Err("`when.repeats_only` works with `request:` rewrites only".into());
+    }
+    if request.is_empty() && response.is_empty() && fake.is_empty() {
+        return Err("needs `request:` or `response:` rewrites, or `fake:` misbehaviours".into());
+    }
+    Ok(Fault {
+        name: name.to_string(),
+        summary: s("summary").unwrap_or_default(),
+        breaks: v
+            .get("breaks")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        method: when
+            .get("method")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        path,
+        request,
+        response,
+        fake,
+        repeats_only,
+        memory: Default::default(),
+    })
+}
+
+fn parse_op(v: &Value) -> Result<Op, String> {
+    let obj = v
+        .as_object()
+        .filter(|o| o.len() == 1)
+        .ok_or_else(|| format!("an operation is a one-key mapping, found {v}"))?;
+    let (k, arg) = obj.iter().next().expect("one key");
+    let path = |x: &Value| Path::parse(x.as_str().unwrap_or("")).map_err(|e| e.to_string());
+    let field = |f: &str| arg.get(f).ok_or_else(|| format!("`{k}` needs `{f}`"));
+    Ok(match k.as_str() {
+        "drop_query" => Op::DropQuery(
+            arg.as_str()
+                .ok_or("`drop_query` takes a parameter name")?
+                .into(),
+        ),
+        "replace_query" => Op::ReplaceQuery(
+            field("name")?.as_str().unwrap_or("").into(),
+            match field("value")? {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            },
+        ),
+        "rewrite_path" => Op::RewritePath(
+            Regex::new(field("pattern")?.as_str().unwrap_or("")).map_err(|e| e.to_string())?,
+            field("with")?.as_str().unwrap_or("").into(),
+        ),
+        "method" => Op::Method(
+            arg.as_str()
+                .ok_or("`method` takes a method name")?
+                .to_ascii_uppercase(),
+        ),
+        "replace_body" => Op::ReplaceBody(path(field("at")?)?, field("value")?.clone()),
+        "delete" => Op::Delete(path(arg)?),
+        "set" => Op::Set(path(field("at")?)?, field("value")?.clone()),
+        "duplicate" => Op::Duplicate(path(arg)?),
+        "append" => Op::Append(path(field("at")?)?, field("value")?.clone()),
+        "copy" => Op::Copy {
+            within: path(field("within")?)?,
+            from: path(field("from")?)?,
+            to: path(field("to")?)?,
+        },
+        "status" => Op::Status(
+            arg.as_u64()
+                .and_then(|n| u16::try_from(n).ok())
+                .ok_or("`status` takes an HTTP status")?,
+        ),
+        "errcode" => Op::Errcode(arg.as_str().ok_or("`errcode` takes a string")?.into()),
+        "delay" => Op::Delay(
+            crate::util::parse_duration(arg.as_str().unwrap_or(""))
+                .ok_or("`delay` takes a duration like `2s`")?,
+        ),
+        "freeze" => Op::Freeze {
+            items: path(field("items")?)?,
+            key: path(field("key")?)?,
+            at: path(field("at")?)?,
+        },
+        "forget_after" => {
+            let items = path(field("items")?)?;
+            let (last, arrays) = items
+                .segments()
+                .split_last()
+                .ok_or("`forget_after.items` ends with `[*]`")?;
+            if *last != crate::matcher::Segment::Wildcard {
+                return Err("`forget_after.items` ends with `[*]`".into());
+            }
+            Op::ForgetAfter {
+                arrays: Path::from_segments(arrays.to_vec()),
+                key: path(field("key")?)?,
+                after: crate::util::parse_duration(field("after")?.as_str().unwrap_or(""))
+                    .ok_or("`forget_after.after` takes a duration like `3s`")?,
+            }
+        }
+        other => return Err(format!("unknown operation `{other}`")),
+    })
+}

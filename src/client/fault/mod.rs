@@ -1,0 +1,291 @@
+//! Fault injection at the client seam (`--inject NAME`).
+//!
+//! A fault rewrites requests before they leave, or responses before any check sees them, so that
+//! the harness can be shown to detect a server that breaks a requirement. Faults are data, in
+//! `fixtures/faults.yaml`; each names the requirements it breaks.
+
+use crate::matcher::Path;
+use crate::util::Held;
+use regex::Regex;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A request about to be sent, as the seam sees it.
+#[derive(Debug, Clone)]
+pub struct RequestParts {
+    /// HTTP method.
+    pub method: String,
+    /// Path without query.
+    pub path: String,
+    /// Query parameters, in order.
+    pub query: Vec<(String, String)>,
+    /// JSON body.
+    pub body: Option<Value>,
+}
+
+/// A response as the seam sees it.
+#[derive(Debug, Clone)]
+pub struct ResponseParts {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers, lower-case names.
+    pub headers: BTreeMap<String, String>,
+    /// JSON body (`Null` if empty; a string if not JSON).
+    pub body: Value,
+}
+
+/// One rewrite.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// Request: remove a query parameter.
+    DropQuery(String),
+    /// Request: replace a query parameter's value, if present.
+    ReplaceQuery(String, String),
+    /// Request: regex replacement on the path.
+    RewritePath(Regex, String),
+    /// Request: change the method.
+    Method(String),
+    /// Request: replace a value in the JSON body, where the body has one there.
+    ReplaceBody(Path, Value),
+    /// Response: remove every value at a selector.
+    Delete(Path),
+    /// Response: set every value at a selector.
+    Set(Path, Value),
+    /// Response: repeat the first element of every array at a selector.
+    Duplicate(Path),
+    /// Response: append a value to every array at a selector.
+    Append(Path, Value),
+    /// Response: inside every value at `within`, append the elements of `from` to `to`.
+    Copy {
+        /// Scope.
+        within: Path,
+        /// Source array, relative to the scope.
+        from: Path,
+        /// Target array, relative to the scope.
+        to: Path,
+    },
+    /// Response: change the status.
+    Status(u16),
+    /// Response: set `errcode`.
+    Errcode(String),
+    /// Response: hold it back this long.
+    Delay(Duration),
+    /// Response: each item keeps the value at `at` it had the first time the fault saw it
+    /// (items told apart by the value at `key`): a value that never changes with time.
+    Freeze {
+        /// The items (a fan-out selector).
+        items: Path,
+        /// Inside an item: what identifies it.
+        key: Path,
+        /// Inside an item: the value to freeze.
+        at: Path,
+    },
+    /// Response: an item disappears from responses once the fault first saw it more than
+    /// `after` ago (items told apart by the value at `key`): delivered, then dropped early.
+    ForgetAfter {
+        /// The arrays holding the items (the `items` selector without its final `[*]`).
+        arrays: Path,
+        /// Inside an item: what identifies it.
+        key: Path,
+        /// How long an item stays.
+        after: Duration,
+    },
+}
+
+/// What stateful faults remember during a run (shared by every scenario; items are told apart
+/// by their own IDs, so scenarios do not disturb each other).
+#[derive(Debug, Default)]
+pub struct Memory {
+    frozen: std::collections::HashMap<String, Value>,
+    first_seen: std::collections::HashMap<String, std::time::Instant>,
+    paths_seen: std::collections::HashSet<String>,
+}
+
+/// A named fault.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    /// Its name (`--inject NAME`).
+    pub name: String,
+    /// What misbehaviour it simulates.
+    pub summary: String,
+    /// Requirement IDs a conforming scenario must catch it under.
+    pub breaks: Vec<String>,
+    /// Only requests with this method (any if `None`).
+    pub method: Option<String>,
+    /// Only requests whose path matches.
+    pub path: Regex,
+    /// Rewrites of the request.
+    pub request: Vec<Op>,
+    /// Rewrites of the response.
+    pub response: Vec<Op>,
+    /// How the fake federating server misbehaves while this fault is active.
+    pub fake: Vec<crate::federation::Misbehaviour>,
+    /// Only a repeated request to the same path is rewritten; the first passes untouched (a
+    /// server that honours an action once and ignores it afterwards).
+    pub repeats_only: bool,
+    /// State of the stateful operations.
+    pub memory: std::sync::Arc<std::sync::Mutex<Memory>>,
+}
+
+impl Fault {
+    /// Whether a request with this method and path is one the fault rewrites.
+    pub fn matches(&self, req: &RequestParts) -> bool {
+        self.method
+            .as_ref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(&req.method))
+            && self.path.is_match(&req.path)
+    }
+
+    /// Rewrites a request; returns whether the fault applied.
+    pub fn apply_request(&self, req: &mut RequestParts) -> bool {
+        if !self.matches(req) {
+            return false;
+        }
+        if self.repeats_only {
+            let first = self.memory.held().paths_seen.insert(req.path.clone());
+            if first {
+                return false;
+            }
+        }
+        for op in &self.request {
+            match op {
+                Op::DropQuery(name) => req.query.retain(|(k, _)| k != name),
+                Op::ReplaceQuery(name, value) => req
+                    .query
+                    .iter_mut()
+                    .filter(|(k, _)| k == name)
+                    .for_each(|(_, v)| *v = value.clone()),
+                Op::RewritePath(re, with) => {
+                    req.path = re.replace(&req.path, with.as_str()).into_owned()
+                }
+                Op::Method(m) => req.method = m.clone(),
+                Op::ReplaceBody(p, v) => {
+                    if let Some(body) = req.body.as_mut() {
+                        if p.select(body).into_value().is_some() {
+                            p.set(body, v);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        true
+    }
+
+    /// Rewrites a response to a request the fault matched (checked on the original request).
+    pub async fn apply_response(&self, req: &RequestParts, resp: &mut ResponseParts) -> bool {
+        if !self.matches(req) || self.response.is_empty() {
+            return false;
+        }
+        for op in &self.response {
+            match op {
+                Op::Delete(p) => {
+                    p.delete(&mut resp.body);
+                }
+                Op::Set(p, v) => {
+                    p.set(&mut resp.body, v);
+                }
+                Op::Duplicate(p) => p.for_each_mut(&mut resp.body, &mut |v| {
+                    if let Some(a) = v.as_array_mut() {
+                        if let Some(first) = a.first().cloned() {
+                            a.push(first);
+                        }
+                    }
+                }),
+                Op::Append(p, x) => p.for_each_mut(&mut resp.body, &mut |v| {
+                    if let Some(a) = v.as_array_mut() {
+                        a.push(x.clone());
+                    }
+                }),
+                Op::Copy { within, from, to } => {
+                    within.for_each_mut(&mut resp.body, &mut |scope| {
+                        let items = match from.select(scope).into_value() {
+                            Some(Value::Array(a)) => a,
+                            _ => return,
+                        };
+                        if items.is_empty() {
+                            return;
+                        }
+                        ensure_array(scope, to);
+                        to.for_each_mut(scope, &mut |target| {
+                            if let Some(a) = target.as_array_mut() {
+                                a.extend(items.iter().cloned());
+                            }
+                        });
+                    })
+                }
+                Op::Status(s) => resp.status = *s,
+                Op::Errcode(e) => {
+                    if let Some(o) = resp.body.as_object_mut() {
+                        o.insert("errcode".into(), Value::String(e.clone()));
+                    } else {
+                        resp.body = serde_json::json!({"errcode": e, "error": "injected"});
+                    }
+                }
+                // Simulates a slow server; this is the fault's behaviour, not a harness wait.
+                Op::Delay(d) => tokio::time::sleep(*d).await,
+                Op::Freeze { items, key, at } => {
+                    let mut memory = self.memory.held();
+                    items.for_each_mut(&mut resp.body, &mut |item| {
+                        let Some(id) = key.select(item).into_value() else {
+                            return;
+                        };
+                        let Some(now) = at.select(item).into_value() else {
+                            return;
+                        };
+                        let kept = memory.frozen.entry(id.to_string()).or_insert(now).clone();
+                        at.set(item, &kept);
+                    });
+                }
+                Op::ForgetAfter { arrays, key, after } => {
+                    let mut memory = self.memory.held();
+                    let now = std::time::Instant::now();
+                    arrays.for_each_mut(&mut resp.body, &mut |list| {
+                        if let Some(a) = list.as_array_mut() {
+                            a.retain(|item| match key.select(item).into_value() {
+                                Some(id) => {
+                                    let seen =
+                                        *memory.first_seen.entry(id.to_string()).or_insert(now);
+                                    now.duration_since(seen) <= *after
+                                }
+                                None => true,
+                            });
+                        }
+                    });
+                }
+                _ => {}
+            }
+        }
+        true
+    }
+}
+
+/// Creates the objects and the final array along a key-only path, where missing.
+fn ensure_array(doc: &mut Value, path: &Path) {
+    use crate::matcher::Segment;
+    let mut cur = doc;
+    let segs = path.segments();
+    for (i, seg) in segs.iter().enumerate() {
+        let Segment::Key(k) = seg else { return };
+        let Some(obj) = cur.as_object_mut() else {
+            return;
+        };
+        let last = i + 1 == segs.len();
+        cur = obj.entry(k.clone()).or_insert_with(|| {
+            if last {
+                Value::Array(vec![])
+            } else {
+                Value::Object(Default::default())
+            }
+        });
+    }
+}
+
+mod load;
+pub use load::load_faults;
+#[cfg(test)]
+use load::parse_fault;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,155 @@
+//! Tests of `fault.rs`.
+
+use super::*;
+use serde_json::json;
+
+#[test]
+fn fake_misbehaviours_need_no_when_and_unknown_ones_are_named() {
+    let f = parse_fault(
+        "x",
+        &json!({"breaks": ["S-10"], "fake": ["drop_sticky_pdus"]}),
+    )
+    .unwrap();
+    assert_eq!(
+        f.fake,
+        vec![crate::federation::Misbehaviour::DropStickyPdus]
+    );
+    assert!(
+        !f.matches(&req("/_matrix/client/v3/sync")),
+        "it rewrites no request"
+    );
+    let e = parse_fault("x", &json!({"fake": ["lose_everything"]})).unwrap_err();
+    assert!(
+        e.contains("lose_everything") && e.contains("drop_sticky_pdus"),
+        "{e}"
+    );
+    let e = parse_fault("x", &json!({"breaks": []})).unwrap_err();
+    assert!(e.contains("when"), "{e}");
+}
+
+fn req(path: &str) -> RequestParts {
+    RequestParts {
+        method: "GET".into(),
+        path: path.into(),
+        query: vec![("a".into(), "1".into())],
+        body: None,
+    }
+}
+
+#[tokio::test]
+async fn rewrites_matching_responses_only() {
+    let f = parse_fault(
+        "x",
+        &json!({"when": {"method": "GET", "path": "^/sync$"}, "response": [
+            {"copy": {"within": "rooms.join[*]", "from": "sticky.events", "to": "timeline.events"}},
+            {"delete": "drop"}, {"status": 500}
+        ]}),
+    )
+    .unwrap();
+    let body = json!({"drop": 1, "rooms": {"join": {"!r": {"sticky": {"events": [1]}, "timeline": {"events": [0]}}}}});
+    let mut resp = ResponseParts {
+        status: 200,
+        headers: Default::default(),
+        body: body.clone(),
+    };
+    assert!(f.apply_response(&req("/sync"), &mut resp).await);
+    assert_eq!(resp.status, 500);
+    assert_eq!(
+        resp.body,
+        json!({"rooms": {"join": {"!r": {"sticky": {"events": [1]}, "timeline": {"events": [0, 1]}}}}})
+    );
+    let mut other = ResponseParts {
+        status: 200,
+        headers: Default::default(),
+        body: body.clone(),
+    };
+    assert!(!f.apply_response(&req("/versions"), &mut other).await);
+    assert_eq!(other.body, body);
+}
+
+#[tokio::test]
+async fn stateful_rewrites_freeze_values_and_forget_items() {
+    let f = parse_fault(
+        "x",
+        &json!({"when": {"path": "^/sync$"}, "response": [
+            {"freeze": {"items": "events[*]", "key": "id", "at": "ttl"}},
+            {"forget_after": {"items": "events[*]", "key": "id", "after": "0s"}}
+        ]}),
+    )
+    .unwrap();
+    let resp = |ttl: i64| ResponseParts {
+        status: 200,
+        headers: Default::default(),
+        body: json!({"events": [{"id": "a", "ttl": ttl}]}),
+    };
+    let mut first = resp(900);
+    f.apply_response(&req("/sync"), &mut first).await;
+    assert_eq!(first.body, json!({"events": [{"id": "a", "ttl": 900}]}));
+    // Later: the value stays frozen at 900, and the item is dropped (seen more than 0 s ago).
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let mut later = resp(500);
+    let f2 = Fault {
+        response: vec![f.response[0].clone()],
+        ..f.clone()
+    };
+    f2.apply_response(&req("/sync"), &mut later).await;
+    assert_eq!(later.body, json!({"events": [{"id": "a", "ttl": 900}]}));
+    f.apply_response(&req("/sync"), &mut later).await;
+    assert_eq!(later.body, json!({"events": []}));
+    assert!(parse_fault(
+        "x",
+        &json!({"when": {"path": "x"}, "response": [{"forget_after": {"items": "events", "key": "id", "after": "1s"}}]})
+    )
+    .is_err());
+}
+
+#[test]
+fn repeats_only_lets_the_first_request_to_a_path_through() {
+    let f = parse_fault(
+        "x",
+        &json!({"when": {"path": "/restart$", "repeats_only": true}, "request": [{"method": "get"}]}),
+    )
+    .unwrap();
+    let mut a = req("/e1/restart");
+    assert!(!f.apply_request(&mut a));
+    let mut b = req("/e1/restart");
+    b.method = "POST".into();
+    assert!(f.apply_request(&mut b));
+    assert_eq!(b.method, "GET");
+    let mut c = req("/e2/restart");
+    assert!(
+        !f.apply_request(&mut c),
+        "another event's first restart passes"
+    );
+}
+
+#[test]
+fn rewrites_requests() {
+    let f = parse_fault(
+        "x",
+        &json!({"when": {"path": "/cancel$"}, "request": [
+            {"rewrite_path": {"pattern": "/cancel$", "with": ""}}, {"method": "get"}, {"drop_query": "a"}
+        ]}),
+    )
+    .unwrap();
+    let mut r = req("/delayed_events/d1/cancel");
+    r.method = "POST".into();
+    assert!(f.apply_request(&mut r));
+    assert_eq!(
+        (r.method.as_str(), r.path.as_str(), r.query.len()),
+        ("GET", "/delayed_events/d1", 0)
+    );
+}
+
+#[test]
+fn the_shipped_faults_load() {
+    let faults = load_faults(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/faults.yaml"
+    )))
+    .unwrap();
+    assert!(
+        faults.values().all(|f| !f.breaks.is_empty()),
+        "every fault names what it breaks"
+    );
+}

@@ -1,0 +1,14 @@
+//! Tests of `server.rs`.
+
+use super::*;
+use crate::federation::routes::query_param;
+
+#[test]
+fn path_segments_and_query_values_are_decoded() {
+    assert_eq!(percent_decode("%24abc%3Adef"), "$abc:def");
+    assert_eq!(percent_decode("100%"), "100%");
+    assert_eq!(
+        query_param("/x?v=%24a&limit=5&v=%24b", "v"),
+        vec!["$a".to_string(), "$b".to_string()]
+    );
+}
