@@ -7,6 +7,7 @@
 //! what a step checks and keeps (expectations, captures, snapshots).
 
 mod expect;
+mod sample;
 mod scenario;
 mod steps;
 #[cfg(test)]
