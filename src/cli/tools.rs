@@ -46,7 +46,7 @@ pub(super) fn merge(a: MergeArgs) -> Result<(), Error> {
     };
     std::fs::create_dir_all(&a.out).map_err(io)?;
     crate::regress::merge::copy_artifacts(&a.dirs, &a.out).map_err(io)?;
-    merged.write_files(&a.out).map_err(|e| Error::Io {
+    crate::report::files::write_report(&merged, &a.out).map_err(|e| Error::Io {
         action: "write",
         path: a.out.clone(),
         source: std::io::Error::other(e),

@@ -18,6 +18,7 @@ pub mod room;
 mod routes;
 pub mod server;
 pub mod signing;
+mod state;
 
 pub use server::{FakeServer, Misbehaviour, Recorded, SendAnswer};
 pub use signing::{parse_x_matrix, verify_request, ServerKey, XMatrix};

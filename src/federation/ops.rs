@@ -4,7 +4,8 @@
 
 use super::client::loopback_address;
 use super::room::FakeRoom;
-use super::server::{percent_decode, FakeServer};
+use super::server::FakeServer;
+use super::state::percent_decode;
 use super::FederationError;
 use serde_json::{json, Map, Value};
 use std::time::{Duration, Instant};

@@ -2,9 +2,7 @@
 //! (`/send`, `/event`, `/state_ids`, `/make_join`, keys, `/version`…), each request recorded, and
 //! `/send` transactions answered as the scenario scripted (or refused, with a misbehaviour).
 
-use super::server::{
-    percent_decode, Inner, Misbehaviour, ReceivedPdu, Recorded, SendAnswer, State,
-};
+use super::state::{percent_decode, Inner, Misbehaviour, ReceivedPdu, Recorded, SendAnswer, State};
 use super::FederationError;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -314,3 +312,7 @@ fn pdu_event_id(s: &State, pdu: &Value) -> Option<String> {
         .get(room_id)
         .and_then(|r| super::pdu::event_id(pdu, r.rules()).ok())
 }
+
+#[cfg(test)]
+#[path = "routes_tests.rs"]
+mod tests;

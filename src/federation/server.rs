@@ -4,129 +4,12 @@
 //! under test meet 429s, 500s or stalls and watch it retry.
 
 use super::client::Outbound;
-use super::room::FakeRoom;
 use super::signing::ServerKey;
+use super::state::{Inner, State};
+pub use super::state::{Misbehaviour, ReceivedPdu, Recorded, SendAnswer};
 use super::FederationError;
-use crate::util::Held;
-use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-/// A PDU that arrived in a transaction.
-#[derive(Debug, Clone)]
-pub struct ReceivedPdu {
-    /// Its ID, when the fake knows the room (and so its version).
-    pub event_id: Option<String>,
-    /// The PDU as received (after any misbehaviour the fake was told to show).
-    pub pdu: Value,
-}
-
-/// One request the fake server received.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    /// HTTP method.
-    pub method: String,
-    /// Path and query.
-    pub uri: String,
-    /// The `X-Matrix` origin, if the request carried one.
-    pub origin: Option<String>,
-    /// Why the X-Matrix signature was refused, if it was.
-    pub auth_error: Option<String>,
-    /// The transaction ID of a `/send`.
-    pub txn_id: Option<String>,
-    /// The PDUs of a `/send` the fake accepted.
-    pub pdus: Vec<ReceivedPdu>,
-    /// How many PDUs the request carried.
-    pub pdu_count: usize,
-    /// JSON body (`null` when empty or not JSON).
-    pub body: Value,
-    /// Local clock, ms since the epoch, when it arrived.
-    pub at_ms: i64,
-    /// The status the fake answered.
-    pub status: u16,
-}
-
-/// A scripted answer to one incoming `/send` transaction.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SendAnswer {
-    /// Accept the transaction: 200 with an empty result for every PDU.
-    Accept,
-    /// Refuse it with this status and body (nothing is stored).
-    Reply(u16, Value),
-    /// Wait this long, then accept (the sender's timeout may fire first).
-    Stall(Duration),
-}
-
-/// Ways the fake can be told to misbehave, to show that scenarios notice (faults with `fake:`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Misbehaviour {
-    /// Answer 200 to `/send` but lose every sticky PDU of the transaction.
-    DropStickyPdus,
-    /// Change the sticky duration of every incoming sticky PDU before recording it (a mutated
-    /// transaction: its hashes no longer match).
-    TamperStickyPdus,
-    /// Empty the content of events the fake fetches with `/event` (as a server that applies
-    /// history visibility to them would answer).
-    RedactFetchedEvents,
-    /// Ignore every PDU of a transaction the fake refused once when it comes again: to the
-    /// scenario it is as if the sender gave up after the refusal instead of retrying.
-    ForgetRefusedPdus,
-    /// Read every 200 answer to the fake's own `/send` as naming each of its PDUs refused (as a
-    /// server that accepts a transaction but drops its PDUs one by one would answer).
-    RefusedPdusInAcceptedAnswers,
-    /// Report the sticky PDUs received in the reverse of the order they arrived in (as a
-    /// server that pushes them out of creation order would be seen).
-    ReverseStickyArrivalOrder,
-}
-
-impl Misbehaviour {
-    /// Names as written in `fixtures/faults.yaml`.
-    pub const NAMES: &'static [&'static str] = &[
-        "drop_sticky_pdus",
-        "tamper_sticky_pdus",
-        "redact_fetched_events",
-        "forget_refused_pdus",
-        "refused_pdus_in_accepted_answers",
-        "reverse_sticky_arrival_order",
-    ];
-
-    /// Parses a name.
-    pub fn from_name(s: &str) -> Option<Self> {
-        match s {
-            "drop_sticky_pdus" => Some(Self::DropStickyPdus),
-            "tamper_sticky_pdus" => Some(Self::TamperStickyPdus),
-            "redact_fetched_events" => Some(Self::RedactFetchedEvents),
-            "forget_refused_pdus" => Some(Self::ForgetRefusedPdus),
-            "refused_pdus_in_accepted_answers" => Some(Self::RefusedPdusInAcceptedAnswers),
-            "reverse_sticky_arrival_order" => Some(Self::ReverseStickyArrivalOrder),
-            _ => None,
-        }
-    }
-}
-
-pub(super) struct State {
-    pub(super) recorded: Vec<Recorded>,
-    pub(super) send_script: VecDeque<SendAnswer>,
-    /// The answer once the script is used up.
-    pub(super) default_answer: SendAnswer,
-    pub(super) rooms: HashMap<String, FakeRoom>,
-    pub(super) misbehaviours: Vec<Misbehaviour>,
-    /// Event IDs of the PDUs of transactions the fake refused (for `ForgetRefusedPdus`).
-    pub(super) refused_pdus: std::collections::HashSet<String>,
-}
-
-pub(super) struct Inner {
-    pub(super) key: Arc<ServerKey>,
-    pub(super) outbound: Outbound,
-    pub(super) state: Mutex<State>,
-}
-
-impl Inner {
-    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.held()
-    }
-}
 
 /// A running fake federating server. Dropping it stops the listener.
 pub struct FakeServer {
@@ -280,26 +163,3 @@ pub fn tls_acceptor() -> Result<tokio_rustls::TlsAcceptor, FederationError> {
     .map_err(|e| FederationError::Listen(e.to_string()))?;
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
-
-/// Decodes `%XX` escapes of one path segment.
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-#[path = "server_tests.rs"]
-mod tests;

@@ -2,9 +2,19 @@
 //! with a scenario's needs, written back, and copied into the report with every secret value
 //! redacted.
 
-use super::profile::Format;
 use super::HomeserverError;
 use std::path::Path;
+
+/// A configuration file format needs can be merged into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// YAML (written back as JSON, which YAML readers take as it is).
+    Yaml,
+    /// JSON.
+    Json,
+    /// TOML.
+    Toml,
+}
 
 /// A configuration file with every secret value replaced, in its own format (YAML as JSON).
 pub(super) fn redacted_config(path: &Path, format: Format) -> Option<String> {

@@ -35,16 +35,7 @@ pub struct ConfigFile {
     pub format: Option<Format>,
 }
 
-/// A configuration file format needs can be merged into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// YAML (written back as JSON, which YAML readers take as it is).
-    Yaml,
-    /// JSON.
-    Json,
-    /// TOML.
-    Toml,
-}
+pub use super::config_file::Format;
 
 /// How users are created on the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

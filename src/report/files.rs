@@ -1,13 +1,13 @@
 //! The report folder: `results.json`, `junit.xml`, `summary.md` and `transcripts/`.
 //! Homeserver logs are written there by the managed servers themselves (`homeservers/<hs>/`).
 
-use super::results::{RunReport, SelectionInfo, SCHEMA_VERSION};
+use super::results::{RunReport, SelectionInfo, WriteError, SCHEMA_VERSION};
 use super::rollup::{rollup, RequirementStatus};
 use super::Reporter;
 use crate::catalogue::{Catalogue, Proposal, Revision};
 use crate::runner::events::{EventKind, Outcome, RunEvent, RunStats, ScenarioResult, TargetInfo};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Writes the report folder.
 pub struct Files {
@@ -116,7 +116,7 @@ impl Reporter for Files {
                     scenarios: self.results.clone(),
                     requirements,
                 };
-                if let Err(e) = report.write_files(&self.dir) {
+                if let Err(e) = write_report(&report, &self.dir) {
                     self.error.get_or_insert(e);
                 }
                 self.report = Some(report);
@@ -124,6 +124,44 @@ impl Reporter for Files {
             _ => {}
         }
     }
+}
+
+/// Writes `results.json`, `junit.xml`, `summary.md` and `report.html` into `dir`.
+pub fn write_report(report: &RunReport, dir: &Path) -> Result<(), WriteError> {
+    let json = serde_json::to_string_pretty(report).map_err(|e| WriteError {
+        action: "serialise",
+        path: dir.join("results.json"),
+        source: std::io::Error::other(e),
+    })?;
+    let files = [
+        ("results.json", json),
+        ("junit.xml", junit(&report.scenarios, &report.stats)),
+        (
+            "summary.md",
+            markdown(
+                &report.scenarios,
+                &report.requirements,
+                &report.targets,
+                &report.revisions,
+                &report.stats,
+            ),
+        ),
+        ("report.html", super::html::render(report, dir)),
+    ];
+    std::fs::create_dir_all(dir).map_err(|e| WriteError {
+        action: "create",
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
+    for (name, text) in files {
+        let p = dir.join(name);
+        std::fs::write(&p, text).map_err(|e| WriteError {
+            action: "write",
+            path: p.clone(),
+            source: e,
+        })?;
+    }
+    Ok(())
 }
 
 /// JUnit XML: one test suite per suite folder, one test case per scenario.

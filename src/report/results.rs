@@ -2,7 +2,6 @@
 //! report file (`junit.xml`, `summary.md`, `report.html`) is rendered from. A run writes it; the
 //! `compare`, `merge` and `baseline` commands read it back.
 
-use super::files::{junit, markdown};
 use super::rollup::RequirementStatus;
 use crate::catalogue::{Proposal, Revision};
 use crate::runner::events::{RunStats, ScenarioResult, TargetInfo};
@@ -91,44 +90,6 @@ impl RunReport {
             )));
         }
         Ok(report)
-    }
-
-    /// Writes `results.json`, `junit.xml`, `summary.md` and `report.html` into `dir`.
-    pub fn write_files(&self, dir: &Path) -> Result<(), WriteError> {
-        let json = serde_json::to_string_pretty(self).map_err(|e| WriteError {
-            action: "serialise",
-            path: dir.join("results.json"),
-            source: std::io::Error::other(e),
-        })?;
-        let files = [
-            ("results.json", json),
-            ("junit.xml", junit(&self.scenarios, &self.stats)),
-            (
-                "summary.md",
-                markdown(
-                    &self.scenarios,
-                    &self.requirements,
-                    &self.targets,
-                    &self.revisions,
-                    &self.stats,
-                ),
-            ),
-            ("report.html", super::html::render(self, dir)),
-        ];
-        std::fs::create_dir_all(dir).map_err(|e| WriteError {
-            action: "create",
-            path: dir.to_path_buf(),
-            source: e,
-        })?;
-        for (name, text) in files {
-            let p = dir.join(name);
-            std::fs::write(&p, text).map_err(|e| WriteError {
-                action: "write",
-                path: p.clone(),
-                source: e,
-            })?;
-        }
-        Ok(())
     }
 }
 

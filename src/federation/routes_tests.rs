@@ -1,7 +1,7 @@
-//! Tests of `server.rs`.
+//! Tests of `routes.rs`.
 
-use super::*;
-use crate::federation::routes::query_param;
+use super::query_param;
+use crate::federation::state::percent_decode;
 
 #[test]
 fn path_segments_and_query_values_are_decoded() {
