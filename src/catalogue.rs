@@ -1,8 +1,8 @@
 //! The requirement catalogue (`suites/requirements.yaml`): every requirement ID, the proposal and
 //! revisions it belongs to, its strength and how it can be observed.
 
-use crate::scenario::diagnostic::{Diagnostic, Diagnostics};
-use crate::scenario::yaml;
+use crate::yaml;
+use crate::yaml::{Diagnostic, Diagnostics};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -156,6 +156,19 @@ impl fmt::Display for Revision {
     }
 }
 
+/// The keys of a requirement in `requirements.yaml`.
+const REQUIREMENT_KEYS: &[&str] = &[
+    "id",
+    "rev",
+    "strength",
+    "how",
+    "summary",
+    "uncovered",
+    "newest_in",
+    "inferred",
+    "merged",
+];
+
 /// One requirement.
 #[derive(Debug, Clone, Serialize)]
 pub struct Requirement {
@@ -245,7 +258,10 @@ impl Catalogue {
                     path,
                     "",
                     Default::default(),
-                    format!("cannot read the catalogue: {e}"),
+                    format!(
+                        "cannot read {}: {e}",
+                        crate::yaml::FileKind::Catalogue.name()
+                    ),
                 )])
             })?;
         Self::parse(path, &source)
@@ -255,7 +271,12 @@ impl Catalogue {
     pub fn parse(path: &Path, source: &str) -> Result<Self, Diagnostics> {
         let mut errors = Vec::new();
         let root = yaml::parse(source).map_err(|e| {
-            Diagnostics(vec![crate::scenario::loader::load_error(path, source, &e)])
+            Diagnostics(vec![crate::yaml::load_error(
+                path,
+                source,
+                &e,
+                crate::yaml::FileKind::Catalogue,
+            )])
         })?;
         let mut by_id = BTreeMap::new();
         let list = root
@@ -270,6 +291,14 @@ impl Catalogue {
             )]));
         };
         for item in list.iter() {
+            if let Some(m) = item.as_mapping() {
+                let unknown =
+                    yaml::unknown_keys(path, source, m, "key of a requirement", REQUIREMENT_KEYS);
+                if !unknown.is_empty() {
+                    errors.extend(unknown);
+                    continue;
+                }
+            }
             let v = yaml::to_json(item);
             let at = yaml::pos(item);
             let field = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);

@@ -3,8 +3,9 @@
 //! fails is an expected failure; one that passes is reported as an unexpected pass.
 
 use crate::catalogue::{Catalogue, Proposal, Revision};
-use crate::scenario::diagnostic::{Diagnostic, Diagnostics};
-use crate::scenario::{yaml, Scenario};
+use crate::scenario::Scenario;
+use crate::yaml;
+use crate::yaml::{Diagnostic, Diagnostics};
 use marked_yaml::Node;
 use std::path::{Path, PathBuf};
 
@@ -72,7 +73,7 @@ impl Expectations {
         catalogue: &Catalogue,
         scenario_ids: &[&str],
     ) -> Result<Self, Diagnostics> {
-        let (source, root) = crate::scenario::loader::read_yaml_file(path, "expectations")?;
+        let (source, root) = crate::yaml::read_file(path, crate::yaml::FileKind::Expectations)?;
         let mut errors = Vec::new();
         let mut known = Vec::new();
         let at = |node: &Node, msg: String| Diagnostic::new(path, &source, yaml::pos(node), msg);

@@ -31,3 +31,4 @@ pub mod session;
 pub mod snapshot;
 pub mod steps;
 pub mod util;
+pub mod yaml;

@@ -7,7 +7,8 @@
 
 use crate::catalogue::{Catalogue, Revision};
 use crate::client::fault::Fault;
-use crate::scenario::{Diagnostic, Diagnostics, Pos, Scenario};
+use crate::scenario::Scenario;
+use crate::yaml::{Diagnostic, Diagnostics, Pos};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -25,17 +26,8 @@ pub struct Exemption {
 /// Reads `fixtures/proof-exemptions.yaml`: `exemptions: [{scenario, requirement, reason}]`, each
 /// naming a scenario that exists and covers the requirement.
 pub fn load_exemptions(path: &Path, scenarios: &[Scenario]) -> Result<Vec<Exemption>, Diagnostics> {
-    use crate::scenario::yaml;
-    let source = crate::util::read_text_capped(path, crate::util::MAX_INPUT_FILE).map_err(|e| {
-        Diagnostics(vec![Diagnostic::new(
-            path,
-            "",
-            Pos::default(),
-            format!("cannot read proof exemptions: {e}"),
-        )])
-    })?;
-    let root = yaml::parse(&source)
-        .map_err(|e| Diagnostics(vec![crate::scenario::loader::load_error(path, &source, &e)]))?;
+    use crate::yaml;
+    let (source, root) = yaml::read_file(path, yaml::FileKind::Exemptions)?;
     let fail = |pos: Pos, msg: String| Diagnostics(vec![Diagnostic::new(path, &source, pos, msg)]);
     let Some(list) = root.as_mapping().and_then(|m| m.get_sequence("exemptions")) else {
         return Err(fail(
@@ -52,16 +44,15 @@ pub fn load_exemptions(path: &Path, scenarios: &[Scenario]) -> Result<Vec<Exempt
                 "an exemption is a mapping {scenario, requirement, reason}".into(),
             ));
         };
-        for (k, _) in m.iter() {
-            if !["scenario", "requirement", "reason"].contains(&k.as_str()) {
-                return Err(fail(
-                    yaml::scalar_pos(k),
-                    format!(
-                        "unknown key `{}` in an exemption (keys: scenario, requirement, reason)",
-                        k.as_str()
-                    ),
-                ));
-            }
+        let unknown = yaml::unknown_keys(
+            path,
+            &source,
+            m,
+            "key of an exemption",
+            &["scenario", "requirement", "reason"],
+        );
+        if !unknown.is_empty() {
+            return Err(Diagnostics(unknown));
         }
         let text = |key: &str| -> Result<String, Diagnostics> {
             m.get_scalar(key)

@@ -47,6 +47,92 @@ fn broken_suites_match_their_golden_messages() {
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
+/// Where a broken file of each kind goes in a project folder, and the command that reads it.
+fn place(kind: &str) -> (&'static str, &'static [&'static str]) {
+    match kind {
+        "catalogue" => ("suites/requirements.yaml", &["list"]),
+        "faults" => ("fixtures/faults.yaml", &["requirements", "--proof"]),
+        "exemptions" => (
+            "fixtures/proof-exemptions.yaml",
+            &["requirements", "--proof"],
+        ),
+        "expectations" => (
+            "broken.yaml",
+            &[
+                "run",
+                "--hs1",
+                "http://127.0.0.1:9",
+                "--expectations",
+                "broken.yaml",
+            ],
+        ),
+        "profile" => ("broken.yaml", &["run", "--target", "./broken.yaml"]),
+        other => panic!("no place for a broken {other} file"),
+    }
+}
+
+/// Every kind of file mscheck reads, broken: exit 2 and the golden message (file:line:col, the
+/// kind of file named, a did-you-mean where a word is close), before any server is contacted.
+#[test]
+fn broken_files_of_every_kind_match_their_golden_messages() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/broken");
+    let mut mismatches = Vec::new();
+    let mut seen = 0;
+    for kind in [
+        "catalogue",
+        "faults",
+        "exemptions",
+        "expectations",
+        "profile",
+    ] {
+        let mut cases: Vec<_> = std::fs::read_dir(dir.join(kind))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        cases.sort();
+        assert!(!cases.is_empty(), "no broken {kind} file");
+        for case in cases {
+            seen += 1;
+            // One real scenario (`t/versions`), so a run has a plan to check the file against.
+            let scenario =
+                std::fs::read_to_string(dir.join(
+                    "../../suites/msc4354-sticky-events/versions-advertises-sticky-events.yaml",
+                ))
+                .unwrap();
+            let root = temp_root(&[("versions.yaml", &scenario)]);
+            let (at, command) = place(kind);
+            std::fs::write(root.path().join(at), std::fs::read(&case).unwrap()).unwrap();
+            let out = mscheck()
+                .current_dir(root.path())
+                .env("MSCHECK_SHARED_SECRET", "x")
+                .args(command)
+                .output()
+                .unwrap();
+            let name = format!("{kind}/{}", case.file_name().unwrap().to_string_lossy());
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{name}: exit code\n{}",
+                text(&out)
+            );
+            let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+            let golden = case.with_extension("err");
+            if std::env::var_os("UPDATE_GOLDEN").is_some() {
+                std::fs::write(&golden, &stderr).unwrap();
+                continue;
+            }
+            let want = std::fs::read_to_string(&golden).unwrap_or_default();
+            if want != stderr {
+                mismatches.push(format!("--- {name}: expected\n{want}\n--- got\n{stderr}"));
+            }
+        }
+    }
+    assert!(seen >= 8);
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
 #[test]
 fn bad_flags_exit_2_with_a_reason() {
     let cases: &[(&[&str], &str)] = &[
@@ -242,7 +328,7 @@ fn input_files_of_the_wrong_shape_are_refused_before_any_server_is_contacted() {
         (
             "top.yaml",
             "- a\n",
-            "expectations: the file must be a mapping of keys",
+            "an expectations file must be a mapping (`implementation:`, `version:`, `expected_failures:` …)",
         ),
         (
             "deep.yaml",

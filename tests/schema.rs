@@ -4,7 +4,7 @@
 
 mod common;
 
-use mscheck::scenario::yaml;
+use mscheck::yaml;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

@@ -26,8 +26,8 @@ pub(super) fn redacted_config(path: &Path, format: Format) -> Option<String> {
 
 fn parse_config(text: &str, format: Format) -> Result<serde_json::Value, String> {
     match format {
-        Format::Yaml | Format::Json => crate::scenario::yaml::parse(text)
-            .map(|n| crate::scenario::yaml::to_json(&n))
+        Format::Yaml | Format::Json => crate::yaml::parse(text)
+            .map(|n| crate::yaml::to_json(&n))
             .map_err(|e| e.to_string()),
         Format::Toml => toml::from_str::<serde_json::Value>(text).map_err(|e| e.to_string()),
     }

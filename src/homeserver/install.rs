@@ -270,8 +270,8 @@ fn pins_for(fixtures: &Path, version: &str) -> Result<Vec<String>, HomeserverErr
         return Ok(Vec::new());
     };
     let bad = |why: String| HomeserverError::Setup(format!("{}: {why}", path.display()));
-    let node = crate::scenario::yaml::parse(&text).map_err(|e| bad(e.to_string()))?;
-    let entries = crate::scenario::yaml::to_json(&node);
+    let node = crate::yaml::parse(&text).map_err(|e| bad(e.to_string()))?;
+    let entries = crate::yaml::to_json(&node);
     let mut pins = Vec::new();
     let entries = entries.get("pins").cloned().unwrap_or_default();
     for e in entries.as_array().into_iter().flatten() {

@@ -5,9 +5,9 @@
 //! managed servers.
 
 use super::HomeserverError;
-use crate::scenario::diagnostic::{Diagnostic, Diagnostics};
 use crate::scenario::needs::Need;
-use crate::scenario::{yaml, Pos};
+use crate::yaml::{self, Pos};
+use crate::yaml::{Diagnostic, Diagnostics};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -169,31 +169,28 @@ impl Reader<'_> {
 impl Profile {
     /// Reads and checks a profile; mistakes are reported with file:line:column.
     pub fn load(file: &Path) -> Result<Profile, Diagnostics> {
-        let (source, root) = crate::scenario::loader::read_yaml_file(file, "the profile")?;
+        let (source, root) = crate::yaml::read_file(file, crate::yaml::FileKind::Profile)?;
         let mut r = Reader {
             file,
             source: &source,
             errors: Vec::new(),
         };
         let top = root.as_mapping();
+        // A key that is missing is reported at the top of the file, where it belongs.
         let pos_of = |k: &str| -> Pos {
             top.and_then(|m| m.get_node(k))
                 .map(yaml::pos)
-                .unwrap_or_default()
+                .unwrap_or_else(|| yaml::pos(&root))
         };
         let v = yaml::to_json(&root);
         if let Some(m) = top {
-            for (k, _) in m.iter() {
-                if !KEYS.contains(&k.as_str()) {
-                    let hint = crate::util::did_you_mean(k.as_str(), KEYS.iter().copied())
-                        .map(|h| format!(" (did you mean `{h}`?)"))
-                        .unwrap_or_default();
-                    r.err(
-                        yaml::scalar_pos(k),
-                        format!("unknown key `{}` in a profile{hint}", k.as_str()),
-                    );
-                }
-            }
+            r.errors.extend(yaml::unknown_keys(
+                file,
+                &source,
+                m,
+                "key of a profile",
+                KEYS,
+            ));
         }
         let get = |k: &str| v.get(k);
         let implementation = match get("implementation").and_then(Value::as_str) {

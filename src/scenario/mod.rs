@@ -2,16 +2,14 @@
 //! with `file:line:column` diagnostics.
 
 pub mod checks;
-pub mod diagnostic;
 pub mod loader;
 pub mod model;
 pub mod needs;
 pub mod schema;
 pub mod vars;
 pub mod vocabulary;
-pub mod yaml;
 
-pub use diagnostic::{Diagnostic, Diagnostics};
+pub use crate::yaml::{Diagnostic, Diagnostics};
 pub use loader::{load_file, load_suites};
 pub use model::*;
 

@@ -31,7 +31,7 @@ impl Step {
             let Some(node) = f.raw(name) else {
                 return Vec::new();
             };
-            let list = match crate::scenario::yaml::to_json(node) {
+            let list = match crate::yaml::to_json(node) {
                 Value::Array(list) => list,
                 one => vec![one],
             };

@@ -8,8 +8,8 @@
 //! sure every variable they name is defined by an earlier step.
 
 use crate::scenario::vars::Vars;
-use crate::scenario::{yaml, Pos};
 use crate::steps::StepError;
+use crate::yaml::{self, Pos};
 use marked_yaml::types::MarkedMappingNode;
 use marked_yaml::Node;
 use serde_json::Value;

@@ -2,24 +2,14 @@
 
 use super::{Fault, Op};
 use crate::matcher::Path;
-use crate::scenario::diagnostic::{Diagnostic, Diagnostics};
-use crate::scenario::{yaml, Pos};
+use crate::yaml::{self, Diagnostic, Diagnostics};
 use regex::Regex;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Loads `faults.yaml`.
 pub fn load_faults(path: &std::path::Path) -> Result<BTreeMap<String, Fault>, Diagnostics> {
-    let source = crate::util::read_text_capped(path, crate::util::MAX_INPUT_FILE).map_err(|e| {
-        Diagnostics(vec![Diagnostic::new(
-            path,
-            "",
-            Pos::default(),
-            format!("cannot read faults: {e}"),
-        )])
-    })?;
-    let root = yaml::parse(&source)
-        .map_err(|e| Diagnostics(vec![crate::scenario::loader::load_error(path, &source, &e)]))?;
+    let (source, root) = yaml::read_file(path, yaml::FileKind::Faults)?;
     let mut out = BTreeMap::new();
     let mut errors = Vec::new();
     let Some(faults) = root.as_mapping().and_then(|m| m.get_mapping("faults")) else {
@@ -32,6 +22,13 @@ pub fn load_faults(path: &std::path::Path) -> Result<BTreeMap<String, Fault>, Di
     };
     for (name, node) in faults.iter() {
         let at = yaml::pos(node);
+        // Keys are checked on the YAML, where their positions are: a typo is reported at the
+        // key, with the nearest right word.
+        let shape = key_problems(path, &source, name.as_str(), node);
+        if !shape.is_empty() {
+            errors.extend(shape);
+            continue;
+        }
         match parse_fault(name.as_str(), &yaml::to_json(node)) {
             Ok(f) => {
                 out.insert(f.name.clone(), f);
@@ -49,6 +46,79 @@ pub fn load_faults(path: &std::path::Path) -> Result<BTreeMap<String, Fault>, Di
     } else {
         Err(Diagnostics(errors))
     }
+}
+
+/// The keys a fault may have.
+const FAULT_KEYS: &[&str] = &["summary", "breaks", "when", "request", "response", "fake"];
+/// The keys of its `when`.
+const WHEN_KEYS: &[&str] = &["method", "path", "repeats_only"];
+/// The rewrite operations (see [`parse_op`]).
+pub(super) const OPS: &[&str] = &[
+    "drop_query",
+    "replace_query",
+    "rewrite_path",
+    "method",
+    "replace_body",
+    "delete",
+    "set",
+    "duplicate",
+    "append",
+    "copy",
+    "status",
+    "errcode",
+    "delay",
+    "freeze",
+    "forget_after",
+];
+
+/// Unknown keys of one fault, of its `when` and of its operations, each at its position.
+fn key_problems(
+    path: &std::path::Path,
+    source: &str,
+    name: &str,
+    node: &marked_yaml::Node,
+) -> Vec<Diagnostic> {
+    let Some(m) = node.as_mapping() else {
+        return vec![Diagnostic::new(
+            path,
+            source,
+            yaml::pos(node),
+            format!(
+                "fault `{name}` must be a mapping ({})",
+                FAULT_KEYS.join(", ")
+            ),
+        )];
+    };
+    let mut out = yaml::unknown_keys(
+        path,
+        source,
+        m,
+        &format!("key of fault `{name}`"),
+        FAULT_KEYS,
+    );
+    if let Some(when) = m.get_mapping("when") {
+        out.extend(yaml::unknown_keys(
+            path,
+            source,
+            when,
+            "key in `when`",
+            WHEN_KEYS,
+        ));
+    }
+    for list in ["request", "response"] {
+        for op in m.get_sequence(list).into_iter().flat_map(|s| s.iter()) {
+            if let Some(om) = op.as_mapping() {
+                out.extend(yaml::unknown_keys(
+                    path,
+                    source,
+                    om,
+                    &format!("{list} operation"),
+                    OPS,
+                ));
+            }
+        }
+    }
+    out
 }
 
 pub(super) fn parse_fault(name: &str, v: &Value) -> Result<Fault, String> {
@@ -125,7 +195,7 @@ pub(super) fn parse_fault(name: &str, v: &Value) -> Result<Fault, String> {
     })
 }
 
-fn parse_op(v: &Value) -> Result<Op, String> {
+pub(super) fn parse_op(v: &Value) -> Result<Op, String> {
     let obj = v
         .as_object()
         .filter(|o| o.len() == 1)

@@ -1,4 +1,4 @@
-//! Tests of `fault.rs`.
+//! Tests of the fault model and its loader.
 
 use super::*;
 use serde_json::json;
@@ -152,4 +152,16 @@ fn the_shipped_faults_load() {
         faults.values().all(|f| !f.breaks.is_empty()),
         "every fault names what it breaks"
     );
+}
+
+#[test]
+fn every_operation_parse_op_knows_is_listed_for_the_key_check() {
+    for op in super::load::OPS {
+        let e = super::load::parse_op(&json!({*op: null}))
+            .err()
+            .unwrap_or_default();
+        assert!(!e.contains("unknown operation"), "{op}: {e}");
+    }
+    let e = super::load::parse_op(&json!({"delte": "a"})).unwrap_err();
+    assert!(e.contains("unknown operation"), "{e}");
 }

@@ -14,18 +14,18 @@ mod steps;
 mod tests;
 
 use super::checks;
-use super::diagnostic::{Diagnostic, Diagnostics};
 use super::model::*;
 use super::vocabulary::{self, COMMON_KEYS, CONTROL_KINDS};
+use crate::yaml::{Diagnostic, Diagnostics};
 
 /// The selector prefix that makes a check read a variable instead of the response body.
 pub const VARS_ROOT: &str = "@vars.";
 use super::vars::referenced_names;
-use super::yaml;
 use crate::catalogue::{Catalogue, Proposal, Revision};
 use crate::util::{did_you_mean, parse_duration};
+use crate::yaml;
 use marked_yaml::types::MarkedMappingNode;
-use marked_yaml::{LoadError, Node};
+use marked_yaml::Node;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -46,77 +46,6 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 const DEFAULT_EVERY: Duration = Duration::from_millis(250);
 /// Variables every scenario has before its first step.
 pub const BUILTIN_VARS: &[&str] = &["user", "hs1", "hs2", "now_ms", "run_id", "fake"];
-
-/// Reads and parses a YAML file (a profile, an expectations file), turning a missing file or a
-/// syntax error into a diagnostic that names `what` the file is.
-pub fn read_yaml_file(path: &Path, what: &str) -> Result<(String, Node), Diagnostics> {
-    let source = crate::util::read_text_capped(path, crate::util::MAX_INPUT_FILE).map_err(|e| {
-        Diagnostics(vec![Diagnostic::new(
-            path,
-            "",
-            Pos::default(),
-            format!("cannot read {what}: {e}"),
-        )])
-    })?;
-    let root = yaml::parse(&source).map_err(|e| {
-        let mut d = load_error(path, &source, &e);
-        if let yaml::ParseError::Yaml(LoadError::TopLevelMustBeMapping(_)) = e {
-            // The scenario hint does not fit here: say which kind of file this is.
-            d.message = format!("{what}: the file must be a mapping of keys");
-        }
-        Diagnostics(vec![d])
-    })?;
-    Ok((source, root))
-}
-
-/// A YAML syntax error as a diagnostic.
-pub fn load_error(file: &Path, source: &str, e: &yaml::ParseError) -> Diagnostic {
-    let e = match e {
-        yaml::ParseError::Yaml(e) => e,
-        yaml::ParseError::TooDeep(at) => {
-            return Diagnostic::new(
-                file,
-                source,
-                *at,
-                format!("nested more than {} levels deep", yaml::MAX_DEPTH),
-            )
-            .with_hint("no mscheck file needs this much nesting; is the file generated?")
-        }
-    };
-    let (marker, msg) = match e {
-        LoadError::TopLevelMustBeMapping(m) => (
-            *m,
-            "the file must be a mapping (`name:`, `covers:`, `steps:` …)".to_string(),
-        ),
-        LoadError::TopLevelMustBeSequence(m) => (*m, "the file must be a list".to_string()),
-        LoadError::UnexpectedAnchor(m) => {
-            (*m, "YAML anchors and aliases are not supported".to_string())
-        }
-        LoadError::MappingKeyMustBeScalar(m) => {
-            (*m, "mapping keys must be plain strings".to_string())
-        }
-        LoadError::UnexpectedTag(m) => (*m, "YAML tags are not supported".to_string()),
-        LoadError::ScanError(m, err) => (*m, format!("YAML syntax error: {err}")),
-        LoadError::DuplicateKey(d) => {
-            let m = d
-                .key
-                .span()
-                .start()
-                .copied()
-                .unwrap_or_else(|| marked_yaml::Marker::new(0, 0, 0, 0));
-            (m, format!("duplicate key `{}`", d.key.as_str()))
-        }
-    };
-    Diagnostic::new(
-        file,
-        source,
-        Pos {
-            line: marker.line(),
-            column: marker.column(),
-        },
-        msg,
-    )
-}
 
 /// Loads every `*.yaml` scenario under `suites_dir/<suite>/`, sorted by id.
 pub fn load_suites(suites_dir: &Path, catalogue: &Catalogue) -> Result<Vec<Scenario>, Diagnostics> {
@@ -182,7 +111,14 @@ pub fn load_str(
     source: &str,
     catalogue: &Catalogue,
 ) -> Result<Scenario, Vec<Diagnostic>> {
-    let root = yaml::parse(source).map_err(|e| vec![load_error(path, source, &e)])?;
+    let root = yaml::parse(source).map_err(|e| {
+        vec![crate::yaml::load_error(
+            path,
+            source,
+            &e,
+            crate::yaml::FileKind::Scenario,
+        )]
+    })?;
     let mut l = Loader {
         file: path,
         source,

@@ -1,0 +1,21 @@
+//! The one way mscheck reads YAML: positions ([`Pos`]), parsing with limits on size and nesting
+//! ([`parse`], [`read_file`]), node helpers and conversion to JSON, and [`Diagnostic`]s that
+//! name the file, the line and column, the kind of file and what to do. Every file kind
+//! (scenarios, the catalogue, faults, exemptions, expectations, profiles) is read through it.
+
+mod diagnostic;
+mod nodes;
+mod read;
+
+pub use diagnostic::{Diagnostic, Diagnostics};
+pub use nodes::*;
+pub use read::{load_error, read_file, unknown_keys, FileKind};
+
+/// A 1-based position in a file mscheck reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Pos {
+    /// Line, from 1.
+    pub line: usize,
+    /// Column, from 1.
+    pub column: usize,
+}
