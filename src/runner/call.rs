@@ -6,6 +6,7 @@
 
 use super::check::{cannot_recover, telling_rank};
 use super::exec::ScenarioRun;
+use super::positions::Stream;
 use super::StepError;
 use crate::client::fault::RequestParts;
 use crate::client::{Request, Response};
@@ -145,9 +146,9 @@ impl ScenarioRun {
             let mut again = false;
             for effect in http.effects(&cx, &resp) {
                 match effect {
-                    Effect::SyncToken(t) => self.set_token(&self.sync_tokens, call, t),
-                    Effect::SssPos(p) => self.set_token(&self.sss_pos, call, p),
-                    Effect::StickyNext(t) => self.set_token(&self.sticky_next, call, t),
+                    Effect::SyncToken(t) => self.set_position(Stream::Sync, call, t),
+                    Effect::SssPos(p) => self.set_position(Stream::SlidingSync, call, p),
+                    Effect::StickyNext(t) => self.set_position(Stream::StickyExtension, call, t),
                     Effect::ScheduleEndpointUnknown if !retried => {
                         self.ctx.note_schedule_endpoint_unknown(&hs);
                         again = true;
@@ -165,14 +166,9 @@ impl ScenarioRun {
         }
     }
 
-    fn set_token(
-        &self,
-        map: &std::sync::Mutex<std::collections::BTreeMap<String, String>>,
-        call: &Call,
-        token: String,
-    ) {
+    fn set_position(&self, stream: Stream, call: &Call, token: String) {
         let user = call.actor.clone().unwrap_or_default();
-        map.held().insert(user, token);
+        self.positions.held().set(stream, &user, token);
     }
 
     /// What the step's request builder may read now.
@@ -214,9 +210,9 @@ impl ScenarioRun {
                 .collect(),
             revisions: self.revisions.clone(),
             txn: self.next_txn(),
-            sync_token: self.sync_token(&name),
-            sss_pos: self.sss_pos(&name),
-            sticky_next: self.sticky_next(&name),
+            sync_token: self.position(Stream::Sync, &name),
+            sss_pos: self.position(Stream::SlidingSync, &name),
+            sticky_next: self.position(Stream::StickyExtension, &name),
             schedule_endpoint_unknown: self.ctx.schedule_endpoint_unknown(&hs),
             poll: remaining,
             power_levels,

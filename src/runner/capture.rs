@@ -2,7 +2,6 @@
 //! (recorded, not judged) and snapshots (recorded beside the verdict, never deciding it).
 
 use super::check::failure_from_response;
-use super::events::Observation;
 use super::exec::ScenarioRun;
 use super::StepError;
 use crate::client::Response;
@@ -53,14 +52,7 @@ impl ScenarioRun {
 
     /// Records an observation under `label` unless this scenario already has one.
     pub(super) fn observe_once(&self, step: &str, label: &str, value: Value) {
-        let mut obs = self.observations.held();
-        if !obs.iter().any(|o| o.label == label) {
-            obs.push(Observation {
-                step: step.to_string(),
-                label: label.to_string(),
-                value: Some(value),
-            });
-        }
+        self.evidence.held().observe_once(step, label, value);
     }
 
     pub(super) async fn after_success(
@@ -83,11 +75,7 @@ impl ScenarioRun {
         // After the captures, so an observation may compute from what this step captured.
         for o in &step.observe {
             let value = self.select_source(&o.from, resp)?;
-            self.observations.held().push(Observation {
-                step: step.id.clone(),
-                label: o.name.clone(),
-                value,
-            });
+            self.evidence.held().observe(&step.id, &o.name, value);
         }
         if let Some(spec) = &step.snapshot {
             let value = match &spec.at {
@@ -115,8 +103,9 @@ impl ScenarioRun {
             .map_err(StepError::harness)?;
             // A snapshot records how this implementation answers; it never decides the
             // scenario (a new implementation has none yet, and drift is not a requirement).
-            self.snapshots
+            self.evidence
                 .held()
+                .snapshots
                 .push(SnapshotRecord::new(&step.id, &spec.name, outcome));
         }
         Ok(())

@@ -3,14 +3,15 @@
 //! [`super::setup`], making a call and waiting in [`super::call`], checking a response in
 //! [`super::check`], captures, observations and snapshots in [`super::capture`].
 
-use super::events::{Observation, StepRecord};
+use super::events::StepRecord;
+use super::evidence::Evidence;
+use super::positions::{Positions, Stream};
 use super::{RunContext, StepError, TransportError};
 use crate::catalogue::{Proposal, Revision};
 use crate::client::Client;
 use crate::homeserver::{Control, Homeserver};
 use crate::scenario::vars::Vars;
 use crate::scenario::{Action, LifecycleOp, Scenario, Step, Times};
-use crate::snapshot::SnapshotRecord;
 use crate::util::Held;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -38,13 +39,10 @@ pub struct ScenarioRun {
     pub(crate) client: Client,
     pub(super) vars: Mutex<Vars>,
     pub(super) users: Mutex<BTreeMap<String, UserState>>,
-    pub(super) sync_tokens: Mutex<BTreeMap<String, String>>,
-    pub(super) sss_pos: Mutex<BTreeMap<String, String>>,
-    pub(super) sticky_next: Mutex<BTreeMap<String, String>>,
-    records: Mutex<Vec<StepRecord>>,
-    pub(super) snapshots: Mutex<Vec<SnapshotRecord>>,
-    pub(super) observations: Mutex<Vec<Observation>>,
-    pub(super) series: Mutex<Vec<super::lifetime::Series>>,
+    /// Each user's place in the chained streams.
+    pub(super) positions: Mutex<Positions>,
+    /// What the scenario leaves for its result.
+    pub(super) evidence: Mutex<Evidence>,
     txn: AtomicU64,
     pub(super) revisions: BTreeMap<Proposal, Revision>,
     /// The scenario's own fake federating server, when a step drives one.
@@ -61,13 +59,8 @@ impl ScenarioRun {
             client,
             vars: Mutex::new(Vars::default()),
             users: Mutex::new(BTreeMap::new()),
-            sync_tokens: Mutex::new(BTreeMap::new()),
-            sss_pos: Mutex::new(BTreeMap::new()),
-            sticky_next: Mutex::new(BTreeMap::new()),
-            records: Mutex::new(Vec::new()),
-            snapshots: Mutex::new(Vec::new()),
-            observations: Mutex::new(Vec::new()),
-            series: Mutex::new(Vec::new()),
+            positions: Mutex::new(Positions::default()),
+            evidence: Mutex::new(Evidence::default()),
             txn: AtomicU64::new(0),
             revisions,
             fake: Mutex::new(None),
@@ -81,9 +74,9 @@ impl ScenarioRun {
             .ok_or_else(|| StepError::harness("this scenario has no fake federating server"))
     }
 
-    /// The step records so far.
-    pub fn records(&self) -> Vec<StepRecord> {
-        self.records.held().clone()
+    /// The evidence so far, taken: the run is over.
+    pub fn take_evidence(&self) -> Evidence {
+        std::mem::take(&mut *self.evidence.held())
     }
 
     /// The revision selected for a proposal.
@@ -127,19 +120,9 @@ impl ScenarioRun {
         )
     }
 
-    /// The user's last /sync `next_batch`.
-    pub fn sync_token(&self, user: &str) -> Option<String> {
-        self.sync_tokens.held().get(user).cloned()
-    }
-
-    /// The user's last sliding sync `pos`.
-    pub fn sss_pos(&self, user: &str) -> Option<String> {
-        self.sss_pos.held().get(user).cloned()
-    }
-
-    /// The user's last `next_batch` of the sticky-events extension.
-    pub fn sticky_next(&self, user: &str) -> Option<String> {
-        self.sticky_next.held().get(user).cloned()
+    /// The user's position in a chained stream.
+    pub fn position(&self, stream: Stream, user: &str) -> Option<String> {
+        self.positions.held().get(stream, user)
     }
 
     /// A copy of the variables as they are now (for rendering a step's fields).
@@ -224,7 +207,7 @@ impl ScenarioRun {
             attempts,
             duration_ms: started.elapsed().as_millis() as u64,
         };
-        self.records.held().push(record.clone());
+        self.evidence.held().records.push(record.clone());
         self.ctx.step_finished(&self.scenario.id, record);
         result.map_err(|e| e.at_step(step))
     }

@@ -14,7 +14,6 @@ use crate::expectations::Expectations;
 use crate::homeserver::Targets;
 use crate::redact::Redactor;
 use crate::scenario::Scenario;
-use crate::util::Held;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -209,23 +208,23 @@ pub(super) async fn run_one(
         t.shutdown().await;
     }
     result.duration_ms = started.elapsed().as_millis() as u64;
-    result.steps = run.records();
-    result.snapshots = run.snapshots.held().clone();
+    let evidence = run.take_evidence();
+    result.steps = evidence.records;
+    result.snapshots = evidence.snapshots;
     result.snapshots_written = result
         .snapshots
         .iter()
         .filter_map(|s| s.pending.clone())
         .collect();
-    result.observations = run
+    result.observations = evidence
         .observations
-        .held()
-        .iter()
+        .into_iter()
         .map(|o| Observation {
             value: o.value.as_ref().map(|v| ctx.redactor.json(v)),
-            ..o.clone()
+            ..o
         })
         .collect();
-    result.series = std::mem::take(&mut *run.series.held());
+    result.series = evidence.series;
     let failure = match outcome.err().map(StepError::into_failure) {
         None => None,
         Some(Ok(mut f)) => {

@@ -7,7 +7,6 @@
 //! observation named `lifetime`, passing or not, so the report shows how the server behaved.
 
 use super::check::failure_from_response;
-use super::events::Observation;
 use super::exec::ScenarioRun;
 use super::lifetime::{self, Rules, Sample};
 use super::StepError;
@@ -65,11 +64,9 @@ impl ScenarioRun {
             tokio::time::sleep(spec.every.min(spec.within - elapsed)).await;
         };
         let verdict = lifetime::judge(&samples, &rules);
-        self.observations.held().push(Observation {
-            step: step.id.clone(),
-            label: "lifetime".into(),
-            value: Some(json!(verdict.summary)),
-        });
+        self.evidence
+            .held()
+            .observe(&step.id, "lifetime", Some(json!(verdict.summary)));
         let problem = verdict.problem.or_else(|| {
             overdue.then(|| {
                 format!(
@@ -78,7 +75,7 @@ impl ScenarioRun {
                 )
             })
         });
-        self.series.held().push(lifetime::Series::new(
+        self.evidence.held().series.push(lifetime::Series::new(
             &step.id,
             &samples,
             &rules,
