@@ -162,6 +162,42 @@ impl<T> Held<T> for std::sync::Mutex<T> {
     }
 }
 
+/// Random bytes from the OS.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    use ring::rand::SecureRandom;
+    let mut b = [0u8; N];
+    ring::rand::SystemRandom::new()
+        .fill(&mut b)
+        .expect("the OS random source works");
+    b
+}
+
+/// A random lower-case hex string of `2 * N` characters.
+pub fn random_hex<const N: usize>() -> String {
+    random_bytes::<N>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `https://127.0.0.1:<port>` for a loopback server name (`localhost:8448`, `127.0.0.1:8448`);
+/// why not for anything else. mscheck talks server-server only to servers on loopback.
+pub fn loopback_address(server_name: &str) -> Result<String, String> {
+    let (host, port) = server_name
+        .rsplit_once(':')
+        .ok_or_else(|| format!("`{server_name}` names no port"))?;
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("`{server_name}`: bad port"))?;
+    if host != "localhost" && host != "127.0.0.1" {
+        return Err(format!("`{server_name}` is not on loopback"));
+    }
+    Ok(format!("https://127.0.0.1:{port}"))
+}
+
+/// The most mscheck reads of a `results.json` (a full run's is about 1 MB).
+pub const MAX_RESULTS_FILE: u64 = 256 * 1024 * 1024;
+
 /// Escapes text for HTML (element content and quoted attribute values).
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

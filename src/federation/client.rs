@@ -64,18 +64,7 @@ struct TranscriptSink {
 
 /// `https://127.0.0.1:<port>` for a loopback server name; an error for anything else.
 pub fn loopback_address(server_name: &str) -> Result<String, FederationError> {
-    let (host, port) = server_name
-        .rsplit_once(':')
-        .ok_or_else(|| FederationError::NotLoopback(format!("`{server_name}` names no port")))?;
-    let port: u16 = port
-        .parse()
-        .map_err(|_| FederationError::NotLoopback(format!("`{server_name}`: bad port")))?;
-    if host != "localhost" && host != "127.0.0.1" {
-        return Err(FederationError::NotLoopback(format!(
-            "`{server_name}` is not on loopback"
-        )));
-    }
-    Ok(format!("https://127.0.0.1:{port}"))
+    crate::util::loopback_address(server_name).map_err(FederationError::NotLoopback)
 }
 
 impl Outbound {

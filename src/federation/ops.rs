@@ -227,7 +227,7 @@ impl FakeServer {
                     signed_all.push(signed);
                 }
                 batches.push((
-                    format!("mscheck{}", crate::homeserver::keys::random_hex::<6>()),
+                    format!("mscheck{}", crate::util::random_hex::<6>()),
                     ids,
                     signed_all,
                 ));

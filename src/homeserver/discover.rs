@@ -177,7 +177,7 @@ pub fn parse_federation_version(body: &Value) -> Probed {
 /// redirect followed); what it got instead when that tells nothing.
 async fn federation_version(server_name: &str) -> Probed {
     use crate::client::bounded;
-    let base = match crate::federation::client::loopback_address(server_name) {
+    let base = match crate::util::loopback_address(server_name) {
         Ok(b) => b,
         Err(_) => {
             return Probed::Nothing(format!(

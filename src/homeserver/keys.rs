@@ -3,25 +3,9 @@
 
 use super::HomeserverError;
 use base64::Engine;
-use ring::rand::{SecureRandom, SystemRandom};
 use std::path::Path;
 
-/// Random bytes from the OS.
-pub fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut b = [0u8; N];
-    SystemRandom::new()
-        .fill(&mut b)
-        .expect("the OS random source works");
-    b
-}
-
-/// A random lower-case hex string of `2 * N` characters.
-pub fn random_hex<const N: usize>() -> String {
-    random_bytes::<N>()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::util::{random_bytes, random_hex};
 
 /// Writes `tls.crt` / `tls.key`: a self-signed certificate for `localhost` and `127.0.0.1`.
 pub fn write_tls(dir: &Path) -> Result<(), HomeserverError> {

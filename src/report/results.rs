@@ -93,8 +93,7 @@ impl RunReport {
     }
 }
 
-/// The most mscheck reads of a `results.json` (a full run's is about 1 MB).
-pub const MAX_RESULTS_FILE: u64 = 256 * 1024 * 1024;
+pub use crate::util::MAX_RESULTS_FILE;
 
 /// A report file that could not be written: which, doing what, and the OS error.
 #[derive(Debug, thiserror::Error)]

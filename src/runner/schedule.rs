@@ -159,7 +159,7 @@ pub fn estimate(s: &Scenario) -> Duration {
 pub fn previous_durations(report_dir: &std::path::Path) -> BTreeMap<String, u64> {
     let Ok(text) = crate::util::read_text_capped(
         &report_dir.join("results.json"),
-        crate::report::results::MAX_RESULTS_FILE,
+        crate::util::MAX_RESULTS_FILE,
     ) else {
         return BTreeMap::new();
     };

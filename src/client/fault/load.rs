@@ -129,11 +129,11 @@ pub(super) fn parse_fault(name: &str, v: &Value) -> Result<Fault, String> {
             .iter()
             .map(|n| {
                 n.as_str()
-                    .and_then(crate::federation::Misbehaviour::from_name)
+                    .and_then(super::Misbehaviour::from_name)
                     .ok_or_else(|| {
                         format!(
                             "unknown fake-server misbehaviour {n} (known: {})",
-                            crate::federation::Misbehaviour::NAMES.join(", ")
+                            super::Misbehaviour::NAMES.join(", ")
                         )
                     })
             })

@@ -120,7 +120,7 @@ pub struct Fault {
     /// Rewrites of the response.
     pub response: Vec<Op>,
     /// How the fake federating server misbehaves while this fault is active.
-    pub fake: Vec<crate::federation::Misbehaviour>,
+    pub fake: Vec<Misbehaviour>,
     /// Only a repeated request to the same path is rewritten; the first passes untouched (a
     /// server that honours an action once and ignores it afterwards).
     pub repeats_only: bool,
@@ -283,9 +283,11 @@ fn ensure_array(doc: &mut Value, path: &Path) {
 }
 
 mod load;
+mod misbehaviour;
 pub use load::load_faults;
 #[cfg(test)]
 use load::parse_fault;
+pub use misbehaviour::Misbehaviour;
 
 #[cfg(test)]
 mod tests;

@@ -12,7 +12,7 @@ fn fake_misbehaviours_need_no_when_and_unknown_ones_are_named() {
     .unwrap();
     assert_eq!(
         f.fake,
-        vec![crate::federation::Misbehaviour::DropStickyPdus]
+        vec![Misbehaviour::DropStickyPdus]
     );
     assert!(
         !f.matches(&req("/_matrix/client/v3/sync")),
