@@ -31,4 +31,5 @@ pub mod session;
 pub mod snapshot;
 pub mod steps;
 pub mod util;
+pub mod vars;
 pub mod yaml;

@@ -4,9 +4,9 @@
 
 use super::events::Failure;
 use crate::client::ClientError;
-use crate::federation::FederationError;
 use crate::matcher::PathError;
-use crate::scenario::vars::TemplateError;
+use crate::vars::TemplateError;
+use crate::federation::FederationError;
 use std::sync::Arc;
 
 /// Why a step did not pass.
@@ -59,19 +59,7 @@ pub enum TransportError {
     Timeout(String),
 }
 
-/// mscheck could not carry out the step.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum HarnessError {
-    /// A template could not be rendered.
-    #[error(transparent)]
-    Template(#[from] TemplateError),
-    /// A rendered selector does not parse.
-    #[error(transparent)]
-    Selector(#[from] PathError),
-    /// Anything else, said in words.
-    #[error("{0}")]
-    Other(String),
-}
+pub use crate::steps::HarnessError;
 
 impl StepError {
     /// A harness problem, said in words.

@@ -10,7 +10,7 @@ use super::{RunContext, StepError, TransportError};
 use crate::catalogue::{Proposal, Revision};
 use crate::client::Client;
 use crate::homeserver::{Control, Homeserver};
-use crate::scenario::vars::Vars;
+use crate::vars::Vars;
 use crate::scenario::{Action, LifecycleOp, Scenario, Step, Times};
 use crate::util::Held;
 use serde_json::{json, Value};
@@ -19,18 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// A registered scenario user.
-#[derive(Debug, Clone)]
-pub struct UserState {
-    /// Name in the scenario.
-    pub name: String,
-    /// `hs1` / `hs2`.
-    pub hs: String,
-    /// Matrix user ID.
-    pub user_id: String,
-    /// Access token.
-    pub access_token: String,
-}
+pub use crate::steps::UserState;
 
 /// The state of one running scenario.
 pub struct ScenarioRun {

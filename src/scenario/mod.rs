@@ -6,7 +6,6 @@ pub mod loader;
 pub mod model;
 pub mod needs;
 pub mod schema;
-pub mod vars;
 pub mod vocabulary;
 
 pub use crate::yaml::{Diagnostic, Diagnostics};

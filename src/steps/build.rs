@@ -1,13 +1,25 @@
 //! What a request builder may know, what it produces, and what a response may change.
 
-use super::{Json, StepError, Text};
+use super::{Json, HarnessError, Text};
 use crate::catalogue::{Proposal, Revision};
 use crate::client::encode;
-use crate::runner::exec::UserState;
-use crate::scenario::vars::Vars;
+use crate::vars::Vars;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
+
+/// A registered scenario user.
+#[derive(Debug, Clone)]
+pub struct UserState {
+    /// Name in the scenario.
+    pub name: String,
+    /// `hs1` / `hs2`.
+    pub hs: String,
+    /// Matrix user ID.
+    pub user_id: String,
+    /// Access token.
+    pub access_token: String,
+}
 
 /// Everything a request builder reads: the variables, the users, the revisions, and the state
 /// earlier responses left (chained tokens). Plain data, so builders are pure functions that
@@ -42,17 +54,17 @@ pub struct BuildCx {
 
 impl BuildCx {
     /// A rendered string.
-    pub fn text(&self, t: &Text) -> Result<String, StepError> {
+    pub fn text(&self, t: &Text) -> Result<String, HarnessError> {
         t.render(&self.vars)
     }
 
     /// A rendered string, percent-encoded for a path segment.
-    pub fn segment(&self, t: &Text) -> Result<String, StepError> {
+    pub fn segment(&self, t: &Text) -> Result<String, HarnessError> {
         Ok(encode(&self.text(t)?))
     }
 
     /// Rendered JSON.
-    pub fn json(&self, j: &Json) -> Result<Value, StepError> {
+    pub fn json(&self, j: &Json) -> Result<Value, HarnessError> {
         j.render(&self.vars)
     }
 
@@ -62,11 +74,11 @@ impl BuildCx {
     }
 
     /// A scenario user's Matrix ID.
-    pub fn user_id(&self, name: &str) -> Result<String, StepError> {
+    pub fn user_id(&self, name: &str) -> Result<String, HarnessError> {
         self.users
             .get(name)
             .map(|u| u.user_id.clone())
-            .ok_or_else(|| StepError::harness(format!("user `{name}` is not registered")))
+            .ok_or_else(|| HarnessError::harness(format!("user `{name}` is not registered")))
     }
 
     /// The actor's Matrix ID (empty when unauthenticated).
@@ -92,7 +104,7 @@ impl BuildCx {
         &self,
         timeout_ms: Option<&super::Int>,
         chained: bool,
-    ) -> Result<u64, StepError> {
+    ) -> Result<u64, HarnessError> {
         Ok(match timeout_ms {
             Some(ms) => ms.render(&self.vars)?.max(0) as u64,
             None if chained => self.poll.map_or(0, |p| p.as_millis().min(2000) as u64),
@@ -186,7 +198,7 @@ pub fn event_query(
     cx: &BuildCx,
     query: Option<&Json>,
     sticky_ms: Option<&Json>,
-) -> Result<Vec<(String, String)>, StepError> {
+) -> Result<Vec<(String, String)>, HarnessError> {
     let mut out = match query {
         Some(q) => query_pairs(Some(&cx.json(q)?)),
         None => Vec::new(),

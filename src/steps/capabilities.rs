@@ -1,6 +1,6 @@
 //! `capabilities`: GET /capabilities.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, StepError, V3};
+use super::{BuildCx, Fields, HttpCall, HttpStep, HarnessError, V3};
 
 /// Key in the YAML.
 pub const NAME: &str = "capabilities";
@@ -23,7 +23,7 @@ impl Step {
 }
 
 impl HttpStep for Step {
-    fn build(&self, _: &BuildCx) -> Result<HttpCall, StepError> {
+    fn build(&self, _: &BuildCx) -> Result<HttpCall, HarnessError> {
         Ok(HttpCall::new("GET", format!("{V3}/capabilities")))
     }
 }

@@ -1,6 +1,6 @@
 //! `create_room`: POST /createRoom.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, Json, StepError, Text, V3};
+use super::{BuildCx, Fields, HttpCall, HttpStep, Json, HarnessError, Text, V3};
 use serde_json::{json, Value};
 
 /// Key in the YAML.
@@ -44,14 +44,14 @@ impl Step {
 }
 
 impl HttpStep for Step {
-    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         let mut body = match &self.body {
             Some(b) => cx.json(b)?,
             None => json!({}),
         };
         let o = body
             .as_object_mut()
-            .ok_or_else(|| StepError::harness("`body` must be an object"))?;
+            .ok_or_else(|| HarnessError::harness("`body` must be an object"))?;
         for (key, value) in [
             ("preset", &self.preset),
             ("visibility", &self.visibility),

@@ -1,7 +1,7 @@
 //! `delayed_action`: send, cancel or restart a delayed event: the action in the path (newest
 //! revision), or in the body (seed revision), unless `form` pins one.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, StepError, Text, MSC4140_PREFIX};
+use super::{BuildCx, Fields, HttpCall, HttpStep, HarnessError, Text, MSC4140_PREFIX};
 use crate::catalogue::{Proposal, Revision};
 use serde_json::json;
 
@@ -102,7 +102,7 @@ impl Step {
 }
 
 impl HttpStep for Step {
-    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         let in_body = match self.form {
             Form::Path => false,
             Form::Body => true,

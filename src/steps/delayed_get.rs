@@ -1,6 +1,6 @@
 //! `delayed_get`: GET one delayed event.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, StepError, Text, MSC4140_PREFIX};
+use super::{BuildCx, Fields, HttpCall, HttpStep, HarnessError, Text, MSC4140_PREFIX};
 
 /// Key in the YAML.
 pub const NAME: &str = "delayed_get";
@@ -30,7 +30,7 @@ impl Step {
 }
 
 impl HttpStep for Step {
-    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         Ok(HttpCall::new(
             "GET",
             format!("{MSC4140_PREFIX}/delayed_events/{}", cx.segment(&self.id)?),

@@ -1,7 +1,7 @@
 //! `delayed_list`: GET the caller's delayed events.
 
 use super::build::query_pairs;
-use super::{BuildCx, Fields, HttpCall, HttpStep, Json, StepError, MSC4140_PREFIX};
+use super::{BuildCx, Fields, HttpCall, HttpStep, Json, HarnessError, MSC4140_PREFIX};
 
 /// Key in the YAML.
 pub const NAME: &str = "delayed_list";
@@ -31,7 +31,7 @@ impl Step {
 }
 
 impl HttpStep for Step {
-    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         let query = match &self.query {
             Some(q) => query_pairs(Some(&cx.json(q)?)),
             None => Vec::new(),

@@ -45,7 +45,7 @@ impl Step {
     }
 
     /// The path with its query, rendered.
-    fn uri(&self, vars: &crate::scenario::vars::Vars) -> Result<String, StepError> {
+    fn uri(&self, vars: &crate::vars::Vars) -> Result<String, StepError> {
         let mut uri = self.path.render(vars)?;
         if let Some(q) = &self.query {
             if let Value::Object(q) = q.render(vars)? {

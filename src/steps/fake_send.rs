@@ -9,7 +9,7 @@ use super::{FakeOutcome, FakeStep, Fields, Int, Json, StepError, Text};
 use crate::federation::ops::{Delivery, NewPdu};
 use crate::federation::FakeServer;
 use crate::runner::exec::ScenarioRun;
-use crate::scenario::vars::Vars;
+use crate::vars::Vars;
 use futures_util::future::BoxFuture;
 use serde_json::{json, Map, Value};
 use std::time::Duration;

@@ -5,7 +5,7 @@ use super::{StepError, Text};
 use crate::client::Response;
 use crate::federation::FakeServer;
 use crate::runner::exec::ScenarioRun;
-use crate::scenario::vars::Vars;
+use crate::vars::Vars;
 use std::collections::BTreeMap;
 
 /// The fake user's local part when a step names none.
@@ -23,7 +23,7 @@ pub fn target(run: &ScenarioRun, hs: Option<&Text>, vars: &Vars) -> Result<Strin
 /// The fake user's local part.
 pub fn user(user: Option<&Text>, vars: &Vars) -> Result<String, StepError> {
     match user {
-        Some(t) => t.render(vars),
+        Some(t) => Ok(t.render(vars)?),
         None => Ok(DEFAULT_USER.to_string()),
     }
 }

@@ -7,8 +7,8 @@
 //! templates, typed by what they render to ([`Text`], [`Json`], [`Int`]); the scope check makes
 //! sure every variable they name is defined by an earlier step.
 
-use crate::scenario::vars::Vars;
-use crate::steps::StepError;
+use crate::vars::Vars;
+use crate::steps::HarnessError;
 use crate::yaml::{self, Pos};
 use marked_yaml::types::MarkedMappingNode;
 use marked_yaml::Node;
@@ -44,28 +44,28 @@ pub enum Int {
 
 impl Text {
     /// Renders it.
-    pub fn render(&self, vars: &Vars) -> Result<String, StepError> {
+    pub fn render(&self, vars: &Vars) -> Result<String, HarnessError> {
         Ok(vars.render_text(&self.0)?)
     }
 }
 
 impl Json {
     /// Renders it.
-    pub fn render(&self, vars: &Vars) -> Result<Value, StepError> {
+    pub fn render(&self, vars: &Vars) -> Result<Value, HarnessError> {
         Ok(vars.render(&self.0)?)
     }
 }
 
 impl Int {
     /// Renders it; a template must give a whole number.
-    pub fn render(&self, vars: &Vars) -> Result<i64, StepError> {
+    pub fn render(&self, vars: &Vars) -> Result<i64, HarnessError> {
         match self {
             Int::Fixed(n) => Ok(*n),
             Int::Template(t) => {
                 let v = vars.render_str(t)?;
                 v.as_i64()
                     .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-                    .ok_or_else(|| StepError::harness(format!("`{t}` is {v}, not a whole number")))
+                    .ok_or_else(|| HarnessError::harness(format!("`{t}` is {v}, not a whole number")))
             }
         }
     }

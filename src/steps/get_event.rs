@@ -1,6 +1,6 @@
 //! `get_event`: GET /rooms/{room}/event/{event}.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, StepError, Text, V3};
+use super::{BuildCx, Fields, HttpCall, HttpStep, HarnessError, Text, V3};
 
 /// Key in the YAML.
 pub const NAME: &str = "get_event";
@@ -31,7 +31,7 @@ impl Step {
 }
 
 impl HttpStep for Step {
-    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         Ok(HttpCall::new(
             "GET",
             format!(

@@ -1,6 +1,6 @@
 //! `ignore`: PUT the caller's m.ignored_user_list account data.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, StepError, V3};
+use super::{BuildCx, Fields, HttpCall, HttpStep, HarnessError, V3};
 use crate::client::encode;
 use serde_json::{json, Map};
 
@@ -32,7 +32,7 @@ impl Step {
 }
 
 impl HttpStep for Step {
-    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         let mut ignored = Map::new();
         for n in &self.users {
             ignored.insert(cx.user_id(n)?, json!({}));

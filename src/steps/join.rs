@@ -1,6 +1,6 @@
 //! `join`: POST /join/{room}, with `via` servers for a room on another homeserver.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, Json, StepError, Text, V3};
+use super::{BuildCx, Fields, HttpCall, HttpStep, Json, HarnessError, Text, V3};
 use serde_json::{json, Value};
 
 /// Key in the YAML.
@@ -30,7 +30,7 @@ impl Step {
 }
 
 impl HttpStep for Step {
-    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         let mut query = Vec::new();
         if let Some(via) = &self.via {
             if let Value::Array(list) = cx.json(via)? {

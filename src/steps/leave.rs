@@ -1,6 +1,6 @@
 //! `leave`: POST /rooms/{room}/leave.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, StepError, Text, V3};
+use super::{BuildCx, Fields, HttpCall, HttpStep, HarnessError, Text, V3};
 use serde_json::json;
 
 /// Key in the YAML.
@@ -28,7 +28,7 @@ impl Step {
 }
 
 impl HttpStep for Step {
-    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         Ok(HttpCall::new(
             "POST",
             format!("{V3}/rooms/{}/leave", cx.segment(&self.room)?),

@@ -1,7 +1,7 @@
 //! `messages`: GET /rooms/{room}/messages.
 
 use super::build::scalar_text;
-use super::{BuildCx, Fields, HttpCall, HttpStep, Int, Json, StepError, Text, V3};
+use super::{BuildCx, Fields, HttpCall, HttpStep, Int, Json, HarnessError, Text, V3};
 
 /// Key in the YAML.
 pub const NAME: &str = "messages";
@@ -48,7 +48,7 @@ impl Step {
 }
 
 impl HttpStep for Step {
-    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         let dir = match self.dir {
             Dir::Backwards => "b",
             Dir::Forwards => "f",

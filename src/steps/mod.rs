@@ -18,6 +18,7 @@
 pub mod fields;
 
 pub(crate) mod build;
+mod error;
 pub(crate) mod fake_support;
 
 pub mod capabilities;
@@ -47,7 +48,8 @@ pub mod sync;
 pub mod versions;
 
 pub use crate::runner::StepError;
-pub use build::{BuildCx, Effect, HttpCall};
+pub use error::HarnessError;
+pub use build::{BuildCx, Effect, HttpCall, UserState};
 pub use fields::{Diagnose, Fields, Int, Json, Text};
 
 use crate::client::Response;
@@ -58,7 +60,7 @@ use futures_util::future::BoxFuture;
 /// A step kind that makes one client-server request.
 pub trait HttpStep: Send + Sync {
     /// The request, from the step's fields and what the run knows now.
-    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError>;
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError>;
 
     /// What a response changes for later steps (chained sync tokens, a scheduling API the
     /// server does not know). Called for every response, before the checks.

@@ -1,6 +1,6 @@
 //! `power_levels`: read the room's m.room.power_levels, change it, write it back.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, Json, StepError, Text, V3};
+use super::{BuildCx, Fields, HttpCall, HttpStep, Json, HarnessError, Text, V3};
 use serde_json::{json, Value};
 
 /// Key in the YAML.
@@ -51,14 +51,14 @@ impl HttpStep for Step {
         Some(&self.room)
     }
 
-    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         let mut current = cx
             .power_levels
             .clone()
-            .ok_or_else(|| StepError::harness("the room's power levels were not read"))?;
+            .ok_or_else(|| HarnessError::harness("the room's power levels were not read"))?;
         let o = current
             .as_object_mut()
-            .ok_or_else(|| StepError::harness("m.room.power_levels is not an object"))?;
+            .ok_or_else(|| HarnessError::harness("m.room.power_levels is not an object"))?;
         if let Some(Value::Object(users)) = self.users.as_ref().map(|u| cx.json(u)).transpose()? {
             let entry = o.entry("users").or_insert_with(|| json!({}));
             for (name, level) in users {

@@ -1,6 +1,6 @@
 //! `redact`: PUT /rooms/{room}/redact/{event}/{txn}.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, StepError, Text, V3};
+use super::{BuildCx, Fields, HttpCall, HttpStep, HarnessError, Text, V3};
 use crate::client::encode;
 use serde_json::json;
 
@@ -36,7 +36,7 @@ impl Step {
 }
 
 impl HttpStep for Step {
-    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         let body = match &self.reason {
             Some(r) => json!({"reason": cx.text(r)?}),
             None => json!({}),

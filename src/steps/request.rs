@@ -1,7 +1,7 @@
 //! `request`: any client-server request, for what no other step kind says.
 
 use super::build::query_pairs;
-use super::{BuildCx, Fields, HttpCall, HttpStep, Json, StepError, Text};
+use super::{BuildCx, Fields, HttpCall, HttpStep, Json, HarnessError, Text};
 
 /// Key in the YAML.
 pub const NAME: &str = "request";
@@ -37,7 +37,7 @@ impl Step {
 }
 
 impl HttpStep for Step {
-    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         let query = match &self.query {
             Some(q) => query_pairs(Some(&cx.json(q)?)),
             None => Vec::new(),

@@ -9,7 +9,7 @@
 
 use super::build::{event_query, scalar_text};
 use super::{
-    BuildCx, Effect, Fields, HttpCall, HttpStep, Json, StepError, Text, DELAY_PARAM,
+    BuildCx, Effect, Fields, HttpCall, HttpStep, Json, HarnessError, Text, DELAY_PARAM,
     MSC4140_PREFIX, V3,
 };
 use crate::catalogue::{Proposal, Revision};
@@ -95,7 +95,7 @@ impl Step {
 }
 
 impl HttpStep for Step {
-    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         let event_type = match &self.event_type {
             Some(t) => cx.text(t)?,
             None => "m.room.message".into(),

@@ -2,7 +2,7 @@
 //! name follows the MSC4354 revision).
 
 use super::build::event_query;
-use super::{BuildCx, Fields, HttpCall, HttpStep, Json, StepError, Text, V3};
+use super::{BuildCx, Fields, HttpCall, HttpStep, Json, HarnessError, Text, V3};
 use crate::client::encode;
 use serde_json::json;
 
@@ -43,7 +43,7 @@ impl Step {
 }
 
 impl HttpStep for Step {
-    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         let event_type = match &self.event_type {
             Some(t) => cx.text(t)?,
             None => "m.room.message".into(),

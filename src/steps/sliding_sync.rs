@@ -1,7 +1,7 @@
 //! `sliding_sync`: POST simplified sliding sync. `pos: last` continues the user's connection.
 
 use super::sync::Since;
-use super::{BuildCx, Effect, Fields, HttpCall, HttpStep, Int, Json, StepError, SSS_PATH};
+use super::{BuildCx, Effect, Fields, HttpCall, HttpStep, Int, Json, HarnessError, SSS_PATH};
 use crate::client::Response;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -45,7 +45,7 @@ impl Step {
 }
 
 impl HttpStep for Step {
-    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         let token = self.pos.token(cx, cx.sss_pos.as_ref())?;
         let mut body = match &self.body {
             Some(b) => cx.json(b)?,

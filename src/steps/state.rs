@@ -1,7 +1,7 @@
 //! `state`: PUT /rooms/{room}/state/{type}/{state_key}, optionally sticky (seed revision).
 
 use super::build::event_query;
-use super::{BuildCx, Fields, HttpCall, HttpStep, Json, StepError, Text, V3};
+use super::{BuildCx, Fields, HttpCall, HttpStep, Json, HarnessError, Text, V3};
 use crate::client::encode;
 use serde_json::json;
 
@@ -43,7 +43,7 @@ impl Step {
 }
 
 impl HttpStep for Step {
-    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         let query = event_query(cx, self.query.as_ref(), self.sticky_ms.as_ref())?;
         let key = match &self.state_key {
             Some(k) => cx.text(k)?,

@@ -1,7 +1,7 @@
 //! `sync`: GET /sync. `since: last` continues the user's chain; every answer moves it on.
 
 use super::build::scalar_text;
-use super::{BuildCx, Effect, Fields, HttpCall, HttpStep, Int, Json, StepError, Text, V3};
+use super::{BuildCx, Effect, Fields, HttpCall, HttpStep, Int, Json, HarnessError, Text, V3};
 use crate::client::Response;
 use serde_json::Value;
 use std::time::Duration;
@@ -39,7 +39,7 @@ impl Since {
     }
 
     /// The token to send, if any.
-    pub fn token(&self, cx: &BuildCx, last: Option<&String>) -> Result<Option<String>, StepError> {
+    pub fn token(&self, cx: &BuildCx, last: Option<&String>) -> Result<Option<String>, HarnessError> {
         Ok(match self {
             Since::Initial => None,
             Since::Last => last.cloned(),
@@ -70,7 +70,7 @@ impl Step {
 }
 
 impl HttpStep for Step {
-    fn build(&self, cx: &BuildCx) -> Result<HttpCall, StepError> {
+    fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         let mut query = Vec::new();
         if let Some(f) = &self.filter {
             query.push(("filter".to_string(), scalar_text(&cx.json(f)?)));

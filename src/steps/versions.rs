@@ -1,6 +1,6 @@
 //! `versions`: GET /versions.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, StepError};
+use super::{BuildCx, Fields, HttpCall, HttpStep, HarnessError};
 
 /// Key in the YAML.
 pub const NAME: &str = "versions";
@@ -23,7 +23,7 @@ impl Step {
 }
 
 impl HttpStep for Step {
-    fn build(&self, _: &BuildCx) -> Result<HttpCall, StepError> {
+    fn build(&self, _: &BuildCx) -> Result<HttpCall, HarnessError> {
         Ok(HttpCall::new("GET", "/_matrix/client/versions".into()))
     }
 }

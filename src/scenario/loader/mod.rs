@@ -20,7 +20,7 @@ use crate::yaml::{Diagnostic, Diagnostics};
 
 /// The selector prefix that makes a check read a variable instead of the response body.
 pub const VARS_ROOT: &str = "@vars.";
-use super::vars::referenced_names;
+use crate::vars::referenced_names;
 use crate::catalogue::{Catalogue, Proposal, Revision};
 use crate::util::{did_you_mean, parse_duration};
 use crate::yaml;
