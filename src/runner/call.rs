@@ -98,11 +98,13 @@ impl ScenarioRun {
         remaining: Option<Duration>,
     ) -> Result<Response, StepError> {
         let resp = match call.step.execution() {
-            Execution::Fake(fake_step) => {
+            Execution::Fake(call) => {
                 let fake = self.fake_server()?;
                 let request_ms = crate::util::now_ms();
-                let outcome = fake_step.run(self, &fake, &step.id).await?;
-                crate::steps::fake_support::respond(self, &fake, &step.id, request_ms, outcome)
+                let outcome = super::fake_steps::fake_step(call)
+                    .run(self, &fake, &step.id)
+                    .await?;
+                super::fake_steps::respond(self, &fake, &step.id, request_ms, outcome)
             }
             Execution::Http(http) => self.send_http(step, call, http, remaining).await?,
         };

@@ -4,9 +4,9 @@
 
 use super::events::Failure;
 use crate::client::ClientError;
+use crate::federation::FederationError;
 use crate::matcher::PathError;
 use crate::vars::TemplateError;
-use crate::federation::FederationError;
 use std::sync::Arc;
 
 /// Why a step did not pass.

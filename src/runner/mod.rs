@@ -12,6 +12,7 @@ pub mod events;
 pub mod evidence;
 pub mod exec;
 mod failure;
+pub mod fake_steps;
 pub mod lifetime;
 mod one;
 pub mod positions;

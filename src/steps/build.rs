@@ -1,6 +1,6 @@
 //! What a request builder may know, what it produces, and what a response may change.
 
-use super::{Json, HarnessError, Text};
+use super::{HarnessError, Json, Text};
 use crate::catalogue::{Proposal, Revision};
 use crate::client::encode;
 use crate::vars::Vars;

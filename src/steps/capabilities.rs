@@ -1,6 +1,6 @@
 //! `capabilities`: GET /capabilities.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, HarnessError, V3};
+use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, V3};
 
 /// Key in the YAML.
 pub const NAME: &str = "capabilities";

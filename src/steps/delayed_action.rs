@@ -1,7 +1,7 @@
 //! `delayed_action`: send, cancel or restart a delayed event: the action in the path (newest
 //! revision), or in the body (seed revision), unless `form` pins one.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, HarnessError, Text, MSC4140_PREFIX};
+use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, MSC4140_PREFIX};
 use crate::catalogue::{Proposal, Revision};
 use serde_json::json;
 

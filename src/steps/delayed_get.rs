@@ -1,6 +1,6 @@
 //! `delayed_get`: GET one delayed event.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, HarnessError, Text, MSC4140_PREFIX};
+use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, MSC4140_PREFIX};
 
 /// Key in the YAML.
 pub const NAME: &str = "delayed_get";

@@ -1,7 +1,7 @@
 //! `delayed_list`: GET the caller's delayed events.
 
 use super::build::query_pairs;
-use super::{BuildCx, Fields, HttpCall, HttpStep, Json, HarnessError, MSC4140_PREFIX};
+use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, MSC4140_PREFIX};
 
 /// Key in the YAML.
 pub const NAME: &str = "delayed_list";

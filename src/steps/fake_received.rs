@@ -1,9 +1,6 @@
 //! `fake_received`: what the fake federating server has received so far.
 
-use super::{FakeOutcome, FakeStep, Fields, StepError};
-use crate::federation::FakeServer;
-use crate::runner::exec::ScenarioRun;
-use futures_util::future::BoxFuture;
+use super::Fields;
 
 /// Key in the YAML.
 pub const NAME: &str = "fake_received";
@@ -22,23 +19,5 @@ impl Step {
     /// Reads the (no) fields.
     pub fn decode(_: &mut Fields) -> Option<Self> {
         Some(Step)
-    }
-}
-
-impl FakeStep for Step {
-    fn run<'a>(
-        &'a self,
-        _run: &'a ScenarioRun,
-        fake: &'a FakeServer,
-        _step_id: &'a str,
-    ) -> BoxFuture<'a, Result<FakeOutcome, StepError>> {
-        Box::pin(async move {
-            let body = fake.received().await;
-            Ok(FakeOutcome {
-                line: "FAKE received".into(),
-                status: 200,
-                body,
-            })
-        })
     }
 }

@@ -2,12 +2,8 @@
 //! is the other server's answer as it came.
 
 use super::build::scalar_text;
-use super::fake_support::target;
-use super::{FakeOutcome, FakeStep, Fields, Json, StepError, Text};
+use super::{Fields, HarnessError, Json, Text};
 use crate::client::encode;
-use crate::federation::FakeServer;
-use crate::runner::exec::ScenarioRun;
-use futures_util::future::BoxFuture;
 use serde_json::Value;
 
 /// Key in the YAML.
@@ -23,11 +19,11 @@ pub const SAMPLES: &[(&str, &str)] = &[];
 /// The fields.
 #[derive(Debug, Clone)]
 pub struct Step {
-    method: &'static str,
-    path: Text,
-    query: Option<Json>,
-    body: Option<Json>,
-    to: Option<Text>,
+    pub(crate) method: &'static str,
+    pub(crate) path: Text,
+    pub(crate) query: Option<Json>,
+    pub(crate) body: Option<Json>,
+    pub(crate) to: Option<Text>,
 }
 
 impl Step {
@@ -45,7 +41,7 @@ impl Step {
     }
 
     /// The path with its query, rendered.
-    fn uri(&self, vars: &crate::vars::Vars) -> Result<String, StepError> {
+    pub(crate) fn uri(&self, vars: &crate::vars::Vars) -> Result<String, HarnessError> {
         let mut uri = self.path.render(vars)?;
         if let Some(q) = &self.query {
             if let Value::Object(q) = q.render(vars)? {
@@ -57,30 +53,5 @@ impl Step {
             }
         }
         Ok(uri)
-    }
-}
-
-impl FakeStep for Step {
-    fn run<'a>(
-        &'a self,
-        run: &'a ScenarioRun,
-        fake: &'a FakeServer,
-        step_id: &'a str,
-    ) -> BoxFuture<'a, Result<FakeOutcome, StepError>> {
-        Box::pin(async move {
-            let vars = run.vars_snapshot();
-            let to = target(run, self.to.as_ref(), &vars)?;
-            let uri = self.uri(&vars)?;
-            let body = self.body.as_ref().map(|b| b.render(&vars)).transpose()?;
-            let resp = fake
-                .request(step_id, &to, self.method, &uri, body.as_ref())
-                .await?;
-            let line = format!("FAKE {} {uri} on {to}", self.method);
-            Ok(FakeOutcome {
-                line,
-                status: resp.status,
-                body: resp.body,
-            })
-        })
     }
 }

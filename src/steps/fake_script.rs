@@ -1,10 +1,8 @@
 //! `fake_script`: how the fake federating server answers the next incoming /send transactions
 //! (`answers`, in order) and after them (`then`). Answers are checked at load time.
 
-use super::{FakeOutcome, FakeStep, Fields, StepError};
-use crate::federation::{FakeServer, SendAnswer};
-use crate::runner::exec::ScenarioRun;
-use futures_util::future::BoxFuture;
+use super::Fields;
+use crate::federation::SendAnswer;
 use serde_json::{json, Value};
 
 /// Key in the YAML.
@@ -19,8 +17,8 @@ pub const SAMPLES: &[(&str, &str)] = &[];
 /// The fields.
 #[derive(Debug, Clone)]
 pub struct Step {
-    answers: Vec<SendAnswer>,
-    then: Option<SendAnswer>,
+    pub(crate) answers: Vec<SendAnswer>,
+    pub(crate) then: Option<SendAnswer>,
 }
 
 impl Step {
@@ -50,24 +48,6 @@ impl Step {
         let answers = read(f, "answers");
         let then = read(f, "then").into_iter().next();
         ok.then_some(Step { answers, then })
-    }
-}
-
-impl FakeStep for Step {
-    fn run<'a>(
-        &'a self,
-        _run: &'a ScenarioRun,
-        fake: &'a FakeServer,
-        _step_id: &'a str,
-    ) -> BoxFuture<'a, Result<FakeOutcome, StepError>> {
-        Box::pin(async move {
-            fake.script_send(self.answers.clone(), self.then.clone());
-            Ok(FakeOutcome {
-                line: "FAKE script".into(),
-                status: 200,
-                body: json!({}),
-            })
-        })
     }
 }
 

@@ -4,13 +4,9 @@
 //! transactions: [{txn_id, event_ids, attempts: [{at_ms, status, body}]}], statuses, results}`,
 //! `results` merging the per-PDU answers of accepted transactions.
 
-use super::fake_support::target;
-use super::{FakeOutcome, FakeStep, Fields, Int, Json, StepError, Text};
-use crate::federation::ops::{Delivery, NewPdu};
-use crate::federation::FakeServer;
-use crate::runner::exec::ScenarioRun;
+use super::{Fields, HarnessError, Int, Json, Text};
+use crate::federation::ops::NewPdu;
 use crate::vars::Vars;
-use futures_util::future::BoxFuture;
 use serde_json::{json, Map, Value};
 use std::time::Duration;
 
@@ -26,28 +22,28 @@ pub const SAMPLES: &[(&str, &str)] = &[];
 /// The fields of one PDU (rendered once per PDU, `{{i}}` counting).
 #[derive(Debug, Clone, Default)]
 pub struct Pdu {
-    user: Option<Text>,
-    event_type: Option<Text>,
-    state_key: Option<Text>,
-    content: Option<Json>,
-    sticky_ms: Option<Json>,
+    pub(crate) user: Option<Text>,
+    pub(crate) event_type: Option<Text>,
+    pub(crate) state_key: Option<Text>,
+    pub(crate) content: Option<Json>,
+    pub(crate) sticky_ms: Option<Json>,
     /// The sticky object exactly as given (malformed ones too).
-    sticky: Option<Json>,
+    pub(crate) sticky: Option<Json>,
     /// Further top-level keys (prev_events, auth_events, odd values).
-    extra: Option<Json>,
-    origin_server_ts: Option<Int>,
+    pub(crate) extra: Option<Json>,
+    pub(crate) origin_server_ts: Option<Int>,
 }
 
 /// The fields.
 #[derive(Debug, Clone)]
 pub struct Step {
-    room: Text,
-    pdu: Pdu,
-    count: Option<Int>,
-    per_txn: Option<Int>,
-    parallel: bool,
-    to: Option<Text>,
-    retry_within: Duration,
+    pub(crate) room: Text,
+    pub(crate) pdu: Pdu,
+    pub(crate) count: Option<Int>,
+    pub(crate) per_txn: Option<Int>,
+    pub(crate) parallel: bool,
+    pub(crate) to: Option<Text>,
+    pub(crate) retry_within: Duration,
 }
 
 impl Step {
@@ -80,7 +76,7 @@ impl Step {
 
 impl Pdu {
     /// The PDU for one value of `{{i}}` (in `vars`).
-    fn render(&self, vars: &Vars) -> Result<NewPdu, StepError> {
+    pub(crate) fn render(&self, vars: &Vars) -> Result<NewPdu, HarnessError> {
         let mut extra: Map<String, Value> = match &self.extra {
             Some(e) => match e.render(vars)? {
                 Value::Object(o) => o,
@@ -117,68 +113,6 @@ impl Pdu {
                 Some(ts) => ts.render(vars)?,
                 None => crate::util::now_ms(),
             },
-        })
-    }
-}
-
-impl FakeStep for Step {
-    fn run<'a>(
-        &'a self,
-        run: &'a ScenarioRun,
-        fake: &'a FakeServer,
-        step_id: &'a str,
-    ) -> BoxFuture<'a, Result<FakeOutcome, StepError>> {
-        Box::pin(async move {
-            let mut vars = run.vars_snapshot();
-            let room = self.room.render(&vars)?;
-            let to = target(run, self.to.as_ref(), &vars)?;
-            let count = match &self.count {
-                Some(c) => c.render(&vars)?.max(1) as u64,
-                None => 1,
-            };
-            let per_txn = match &self.per_txn {
-                Some(n) => n.render(&vars)?.max(1) as usize,
-                None => 50,
-            };
-            let mut pdus = Vec::new();
-            for i in 0..count {
-                vars.set("i", json!(i));
-                pdus.push(self.pdu.render(&vars)?);
-            }
-            let delivery = Delivery {
-                per_txn,
-                parallel: self.parallel,
-                retry_within: self.retry_within,
-            };
-            let sent = fake.send_pdus(step_id, &to, &room, pdus, delivery).await?;
-            let event_ids: Vec<&String> = sent.iter().flat_map(|t| &t.event_ids).collect();
-            let statuses: Vec<Option<u16>> = sent
-                .iter()
-                .flat_map(|t| t.attempts.iter().map(|a| a.status))
-                .collect();
-            let mut results = Map::new();
-            for t in &sent {
-                if let Some(Value::Object(r)) =
-                    t.attempts.last().and_then(|a| a.body.get("pdus")).cloned()
-                {
-                    results.extend(r);
-                }
-            }
-            let last = sent
-                .iter()
-                .map(|t| t.attempts.last().and_then(|a| a.status).unwrap_or(0))
-                .find(|s| !(200..300).contains(s))
-                .unwrap_or(200);
-            let body = json!({
-                "event_ids": event_ids, "event_id": event_ids.last(),
-                "transactions": sent, "statuses": statuses, "results": results,
-            });
-            let line = format!("FAKE send {} PDUs to {to}", event_ids.len());
-            Ok(FakeOutcome {
-                line,
-                status: last,
-                body,
-            })
         })
     }
 }

@@ -7,8 +7,8 @@
 //! templates, typed by what they render to ([`Text`], [`Json`], [`Int`]); the scope check makes
 //! sure every variable they name is defined by an earlier step.
 
-use crate::vars::Vars;
 use crate::steps::HarnessError;
+use crate::vars::Vars;
 use crate::yaml::{self, Pos};
 use marked_yaml::types::MarkedMappingNode;
 use marked_yaml::Node;
@@ -65,7 +65,9 @@ impl Int {
                 let v = vars.render_str(t)?;
                 v.as_i64()
                     .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-                    .ok_or_else(|| HarnessError::harness(format!("`{t}` is {v}, not a whole number")))
+                    .ok_or_else(|| {
+                        HarnessError::harness(format!("`{t}` is {v}, not a whole number"))
+                    })
             }
         }
     }

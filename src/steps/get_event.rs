@@ -1,6 +1,6 @@
 //! `get_event`: GET /rooms/{room}/event/{event}.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, HarnessError, Text, V3};
+use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, V3};
 
 /// Key in the YAML.
 pub const NAME: &str = "get_event";

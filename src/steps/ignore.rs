@@ -1,6 +1,6 @@
 //! `ignore`: PUT the caller's m.ignored_user_list account data.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, HarnessError, V3};
+use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, V3};
 use crate::client::encode;
 use serde_json::{json, Map};
 

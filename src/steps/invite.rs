@@ -1,6 +1,6 @@
 //! `invite`: POST /rooms/{room}/invite.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, HarnessError, Text, V3};
+use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, V3};
 use serde_json::json;
 
 /// Key in the YAML.

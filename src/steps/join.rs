@@ -1,6 +1,6 @@
 //! `join`: POST /join/{room}, with `via` servers for a room on another homeserver.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, Json, HarnessError, Text, V3};
+use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text, V3};
 use serde_json::{json, Value};
 
 /// Key in the YAML.

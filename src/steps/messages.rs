@@ -1,7 +1,7 @@
 //! `messages`: GET /rooms/{room}/messages.
 
 use super::build::scalar_text;
-use super::{BuildCx, Fields, HttpCall, HttpStep, Int, Json, HarnessError, Text, V3};
+use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Int, Json, Text, V3};
 
 /// Key in the YAML.
 pub const NAME: &str = "messages";

@@ -47,15 +47,11 @@ pub mod state;
 pub mod sync;
 pub mod versions;
 
-pub use crate::runner::StepError;
-pub use error::HarnessError;
 pub use build::{BuildCx, Effect, HttpCall, UserState};
+pub use error::HarnessError;
 pub use fields::{Diagnose, Fields, Int, Json, Text};
 
 use crate::client::Response;
-use crate::federation::FakeServer;
-use crate::runner::exec::ScenarioRun;
-use futures_util::future::BoxFuture;
 
 /// A step kind that makes one client-server request.
 pub trait HttpStep: Send + Sync {
@@ -74,35 +70,27 @@ pub trait HttpStep: Send + Sync {
     }
 }
 
-/// A step kind that drives the fake federating server.
-pub trait FakeStep: Send + Sync {
-    /// Runs it.
-    fn run<'a>(
-        &'a self,
-        run: &'a ScenarioRun,
-        fake: &'a FakeServer,
-        step_id: &'a str,
-    ) -> BoxFuture<'a, Result<FakeOutcome, StepError>>;
-}
-
-/// What a fake-server step did, which the executor records in the transcript and turns into a
-/// response, so `expect`, `capture` and waits work on it unchanged.
-#[derive(Debug, Clone)]
-pub struct FakeOutcome {
-    /// One line for the transcript and messages (`FAKE join !r via hs1`).
-    pub line: String,
-    /// The status the step reports.
-    pub status: u16,
-    /// What it reports.
-    pub body: serde_json::Value,
-}
-
 /// How a step kind is carried out.
 pub enum Execution<'a> {
     /// One client-server request.
     Http(&'a dyn HttpStep),
-    /// Against the scenario's fake federating server.
-    Fake(&'a dyn FakeStep),
+    /// Against the scenario's fake federating server (carried out by the runner).
+    Fake(FakeCall<'a>),
+}
+
+/// A fake-server step's data, for the runner to carry out.
+#[derive(Debug, Clone, Copy)]
+pub enum FakeCall<'a> {
+    /// `fake_join`.
+    FakeJoin(&'a fake_join::Step),
+    /// `fake_send`.
+    FakeSend(&'a fake_send::Step),
+    /// `fake_script`.
+    FakeScript(&'a fake_script::Step),
+    /// `fake_received`.
+    FakeReceived(&'a fake_received::Step),
+    /// `fake_request`.
+    FakeRequest(&'a fake_request::Step),
 }
 
 /// What `mscheck` and the loader know about a kind without a step at hand.
@@ -117,6 +105,16 @@ pub struct Kind {
     /// The requests it can make, as (method, path) examples with made-up IDs, so a fault's
     /// `when` can be matched against a scenario without running it; empty for fake-server steps.
     pub samples: &'static [(&'static str, &'static str)],
+}
+
+/// A kind's [`Execution`]: its request builder, or its data for the runner's fake-server code.
+macro_rules! execution {
+    (Http, $variant:ident, $s:ident) => {
+        Execution::Http($s)
+    };
+    (Fake, $variant:ident, $s:ident) => {
+        Execution::Fake(FakeCall::$variant($s))
+    };
 }
 
 macro_rules! kinds {
@@ -161,7 +159,7 @@ macro_rules! kinds {
             /// How it is carried out.
             pub fn execution(&self) -> Execution<'_> {
                 match self {
-                    $(StepCall::$variant(s) => Execution::$exec(s),)*
+                    $(StepCall::$variant(s) => execution!($exec, $variant, s),)*
                 }
             }
         }

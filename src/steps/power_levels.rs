@@ -1,6 +1,6 @@
 //! `power_levels`: read the room's m.room.power_levels, change it, write it back.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, Json, HarnessError, Text, V3};
+use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text, V3};
 use serde_json::{json, Value};
 
 /// Key in the YAML.

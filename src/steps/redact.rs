@@ -1,6 +1,6 @@
 //! `redact`: PUT /rooms/{room}/redact/{event}/{txn}.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, HarnessError, Text, V3};
+use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, V3};
 use crate::client::encode;
 use serde_json::json;
 

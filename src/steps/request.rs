@@ -1,7 +1,7 @@
 //! `request`: any client-server request, for what no other step kind says.
 
 use super::build::query_pairs;
-use super::{BuildCx, Fields, HttpCall, HttpStep, Json, HarnessError, Text};
+use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text};
 
 /// Key in the YAML.
 pub const NAME: &str = "request";

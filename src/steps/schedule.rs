@@ -9,7 +9,7 @@
 
 use super::build::{event_query, scalar_text};
 use super::{
-    BuildCx, Effect, Fields, HttpCall, HttpStep, Json, HarnessError, Text, DELAY_PARAM,
+    BuildCx, Effect, Fields, HarnessError, HttpCall, HttpStep, Json, Text, DELAY_PARAM,
     MSC4140_PREFIX, V3,
 };
 use crate::catalogue::{Proposal, Revision};

@@ -2,7 +2,7 @@
 //! name follows the MSC4354 revision).
 
 use super::build::event_query;
-use super::{BuildCx, Fields, HttpCall, HttpStep, Json, HarnessError, Text, V3};
+use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text, V3};
 use crate::client::encode;
 use serde_json::json;
 

@@ -1,7 +1,7 @@
 //! `sliding_sync`: POST simplified sliding sync. `pos: last` continues the user's connection.
 
 use super::sync::Since;
-use super::{BuildCx, Effect, Fields, HttpCall, HttpStep, Int, Json, HarnessError, SSS_PATH};
+use super::{BuildCx, Effect, Fields, HarnessError, HttpCall, HttpStep, Int, Json, SSS_PATH};
 use crate::client::Response;
 use serde_json::{json, Value};
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! `state`: PUT /rooms/{room}/state/{type}/{state_key}, optionally sticky (seed revision).
 
 use super::build::event_query;
-use super::{BuildCx, Fields, HttpCall, HttpStep, Json, HarnessError, Text, V3};
+use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text, V3};
 use crate::client::encode;
 use serde_json::json;
 

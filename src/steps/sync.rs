@@ -1,7 +1,7 @@
 //! `sync`: GET /sync. `since: last` continues the user's chain; every answer moves it on.
 
 use super::build::scalar_text;
-use super::{BuildCx, Effect, Fields, HttpCall, HttpStep, Int, Json, HarnessError, Text, V3};
+use super::{BuildCx, Effect, Fields, HarnessError, HttpCall, HttpStep, Int, Json, Text, V3};
 use crate::client::Response;
 use serde_json::Value;
 use std::time::Duration;
@@ -39,7 +39,11 @@ impl Since {
     }
 
     /// The token to send, if any.
-    pub fn token(&self, cx: &BuildCx, last: Option<&String>) -> Result<Option<String>, HarnessError> {
+    pub fn token(
+        &self,
+        cx: &BuildCx,
+        last: Option<&String>,
+    ) -> Result<Option<String>, HarnessError> {
         Ok(match self {
             Since::Initial => None,
             Since::Last => last.cloned(),

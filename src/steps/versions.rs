@@ -1,6 +1,6 @@
 //! `versions`: GET /versions.
 
-use super::{BuildCx, Fields, HttpCall, HttpStep, HarnessError};
+use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep};
 
 /// Key in the YAML.
 pub const NAME: &str = "versions";

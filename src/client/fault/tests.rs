@@ -10,10 +10,7 @@ fn fake_misbehaviours_need_no_when_and_unknown_ones_are_named() {
         &json!({"breaks": ["S-10"], "fake": ["drop_sticky_pdus"]}),
     )
     .unwrap();
-    assert_eq!(
-        f.fake,
-        vec![Misbehaviour::DropStickyPdus]
-    );
+    assert_eq!(f.fake, vec![Misbehaviour::DropStickyPdus]);
     assert!(
         !f.matches(&req("/_matrix/client/v3/sync")),
         "it rewrites no request"

@@ -20,9 +20,9 @@ use crate::yaml::{Diagnostic, Diagnostics};
 
 /// The selector prefix that makes a check read a variable instead of the response body.
 pub const VARS_ROOT: &str = "@vars.";
-use crate::vars::referenced_names;
 use crate::catalogue::{Catalogue, Proposal, Revision};
 use crate::util::{did_you_mean, parse_duration};
+use crate::vars::referenced_names;
 use crate::yaml;
 use marked_yaml::types::MarkedMappingNode;
 use marked_yaml::Node;
