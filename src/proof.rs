@@ -6,7 +6,7 @@
 //! exempt is shown failing at a check judging it; `mscheck requirements --proof` prints the map.
 
 use crate::catalogue::{Catalogue, Revision};
-use crate::client::fault::Fault;
+use crate::fault::Fault;
 use crate::scenario::Scenario;
 use crate::yaml::{Diagnostic, Diagnostics, Pos};
 use std::collections::BTreeMap;
@@ -210,7 +210,7 @@ pub fn reaches(fault: &Fault, s: &Scenario) -> bool {
         kind.samples.iter().any(|(method, path)| {
             // `("*", "*")`: a step that can make any request (`request`).
             *method == "*"
-                || fault.matches(&crate::client::fault::RequestParts {
+                || fault.matches(&crate::fault::RequestParts {
                     method: method.to_string(),
                     path: path.to_string(),
                     query: Vec::new(),

@@ -91,7 +91,7 @@ fn requirements(args: RequirementsArgs) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     if args.proof {
         let fixtures = loaded.root.join("fixtures");
-        let faults = crate::client::fault::load_faults(&fixtures.join("faults.yaml"))?;
+        let faults = crate::fault::load_faults(&fixtures.join("faults.yaml"))?;
         let exemptions = crate::proof::load_exemptions(
             &fixtures.join("proof-exemptions.yaml"),
             &loaded.scenarios,

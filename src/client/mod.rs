@@ -3,21 +3,18 @@
 //! before any check sees it.
 
 pub mod bounded;
-pub mod fault;
+pub use crate::fault;
 pub mod transcript;
 
+pub use crate::http::{encode, Response, DEFAULT_TIMEOUT};
 use crate::redact::Redactor;
 use fault::{Fault, RequestParts, ResponseParts};
-use serde_json::Value;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use transcript::{Exchange, Transcript};
 
 /// How long to wait for a TCP connection before calling a server unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// Timeout of a request that is not a long poll.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A transport failure: no whole HTTP answer (nothing answered, too late, too large).
 pub type ClientError = bounded::FetchError;
@@ -39,30 +36,6 @@ pub struct Request {
     pub parts: RequestParts,
     /// Overall timeout.
     pub timeout: Duration,
-}
-
-/// A response, after the fault seam.
-#[derive(Debug, Clone)]
-pub struct Response {
-    /// HTTP status.
-    pub status: u16,
-    /// Headers (lower-case names).
-    pub headers: BTreeMap<String, String>,
-    /// JSON body; `Null` when empty, a string when not JSON.
-    pub body: Value,
-    /// Local clock (ms since epoch) just before sending.
-    pub request_ms: i64,
-    /// Local clock just after the response arrived.
-    pub response_ms: i64,
-    /// `METHOD /path?query` as sent (redacted), for messages.
-    pub request_line: String,
-}
-
-impl Response {
-    /// The Matrix `errcode`, if the body has one.
-    pub fn errcode(&self) -> Option<&str> {
-        self.body.get("errcode").and_then(Value::as_str)
-    }
 }
 
 /// The client of one scenario (its own transcript and fault state).
@@ -196,19 +169,6 @@ impl Client {
             request_line,
         })
     }
-}
-
-/// Percent-encodes one path segment or query component (everything but unreserved characters).
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use super::room::FakeRoom;
 use super::server::FakeServer;
 use super::state::percent_decode;
 use super::FederationError;
-use serde_json::{json, Map, Value};
+pub use crate::fake::NewPdu;
+use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 /// Room versions the fake can build events for (sent as `ver` to make_join).
@@ -29,23 +30,6 @@ pub struct Joined {
     /// join's ID, what a later PDU needs to be built as if the user were still joined (to make
     /// a server soft-fail it after a kick).
     pub message_auth_events: Vec<String>,
-}
-
-/// One PDU for [`FakeServer::send_pdus`] to build.
-#[derive(Debug, Clone)]
-pub struct NewPdu {
-    /// Local part of the fake user that sends it.
-    pub sender_localpart: String,
-    /// Event type.
-    pub kind: String,
-    /// State key, for state events.
-    pub state_key: Option<String>,
-    /// Content.
-    pub content: Value,
-    /// Further top-level keys (the sticky object, or deliberately odd ones).
-    pub extra: Map<String, Value>,
-    /// `origin_server_ts` (the fake's clock unless chosen).
-    pub origin_server_ts: i64,
 }
 
 /// One attempt at delivering a transaction.

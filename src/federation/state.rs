@@ -9,7 +9,6 @@ use crate::util::Held;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 /// A PDU that arrived in a transaction.
 #[derive(Debug, Clone)]
@@ -45,18 +44,9 @@ pub struct Recorded {
     pub status: u16,
 }
 
-/// A scripted answer to one incoming `/send` transaction.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SendAnswer {
-    /// Accept the transaction: 200 with an empty result for every PDU.
-    Accept,
-    /// Refuse it with this status and body (nothing is stored).
-    Reply(u16, Value),
-    /// Wait this long, then accept (the sender's timeout may fire first).
-    Stall(Duration),
-}
+pub use crate::fake::SendAnswer;
 
-pub use crate::client::fault::Misbehaviour;
+pub use crate::fault::Misbehaviour;
 
 pub(super) struct State {
     pub(super) recorded: Vec<Recorded>,

@@ -3,8 +3,8 @@
 //! Passwords are random per run; tokens are handed to the redactor before anything is recorded.
 
 use super::{Homeserver, Registration};
-use crate::client::fault::RequestParts;
 use crate::client::{Client, ClientError, Request, DEFAULT_TIMEOUT};
+use crate::fault::RequestParts;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 

@@ -10,8 +10,8 @@
 
 use super::events::Absence;
 use crate::catalogue::{Proposal, Revision};
-use crate::client::fault::RequestParts;
 use crate::client::{encode, Client, Request};
+use crate::fault::RequestParts;
 use crate::homeserver::Homeserver;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

@@ -23,8 +23,8 @@ mod setup;
 pub use error::{ErrorKind, HarnessError, StepError, TransportError};
 
 use crate::catalogue::{Proposal, Revision};
-use crate::client::fault::Fault;
 use crate::expectations::Expectations;
+use crate::fault::Fault;
 use crate::homeserver::Targets;
 use crate::redact::Redactor;
 use crate::scenario::{Scenario, Step};

@@ -4,8 +4,8 @@
 use super::check::failure_from_response;
 use super::exec::{ScenarioRun, UserState};
 use super::{StepError, TransportError};
-use crate::client::fault::RequestParts;
 use crate::client::{Request, Response, DEFAULT_TIMEOUT};
+use crate::fault::RequestParts;
 use crate::homeserver::registration::{register, RegistrationError};
 use crate::matcher::Path;
 use crate::util::Held;

@@ -4,9 +4,9 @@
 
 use super::load::{load, selection, Loaded};
 use super::request::{ExpectationsFile, RegistrationMethod, RunRequest, Servers, SnapshotPolicy};
-use crate::client::fault::{load_faults, Fault};
 use crate::error::Error;
 use crate::expectations::Expectations;
+use crate::fault::{load_faults, Fault};
 use crate::homeserver::discover;
 use crate::homeserver::Registration;
 use crate::plan::{self, Selection};

@@ -2,7 +2,7 @@
 
 use super::{HarnessError, Json, Text};
 use crate::catalogue::{Proposal, Revision};
-use crate::client::encode;
+use crate::http::encode;
 use crate::vars::Vars;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -151,7 +151,7 @@ impl HttpCall {
             path,
             query: Vec::new(),
             body: None,
-            timeout: crate::client::DEFAULT_TIMEOUT,
+            timeout: crate::http::DEFAULT_TIMEOUT,
         }
     }
 

@@ -3,7 +3,7 @@
 
 use super::build::scalar_text;
 use super::{Fields, HarnessError, Json, Text};
-use crate::client::encode;
+use crate::http::encode;
 use serde_json::Value;
 
 /// Key in the YAML.

@@ -2,7 +2,7 @@
 //! (`answers`, in order) and after them (`then`). Answers are checked at load time.
 
 use super::Fields;
-use crate::federation::SendAnswer;
+use crate::fake::SendAnswer;
 use serde_json::{json, Value};
 
 /// Key in the YAML.

@@ -5,7 +5,7 @@
 //! `results` merging the per-PDU answers of accepted transactions.
 
 use super::{Fields, HarnessError, Int, Json, Text};
-use crate::federation::ops::NewPdu;
+use crate::fake::NewPdu;
 use crate::vars::Vars;
 use serde_json::{json, Map, Value};
 use std::time::Duration;

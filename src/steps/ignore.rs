@@ -1,7 +1,7 @@
 //! `ignore`: PUT the caller's m.ignored_user_list account data.
 
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, V3};
-use crate::client::encode;
+use crate::http::encode;
 use serde_json::{json, Map};
 
 /// Key in the YAML.

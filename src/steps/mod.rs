@@ -51,7 +51,7 @@ pub use build::{BuildCx, Effect, HttpCall, UserState};
 pub use error::HarnessError;
 pub use fields::{Diagnose, Fields, Int, Json, Text};
 
-use crate::client::Response;
+use crate::http::Response;
 
 /// A step kind that makes one client-server request.
 pub trait HttpStep: Send + Sync {

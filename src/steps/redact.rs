@@ -1,7 +1,7 @@
 //! `redact`: PUT /rooms/{room}/redact/{event}/{txn}.
 
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, V3};
-use crate::client::encode;
+use crate::http::encode;
 use serde_json::json;
 
 /// Key in the YAML.

@@ -13,7 +13,7 @@ use super::{
     MSC4140_PREFIX, V3,
 };
 use crate::catalogue::{Proposal, Revision};
-use crate::client::{encode, Response};
+use crate::http::{encode, Response};
 use serde_json::{json, Value};
 
 /// Key in the YAML.

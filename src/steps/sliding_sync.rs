@@ -2,7 +2,7 @@
 
 use super::sync::Since;
 use super::{BuildCx, Effect, Fields, HarnessError, HttpCall, HttpStep, Int, Json, SSS_PATH};
-use crate::client::Response;
+use crate::http::Response;
 use serde_json::{json, Value};
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 
 use super::build::event_query;
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text, V3};
-use crate::client::encode;
+use crate::http::encode;
 use serde_json::json;
 
 /// Key in the YAML.

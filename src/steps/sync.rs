@@ -2,7 +2,7 @@
 
 use super::build::scalar_text;
 use super::{BuildCx, Effect, Fields, HarnessError, HttpCall, HttpStep, Int, Json, Text, V3};
-use crate::client::Response;
+use crate::http::Response;
 use serde_json::Value;
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 use super::controls::{self, Control, SEED};
 use crate::common::{mscheck, results, root, text};
 use mscheck::catalogue::{Catalogue, Revision};
-use mscheck::client::fault::{load_faults, Fault};
+use mscheck::fault::{load_faults, Fault};
 use mscheck::proof::{load_exemptions, pairs, Exemption};
 use mscheck::scenario::Scenario;
 use serde_json::Value;
