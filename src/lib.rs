@@ -1,4 +1,6 @@
-//! mscheck: a conformance harness for Matrix homeservers.
+//! mscheck: a conformance harness for Matrix homeservers. This crate is the engine (targets,
+//! client, fake federating server, runner, session, reports, CLI); what it runs is described by
+//! the `mscheck-core` crate, re-exported here under the same paths.
 //!
 //! Data flows one way. Suite files under `suites/` are loaded into [`scenario::Scenario`]s
 //! (with `file:line:column` diagnostics), checked against the requirement [`catalogue`], and
@@ -11,28 +13,32 @@
 //! responses with the pure [`matcher`], and emits [`runner::events::RunEvent`]s. The [`report`]ers
 //! (terminal, JSON, JUnit, Markdown, transcripts) consume those events and nothing else.
 
-pub mod catalogue;
 pub mod cli;
 pub mod client;
 pub mod embedded;
 pub mod error;
-pub mod expectations;
-pub mod fake;
-pub mod fault;
 pub mod federation;
 pub mod homeserver;
-pub mod http;
-pub mod matcher;
-pub mod plan;
 pub mod proof;
 pub mod redact;
 pub mod regress;
 pub mod report;
 pub mod runner;
-pub mod scenario;
 pub mod session;
 pub mod snapshot;
-pub mod steps;
-pub mod util;
-pub mod vars;
-pub mod yaml;
+
+// The data and checking live in the core crate; the engine reaches them by the same paths.
+pub use mscheck_core::{
+    catalogue, expectations, fake, fault, http, matcher, plan, scenario, steps, util, vars, yaml,
+};
+
+/// The shipped catalogue and suites of this source tree, for unit tests.
+#[cfg(test)]
+pub(crate) fn shipped_suites() -> (catalogue::Catalogue, Vec<scenario::Scenario>) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let catalogue = catalogue::Catalogue::load(&root.join("suites").join("requirements.yaml"))
+        .expect("the shipped catalogue loads");
+    let scenarios =
+        scenario::load_suites(&root.join("suites"), &catalogue).expect("the shipped suites load");
+    (catalogue, scenarios)
+}

@@ -346,7 +346,7 @@ mod tests {
     #[test]
     fn a_requirement_fails_only_where_a_check_judging_it_failed() {
         use crate::runner::events::Judged;
-        let (_, scenarios) = crate::scenario::shipped_suites();
+        let (_, scenarios) = crate::shipped_suites();
         let s = scenarios
             .iter()
             .find(|s| s.id == "msc4140-delayed-events/delayed-max-delay")

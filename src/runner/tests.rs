@@ -5,7 +5,7 @@ use super::*;
 
 #[tokio::test]
 async fn a_panicking_scenario_is_an_error_with_the_panic_message() {
-    let (_, scenarios) = crate::scenario::shipped_suites();
+    let (_, scenarios) = crate::shipped_suites();
     let e = tokio::spawn(async { panic!("boom at step 3") })
         .await
         .unwrap_err();

@@ -19,11 +19,11 @@ pub const SAMPLES: &[(&str, &str)] = &[];
 /// The fields.
 #[derive(Debug, Clone)]
 pub struct Step {
-    pub(crate) method: &'static str,
-    pub(crate) path: Text,
-    pub(crate) query: Option<Json>,
-    pub(crate) body: Option<Json>,
-    pub(crate) to: Option<Text>,
+    pub method: &'static str,
+    pub path: Text,
+    pub query: Option<Json>,
+    pub body: Option<Json>,
+    pub to: Option<Text>,
 }
 
 impl Step {
@@ -41,7 +41,7 @@ impl Step {
     }
 
     /// The path with its query, rendered.
-    pub(crate) fn uri(&self, vars: &crate::vars::Vars) -> Result<String, HarnessError> {
+    pub fn uri(&self, vars: &crate::vars::Vars) -> Result<String, HarnessError> {
         let mut uri = self.path.render(vars)?;
         if let Some(q) = &self.query {
             if let Value::Object(q) = q.render(vars)? {

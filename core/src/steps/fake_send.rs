@@ -22,28 +22,28 @@ pub const SAMPLES: &[(&str, &str)] = &[];
 /// The fields of one PDU (rendered once per PDU, `{{i}}` counting).
 #[derive(Debug, Clone, Default)]
 pub struct Pdu {
-    pub(crate) user: Option<Text>,
-    pub(crate) event_type: Option<Text>,
-    pub(crate) state_key: Option<Text>,
-    pub(crate) content: Option<Json>,
-    pub(crate) sticky_ms: Option<Json>,
+    pub user: Option<Text>,
+    pub event_type: Option<Text>,
+    pub state_key: Option<Text>,
+    pub content: Option<Json>,
+    pub sticky_ms: Option<Json>,
     /// The sticky object exactly as given (malformed ones too).
-    pub(crate) sticky: Option<Json>,
+    pub sticky: Option<Json>,
     /// Further top-level keys (prev_events, auth_events, odd values).
-    pub(crate) extra: Option<Json>,
-    pub(crate) origin_server_ts: Option<Int>,
+    pub extra: Option<Json>,
+    pub origin_server_ts: Option<Int>,
 }
 
 /// The fields.
 #[derive(Debug, Clone)]
 pub struct Step {
-    pub(crate) room: Text,
-    pub(crate) pdu: Pdu,
-    pub(crate) count: Option<Int>,
-    pub(crate) per_txn: Option<Int>,
-    pub(crate) parallel: bool,
-    pub(crate) to: Option<Text>,
-    pub(crate) retry_within: Duration,
+    pub room: Text,
+    pub pdu: Pdu,
+    pub count: Option<Int>,
+    pub per_txn: Option<Int>,
+    pub parallel: bool,
+    pub to: Option<Text>,
+    pub retry_within: Duration,
 }
 
 impl Step {
@@ -76,7 +76,7 @@ impl Step {
 
 impl Pdu {
     /// The PDU for one value of `{{i}}` (in `vars`).
-    pub(crate) fn render(&self, vars: &Vars) -> Result<NewPdu, HarnessError> {
+    pub fn render(&self, vars: &Vars) -> Result<NewPdu, HarnessError> {
         let mut extra: Map<String, Value> = match &self.extra {
             Some(e) => match e.render(vars)? {
                 Value::Object(o) => o,

@@ -17,9 +17,9 @@
 
 pub mod fields;
 
-pub(crate) mod build;
+pub mod build;
 mod error;
-pub(crate) mod fake_support;
+pub mod fake_support;
 
 pub mod capabilities;
 pub mod create_room;
@@ -207,7 +207,7 @@ pub fn kind(name: &str) -> Option<&'static Kind> {
 }
 
 /// The client-server API version prefix most steps use.
-pub(crate) const V3: &str = "/_matrix/client/v3";
+pub const V3: &str = "/_matrix/client/v3";
 /// MSC4140 unstable prefix.
 pub const MSC4140_PREFIX: &str = "/_matrix/client/unstable/org.matrix.msc4140";
 /// Simplified sliding sync (MSC4186) unstable endpoint.

@@ -17,8 +17,8 @@ pub const SAMPLES: &[(&str, &str)] = &[];
 /// The fields.
 #[derive(Debug, Clone)]
 pub struct Step {
-    pub(crate) answers: Vec<SendAnswer>,
-    pub(crate) then: Option<SendAnswer>,
+    pub answers: Vec<SendAnswer>,
+    pub then: Option<SendAnswer>,
 }
 
 impl Step {

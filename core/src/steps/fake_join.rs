@@ -15,9 +15,9 @@ pub const SAMPLES: &[(&str, &str)] = &[];
 /// The fields.
 #[derive(Debug, Clone)]
 pub struct Step {
-    pub(crate) room: Text,
-    pub(crate) user: Option<Text>,
-    pub(crate) via: Option<Text>,
+    pub room: Text,
+    pub user: Option<Text>,
+    pub via: Option<Text>,
 }
 
 impl Step {

@@ -237,7 +237,7 @@ pub fn scalar_text(v: &Value) -> String {
 }
 
 #[cfg(test)]
-pub(crate) mod testing {
+pub mod testing {
     //! A context for builder unit tests: alice and bob on hs1, newest revisions.
     use super::*;
 

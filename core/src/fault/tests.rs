@@ -142,7 +142,7 @@ fn rewrites_requests() {
 fn the_shipped_faults_load() {
     let faults = load_faults(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/faults.yaml"
+        "/../fixtures/faults.yaml"
     )))
     .unwrap();
     assert!(

@@ -407,7 +407,7 @@ mod tests {
     fn the_shipped_catalogue_loads() {
         let cat = Catalogue::load(Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/suites/requirements.yaml"
+            "/../suites/requirements.yaml"
         )))
         .unwrap();
         assert_eq!(cat.get("S-13").unwrap().proposal, Proposal::Msc4354);

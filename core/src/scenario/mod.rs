@@ -15,7 +15,7 @@ pub use model::*;
 /// The shipped catalogue and suites of this source tree, for unit tests.
 #[cfg(test)]
 pub fn shipped_suites() -> (crate::catalogue::Catalogue, Vec<Scenario>) {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let catalogue =
         crate::catalogue::Catalogue::load(&root.join("suites").join("requirements.yaml")).unwrap();
     let scenarios = load_suites(&root.join("suites"), &catalogue).unwrap();
