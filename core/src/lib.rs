@@ -12,6 +12,7 @@ pub mod fault;
 pub mod http;
 pub mod matcher;
 pub mod plan;
+pub mod results;
 pub mod scenario;
 pub mod steps;
 pub mod util;

@@ -10,7 +10,7 @@ pub mod files;
 pub mod github;
 pub mod html;
 pub mod results;
-pub mod rollup;
+pub use mscheck_core::results::rollup;
 
 use crate::runner::events::RunEvent;
 

@@ -7,7 +7,7 @@ use super::StepError;
 use crate::client::Response;
 use crate::matcher::Path;
 use crate::scenario::{Source, Step};
-use crate::snapshot::{self, SnapshotRecord};
+use crate::snapshot;
 use crate::util::Held;
 use serde_json::{json, Value};
 
@@ -106,7 +106,7 @@ impl ScenarioRun {
             self.evidence
                 .held()
                 .snapshots
-                .push(SnapshotRecord::new(&step.id, &spec.name, outcome));
+                .push(snapshot::record(&step.id, &spec.name, outcome));
         }
         Ok(())
     }

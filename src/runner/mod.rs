@@ -3,7 +3,7 @@
 //! [`events::RunEvent`]s.
 
 pub mod absent;
-pub mod blame;
+pub use mscheck_core::results::{blame, lifetime};
 mod call;
 mod capture;
 mod check;
@@ -11,9 +11,7 @@ mod error;
 pub mod events;
 pub mod evidence;
 pub mod exec;
-mod failure;
 pub mod fake_steps;
-pub mod lifetime;
 mod one;
 pub mod positions;
 mod sample;

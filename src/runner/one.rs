@@ -43,38 +43,6 @@ pub(super) fn panicked(
     }
 }
 
-impl ScenarioResult {
-    /// A scenario's result before it runs: skipped, with nothing recorded yet.
-    pub(super) fn not_run(s: &Scenario, revision: Revision) -> Self {
-        ScenarioResult {
-            id: s.id.clone(),
-            suite: s.suite.clone(),
-            name: s.name.clone(),
-            file: s.file.to_string_lossy().to_string(),
-            covers: s.covers.clone(),
-            proposal: s.proposal,
-            group: s.group(revision).to_string(),
-            revision,
-            outcome: Outcome::Skipped,
-            reason: None,
-            failure: None,
-            steps: Vec::new(),
-            duration_ms: 0,
-            transcript: None,
-            snapshots_written: Vec::new(),
-            snapshots: Vec::new(),
-            observations: Vec::new(),
-            spec_moved: match revision {
-                Revision::Newest => s.merged_notes.clone(),
-                Revision::Seed => Vec::new(),
-            },
-            judged: Default::default(),
-            timing: None,
-            series: Vec::new(),
-        }
-    }
-}
-
 /// The expectations file's reason for this scenario at the run's revision, if it is listed.
 pub(super) fn expected_reason(
     expectations: &Expectations,

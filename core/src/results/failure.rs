@@ -2,7 +2,7 @@
 //! line), what kind of problem (a check, transport, the harness), and the evidence (selector,
 //! expected and actual JSON, the request and the answer).
 
-use crate::scenario::Pos;
+use crate::yaml::Pos;
 use serde::{Deserialize, Serialize};
 
 /// Why a scenario did not pass.

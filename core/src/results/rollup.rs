@@ -1,8 +1,8 @@
 //! Requirement roll-up: from scenario results to one status per requirement of the chosen
 //! revisions.
 
+use super::records::{Outcome, ScenarioResult};
 use crate::catalogue::{Catalogue, Proposal, Revision};
-use crate::runner::events::{Outcome, ScenarioResult};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -216,7 +216,7 @@ pub fn rollup(
 /// failure judged per step fails only the requirements the failing step judges; the others held
 /// (`pass`) or were `not_reached`.
 pub fn verdict_in(r: &ScenarioResult, requirement: &str) -> Status {
-    use crate::runner::events::Judged;
+    use super::Judged;
     match r.judged.get(requirement) {
         Some(Judged::Held) => Status::Pass,
         Some(Judged::NotReached) => Status::NotReached,
@@ -313,7 +313,7 @@ mod tests {
     fn the_sliding_sync_extension_is_its_own_proposal_at_the_newest_revision() {
         let catalogue = Catalogue::load(std::path::Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/suites/requirements.yaml"
+            "/../suites/requirements.yaml"
         )))
         .unwrap();
         let at = |rev: Revision| {
@@ -345,13 +345,13 @@ mod tests {
 
     #[test]
     fn a_requirement_fails_only_where_a_check_judging_it_failed() {
-        use crate::runner::events::Judged;
-        let (_, scenarios) = crate::shipped_suites();
+        use crate::results::Judged;
+        let (_, scenarios) = crate::scenario::shipped_suites();
         let s = scenarios
             .iter()
             .find(|s| s.id == "msc4140-delayed-events/delayed-max-delay")
             .unwrap();
-        let mut r = crate::runner::events::ScenarioResult {
+        let mut r = super::super::records::ScenarioResult {
             outcome: Outcome::Failed,
             ..serde_json::from_value(serde_json::json!({
                 "id": s.id, "suite": s.suite, "name": s.name, "file": "f",
@@ -363,13 +363,13 @@ mod tests {
             .unwrap()
         };
         // 400 instead of 403: the exact-answer step fails; the enforcement step passed.
-        r.judged = crate::runner::blame::judge(&s.covers, &s.judging_order(), "refused-with-403");
+        r.judged = super::super::blame::judge(&s.covers, &s.judging_order(), "refused-with-403");
         assert_eq!(r.judged["D-11"], Judged::Broken);
         assert_eq!(verdict_in(&r, "D-11"), Status::Fail);
         assert_eq!(verdict_in(&r, "D-40"), Status::Pass);
         // The over-limit schedule accepted: both fail.
         r.judged =
-            crate::runner::blame::judge(&s.covers, &s.judging_order(), "one-above-the-maximum");
+            super::super::blame::judge(&s.covers, &s.judging_order(), "one-above-the-maximum");
         assert_eq!(verdict_in(&r, "D-40"), Status::Fail);
         assert_eq!(verdict_in(&r, "D-11"), Status::Fail);
         assert_eq!(
