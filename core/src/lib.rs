@@ -2,8 +2,9 @@
 //! I/O beyond reading files: the requirement [`catalogue`], scenario files and their [`scenario`]
 //! loader, the step kinds with their typed fields and request builders ([`steps`]), the
 //! [`matcher`], templates ([`vars`]), the [`fault`] model, [`expectations`], the [`plan`], the
-//! data of HTTP answers ([`http`]) and of the fake server's steps ([`fake`]), and the one
-//! [`yaml`] reader with file:line:col diagnostics. The engine (the `mscheck` crate) runs it.
+//! data of HTTP answers ([`http`]) and of the fake server's steps ([`fake`]), the [`results`]
+//! schema with its judgements, and the one [`yaml`] reader with file:line:col diagnostics. The
+//! engine (the `mscheck` crate) runs it.
 
 pub mod catalogue;
 pub mod expectations;
