@@ -127,13 +127,18 @@ impl Client {
                 status: answer.status,
                 body: answer.json_or_text(),
                 headers: answer.headers,
+                hold: Duration::ZERO,
             });
         let result = match result {
             Ok(mut parts) => {
                 for f in self.faults.iter() {
-                    if f.apply_response(&original, &mut parts).await && !applied.contains(&f.name) {
+                    if f.apply_response(&original, &mut parts) && !applied.contains(&f.name) {
                         applied.push(f.name.clone());
                     }
+                }
+                // A `delay` rewrite: the fault's behaviour (a slow server), not a harness wait.
+                if !parts.hold.is_zero() {
+                    tokio::time::sleep(parts.hold).await;
                 }
                 Ok(parts)
             }

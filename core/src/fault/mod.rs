@@ -33,6 +33,9 @@ pub struct ResponseParts {
     pub headers: BTreeMap<String, String>,
     /// JSON body (`Null` if empty; a string if not JSON).
     pub body: Value,
+    /// How long the client holds the answer back before handing it on (a `delay` rewrite
+    /// simulating a slow server; the fault model itself never waits).
+    pub hold: std::time::Duration,
 }
 
 /// One rewrite.
@@ -174,7 +177,7 @@ impl Fault {
     }
 
     /// Rewrites a response to a request the fault matched (checked on the original request).
-    pub async fn apply_response(&self, req: &RequestParts, resp: &mut ResponseParts) -> bool {
+    pub fn apply_response(&self, req: &RequestParts, resp: &mut ResponseParts) -> bool {
         if !self.matches(req) || self.response.is_empty() {
             return false;
         }
@@ -223,8 +226,8 @@ impl Fault {
                         resp.body = serde_json::json!({"errcode": e, "error": "injected"});
                     }
                 }
-                // Simulates a slow server; this is the fault's behaviour, not a harness wait.
-                Op::Delay(d) => tokio::time::sleep(*d).await,
+                // Simulates a slow server: the client holds the answer back this long.
+                Op::Delay(d) => resp.hold += *d,
                 Op::Freeze { items, key, at } => {
                     let mut memory = self.memory.held();
                     items.for_each_mut(&mut resp.body, &mut |item| {

@@ -33,8 +33,8 @@ fn req(path: &str) -> RequestParts {
     }
 }
 
-#[tokio::test]
-async fn rewrites_matching_responses_only() {
+#[test]
+fn rewrites_matching_responses_only() {
     let f = parse_fault(
         "x",
         &json!({"when": {"method": "GET", "path": "^/sync$"}, "response": [
@@ -48,8 +48,9 @@ async fn rewrites_matching_responses_only() {
         status: 200,
         headers: Default::default(),
         body: body.clone(),
+        hold: Default::default(),
     };
-    assert!(f.apply_response(&req("/sync"), &mut resp).await);
+    assert!(f.apply_response(&req("/sync"), &mut resp));
     assert_eq!(resp.status, 500);
     assert_eq!(
         resp.body,
@@ -59,13 +60,14 @@ async fn rewrites_matching_responses_only() {
         status: 200,
         headers: Default::default(),
         body: body.clone(),
+        hold: Default::default(),
     };
-    assert!(!f.apply_response(&req("/versions"), &mut other).await);
+    assert!(!f.apply_response(&req("/versions"), &mut other));
     assert_eq!(other.body, body);
 }
 
-#[tokio::test]
-async fn stateful_rewrites_freeze_values_and_forget_items() {
+#[test]
+fn stateful_rewrites_freeze_values_and_forget_items() {
     let f = parse_fault(
         "x",
         &json!({"when": {"path": "^/sync$"}, "response": [
@@ -78,9 +80,10 @@ async fn stateful_rewrites_freeze_values_and_forget_items() {
         status: 200,
         headers: Default::default(),
         body: json!({"events": [{"id": "a", "ttl": ttl}]}),
+        hold: Default::default(),
     };
     let mut first = resp(900);
-    f.apply_response(&req("/sync"), &mut first).await;
+    f.apply_response(&req("/sync"), &mut first);
     assert_eq!(first.body, json!({"events": [{"id": "a", "ttl": 900}]}));
     // Later: the value stays frozen at 900, and the item is dropped (seen more than 0 s ago).
     std::thread::sleep(std::time::Duration::from_millis(5));
@@ -89,9 +92,9 @@ async fn stateful_rewrites_freeze_values_and_forget_items() {
         response: vec![f.response[0].clone()],
         ..f.clone()
     };
-    f2.apply_response(&req("/sync"), &mut later).await;
+    f2.apply_response(&req("/sync"), &mut later);
     assert_eq!(later.body, json!({"events": [{"id": "a", "ttl": 900}]}));
-    f.apply_response(&req("/sync"), &mut later).await;
+    f.apply_response(&req("/sync"), &mut later);
     assert_eq!(later.body, json!({"events": []}));
     assert!(parse_fault(
         "x",
@@ -161,4 +164,21 @@ fn every_operation_parse_op_knows_is_listed_for_the_key_check() {
     }
     let e = super::load::parse_op(&json!({"delte": "a"})).unwrap_err();
     assert!(e.contains("unknown operation"), "{e}");
+}
+
+#[test]
+fn a_delay_is_held_by_the_client_not_slept_in_the_model() {
+    let f = parse_fault(
+        "slow",
+        &json!({"breaks": ["S-13"], "when": {"path": "/sync"}, "response": [{"delay": "2s"}]}),
+    )
+    .unwrap();
+    let mut resp = ResponseParts {
+        status: 200,
+        headers: Default::default(),
+        body: json!({}),
+        hold: Default::default(),
+    };
+    assert!(f.apply_response(&req("/sync"), &mut resp));
+    assert_eq!(resp.hold, std::time::Duration::from_secs(2));
 }
