@@ -7,6 +7,23 @@ mod common;
 use common::{mscheck, run, temp_root, text};
 use std::time::{Duration, Instant};
 
+/// The output's stderr against the case's `.err` golden (written instead with UPDATE_GOLDEN):
+/// the mismatch, if any.
+fn against_golden(
+    name: &str,
+    case: &std::path::Path,
+    out: &std::process::Output,
+) -> Option<String> {
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let golden = case.with_extension("err");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden, &stderr).unwrap();
+        return None;
+    }
+    let want = std::fs::read_to_string(&golden).unwrap_or_default();
+    (want != stderr).then(|| format!("--- {name}: expected\n{want}\n--- got\n{stderr}"))
+}
+
 #[test]
 fn broken_suites_match_their_golden_messages() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/broken");
@@ -33,16 +50,7 @@ fn broken_suites_match_their_golden_messages() {
             "{name}: exit code\n{}",
             text(&out)
         );
-        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        let golden = case.with_extension("err");
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
-            std::fs::write(&golden, &stderr).unwrap();
-            continue;
-        }
-        let want = std::fs::read_to_string(&golden).unwrap_or_default();
-        if want != stderr {
-            mismatches.push(format!("--- {name}: expected\n{want}\n--- got\n{stderr}"));
-        }
+        mismatches.extend(against_golden(&name, &case, &out));
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
@@ -117,16 +125,7 @@ fn broken_files_of_every_kind_match_their_golden_messages() {
                 "{name}: exit code\n{}",
                 text(&out)
             );
-            let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-            let golden = case.with_extension("err");
-            if std::env::var_os("UPDATE_GOLDEN").is_some() {
-                std::fs::write(&golden, &stderr).unwrap();
-                continue;
-            }
-            let want = std::fs::read_to_string(&golden).unwrap_or_default();
-            if want != stderr {
-                mismatches.push(format!("--- {name}: expected\n{want}\n--- got\n{stderr}"));
-            }
+            mismatches.extend(against_golden(&name, &case, &out));
         }
     }
     assert!(seen >= 8);

@@ -63,11 +63,15 @@ pub(super) fn merge(a: MergeArgs) -> Result<(), Error> {
 
 pub(super) fn baseline(a: BaselineArgs) -> Result<(), Error> {
     let run = read_run(&a.results)?;
-    let text = crate::regress::baseline::baseline(&run);
-    match &a.out {
+    to_file_or_stdout(a.out.as_deref(), &crate::regress::baseline::baseline(&run))
+}
+
+/// `--out FILE` or standard output.
+fn to_file_or_stdout(out: Option<&Path>, text: &str) -> Result<(), Error> {
+    match out {
         Some(p) => std::fs::write(p, text).map_err(|e| Error::Io {
             action: "write",
-            path: p.clone(),
+            path: p.to_path_buf(),
             source: e,
         }),
         None => {
@@ -75,6 +79,24 @@ pub(super) fn baseline(a: BaselineArgs) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// Writes `files` (name, contents) into `dir`, creating it; a failure is a report error (exit 5).
+fn write_into(dir: &Path, files: Vec<(String, Vec<u8>)>) -> Result<(), Error> {
+    let report = |path: &Path| {
+        let path = path.to_path_buf();
+        move |e: std::io::Error| Error::Report {
+            action: "write",
+            path,
+            source: e,
+        }
+    };
+    std::fs::create_dir_all(dir).map_err(report(dir))?;
+    for (name, bytes) in files {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).map_err(report(&p))?;
+    }
+    Ok(())
 }
 
 pub(super) fn suites(a: SuitesArgs) -> Result<(), Error> {
@@ -109,22 +131,16 @@ pub(super) fn matrix(a: MatrixArgs) -> Result<(), Error> {
         );
         return Ok(());
     }
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |e: std::io::Error| Error::Report {
-            action: "write",
-            path,
-            source: e,
-        }
-    };
-    std::fs::create_dir_all(&a.out).map_err(io(&a.out))?;
-    for (name, text) in [
-        ("matrix.md", m.markdown()),
-        ("matrix.html", crate::regress::matrix_html::render(&m)),
-    ] {
-        let p = a.out.join(name);
-        std::fs::write(&p, text).map_err(io(&p))?;
-    }
+    write_into(
+        &a.out,
+        vec![
+            ("matrix.md".into(), m.markdown().into_bytes()),
+            (
+                "matrix.html".into(),
+                crate::regress::matrix_html::render(&m).into_bytes(),
+            ),
+        ],
+    )?;
     println!(
         "matrix of {} runs × {} requirements in {}",
         m.columns.len(),
@@ -135,18 +151,7 @@ pub(super) fn matrix(a: MatrixArgs) -> Result<(), Error> {
 }
 
 pub(super) fn schema(a: SchemaArgs) -> Result<(), Error> {
-    let text = crate::scenario::schema::text();
-    match &a.out {
-        Some(p) => std::fs::write(p, text).map_err(|e| Error::Io {
-            action: "write",
-            path: p.clone(),
-            source: e,
-        }),
-        None => {
-            print!("{text}");
-            Ok(())
-        }
-    }
+    to_file_or_stdout(a.out.as_deref(), &crate::scenario::schema::text())
 }
 
 pub(super) fn completions(a: CompletionsArgs) -> Result<(), Error> {
@@ -167,15 +172,6 @@ pub(super) fn man(a: ManArgs) -> Result<(), Error> {
             source: e,
         });
     };
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |e: std::io::Error| Error::Report {
-            action: "write",
-            path,
-            source: e,
-        }
-    };
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let mut pages = vec![("mscheck.1".to_string(), cmd.clone())];
     for sub in cmd.get_subcommands() {
         let name = format!("mscheck-{}", sub.get_name());
@@ -185,12 +181,13 @@ pub(super) fn man(a: ManArgs) -> Result<(), Error> {
             .bin_name(name.clone());
         pages.push((format!("{name}.1"), page));
     }
+    let mut files = Vec::new();
     for (file, page) in pages {
         let mut out = Vec::new();
         render_man(page, &mut out)?;
-        let p = dir.join(&file);
-        std::fs::write(&p, out).map_err(io(&p))?;
+        files.push((file, out));
     }
+    write_into(&dir, files)?;
     println!(
         "wrote {} man pages into {}",
         cmd.get_subcommands().count() + 1,

@@ -1,7 +1,8 @@
 //! Reporters: each consumes [`RunEvent`]s and nothing else.
 //!
 //! Adding a report: implement [`Reporter`], render from the events (and the data they carry),
-//! add it to the fan-out in `cli::run`, and snapshot its output in a test.
+//! feed it from the session's event callback (`cli::run` feeds the terminal and the GitHub
+//! annotations; the session itself feeds the report folder), and snapshot its output in a test.
 
 pub mod charts;
 pub mod console;
@@ -18,24 +19,4 @@ use crate::runner::events::RunEvent;
 pub trait Reporter {
     /// Called for every event, in order.
     fn event(&mut self, ev: &RunEvent);
-}
-
-/// Sends every event to several reporters.
-#[derive(Default)]
-pub struct FanOut<'a> {
-    reporters: Vec<&'a mut dyn Reporter>,
-}
-
-impl<'a> FanOut<'a> {
-    /// Adds a reporter.
-    pub fn add(&mut self, r: &'a mut dyn Reporter) {
-        self.reporters.push(r);
-    }
-
-    /// Dispatches one event.
-    pub fn event(&mut self, ev: &RunEvent) {
-        for r in self.reporters.iter_mut() {
-            r.event(ev);
-        }
-    }
 }
