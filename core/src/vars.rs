@@ -42,7 +42,9 @@ impl Vars {
         self.values.insert(name.into(), value);
     }
 
-    /// Looks a value up by `name` or `name.field.field`.
+    /// Looks a value up by `name` or `name.field.field`. In a list, a part is an index: a
+    /// number, or the name of a variable holding one (`ids.i` inside a `repeat`); `length` is
+    /// the list's length (`{{ids.length - 1}}`).
     pub fn get(&self, dotted: &str) -> Option<Value> {
         if dotted == "now_ms" {
             return Some(Value::from(crate::util::now_ms()));
@@ -52,7 +54,14 @@ impl Vars {
         for p in parts {
             v = match v {
                 Value::Object(o) => o.get(p)?,
-                Value::Array(a) => a.get(p.parse::<usize>().ok()?)?,
+                Value::Array(a) if p == "length" => return Some(Value::from(a.len())),
+                Value::Array(a) => {
+                    let index = match p.parse::<usize>() {
+                        Ok(n) => n,
+                        Err(_) => usize::try_from(self.values.get(p)?.as_u64()?).ok()?,
+                    };
+                    a.get(index)?
+                }
                 _ => return None,
             };
         }
@@ -231,6 +240,19 @@ mod tests {
             v.render(&json!({"{{room}}": ["{{t0}}"]})).unwrap(),
             json!({"!abc": [1000]})
         );
+    }
+
+    #[test]
+    fn lists_give_their_length_and_take_an_index_from_a_variable() {
+        let mut v = vars();
+        v.set("ids", json!(["a", "b", "c"]));
+        v.set("i", json!(1));
+        assert_eq!(v.render_str("{{ids.length}}").unwrap(), json!(3));
+        assert_eq!(v.render_str("{{ids.length - 1}}").unwrap(), json!(2));
+        assert_eq!(v.render_str("{{ids.i}}").unwrap(), json!("b"));
+        assert_eq!(v.render_str("{{ids.2}}").unwrap(), json!("c"));
+        v.set("i", json!(7));
+        assert!(v.render_str("{{ids.i}}").is_err(), "out of range");
     }
 
     #[test]

@@ -161,6 +161,10 @@ pub fn groups_of<'a>(
             .copied()
             .unwrap_or(Revision::Newest);
         out.entry(s.group(rev)).or_default().push(s.id.as_str());
+        // A group the scenario only judges some IDs of is probed too (it takes no scenario).
+        for id in &s.covers {
+            out.entry(s.group_of(id, rev)).or_default();
+        }
     }
     out
 }

@@ -22,6 +22,13 @@ impl ScenarioRun {
         if let Some(spec) = &step.sample {
             return self.run_sampled(step, call, spec).await;
         }
+        if let Wait::HoldUntil { until, every } = &step.wait {
+            let until = match until.render(&self.vars_snapshot()) {
+                Ok(ms) => ms,
+                Err(e) => return (Err(e.into()), 0),
+            };
+            return self.hold_until(step, call, until, *every).await;
+        }
         let started = Instant::now();
         let mut attempts = 0;
         // While polling, keep the most telling failure: the attempt that got furthest through the
@@ -30,18 +37,19 @@ impl ScenarioRun {
         loop {
             attempts += 1;
             let remaining = match step.wait {
-                Wait::Once => None,
+                Wait::Once | Wait::HoldUntil { .. } => None,
                 Wait::Until { within, .. } => Some(within.saturating_sub(started.elapsed())),
                 Wait::Hold { duration, .. } => Some(duration.saturating_sub(started.elapsed())),
             };
             let outcome = self.attempt(step, call, remaining).await;
             let elapsed = started.elapsed();
-            match (step.wait, outcome) {
+            match (step.wait.clone(), outcome) {
                 (_, Err(e @ (StepError::Harness(_) | StepError::Transport(_)))) => {
                     return (Err(e), attempts)
                 }
-                (Wait::Once, Err(e)) => return (Err(e), attempts),
-                (Wait::Once, Ok(resp)) => return (self.after_success(step, &resp).await, attempts),
+                // (`hold_until` steps are held by `hold_until` and never reach this loop.)
+                (Wait::Once | Wait::HoldUntil { .. }, Err(e)) => return (Err(e), attempts),
+                (Wait::Once | Wait::HoldUntil { .. }, Ok(resp)) => return (self.after_success(step, &resp).await, attempts),
                 (Wait::Until { .. }, Err(e)) if cannot_recover(step, &e) => {
                     return (
                         Err(e.waited(format!(
@@ -91,13 +99,97 @@ impl ScenarioRun {
         }
     }
 
+    /// `hold_until`: the checks must pass on every answer that arrived before `until` (local
+    /// milliseconds). An answer that arrived at or after it is not judged: from that moment the
+    /// server may rightly show what the hold keeps out. How long the hold covered, and how close
+    /// its last judged answer came to the moment, is recorded as the observation `held`.
+    async fn hold_until(
+        &self,
+        step: &Step,
+        call: &Call,
+        until: i64,
+        every: Duration,
+    ) -> (Result<(), StepError>, u32) {
+        let started = crate::util::now_ms();
+        let mut attempts = 0;
+        let mut last_judged: Option<Response> = None;
+        let mut unjudged: Option<i64> = None;
+        loop {
+            attempts += 1;
+            let left = Duration::from_millis((until - crate::util::now_ms()).max(0) as u64);
+            let actor = call.actor.clone().unwrap_or_default();
+            let before = self.positions.held().of(&actor);
+            let resp = match self.fetch(step, call, Some(left)).await {
+                Ok(r) => r,
+                Err(e) => return (Err(e), attempts),
+            };
+            if resp.response_ms >= until {
+                // Not judged, and it leaves no trace: the user's stream positions go back, so the
+                // next step is given what this answer carried.
+                self.positions.held().restore(&actor, before);
+                unjudged = Some(resp.response_ms - until);
+                break;
+            }
+            if let Err(e) = self.judge(step, &resp) {
+                return (
+                    Err(e.waited(format!(
+                        "an answer that arrived {} before the moment held to ({} into the hold, attempt {attempts})",
+                        human_duration(ms(until - resp.response_ms)),
+                        human_duration(ms(resp.response_ms - started)),
+                    ))),
+                    attempts,
+                );
+            }
+            last_judged = Some(resp);
+            let now = crate::util::now_ms();
+            if now >= until {
+                break;
+            }
+            tokio::time::sleep(every.min(ms(until - now))).await;
+        }
+        let mut held = match &last_judged {
+            Some(r) => format!(
+                "held {} over {} judged answers; the last arrived {} before the moment held to",
+                human_duration(ms(r.response_ms - started)),
+                attempts - u32::from(unjudged.is_some()),
+                human_duration(ms(until - r.response_ms)),
+            ),
+            None => "no answer arrived before the moment held to: nothing was judged".to_string(),
+        };
+        if let Some(after) = unjudged {
+            held.push_str(&format!(
+                "; an answer that arrived {} after it was not judged",
+                human_duration(ms(after))
+            ));
+        }
+        self.evidence
+            .held()
+            .observe(&step.id, "held", Some(json!(held)));
+        match last_judged {
+            Some(resp) => (self.after_success(step, &resp).await, attempts),
+            None => (Ok(()), attempts),
+        }
+    }
+
     pub(super) async fn attempt(
         &self,
         step: &Step,
         call: &Call,
         remaining: Option<Duration>,
     ) -> Result<Response, StepError> {
-        let resp = match call.step.execution() {
+        let resp = self.fetch(step, call, remaining).await?;
+        self.judge(step, &resp)?;
+        Ok(resp)
+    }
+
+    /// Makes the step's call once (a fake-server step, or an HTTP request).
+    async fn fetch(
+        &self,
+        step: &Step,
+        call: &Call,
+        remaining: Option<Duration>,
+    ) -> Result<Response, StepError> {
+        Ok(match call.step.execution() {
             Execution::Fake(call) => {
                 let fake = self.fake_server()?;
                 let request_ms = crate::util::now_ms();
@@ -107,10 +199,13 @@ impl ScenarioRun {
                 super::fake_steps::respond(self, &fake, &step.id, request_ms, outcome)
             }
             Execution::Http(http) => self.send_http(step, call, http, remaining).await?,
-        };
-        self.accumulate(step, &resp)?;
-        self.check(step, &step.expect, &resp)?;
-        Ok(resp)
+        })
+    }
+
+    /// Gathers what the step accumulates from an answer, then runs its checks on it.
+    fn judge(&self, step: &Step, resp: &Response) -> Result<(), StepError> {
+        self.accumulate(step, resp)?;
+        self.check(step, &step.expect, resp)
     }
 
     /// Builds, sends and applies the effects of one client-server call; a scheduling step the
@@ -221,4 +316,9 @@ impl ScenarioRun {
             actor,
         })
     }
+}
+
+/// Milliseconds as a duration (negative as zero).
+fn ms(n: i64) -> Duration {
+    Duration::from_millis(n.max(0) as u64)
 }

@@ -140,10 +140,19 @@ impl FakeStep for steps::fake_send::Step {
                 Some(n) => n.render(&vars)?.max(1) as usize,
                 None => 50,
             };
+            // A timestamp the scenario chose is read on the server's clock: under a clock-shift
+            // control it moves back by the shift, as an appservice's `ts` does (see
+            // `Fault::clock_shift_ms`).
+            let shift: i64 = match &self.pdu.origin_server_ts {
+                Some(_) => run.ctx.faults.iter().map(|f| f.clock_shift_ms()).sum(),
+                None => 0,
+            };
             let mut pdus = Vec::new();
             for i in 0..count {
                 vars.set("i", json!(i));
-                pdus.push(self.pdu.render(&vars)?);
+                let mut pdu = self.pdu.render(&vars)?;
+                pdu.origin_server_ts -= shift;
+                pdus.push(pdu);
             }
             let delivery = Delivery {
                 per_txn,

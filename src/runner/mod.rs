@@ -113,6 +113,9 @@ pub struct RunContext {
     pub bodies: Arc<crate::client::transcript::BodyBudget>,
     /// Scenarios whose proposal hs1 does not implement, by id (see [`absent`]).
     pub absent: BTreeMap<String, events::Absence>,
+    /// The same absences by report group: a step of another proposal's scenario that judges
+    /// only IDs of an absent group ends "not implemented" rather than failed.
+    pub absent_groups: BTreeMap<String, events::Absence>,
     user_serial: AtomicU64,
     /// Servers that answered the newest MSC4140 scheduling endpoint with "unrecognised": their
     /// `schedule` steps use the older query parameter for the rest of the run.
@@ -147,6 +150,7 @@ impl RunContext {
             private_servers: None,
             bodies: Arc::new(crate::client::transcript::BodyBudget::new(None, 0)),
             absent: BTreeMap::new(),
+            absent_groups: BTreeMap::new(),
             user_serial: AtomicU64::new(0),
             schedule_endpoint_unknown: Default::default(),
             events,
@@ -170,6 +174,7 @@ impl RunContext {
             private_servers: None,
             bodies: self.bodies.clone(),
             absent: self.absent.clone(),
+            absent_groups: self.absent_groups.clone(),
             user_serial: AtomicU64::new(0),
             schedule_endpoint_unknown: Default::default(),
             events: self.events.clone(),

@@ -223,6 +223,39 @@ pub(super) async fn run_one(
     result.reason = expected_reason;
     if let Some(f) = &failure {
         result.judged = blame::judge(&s.covers, &s.judging_order(), &f.step);
+        // A check that judges only IDs of a proposal found absent before the run (MSC4480's
+        // extension inside an MSC4354 scenario) is that one finding, not a failure here.
+        let absent_group = |id: &str| ctx.absent_groups.get(s.group_of(id, revision));
+        if f.is_check
+            && blame::mark_absent(&s.covers, &mut result.judged, &|id| {
+                absent_group(id).is_some()
+            })
+        {
+            let absences: std::collections::BTreeMap<&str, &super::events::Absence> = result
+                .judged
+                .iter()
+                .filter(|(_, j)| **j == blame::Judged::Absent)
+                .filter_map(|(id, _)| absent_group(id).map(|a| (a.group.as_str(), a)))
+                .collect();
+            let finding = absences
+                .values()
+                .map(|a| a.finding())
+                .collect::<Vec<_>>()
+                .join("; ");
+            if result.outcome == Outcome::Failed {
+                // As for a scenario the absence takes whole: expected when the expectations file
+                // lists the proposal as not implemented.
+                let known: Vec<&str> = absences.values().filter_map(|a| a.known.as_deref()).collect();
+                (result.outcome, result.reason) = if known.len() == absences.len() {
+                    (
+                        Outcome::ExpectedFailure,
+                        Some(format!("{finding} (expected: {})", known.join("; "))),
+                    )
+                } else {
+                    (Outcome::NotImplemented, Some(finding))
+                };
+            }
+        }
     }
     result.failure = failure;
     result.transcript = Some(format!("transcripts/{}.txt", s.id.replace('/', "__")));

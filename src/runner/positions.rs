@@ -29,4 +29,23 @@ impl Positions {
     pub fn set(&mut self, stream: Stream, user: &str, token: String) {
         self.0.insert((stream, user.to_string()), token);
     }
+
+    /// `user`'s positions in every stream, to be put back with [`Positions::restore`].
+    pub fn of(&self, user: &str) -> Vec<(Stream, Option<String>)> {
+        [Stream::Sync, Stream::SlidingSync, Stream::StickyExtension]
+            .into_iter()
+            .map(|s| (s, self.get(s, user)))
+            .collect()
+    }
+
+    /// Puts `user`'s positions back where [`Positions::of`] found them.
+    pub fn restore(&mut self, user: &str, saved: Vec<(Stream, Option<String>)>) {
+        for (stream, token) in saved {
+            let key = (stream, user.to_string());
+            match token {
+                Some(t) => self.0.insert(key, t),
+                None => self.0.remove(&key),
+            };
+        }
+    }
 }

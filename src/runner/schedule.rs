@@ -98,8 +98,8 @@ fn longest_deadline(steps: &[Step]) -> Duration {
     steps
         .iter()
         .map(|s| {
-            let own = match s.wait {
-                Wait::Until { within, .. } => within,
+            let own = match &s.wait {
+                Wait::Until { within, .. } => *within,
                 _ => Duration::ZERO,
             };
             let sampled = s.sample.as_ref().map_or(Duration::ZERO, |sp| sp.within);
@@ -125,9 +125,9 @@ pub fn estimate(s: &Scenario) -> Duration {
         list.iter().map(step).sum()
     }
     fn step(s: &Step) -> Duration {
-        let waited = match s.wait {
-            Wait::Hold { duration, .. } => duration,
-            Wait::Once | Wait::Until { .. } => Duration::ZERO,
+        let waited = match &s.wait {
+            Wait::Hold { duration, .. } => *duration,
+            Wait::Once | Wait::Until { .. } | Wait::HoldUntil { .. } => Duration::ZERO,
         };
         let sampled = s.sample.as_ref().map_or(Duration::ZERO, |sp| sp.within / 2);
         let action = match &s.action {

@@ -286,6 +286,7 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
         for id in &a.scenarios {
             ctx.absent.insert(id.clone(), a.clone());
         }
+        ctx.absent_groups.insert(a.group.clone(), a.clone());
     }
     if matches!(s.request.servers, Servers::Managed { .. }) {
         ctx.private_servers = Some(runner::PrivateServers {

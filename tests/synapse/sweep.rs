@@ -53,7 +53,7 @@ pub fn sweep() {
 
     // Newest-capable scenarios at the newest revision; seed-only ones at the seed.
     let mut jobs = Vec::new();
-    for (name, fault) in &faults {
+    for (name, fault) in faults.iter().filter(|(_, f)| !f.is_control()) {
         let covering: Vec<&Scenario> = scenarios
             .iter()
             .filter(|s| {

@@ -49,7 +49,9 @@ pub fn load_faults(path: &std::path::Path) -> Result<BTreeMap<String, Fault>, Di
 }
 
 /// The keys a fault may have.
-const FAULT_KEYS: &[&str] = &["summary", "breaks", "when", "request", "response", "fake"];
+const FAULT_KEYS: &[&str] = &[
+    "summary", "breaks", "control", "when", "request", "response", "fake",
+];
 /// The keys of its `when`.
 const WHEN_KEYS: &[&str] = &["method", "path", "repeats_only"];
 /// The rewrite operations (see [`parse_op`]).
@@ -67,6 +69,7 @@ pub(super) const OPS: &[&str] = &[
     "status",
     "errcode",
     "delay",
+    "shift_clock",
     "freeze",
     "forget_after",
 ];
@@ -170,18 +173,28 @@ pub(super) fn parse_fault(name: &str, v: &Value) -> Result<Fault, String> {
     if request.is_empty() && response.is_empty() && fake.is_empty() {
         return Err("needs `request:` or `response:` rewrites, or `fake:` misbehaviours".into());
     }
+    let breaks: Vec<String> = v
+        .get("breaks")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let control = match v.get("control") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err("`control` is true or false".into()),
+    };
+    if control && !breaks.is_empty() {
+        return Err("a control breaks nothing: leave out `breaks` or `control: true`".into());
+    }
     Ok(Fault {
         name: name.to_string(),
         summary: s("summary").unwrap_or_default(),
-        breaks: v
-            .get("breaks")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        breaks,
+        control,
         method: when
             .get("method")
             .and_then(Value::as_str)
@@ -245,6 +258,16 @@ pub(super) fn parse_op(v: &Value) -> Result<Op, String> {
             crate::util::parse_duration(arg.as_str().unwrap_or(""))
                 .ok_or("`delay` takes a duration like `2s`")?,
         ),
+        "shift_clock" => Op::ShiftClock({
+            let text = arg.as_str().unwrap_or("");
+            let (sign, magnitude) = match text.strip_prefix('-') {
+                Some(rest) => (-1, rest),
+                None => (1, text.strip_prefix('+').unwrap_or(text)),
+            };
+            let d = crate::util::parse_duration(magnitude)
+                .ok_or("`shift_clock` takes a signed duration like `-20s` or `+20s`")?;
+            sign * d.as_millis() as i64
+        }),
         "freeze" => Op::Freeze {
             items: path(field("items")?)?,
             key: path(field("key")?)?,

@@ -74,6 +74,11 @@ pub enum Op {
     Errcode(String),
     /// Response: hold it back this long.
     Delay(Duration),
+    /// Both ways, a server whose clock is off by this many milliseconds (negative: behind):
+    /// every wall-clock timestamp in an answer ([`SERVER_CLOCK_FIELDS`]) is moved by it, and a
+    /// timestamp a client asks for (an appservice's `ts` query parameter) is moved back, so that
+    /// what the client chose still reads the same in the answer.
+    ShiftClock(i64),
     /// Response: each item keeps the value at `at` it had the first time the fault saw it
     /// (items told apart by the value at `key`): a value that never changes with time.
     Freeze {
@@ -96,6 +101,35 @@ pub enum Op {
     },
 }
 
+/// The fields in which a server answers with its own wall clock (Unix milliseconds): events'
+/// `origin_server_ts`, and the timestamps of a delayed event under each name the proposal's
+/// revisions and its merged text give them.
+pub const SERVER_CLOCK_FIELDS: &[&str] = &[
+    "origin_server_ts",
+    "scheduled_at",
+    "running_since",
+    "delayed_since_ts",
+    "finalised_ts",
+];
+
+/// Moves every server wall-clock timestamp anywhere in `v` by `by` milliseconds.
+fn shift_timestamps(v: &mut Value, by: i64) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                match x.as_i64() {
+                    Some(ts) if SERVER_CLOCK_FIELDS.contains(&k.as_str()) => {
+                        *x = Value::from(ts + by)
+                    }
+                    _ => shift_timestamps(x, by),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| shift_timestamps(x, by)),
+        _ => {}
+    }
+}
+
 /// What stateful faults remember during a run (shared by every scenario; items are told apart
 /// by their own IDs, so scenarios do not disturb each other).
 #[derive(Debug, Default)]
@@ -114,6 +148,9 @@ pub struct Fault {
     pub summary: String,
     /// Requirement IDs a conforming scenario must catch it under.
     pub breaks: Vec<String>,
+    /// A control (`control: true`): it breaks nothing, and a correct server's verdicts must be
+    /// the same under it (a clock that runs behind or ahead).
+    pub control: bool,
     /// Only requests with this method (any if `None`).
     pub method: Option<String>,
     /// Only requests whose path matches.
@@ -132,6 +169,24 @@ pub struct Fault {
 }
 
 impl Fault {
+    /// Whether it is a control (see [`Fault::control`]).
+    pub fn is_control(&self) -> bool {
+        self.control
+    }
+
+    /// How far this fault puts the server's clock off (its request-side `shift_clock`): a
+    /// timestamp a scenario hands the server through another way than a client request (a PDU
+    /// of the fake federating server) moves back by it too.
+    pub fn clock_shift_ms(&self) -> i64 {
+        self.request
+            .iter()
+            .map(|op| match op {
+                Op::ShiftClock(by) => *by,
+                _ => 0,
+            })
+            .sum()
+    }
+
     /// Whether a request with this method and path is one the fault rewrites.
     pub fn matches(&self, req: &RequestParts) -> bool {
         self.method
@@ -163,6 +218,13 @@ impl Fault {
                     req.path = re.replace(&req.path, with.as_str()).into_owned()
                 }
                 Op::Method(m) => req.method = m.clone(),
+                Op::ShiftClock(by) => {
+                    for (_, v) in req.query.iter_mut().filter(|(k, _)| k == "ts") {
+                        if let Ok(ts) = v.parse::<i64>() {
+                            *v = (ts - by).to_string();
+                        }
+                    }
+                }
                 Op::ReplaceBody(p, v) => {
                     if let Some(body) = req.body.as_mut() {
                         if p.select(body).into_value().is_some() {
@@ -228,6 +290,7 @@ impl Fault {
                 }
                 // Simulates a slow server: the client holds the answer back this long.
                 Op::Delay(d) => resp.hold += *d,
+                Op::ShiftClock(by) => shift_timestamps(&mut resp.body, *by),
                 Op::Freeze { items, key, at } => {
                     let mut memory = self.memory.held();
                     items.for_each_mut(&mut resp.body, &mut |item| {

@@ -149,8 +149,8 @@ fn the_shipped_faults_load() {
     )))
     .unwrap();
     assert!(
-        faults.values().all(|f| !f.breaks.is_empty()),
-        "every fault names what it breaks"
+        faults.values().all(|f| f.control != !f.breaks.is_empty()),
+        "every fault names what it breaks, or is a control"
     );
 }
 
@@ -181,4 +181,45 @@ fn a_delay_is_held_by_the_client_not_slept_in_the_model() {
     };
     assert!(f.apply_response(&req("/sync"), &mut resp));
     assert_eq!(resp.hold, std::time::Duration::from_secs(2));
+}
+
+#[test]
+fn a_shifted_clock_moves_every_server_timestamp_and_the_appservice_ts_back() {
+    let f = parse_fault(
+        "x",
+        &json!({"control": true, "when": {"path": "^/"}, "request": [{"shift_clock": "-20s"}], "response": [{"shift_clock": "-20s"}]}),
+    )
+    .unwrap();
+    let mut r = req("/send");
+    r.query.push(("ts".into(), "1000000".into()));
+    assert!(f.apply_request(&mut r));
+    assert_eq!(r.query[1], ("ts".into(), "1020000".into()));
+    assert_eq!(r.query[0], ("a".into(), "1".into()), "other parameters stay");
+    let mut resp = ResponseParts {
+        status: 200,
+        headers: Default::default(),
+        body: json!({"chunk": [{"origin_server_ts": 50000, "unsigned": {"age": 7}}],
+                     "delayed_events": [{"scheduled_at": 40000, "delay": 5000, "finalised_ts": 45000}]}),
+        hold: Default::default(),
+    };
+    assert!(f.apply_response(&r, &mut resp));
+    assert_eq!(
+        resp.body,
+        json!({"chunk": [{"origin_server_ts": 30000, "unsigned": {"age": 7}}],
+               "delayed_events": [{"scheduled_at": 20000, "delay": 5000, "finalised_ts": 25000}]}),
+        "timestamps move, durations and ages do not"
+    );
+    assert!(f.is_control() && f.clock_shift_ms() == -20_000);
+    let e = parse_fault(
+        "x",
+        &json!({"control": true, "when": {"path": "^/"}, "response": [{"shift_clock": "soon"}]}),
+    )
+    .unwrap_err();
+    assert!(e.contains("-20s"), "{e}");
+    let e = parse_fault(
+        "x",
+        &json!({"control": true, "breaks": ["D-07"], "when": {"path": "^/"}, "response": [{"status": 500}]}),
+    )
+    .unwrap_err();
+    assert!(e.contains("breaks nothing"), "{e}");
 }

@@ -13,6 +13,41 @@ pub enum Judged {
     Held,
     /// A step judging it comes after the failure: the run never got there.
     NotReached,
+    /// The failing step judges it, and its proposal was found absent before the run: one
+    /// "not implemented" finding, not a failure of the scenario's own proposal.
+    Absent,
+}
+
+/// Marks the IDs a failure blames as [`Judged::Absent`] when every one of them belongs to an
+/// absent group (`absent(id)`); `judged` is what [`judge`] gave (empty: the failure blames
+/// every covered ID). Returns whether it did: the failure is then not the server's breaking
+/// a rule of a proposal it implements.
+pub fn mark_absent(
+    covers: &[String],
+    judged: &mut std::collections::BTreeMap<String, Judged>,
+    absent: &dyn Fn(&str) -> bool,
+) -> bool {
+    let blamed: Vec<&String> = if judged.is_empty() {
+        covers.iter().collect()
+    } else {
+        judged
+            .iter()
+            .filter(|(_, j)| **j == Judged::Broken)
+            .map(|(id, _)| id)
+            .collect()
+    };
+    if blamed.is_empty() || !blamed.iter().all(|id| absent(id)) {
+        return false;
+    }
+    if judged.is_empty() {
+        judged.extend(covers.iter().map(|c| (c.clone(), Judged::Absent)));
+    } else {
+        judged
+            .values_mut()
+            .filter(|j| **j == Judged::Broken)
+            .for_each(|j| *j = Judged::Absent);
+    }
+    true
 }
 
 /// What a scenario's failure at step `failed_step` says of each ID it covers: `order` is the
@@ -48,6 +83,23 @@ pub fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failure_blaming_only_absent_ids_marks_them_absent_and_keeps_the_rest() {
+        let covers = vec!["S-10".to_string(), "S-50".to_string()];
+        let order = vec![("sync", vec!["S-10"]), ("extension", vec!["S-50"])];
+        let mut judged = judge(&covers, &order, "extension");
+        assert!(mark_absent(&covers, &mut judged, &|id| id == "S-50"));
+        assert_eq!(judged["S-50"], Judged::Absent);
+        assert_eq!(judged["S-10"], Judged::Held);
+        // A failure that also blames a present ID stays a failure.
+        let mut everything = judge(&covers, &[("all", vec!["S-10", "S-50"])], "all");
+        assert!(!mark_absent(&covers, &mut everything, &|id| id == "S-50"));
+        assert!(everything.is_empty());
+        let mut all_absent = Default::default();
+        assert!(mark_absent(&covers, &mut all_absent, &|_| true));
+        assert_eq!(all_absent.len(), 2);
+    }
 
     #[test]
     fn a_failure_blames_only_what_its_step_judges() {

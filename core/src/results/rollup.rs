@@ -220,6 +220,10 @@ pub fn verdict_in(r: &ScenarioResult, requirement: &str) -> Status {
     match r.judged.get(requirement) {
         Some(Judged::Held) => Status::Pass,
         Some(Judged::NotReached) => Status::NotReached,
+        Some(Judged::Absent) => match r.outcome {
+            Outcome::ExpectedFailure => Status::ExpectedFailure,
+            _ => Status::NotImplemented,
+        },
         Some(Judged::Broken) | None => match r.outcome {
             Outcome::Passed => Status::Pass,
             Outcome::Failed => Status::Fail,

@@ -43,6 +43,10 @@ pub struct Scenario {
     /// sliding-sync extension's scenarios; else the proposal's title). At the seed revision a
     /// scenario is always reported under its proposal.
     pub newest_group: &'static str,
+    /// The report group of each covered requirement, at the seed and at the newest revision
+    /// (a scenario of one proposal may judge an ID of another: MSC4354's federation scenario
+    /// judges MSC4480's extension too).
+    pub id_groups: std::collections::BTreeMap<String, (&'static str, &'static str)>,
 }
 
 impl Scenario {
@@ -83,6 +87,16 @@ impl Scenario {
         match rev {
             crate::catalogue::Revision::Newest => self.newest_group,
             crate::catalogue::Revision::Seed => self.proposal.title(),
+        }
+    }
+
+    /// The report group of a covered requirement at `rev` (the scenario's own group for an ID
+    /// the catalogue does not know).
+    pub fn group_of(&self, id: &str, rev: crate::catalogue::Revision) -> &'static str {
+        match (self.id_groups.get(id), rev) {
+            (Some((seed, _)), crate::catalogue::Revision::Seed) => seed,
+            (Some((_, newest)), crate::catalogue::Revision::Newest) => newest,
+            (None, _) => self.group(rev),
         }
     }
 
@@ -413,7 +427,7 @@ impl std::fmt::Display for Source {
 }
 
 /// How often a step runs.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Wait {
     /// Once.
     Once,
@@ -428,6 +442,16 @@ pub enum Wait {
     Hold {
         /// How long the expectations must keep holding.
         duration: Duration,
+        /// Pause between attempts.
+        every: Duration,
+    },
+    /// Again and again until a moment on mscheck's clock (`hold_until`, local milliseconds,
+    /// usually the earliest moment something may legitimately happen, derived from when the
+    /// request that scheduled it left); every answer that arrived before that moment must pass,
+    /// and one that arrived at or after it is not judged (it may rightly show the change).
+    HoldUntil {
+        /// The moment, as local Unix milliseconds (templates).
+        until: crate::steps::Int,
         /// Pause between attempts.
         every: Duration,
     },

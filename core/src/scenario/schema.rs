@@ -169,6 +169,9 @@ fn common_key(key: &str) -> Value {
         "hold" => {
             json!({"$ref": "#/definitions/duration", "description": "`expect` must keep holding this long."})
         }
+        "hold_until" => {
+            json!({"$ref": "#/definitions/template_int", "description": "`expect` must hold on every answer that arrives before this moment (local milliseconds, e.g. \"{{t_scheduled + 4000}}\"); a later answer is not judged."})
+        }
         "snapshot" => json!({"oneOf": [
             {"type": "string"},
             {"type": "object", "additionalProperties": false, "required": ["name"],

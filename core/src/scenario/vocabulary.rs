@@ -12,6 +12,7 @@ pub const COMMON_KEYS: &[&str] = &[
     "within",
     "every",
     "hold",
+    "hold_until",
     "snapshot",
     "sample",
     "judges",

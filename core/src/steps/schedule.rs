@@ -9,7 +9,7 @@
 
 use super::build::{event_query, scalar_text};
 use super::{
-    BuildCx, Effect, Fields, HarnessError, HttpCall, HttpStep, Json, Text, DELAY_PARAM,
+    BuildCx, Effect, Fields, HarnessError, HttpCall, HttpStep, Int, Json, Text, DELAY_PARAM,
     MSC4140_PREFIX, V3,
 };
 use crate::catalogue::{Proposal, Revision};
@@ -54,6 +54,9 @@ pub struct Step {
     delay_ms: Json,
     sticky_ms: Option<Json>,
     txn: Option<Text>,
+    /// An application service's timestamp for the sent event (the `ts` query parameter), through
+    /// either API.
+    ts: Option<Int>,
     via: Via,
 }
 
@@ -68,6 +71,7 @@ impl Step {
             content: f.json("content"),
             sticky_ms: f.json("sticky_ms"),
             txn: f.text("txn"),
+            ts: f.int("ts"),
             via: f
                 .choice(
                     "via",
@@ -110,6 +114,9 @@ impl HttpStep for Step {
         };
         let delay = cx.json(&self.delay_ms)?;
         let mut query = event_query(cx, None, self.sticky_ms.as_ref())?;
+        if let Some(ts) = &self.ts {
+            query.push(("ts".into(), ts.render(&cx.vars)?.to_string()));
+        }
         let room = cx.segment(&self.room)?;
         let state_key = self.state_key.as_ref().map(|k| cx.text(k)).transpose()?;
         if self.uses_endpoint(cx) {
@@ -180,6 +187,7 @@ mod tests {
             delay_ms: json(json!(5000)),
             sticky_ms: None,
             txn: None,
+            ts: None,
             via,
         }
     }

@@ -47,13 +47,6 @@ impl<'a> Loader<'a> {
         let ends = m.get_node("ends").and_then(|n| {
             let v = yaml::to_json(n);
             self.check_refs(&v, yaml::pos(n), scope);
-            let moment = |x: &Value| match x {
-                Value::Number(n) => n.as_i64().map(crate::steps::Int::Fixed),
-                Value::String(s) if s.contains("{{") => {
-                    Some(crate::steps::Int::Template(s.clone()))
-                }
-                _ => None,
-            };
             let pair = match &v {
                 Value::Array(a) if a.len() == 2 => moment(&a[0]).zip(moment(&a[1])),
                 one => moment(one).map(|m| (m.clone(), m)),
@@ -84,5 +77,31 @@ impl<'a> Loader<'a> {
             ends,
             margin: margin?,
         })
+    }
+}
+
+/// A moment written as local milliseconds: a number, or a template such as `"{{t0 + 4000}}"`.
+fn moment(x: &Value) -> Option<crate::steps::Int> {
+    match x {
+        Value::Number(n) => n.as_i64().map(crate::steps::Int::Fixed),
+        Value::String(s) if s.contains("{{") => Some(crate::steps::Int::Template(s.clone())),
+        _ => None,
+    }
+}
+
+impl<'a> Loader<'a> {
+    /// `hold_until:` one moment on mscheck's clock.
+    pub(super) fn moment(&mut self, node: &Node, scope: &Scope) -> Option<crate::steps::Int> {
+        let v = yaml::to_json(node);
+        self.check_refs(&v, yaml::pos(node), scope);
+        let m = moment(&v);
+        if m.is_none() {
+            self.err_hint(
+                yaml::pos(node),
+                "`hold_until` is one moment on mscheck's clock",
+                "local milliseconds from a capture, e.g. \"{{t_scheduled + 4000}}\" with `t_scheduled: \"@request_ms\"`",
+            );
+        }
+        m
     }
 }

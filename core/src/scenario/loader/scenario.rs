@@ -117,6 +117,19 @@ impl<'a> Loader<'a> {
             Some(g) if groups.iter().all(|x| x == g) => *g,
             _ => proposal.title(),
         };
+        let id_groups = covers
+            .iter()
+            .filter_map(|c| {
+                let r = self.catalogue.get(c)?;
+                Some((
+                    c.clone(),
+                    (
+                        r.reported_under(Revision::Seed),
+                        r.reported_under(Revision::Newest),
+                    ),
+                ))
+            })
+            .collect();
         let scenario = Scenario {
             id: format!("{suite}/{stem}"),
             suite: suite.to_string(),
@@ -131,6 +144,7 @@ impl<'a> Loader<'a> {
             timeout,
             merged_notes,
             newest_group,
+            id_groups,
         };
         // A covered ID no step judges would be reported "pass" without any check looking at it.
         let order = scenario.judging_order();

@@ -204,20 +204,28 @@ impl<'a> Loader<'a> {
             Some(n) => self.duration(n, "`every`").unwrap_or(DEFAULT_EVERY),
             None => DEFAULT_EVERY,
         };
-        let wait = match (m.get_node("within"), m.get_node("hold")) {
-            (Some(w), Some(_)) => {
-                self.err(yaml::pos(w), "a step either waits `within` a deadline for its checks to pass or `hold`s them; not both");
-                Wait::Once
-            }
-            (Some(w), None) => Wait::Until {
+        let waits: Vec<(&str, &Node)> = ["within", "hold", "hold_until"]
+            .into_iter()
+            .filter_map(|k| m.get_node(k).map(|n| (k, n)))
+            .collect();
+        let wait = match waits.as_slice() {
+            [] => Wait::Once,
+            [("within", w)] => Wait::Until {
                 within: self.duration(w, "`within`").unwrap_or_default(),
                 every,
             },
-            (None, Some(h)) => Wait::Hold {
+            [("hold", h)] => Wait::Hold {
                 duration: self.duration(h, "`hold`").unwrap_or_default(),
                 every,
             },
-            (None, None) => Wait::Once,
+            [(_, u)] => match self.moment(u, scope) {
+                Some(until) => Wait::HoldUntil { until, every },
+                None => Wait::Once,
+            },
+            [_, (_, second), ..] => {
+                self.err(yaml::pos(second), "a step either waits `within` a deadline for its checks to pass, `hold`s them for a while or holds them `hold_until` a moment; only one of them");
+                Wait::Once
+            }
         };
         let sample = m.get_node("sample").and_then(|n| self.sample(n, scope));
         if let Some(sp) = &sample {
@@ -228,7 +236,7 @@ impl<'a> Loader<'a> {
                 );
             }
         }
-        if matches!(wait, Wait::Hold { .. }) && expect.is_default() {
+        if matches!(wait, Wait::Hold { .. } | Wait::HoldUntil { .. }) && expect.is_default() {
             self.err_hint(
                 pos,
                 "`hold` with no `expect` checks nothing",
