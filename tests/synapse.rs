@@ -8,6 +8,8 @@ mod common;
 mod controls;
 #[path = "synapse/sweep.rs"]
 mod sweep;
+#[path = "synapse/verdicts.rs"]
+mod verdicts;
 
 use common::{mscheck, outcomes};
 use std::io::{BufRead, BufReader};
@@ -140,6 +142,21 @@ fn assert_outcomes_as_expected(r: &serde_json::Value) {
         .iter()
         .filter(|s| s["outcome"] == "expected_failure")
         .all(|s| s["reason"].as_str().is_some_and(|x| !x.is_empty())));
+}
+
+/// A correct server whose clock runs 20 s behind or ahead of mscheck's (every server timestamp
+/// in its answers shifted) keeps the verdicts of the plain run on every time-judging scenario.
+#[test]
+fn a_skewed_server_clock_changes_no_verdict() {
+    let _g = lock();
+    verdicts::clock_skew_keeps_verdicts();
+}
+
+/// A recommendation not met is a warning, and fails the run only under `--strict`.
+#[test]
+fn a_recommendation_not_met_is_a_warning_unless_strict() {
+    let _g = lock();
+    verdicts::a_recommendation_not_met_warns();
 }
 
 /// Every fault in fixtures/faults.yaml against the scenarios covering what it breaks, each

@@ -424,3 +424,9 @@ mod tests {
         assert!(err.0[1].message.contains("unknown revision `sometime`"));
     }
 }
+
+/// Whether a strength only recommends or permits (SHOULD, SHOULD NOT, MAY): a server that does
+/// otherwise is reported with a warning, not a failure (`--strict` makes it fail the run).
+pub fn is_recommendation(strength: &str) -> bool {
+    matches!(strength, "SHOULD" | "SHOULD NOT" | "MAY")
+}

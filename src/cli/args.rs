@@ -251,6 +251,10 @@ pub struct RunArgs {
     /// last run (at that run's revisions unless --revision is given), as pytest's --last-failed.
     #[arg(long)]
     pub last_failed: bool,
+    /// A recommendation (SHOULD, SHOULD NOT, MAY) not met fails the run too (exit 1); without
+    /// it, such a scenario is reported as a warning (WARN) and the run can still pass.
+    #[arg(long)]
+    pub strict: bool,
     /// Show failure details of expected failures too.
     #[arg(long, short)]
     pub verbose: bool,

@@ -87,5 +87,6 @@ pub(super) fn run_request(args: RunArgs) -> Result<RunRequest, Error> {
         jobs: args.jobs,
         max_body: args.max_body,
         transcript_budget: args.transcript_budget,
+        strict: args.strict,
     })
 }

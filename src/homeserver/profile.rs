@@ -86,6 +86,9 @@ pub struct Profile {
     /// Need key (`max_delayed_events_per_user`, `rate_limits.messages=strict`) → configuration
     /// fragment, with `{{value}}` / `{{value_ms}}` placeholders.
     pub needs: BTreeMap<String, Value>,
+    /// Named windows (see [`crate::scenario::windows`]) this implementation is known to meet,
+    /// in place of the defaults (Synapse's federation backoff).
+    pub windows: BTreeMap<String, Duration>,
 }
 
 const KEYS: &[&str] = &[
@@ -100,6 +103,7 @@ const KEYS: &[&str] = &[
     "registration",
     "appservice",
     "needs",
+    "windows",
 ];
 
 fn signal(name: &str) -> Option<i32> {
@@ -360,6 +364,29 @@ impl Profile {
                 "a profile with `needs` marks the configuration file they go into (`config: yaml|json|toml` in `files`)",
             );
         }
+        let mut windows = BTreeMap::new();
+        match get("windows") {
+            None => {}
+            Some(Value::Object(o)) => {
+                for (k, v) in o {
+                    if crate::scenario::windows::find(k).is_none() {
+                        let known: Vec<&str> =
+                            crate::scenario::windows::WINDOWS.iter().map(|w| w.name).collect();
+                        r.err(
+                            pos_of("windows"),
+                            format!("`windows.{k}`: no such window (windows: {})", known.join(", ")),
+                        );
+                        continue;
+                    }
+                    let d = r.duration(Some(v), pos_of("windows"), &format!("windows.{k}"), Duration::ZERO);
+                    windows.insert(k.clone(), d);
+                }
+            }
+            Some(_) => r.err(
+                pos_of("windows"),
+                "`windows` maps a window's name to a duration, e.g. `{federation_retry: 90s}`",
+            ),
+        }
         if !r.errors.is_empty() {
             return Err(Diagnostics(r.errors));
         }
@@ -381,6 +408,7 @@ impl Profile {
             registration,
             appservice,
             needs,
+            windows,
         })
     }
 

@@ -150,6 +150,8 @@ enum Class {
     Bad,
     Skipped,
     ExpectedToFail,
+    /// A recommendation not met: neither good nor a failure.
+    Warned,
 }
 
 fn scenario_class(o: Outcome) -> Class {
@@ -158,6 +160,7 @@ fn scenario_class(o: Outcome) -> Class {
         Outcome::ExpectedFailure => Class::ExpectedToFail,
         Outcome::Failed | Outcome::Errored | Outcome::NotImplemented => Class::Bad,
         Outcome::Skipped => Class::Skipped,
+        Outcome::Warned => Class::Warned,
     }
 }
 
@@ -165,6 +168,7 @@ fn requirement_class(s: Status) -> Class {
     match s {
         s if s.is_pass() => Class::Good,
         Status::ExpectedFailure => Class::ExpectedToFail,
+        Status::Warning => Class::Warned,
         s if s.is_failure() => Class::Bad,
         _ => Class::Skipped,
     }
@@ -173,8 +177,8 @@ fn requirement_class(s: Status) -> Class {
 fn classify(old: Class, new: Class) -> Change {
     use Class::*;
     match (old, new) {
-        (Good | ExpectedToFail, Bad) => Change::Regressed,
-        (Bad | ExpectedToFail, Good) => Change::Fixed,
+        (Good | ExpectedToFail | Warned, Bad) => Change::Regressed,
+        (Bad | ExpectedToFail | Warned, Good) => Change::Fixed,
         (Skipped, _) => Change::NowRun,
         (_, Skipped) => Change::NowSkipped,
         _ => Change::Changed,

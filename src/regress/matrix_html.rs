@@ -15,7 +15,7 @@ th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f6f8fa;font-weight:600}
 td.req{max-width:38em}
 .pass,.unexpected_pass{background:#e6ffed}.fail,.error,.not_implemented,.not_reached{background:#ffeef0}
-.expected_failure{background:#fff8c5}.skip,.not_run,.not_testable,.uncovered,.absent{color:#6a737d}
+.expected_failure{background:#fff8c5}.warning{background:#fff1e0}.skip,.not_run,.not_testable,.uncovered,.absent{color:#6a737d}
 details summary{cursor:pointer}details ul{margin:.3em 0;padding-left:1.2em;max-width:28em}
 #differ:checked~section tr.same{display:none}
 label{user-select:none}

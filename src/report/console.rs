@@ -2,7 +2,7 @@
 //! scenario, failure details, and a per-proposal summary. Colour only on a TTY without NO_COLOR.
 
 use super::Reporter;
-use crate::runner::events::{EventKind, Outcome, RunEvent, ScenarioResult};
+use crate::runner::events::{EventKind, Outcome, RunEvent, RunStats, ScenarioResult};
 use crate::util::human_duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
@@ -56,6 +56,7 @@ impl Console {
             Outcome::Skipped => "33",
             Outcome::ExpectedFailure => "36",
             Outcome::UnexpectedPass => "35;1",
+            Outcome::Warned => "33;1",
         };
         self.paint(&format!("{:>5}", o.label()), code)
     }
@@ -168,7 +169,10 @@ impl Reporter for Console {
                         self.line(diff.trim_end());
                     }
                 }
-                if result.outcome.is_bad() || (self.verbose && result.failure.is_some()) {
+                if result.outcome.is_bad()
+                    || result.outcome == Outcome::Warned
+                    || (self.verbose && result.failure.is_some())
+                {
                     self.line(self.details(result).trim_end());
                 } else if result.outcome == Outcome::ExpectedFailure {
                     // The details (with these notes) are shown for failures only; an expected
@@ -182,20 +186,17 @@ impl Reporter for Console {
                 if let Some(b) = self.bar.take() {
                     b.finish_and_clear();
                 }
-                let mut by_proposal: std::collections::BTreeMap<String, [usize; 7]> =
+                let mut by_proposal: std::collections::BTreeMap<String, RunStats> =
                     Default::default();
                 for r in &self.results {
-                    let e = by_proposal.entry(r.group_title().to_string()).or_default();
-                    e[r.outcome as usize] += 1;
+                    by_proposal
+                        .entry(r.group_title().to_string())
+                        .or_default()
+                        .add(r);
                 }
                 self.line("");
                 for (p, c) in by_proposal {
-                    let absent = if c[6] > 0 {
-                        format!(", {} not implemented", c[6])
-                    } else {
-                        String::new()
-                    };
-                    self.line(&format!("{p}: {} passed, {} failed, {} errors, {} skipped, {} expected failures, {} unexpected passes{absent}", c[0], c[1], c[2], c[3], c[4], c[5]));
+                    self.line(&format!("{p}: {}", c.counts()));
                 }
                 let verdict = if stats.success() {
                     self.paint("PASSED", "32;1")

@@ -164,6 +164,17 @@ pub fn write_report(report: &RunReport, dir: &Path) -> Result<(), WriteError> {
     Ok(())
 }
 
+/// What a scenario that ended with a recommendation not met says, in one line.
+fn warned_message(r: &ScenarioResult) -> String {
+    format!(
+        "recommendation not met (SHOULD, SHOULD NOT or MAY): {}",
+        r.failure
+            .as_ref()
+            .and_then(|f| f.message.lines().next())
+            .unwrap_or("")
+    )
+}
+
 /// JUnit XML: one test suite per suite folder, one test case per scenario.
 pub fn junit(results: &[ScenarioResult], stats: &RunStats) -> String {
     use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
@@ -192,6 +203,14 @@ pub fn junit(results: &[ScenarioResult], stats: &RunStats) -> String {
                 }
                 s
             }
+            // A recommendation not met: a failure only under --strict; else a pass that says so.
+            Outcome::Warned if stats.strict => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_type("recommendation_not_met");
+                s.set_message(warned_message(r));
+                s
+            }
+            Outcome::Warned => TestCaseStatus::success(),
             Outcome::NotImplemented => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 s.set_type("not_implemented");
@@ -229,6 +248,13 @@ pub fn junit(results: &[ScenarioResult], stats: &RunStats) -> String {
             out.push_str(&format!(
                 "expected failure: {}\n{}",
                 r.reason.clone().unwrap_or_default(),
+                super::failure::text(r, "")
+            ));
+        }
+        if r.outcome == Outcome::Warned && !stats.strict {
+            out.push_str(&format!(
+                "{}\n{}",
+                warned_message(r),
                 super::failure::text(r, "")
             ));
         }
@@ -392,7 +418,10 @@ pub fn markdown(
     }
     let bad: Vec<&ScenarioResult> = results
         .iter()
-        .filter(|r| r.outcome.is_bad() || r.outcome == Outcome::ExpectedFailure)
+        .filter(|r| {
+            r.outcome.is_bad()
+                || matches!(r.outcome, Outcome::ExpectedFailure | Outcome::Warned)
+        })
         .collect();
     if !bad.is_empty() {
         s.push_str("\n## Failures\n");

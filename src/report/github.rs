@@ -3,7 +3,7 @@
 //! file's line), and `cli::run` appends `summary.md` to `$GITHUB_STEP_SUMMARY`.
 
 use super::Reporter;
-use crate::runner::events::{EventKind, RunEvent, ScenarioResult};
+use crate::runner::events::{EventKind, Outcome, RunEvent, ScenarioResult};
 use std::io::Write;
 
 /// Prints workflow commands to standard output.
@@ -23,11 +23,14 @@ fn escape(s: &str, property: bool) -> String {
     out
 }
 
-/// The `::error` line for a failed scenario, if it failed.
+/// The `::error` line for a failed scenario (`::warning` for a recommendation not met), if it
+/// did not pass.
 pub fn annotation(r: &ScenarioResult) -> Option<String> {
-    if !r.outcome.is_bad() {
-        return None;
-    }
+    let level = match r.outcome {
+        Outcome::Warned => "warning",
+        o if o.is_bad() => "error",
+        _ => return None,
+    };
     let f = r.failure.as_ref()?;
     let mut message = format!(
         "{} {} (step `{}`): {}",
@@ -40,7 +43,7 @@ pub fn annotation(r: &ScenarioResult) -> Option<String> {
         message.push_str(&format!("\nexpected: {e}\nactual: {a}"));
     }
     Some(format!(
-        "::error file={},line={},col={},title={}::{}",
+        "::{level} file={},line={},col={},title={}::{}",
         escape(&r.file, true),
         f.pos.line.max(1),
         f.pos.column.max(1),

@@ -19,7 +19,7 @@ h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;width:100%;margin:.5em 0}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f6f8fa}
-.pass{background:#e6ffed}.fail,.error{background:#ffeef0}.expected_failure{background:#fff8c5}
+.pass{background:#e6ffed}.fail,.error{background:#ffeef0}.expected_failure{background:#fff8c5}.warning,.warned{background:#fff1e0}
 .unexpected_pass{background:#fff1e5}.skip,.not_run,.not_testable,.uncovered{color:#6a737d}
 pre{background:#f6f8fa;padding:8px;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
 .filters button{margin:0 4px 4px 0;padding:4px 10px;border:1px solid #ccc;background:#fff;cursor:pointer}
@@ -197,7 +197,10 @@ pub fn render(report: &RunReport, dir: &Path) -> String {
     let bad: Vec<&ScenarioResult> = report
         .scenarios
         .iter()
-        .filter(|r| r.outcome.is_bad() || r.outcome == Outcome::ExpectedFailure)
+        .filter(|r| {
+            r.outcome.is_bad()
+                || matches!(r.outcome, Outcome::ExpectedFailure | Outcome::Warned)
+        })
         .collect();
     if !bad.is_empty() {
         h.push_str("<h2 id=\"failures\">Failures</h2>\n");

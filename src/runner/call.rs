@@ -29,6 +29,7 @@ impl ScenarioRun {
             };
             return self.hold_until(step, call, until, *every).await;
         }
+        let wait = self.resolve_window(step);
         let started = Instant::now();
         let mut attempts = 0;
         // While polling, keep the most telling failure: the attempt that got furthest through the
@@ -36,14 +37,14 @@ impl ScenarioRun {
         let mut telling: Option<StepError> = None;
         loop {
             attempts += 1;
-            let remaining = match step.wait {
+            let remaining = match wait {
                 Wait::Once | Wait::HoldUntil { .. } => None,
                 Wait::Until { within, .. } => Some(within.saturating_sub(started.elapsed())),
                 Wait::Hold { duration, .. } => Some(duration.saturating_sub(started.elapsed())),
             };
             let outcome = self.attempt(step, call, remaining).await;
             let elapsed = started.elapsed();
-            match (step.wait.clone(), outcome) {
+            match (wait.clone(), outcome) {
                 (_, Err(e @ (StepError::Harness(_) | StepError::Transport(_)))) => {
                     return (Err(e), attempts)
                 }
@@ -59,7 +60,7 @@ impl ScenarioRun {
                         attempts,
                     );
                 }
-                (Wait::Until { within, every }, Err(e)) => {
+                (Wait::Until { within, every, .. }, Err(e)) => {
                     let e = match telling.take() {
                         Some(prev) if telling_rank(&prev) > telling_rank(&e) => prev,
                         _ => e,
@@ -96,6 +97,34 @@ impl ScenarioRun {
                     tokio::time::sleep(every.min(duration.saturating_sub(elapsed))).await;
                 }
             }
+        }
+    }
+
+    /// The step's wait with a named window's deadline as the target's profile sets it (else its
+    /// default), recorded as the observation `window`.
+    fn resolve_window(&self, step: &Step) -> Wait {
+        match &step.wait {
+            Wait::Until {
+                within,
+                window: Some(name),
+                every,
+            } => {
+                let (within, from) = match self.ctx.windows.get(*name) {
+                    Some(d) => (*d, self.ctx.windows_from.as_str()),
+                    None => (*within, "the default for servers whose profile sets none"),
+                };
+                self.evidence.held().observe(
+                    &step.id,
+                    "window",
+                    Some(json!(format!("{name} = {} ({from})", human_duration(within)))),
+                );
+                Wait::Until {
+                    within,
+                    window: Some(name),
+                    every: *every,
+                }
+            }
+            other => other.clone(),
         }
     }
 

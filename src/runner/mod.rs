@@ -116,6 +116,11 @@ pub struct RunContext {
     /// The same absences by report group: a step of another proposal's scenario that judges
     /// only IDs of an absent group ends "not implemented" rather than failed.
     pub absent_groups: BTreeMap<String, events::Absence>,
+    /// The named windows the managed servers' profile sets (see
+    /// [`crate::scenario::windows`]); empty for external targets, which get the defaults.
+    pub windows: BTreeMap<String, std::time::Duration>,
+    /// Where `windows` come from, for the report (`profile synapse`).
+    pub windows_from: String,
     user_serial: AtomicU64,
     /// Servers that answered the newest MSC4140 scheduling endpoint with "unrecognised": their
     /// `schedule` steps use the older query parameter for the rest of the run.
@@ -151,6 +156,8 @@ impl RunContext {
             bodies: Arc::new(crate::client::transcript::BodyBudget::new(None, 0)),
             absent: BTreeMap::new(),
             absent_groups: BTreeMap::new(),
+            windows: BTreeMap::new(),
+            windows_from: String::new(),
             user_serial: AtomicU64::new(0),
             schedule_endpoint_unknown: Default::default(),
             events,
@@ -175,6 +182,8 @@ impl RunContext {
             bodies: self.bodies.clone(),
             absent: self.absent.clone(),
             absent_groups: self.absent_groups.clone(),
+            windows: self.windows.clone(),
+            windows_from: self.windows_from.clone(),
             user_serial: AtomicU64::new(0),
             schedule_endpoint_unknown: Default::default(),
             events: self.events.clone(),

@@ -289,6 +289,8 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
         ctx.absent_groups.insert(a.group.clone(), a.clone());
     }
     if matches!(s.request.servers, Servers::Managed { .. }) {
+        ctx.windows = s.managed.profile.windows.clone();
+        ctx.windows_from = format!("profile {}", s.managed.profile.implementation);
         ctx.private_servers = Some(runner::PrivateServers {
             setup: s.managed.clone(),
             dir: s.report_dir.join("homeservers"),
@@ -298,7 +300,7 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
     let jobs = s.request.jobs.unwrap_or_else(|| {
         runner::schedule::default_jobs(std::thread::available_parallelism().map_or(2, |n| n.get()))
     });
-    let (_results, stats) = runner::run(
+    let (_results, mut stats) = runner::run(
         s.plan.clone(),
         ctx,
         &expectations,
@@ -306,6 +308,7 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
         &s.previous_durations,
     )
     .await;
+    stats.strict = s.request.strict;
     targets.shutdown().await;
     emit(EventKind::RunFinished {
         stats: stats.clone(),

@@ -163,6 +163,8 @@ pub struct RunRequest {
     pub max_body: Option<usize>,
     /// Room for large answers in the report folder (default 128 MiB).
     pub transcript_budget: Option<u64>,
+    /// Whether a recommendation (SHOULD, SHOULD NOT, MAY) not met fails the run.
+    pub strict: bool,
 }
 
 impl RunRequest {

@@ -189,6 +189,9 @@ fn run_job(job: &Job, fault: &Fault, control: &Control) -> Vec<(String, String, 
         FAULT_JOBS,
         "--inject",
         job.fault,
+        // A recommendation (SHOULD, MAY) broken by the fault ends "warned": --strict makes it
+        // fail the run as a broken MUST does.
+        "--strict",
     ]);
     if job.seed {
         cmd.args(SEED);
@@ -245,7 +248,7 @@ fn run_job(job: &Job, fault: &Fault, control: &Control) -> Vec<(String, String, 
 fn judge(s: &Value, scenario: &Scenario, fault: &Fault, control: &Control) -> Verdict {
     let outcome = s["outcome"].as_str().unwrap_or("");
     let failure = &s["failure"];
-    if outcome != "failed" {
+    if outcome != "failed" && outcome != "warned" {
         return Verdict::NotCaught(format!("outcome `{outcome}`"));
     }
     let step = failure["step"].as_str().unwrap_or("").to_string();
@@ -278,7 +281,11 @@ fn judge(s: &Value, scenario: &Scenario, fault: &Fault, control: &Control) -> Ve
         Some(c) if c["failure"]["step"].as_str() == Some(step.as_str()) => {
             Verdict::Masked(ids, step)
         }
-        Some(c) if c["outcome"] == "expected_failure" || c["outcome"] == "failed" => {
+        Some(c)
+            if c["outcome"] == "expected_failure"
+                || c["outcome"] == "failed"
+                || c["outcome"] == "warned" =>
+        {
             Verdict::Proven(ids)
         }
         Some(c) => Verdict::NotCaught(format!("the control was `{}`", c["outcome"])),

@@ -18,6 +18,23 @@ pub enum Judged {
     Absent,
 }
 
+/// The IDs a failure blames: those `judged` marks broken, or every covered ID when `judged` is
+/// empty (a failure at a step judging everything, or outside any step).
+pub fn blamed<'a>(
+    covers: &'a [String],
+    judged: &'a std::collections::BTreeMap<String, Judged>,
+) -> Vec<&'a String> {
+    if judged.is_empty() {
+        covers.iter().collect()
+    } else {
+        judged
+            .iter()
+            .filter(|(_, j)| **j == Judged::Broken)
+            .map(|(id, _)| id)
+            .collect()
+    }
+}
+
 /// Marks the IDs a failure blames as [`Judged::Absent`] when every one of them belongs to an
 /// absent group (`absent(id)`); `judged` is what [`judge`] gave (empty: the failure blames
 /// every covered ID). Returns whether it did: the failure is then not the server's breaking
@@ -27,15 +44,7 @@ pub fn mark_absent(
     judged: &mut std::collections::BTreeMap<String, Judged>,
     absent: &dyn Fn(&str) -> bool,
 ) -> bool {
-    let blamed: Vec<&String> = if judged.is_empty() {
-        covers.iter().collect()
-    } else {
-        judged
-            .iter()
-            .filter(|(_, j)| **j == Judged::Broken)
-            .map(|(id, _)| id)
-            .collect()
-    };
+    let blamed = blamed(covers, judged);
     if blamed.is_empty() || !blamed.iter().all(|id| absent(id)) {
         return false;
     }

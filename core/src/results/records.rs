@@ -72,6 +72,10 @@ pub enum Outcome {
     /// Not run: the server does not implement the scenario's proposal at all (one finding for
     /// all of them, see [`Absence`]).
     NotImplemented,
+    /// A check that judges only recommendations (SHOULD, SHOULD NOT, MAY) did not hold: the
+    /// server does not do what the text recommends. Reported, but it fails the run only under
+    /// `--strict`.
+    Warned,
 }
 
 impl Outcome {
@@ -93,6 +97,7 @@ impl Outcome {
             Outcome::ExpectedFailure => "XFAIL",
             Outcome::UnexpectedPass => "XPASS",
             Outcome::NotImplemented => "ABSENT",
+            Outcome::Warned => "WARN",
         }
     }
 }
@@ -229,6 +234,12 @@ pub struct RunStats {
     /// Not run because their proposal is not implemented.
     #[serde(default)]
     pub not_implemented: usize,
+    /// Ended with a recommendation (SHOULD, SHOULD NOT, MAY) not met.
+    #[serde(default, skip_serializing_if = "is_zero_usize")]
+    pub warned: usize,
+    /// Whether a recommendation not met fails the run (`--strict`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub strict: bool,
     /// The proposals found not implemented.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub absent: Vec<Absence>,
@@ -268,6 +279,10 @@ impl RunStats {
 }
 
 fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_zero_usize(n: &usize) -> bool {
     *n == 0
 }
 
@@ -319,6 +334,7 @@ impl RunStats {
             Outcome::ExpectedFailure => self.expected_failures += 1,
             Outcome::UnexpectedPass => self.unexpected_passes += 1,
             Outcome::NotImplemented => self.not_implemented += 1,
+            Outcome::Warned => self.warned += 1,
         }
         for snap in &r.snapshots {
             use super::snapshot::SnapshotStatus as S;
@@ -342,11 +358,18 @@ impl RunStats {
 
     /// The counts as one sentence, for the terminal and the Markdown summary.
     pub fn counts(&self) -> String {
-        let absent = if self.not_implemented > 0 {
+        let mut absent = if self.not_implemented > 0 {
             format!(", {} not implemented", self.not_implemented)
         } else {
             String::new()
         };
+        if self.warned > 0 {
+            absent.push_str(&format!(
+                ", {} with a recommendation not met{}",
+                self.warned,
+                if self.strict { " (--strict: they fail the run)" } else { "" }
+            ));
+        }
         format!(
             "{} passed, {} failed, {} errors, {} skipped, {} expected failures, {} unexpected passes{absent}",
             self.passed, self.failed, self.errored, self.skipped, self.expected_failures, self.unexpected_passes
@@ -359,6 +382,7 @@ impl RunStats {
         self.failed == 0
             && self.errored == 0
             && self.not_implemented == 0
+            && !(self.strict && self.warned > 0)
             && !(self.snapshots_strict && self.snapshots.changed > 0)
     }
 }

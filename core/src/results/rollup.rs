@@ -50,6 +50,8 @@ pub enum Status {
     Error,
     /// Its proposal is absent from the server: one finding for all of it.
     NotImplemented,
+    /// A recommendation (SHOULD, SHOULD NOT, MAY) a step judging it found not met.
+    Warning,
     /// It failed, as the expectations file says.
     ExpectedFailure,
     /// It passed, although the expectations file says it fails.
@@ -71,10 +73,11 @@ pub enum Status {
 impl Status {
     /// Every status, in the order a requirement's status is chosen from its scenarios' verdicts
     /// (the first one any of them has wins), then the ones without a verdict.
-    pub const ALL: [Status; 11] = [
+    pub const ALL: [Status; 12] = [
         Status::Fail,
         Status::Error,
         Status::NotImplemented,
+        Status::Warning,
         Status::ExpectedFailure,
         Status::UnexpectedPass,
         Status::Pass,
@@ -91,6 +94,7 @@ impl Status {
             Status::Fail => "fail",
             Status::Error => "error",
             Status::NotImplemented => "not_implemented",
+            Status::Warning => "warning",
             Status::ExpectedFailure => "expected_failure",
             Status::UnexpectedPass => "unexpected_pass",
             Status::Pass => "pass",
@@ -109,6 +113,7 @@ impl Status {
             Status::Fail => "FAIL",
             Status::Error => "ERROR",
             Status::NotImplemented => "NOT IMPLEMENTED",
+            Status::Warning => "WARNING (recommendation not met)",
             Status::ExpectedFailure => "expected failure",
             Status::UnexpectedPass => "unexpected pass",
             Status::Skip => "skipped",
@@ -126,6 +131,7 @@ impl Status {
             Status::Fail => "❌ fail",
             Status::Error => "💥 error",
             Status::NotImplemented => "🚫 not implemented",
+            Status::Warning => "🔶 recommendation not met",
             Status::ExpectedFailure => "⚠️ expected failure",
             Status::UnexpectedPass => "❗ unexpected pass",
             Status::Skip => "⏭️ skipped",
@@ -232,6 +238,7 @@ pub fn verdict_in(r: &ScenarioResult, requirement: &str) -> Status {
             Outcome::ExpectedFailure => Status::ExpectedFailure,
             Outcome::UnexpectedPass => Status::UnexpectedPass,
             Outcome::NotImplemented => Status::NotImplemented,
+            Outcome::Warned => Status::Warning,
         },
     }
 }

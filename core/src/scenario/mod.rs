@@ -7,6 +7,7 @@ pub mod model;
 pub mod needs;
 pub mod schema;
 pub mod vocabulary;
+pub mod windows;
 
 pub use crate::yaml::{Diagnostic, Diagnostics};
 pub use loader::{load_file, load_suites};

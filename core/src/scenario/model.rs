@@ -47,6 +47,9 @@ pub struct Scenario {
     /// (a scenario of one proposal may judge an ID of another: MSC4354's federation scenario
     /// judges MSC4480's extension too).
     pub id_groups: std::collections::BTreeMap<String, (&'static str, &'static str)>,
+    /// The covered IDs that are recommendations or permissions (strength SHOULD, SHOULD NOT or
+    /// MAY): a check judging only these that does not hold is a warning, not a failure.
+    pub recommendations: std::collections::BTreeSet<String>,
 }
 
 impl Scenario {
@@ -433,8 +436,11 @@ pub enum Wait {
     Once,
     /// Again and again until the expectations pass, failing after `within`.
     Until {
-        /// Deadline.
+        /// Deadline (a named window's default, when `window` names one).
         within: Duration,
+        /// The named window (see [`crate::scenario::windows`]) the deadline comes from, when the
+        /// text fixes none: the target's profile may set it.
+        window: Option<&'static str>,
         /// Pause between attempts.
         every: Duration,
     },

@@ -160,9 +160,14 @@ fn common_key(key: &str) -> Value {
         "observe" => {
             json!({"$ref": "#/definitions/sources", "description": "Record without judging: label: selector."})
         }
-        "within" => {
-            json!({"$ref": "#/definitions/duration", "description": "Poll until `expect` holds, at most this long."})
-        }
+        "within" => json!({
+            "description": "Poll until `expect` holds, at most this long; or a named window the target's profile may set.",
+            "oneOf": [
+                {"$ref": "#/definitions/duration"},
+                {"type": "object", "additionalProperties": false, "required": ["window"],
+                 "properties": {"window": {"enum": crate::scenario::windows::WINDOWS.iter().map(|w| w.name).collect::<Vec<_>>()}}}
+            ]
+        }),
         "every" => {
             json!({"$ref": "#/definitions/duration", "description": "Between polls (default 250ms)."})
         }

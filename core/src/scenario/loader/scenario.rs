@@ -130,6 +130,15 @@ impl<'a> Loader<'a> {
                 ))
             })
             .collect();
+        let recommendations = covers
+            .iter()
+            .filter(|c| {
+                self.catalogue
+                    .get(c)
+                    .is_some_and(|r| crate::catalogue::is_recommendation(&r.strength))
+            })
+            .cloned()
+            .collect();
         let scenario = Scenario {
             id: format!("{suite}/{stem}"),
             suite: suite.to_string(),
@@ -145,6 +154,7 @@ impl<'a> Loader<'a> {
             merged_notes,
             newest_group,
             id_groups,
+            recommendations,
         };
         // A covered ID no step judges would be reported "pass" without any check looking at it.
         let order = scenario.judging_order();

@@ -210,9 +210,17 @@ impl<'a> Loader<'a> {
             .collect();
         let wait = match waits.as_slice() {
             [] => Wait::Once,
-            [("within", w)] => Wait::Until {
-                within: self.duration(w, "`within`").unwrap_or_default(),
-                every,
+            [("within", w)] => match self.window(w) {
+                Some(window) => Wait::Until {
+                    within: window.default,
+                    window: Some(window.name),
+                    every,
+                },
+                None => Wait::Until {
+                    within: self.duration(w, "`within`").unwrap_or_default(),
+                    window: None,
+                    every,
+                },
             },
             [("hold", h)] => Wait::Hold {
                 duration: self.duration(h, "`hold`").unwrap_or_default(),
@@ -439,5 +447,43 @@ impl<'a> Loader<'a> {
         let step = crate::steps::StepCall::decode(kind, &mut fields);
         fields.finish();
         Some(Action::Call(Box::new(Call { step: step?, actor })))
+    }
+}
+
+impl<'a> Loader<'a> {
+    /// `within: {window: NAME}`: a named window (`None` for a plain duration, which
+    /// [`Loader::duration`] reads; a bad name is reported here and reads as the default).
+    fn window(&mut self, node: &Node) -> Option<&'static crate::scenario::windows::Window> {
+        let m = node.as_mapping()?;
+        let names = || {
+            crate::scenario::windows::WINDOWS
+                .iter()
+                .map(|w| w.name)
+                .collect::<Vec<_>>()
+        };
+        let name = m.get_scalar("window").map(|s| s.as_str().to_string());
+        if m.len() != 1 || name.is_none() {
+            self.err_hint(
+                yaml::mapping_pos(m),
+                "`within` is a duration (`20s`) or one named window, e.g. `{window: federation_retry}`",
+                format!("windows: {}", names().join(", ")),
+            );
+            return Some(&crate::scenario::windows::WINDOWS[0]);
+        }
+        let name = name.unwrap_or_default();
+        match crate::scenario::windows::find(&name) {
+            Some(w) => Some(w),
+            None => {
+                let hint = did_you_mean(&name, names().into_iter())
+                    .map(|h| format!("did you mean `{h}`?"))
+                    .unwrap_or_else(|| format!("windows: {}", names().join(", ")));
+                self.err_hint(
+                    yaml::mapping_pos(m),
+                    format!("no window is called `{name}`"),
+                    hint,
+                );
+                Some(&crate::scenario::windows::WINDOWS[0])
+            }
+        }
     }
 }

@@ -25,10 +25,26 @@ fn loads_a_good_scenario() {
         s.steps[2].wait,
         Wait::Until {
             within: Duration::from_secs(5),
+            window: None,
             every: DEFAULT_EVERY
         }
     );
     assert_eq!(s.proposal, Proposal::Msc4354);
+}
+
+#[test]
+fn a_wait_may_name_a_window_or_hold_until_a_moment() {
+    let src = GOOD.replace("within: 5s", "within: {window: federation_retry}");
+    assert_ne!(src, GOOD, "the test scenario has `within: 5s`");
+    let s = load(&src).unwrap();
+    assert!(matches!(
+        s.steps[2].wait,
+        Wait::Until { window: Some("federation_retry"), within, .. } if within == Duration::from_secs(120)
+    ));
+    let e = first_error(&GOOD.replace("within: 5s", "within: {window: federation_rety}"));
+    assert!(e.to_string().contains("did you mean `federation_retry`"), "{e}");
+    let e = first_error(&GOOD.replace("within: 5s", "within: 5s\n    hold_until: 7"));
+    assert!(e.to_string().contains("only one of them"), "{e}");
 }
 
 fn first_error(src: &str) -> Diagnostic {

@@ -1,0 +1,126 @@
+//! Verdicts that must not depend on mscheck's own clock or on how strong a rule is: a correct
+//! server seen through a clock that runs 20 s behind or ahead keeps every verdict, and a
+//! recommendation not met is a warning that fails the run only under `--strict`.
+
+use super::controls;
+use crate::common::{mscheck, outcomes, results, text};
+use std::path::PathBuf;
+
+/// What in a scenario file shows that it judges or produces time: holds, lifetimes, server
+/// timestamps, delays and restarts of delayed events, timestamps given to the fake server.
+const TIME_MARKERS: &[&str] = &[
+    "hold_until",
+    "sample:",
+    "origin_server_ts",
+    "server_now",
+    "server_before",
+    "delay_ms",
+    "ts:",
+];
+
+/// The newest-revision scenarios that judge time, by the markers above.
+fn time_scenarios() -> Vec<String> {
+    let (scenarios, _, _) = super::sweep::shipped();
+    scenarios
+        .iter()
+        .filter(|s| s.revisions.contains(&mscheck::catalogue::Revision::Newest))
+        .filter(|s| {
+            let text = std::fs::read_to_string(&s.file).unwrap_or_default();
+            TIME_MARKERS.iter().any(|m| text.contains(m))
+        })
+        .map(|s| s.id.clone())
+        .collect()
+}
+
+/// Both clock controls at once over the scenarios that judge time; each outcome must be the
+/// unfaulted newest control's.
+pub fn clock_skew_keeps_verdicts() {
+    let ids = time_scenarios();
+    assert!(ids.len() >= 10, "time-judging scenarios found: {ids:?}");
+    let control = controls::newest();
+    let runs: Vec<(&str, tempfile::TempDir, std::process::Child)> =
+        ["clock-behind-20s", "clock-ahead-20s"]
+            .into_iter()
+            .map(|fault| {
+                let dir = tempfile::tempdir().unwrap();
+                let mut cmd = mscheck();
+                cmd.args(["run", "--inject", fault, "--report-dir"])
+                    .arg(dir.path())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped());
+                for id in &ids {
+                    cmd.args(["--filter", id]);
+                }
+                let child = cmd.spawn().unwrap();
+                (fault, dir, child)
+            })
+            .collect();
+    let mut differences = Vec::new();
+    for (fault, dir, child) in runs {
+        let out = child.wait_with_output().unwrap();
+        let r = results(&PathBuf::from(dir.path()));
+        for (id, outcome) in outcomes(&r) {
+            let before = control
+                .scenario(&id)
+                .and_then(|s| s["outcome"].as_str())
+                .unwrap_or("missing");
+            if before != outcome {
+                differences.push(format!("{fault}: {id} {before} -> {outcome}"));
+            }
+        }
+        assert_eq!(
+            out.status.code(),
+            control.exit,
+            "{fault}: {differences:?}\n{}",
+            text(&out)
+        );
+    }
+    assert!(differences.is_empty(), "{differences:?}");
+}
+
+/// S-31 (SHOULD) broken on purpose: the scenario ends `warned`, S-31 is a `warning`, the run
+/// passes; under `--strict` it fails.
+pub fn a_recommendation_not_met_warns() {
+    for strict in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = mscheck();
+        cmd.args([
+            "run",
+            "--filter",
+            "fake-sticky-push-order",
+            "--inject",
+            "sticky-pushed-out-of-order",
+            "--report-dir",
+        ])
+        .arg(dir.path());
+        if strict {
+            cmd.arg("--strict");
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(if strict { 1 } else { 0 }),
+            "{}",
+            text(&out)
+        );
+        assert!(text(&out).contains("WARN federation/fake-sticky-push-order"), "{}", text(&out));
+        let r = results(dir.path());
+        assert_eq!(r["scenarios"][0]["outcome"], "warned");
+        let s31 = r["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["id"] == "S-31")
+            .unwrap();
+        assert_eq!(s31["status"], "warning");
+        let s10 = r["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["id"] == "S-10")
+            .unwrap();
+        assert_eq!(s10["status"], "pass", "S-10 was judged before and held");
+        let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+        assert_eq!(junit.contains("recommendation_not_met"), strict, "{junit}");
+    }
+}
