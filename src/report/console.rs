@@ -109,11 +109,13 @@ impl Reporter for Console {
                 } else {
                     self.paint("ABSENT", "31;1")
                 };
-                self.line(&format!(
-                    "{word} {}; its {} scenarios are not run{known}",
-                    absence.finding(),
-                    absence.scenarios.len()
-                ));
+                let taken = match absence.scenarios.len() {
+                    // Only some IDs of other proposals' scenarios are its: those steps end
+                    // "not implemented" when they fail.
+                    0 => "the steps judging its requirements in other scenarios end not implemented".to_string(),
+                    n => format!("its {n} scenarios are not run"),
+                };
+                self.line(&format!("{word} {}; {taken}{known}", absence.finding()));
             }
             EventKind::TargetReady { target } => {
                 self.line(&format!(

@@ -118,6 +118,23 @@ fn longest_deadline(steps: &[Step]) -> Duration {
         .unwrap_or_default()
 }
 
+/// How far past its anchor a `hold_until` moment lies: the integers a template adds
+/// (`{{t0 + 5000}}` → 5 s), the anchor being a moment just before the hold starts.
+fn offset_of(until: &crate::steps::Int) -> Duration {
+    let crate::steps::Int::Template(t) = until else {
+        return Duration::ZERO;
+    };
+    let added: i64 = t
+        .split("+ ")
+        .skip(1)
+        .filter_map(|term| {
+            let digits: String = term.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<i64>().ok()
+        })
+        .sum();
+    Duration::from_millis(added.max(0) as u64)
+}
+
 /// What a scenario's own steps make it wait at least: holds, outages, sampled lifetimes (half
 /// their deadline), repeated bodies, plus a boot for private servers.
 pub fn estimate(s: &Scenario) -> Duration {
@@ -127,7 +144,8 @@ pub fn estimate(s: &Scenario) -> Duration {
     fn step(s: &Step) -> Duration {
         let waited = match &s.wait {
             Wait::Hold { duration, .. } => *duration,
-            Wait::Once | Wait::Until { .. } | Wait::HoldUntil { .. } => Duration::ZERO,
+            Wait::HoldUntil { until, .. } => offset_of(until),
+            Wait::Once | Wait::Until { .. } => Duration::ZERO,
         };
         let sampled = s.sample.as_ref().map_or(Duration::ZERO, |sp| sp.within / 2);
         let action = match &s.action {
@@ -200,6 +218,15 @@ mod tests {
         .unwrap();
         let path = std::path::PathBuf::from(format!("suites/t/{id}.yaml"));
         Arc::new(crate::scenario::loader::load_str(&path, "t", yaml, &cat).unwrap())
+    }
+
+    #[test]
+    fn a_hold_until_a_moment_is_expected_to_last_what_its_template_adds() {
+        let held = load(
+            "held",
+            "name: h\ncovers: [S-13]\nusers: {a: {}}\nsteps:\n  - sync: {as: a}\n    capture: {t0: '@request_ms'}\n  - sync: {as: a}\n    hold_until: \"{{t0 + 33000}}\"\n    expect: {status: 200}\n",
+        );
+        assert_eq!(estimate(&held), Duration::from_secs(33));
     }
 
     #[test]

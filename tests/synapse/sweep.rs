@@ -138,7 +138,7 @@ pub fn sweep() {
             }
         }
     }
-    for (name, _) in &faults {
+    for (name, _) in faults.iter().filter(|(_, f)| !f.is_control()) {
         let useful = verdicts
             .iter()
             .any(|(f, _, v)| f == name && !matches!(v, Verdict::NotCaught(_)));
