@@ -6,7 +6,8 @@
 #   scripts/loaded-runs.sh [RUNS] [extra `mscheck run` flags, e.g. --revision msc4140=seed]
 #
 # One line per run: wall seconds, exit code, and every scenario whose outcome is neither `passed`
-# nor an expected failure (a flake: a correct server, a verdict that moved). Then the number of
+# nor an expected failure (a flake: a correct server, a verdict that moved; its report folder is
+# kept as <report>-run<N>). Then the number of
 # runs with a flake, and each flaky scenario with how often it moved. The hog is one busy process
 # per core at normal priority, started before the first run and killed at the end (also on
 # Ctrl-C). MSCHECK_BIN picks the binary (default: a debug build, built incrementally).
@@ -47,7 +48,13 @@ print(" ".join(bad))
 PY
 )
   echo "$moved" | tr ' ' '\n' | sed '/^$/d' >>"$log"
-  [ -z "$moved" ] || flaky_runs=$((flaky_runs + 1))
+  if [ -n "$moved" ]; then
+    flaky_runs=$((flaky_runs + 1))
+    # Keep what the flaky run saw (the next run clears the report folder).
+    rm -rf "$report-run$i"
+    cp -r "$report" "$report-run$i"
+    cp "$report.log" "$report-run$i/terminal.log"
+  fi
   printf 'run %2d: %4ss exit %s %s\n' "$i" "$wall" "$code" "${moved:-(no flake)}"
 done
 echo "runs with a flake: $flaky_runs of $runs"

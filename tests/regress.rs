@@ -209,3 +209,79 @@ fn baseline_lists_every_failure_with_its_message() {
     assert!(t.contains("reason: \"step `bob-gappy-sync`: still not true after 15.0s"));
     insta::assert_snapshot!("baseline", t);
 }
+
+/// A run on a server lacking proposals (Synapse 1.116.0: neither MSC4354 nor MSC4480) gives a
+/// baseline with one `not_implemented` entry per absent proposal, and none of their scenarios
+/// listed one by one; the file loads back as an expectations file, which then expects every
+/// failure of that run.
+#[test]
+fn baseline_of_a_run_with_absent_proposals_lists_them_once_and_loads_back() {
+    let compat = root().join("docs/compat/synapse-1.116.0.json");
+    let out = run(&["baseline", compat.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let t = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(t.contains("not_implemented:\n  - proposal: MSC4354\n"), "{t}");
+    assert!(t.contains("  - proposal: MSC4480\n"), "{t}");
+    assert!(!t.contains("scenario: msc4354-sticky-events/"), "{t}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("known.yaml");
+    std::fs::write(&file, &t).unwrap();
+    let catalogue =
+        mscheck::catalogue::Catalogue::load(&root().join("suites/requirements.yaml")).unwrap();
+    let scenarios = mscheck::scenario::load_suites(&root().join("suites"), &catalogue).unwrap();
+    let ids: Vec<&str> = scenarios.iter().map(|s| s.id.as_str()).collect();
+    let known = mscheck::expectations::Expectations::load(&file, &catalogue, &ids)
+        .unwrap_or_else(|e| panic!("{e}\n{t}"));
+    assert_eq!(
+        known.not_implemented.keys().collect::<Vec<_>>(),
+        ["MSC4354", "MSC4480"]
+    );
+    // Every scenario of the run that did not pass is expected now: absent or listed.
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&compat).unwrap()).unwrap();
+    let absent: Vec<&str> = r["stats"]["absent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["scenarios"].as_array().unwrap())
+        .filter_map(|s| s.as_str())
+        .collect();
+    for s in r["scenarios"].as_array().unwrap() {
+        let id = s["id"].as_str().unwrap();
+        if s["outcome"] == "passed" || s["outcome"] == "skipped" || absent.contains(&id) {
+            continue;
+        }
+        let scenario = scenarios.iter().find(|x| x.id == id).unwrap();
+        assert!(
+            known
+                .reason_for(scenario, mscheck::catalogue::Revision::Newest)
+                .is_some(),
+            "{id} ({}) is not expected by the baseline",
+            s["outcome"]
+        );
+    }
+}
+
+/// Synapse 1.157.0 → 1.163.2: `delayed-max-delay` passed, then failed as the shipped
+/// expectations file says. That is a masked regression: its own section and a count in the
+/// verdict line; exit 0, and exit 1 under `--strict`.
+#[test]
+fn compare_flags_a_regression_hidden_by_the_expectations_file() {
+    let old = root().join("docs/compat/synapse-1.157.0.json");
+    let new = root().join("docs/compat/synapse-1.163.2.json");
+    let (old, new) = (old.to_str().unwrap(), new.to_str().unwrap());
+    let out = run(&["compare", old, new]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let t = String::from_utf8_lossy(&out.stdout).to_string();
+    let section = t
+        .split("Masked regressions")
+        .nth(2)
+        .expect("a section of masked scenarios");
+    assert!(
+        section.contains("msc4140-delayed-events/delayed-max-delay") && section.contains("passed → expected_failure"),
+        "{t}"
+    );
+    assert!(t.contains("masked by the expectations file"), "{t}");
+    let strict = run(&["compare", "--strict", old, new]);
+    assert_eq!(strict.status.code(), Some(1), "{}", text(&strict));
+}

@@ -112,6 +112,10 @@ pub struct CompareArgs {
     /// Compare runs of different revisions anyway.
     #[arg(long)]
     pub allow_revision_change: bool,
+    /// A masked regression (passed before, now failing as the new run's expectations file says)
+    /// counts as a regression: exit 1.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `mscheck merge`.

@@ -89,6 +89,18 @@ fn list(a: SelectArgs) -> Result<(), Error> {
 fn requirements(args: RequirementsArgs) -> Result<(), Error> {
     let (loaded, sel) = load_selected(&args.select)?;
     let mut out = std::io::stdout().lock();
+    // `--suite`, `--filter` and `--partition` narrow the listing to the requirements the selected
+    // scenarios cover, each with those scenarios only; without them, the whole catalogue.
+    let narrowed = !sel.suites.is_empty() || !sel.filters.is_empty() || sel.partition.is_some();
+    let selected: Vec<crate::scenario::Scenario> = plan::select(&loaded.scenarios, &sel)
+        .into_iter()
+        .cloned()
+        .collect();
+    if narrowed && selected.is_empty() {
+        return Err(Error::Usage(
+            "no scenario matches the given --suite/--filter/--revision/--partition".into(),
+        ));
+    }
     if args.proof {
         let fixtures = loaded.root.join("fixtures");
         let faults = crate::fault::load_faults(&fixtures.join("faults.yaml"))?;
@@ -96,7 +108,7 @@ fn requirements(args: RequirementsArgs) -> Result<(), Error> {
             &fixtures.join("proof-exemptions.yaml"),
             &loaded.scenarios,
         )?;
-        let pairs = crate::proof::pairs(&loaded.scenarios, &faults, &exemptions);
+        let pairs = crate::proof::pairs(&selected, &faults, &exemptions);
         let text = crate::proof::render(&loaded.catalogue, &pairs, |p| sel.revision(p));
         let _ = out.write_all(text.as_bytes());
         return Ok(());
@@ -106,12 +118,14 @@ fn requirements(args: RequirementsArgs) -> Result<(), Error> {
         if !req.revisions.contains(&rev) {
             continue;
         }
-        let covering: Vec<&str> = loaded
-            .scenarios
+        let covering: Vec<&str> = selected
             .iter()
             .filter(|s| s.covers.contains(&req.id) && s.revisions.contains(&rev))
             .map(|s| s.id.as_str())
             .collect();
+        if narrowed && covering.is_empty() {
+            continue;
+        }
         let status = if !covering.is_empty() {
             format!("covered by {}", covering.join(", "))
         } else if !req.testable() {

@@ -30,7 +30,7 @@ pub(super) fn compare(a: CompareArgs) -> Result<i32, Error> {
         }
     };
     print!("{out}");
-    Ok(if c.regressed {
+    Ok(if c.regressed || (a.strict && c.masked > 0) {
         exit::FAILURES
     } else {
         exit::OK

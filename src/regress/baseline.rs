@@ -6,7 +6,8 @@ use crate::report::results::RunReport;
 use crate::runner::events::Outcome;
 use std::fmt::Write;
 
-/// The expectations file for a run's failures (failed, errored and expected failures).
+/// The expectations file for a run's failures (failed, errored and expected failures), and the
+/// proposals it found not implemented.
 pub fn baseline(run: &RunReport) -> String {
     let (implementation, version) = run
         .targets
@@ -25,6 +26,18 @@ pub fn baseline(run: &RunReport) -> String {
     );
     let _ = writeln!(s, "implementation: {}", yaml_text(implementation));
     let _ = writeln!(s, "version: {}", yaml_text(version));
+    // A proposal the server lacks is one entry: its scenarios (and the steps of others judging
+    // its requirements) are then expected to end "not implemented", not listed one by one.
+    let absent = &run.stats.absent;
+    if !absent.is_empty() {
+        s.push_str("not_implemented:\n");
+        for a in absent {
+            let proposal = a.group.split_whitespace().next().unwrap_or(&a.group);
+            let _ = writeln!(s, "  - proposal: {proposal}");
+            let _ = writeln!(s, "    reason: {}", yaml_text(&a.why));
+        }
+    }
+    let taken_by_absence = |id: &str| absent.iter().any(|a| a.scenarios.iter().any(|x| x == id));
     let failing: Vec<_> = run
         .scenarios
         .iter()
@@ -32,7 +45,7 @@ pub fn baseline(run: &RunReport) -> String {
             matches!(
                 r.outcome,
                 Outcome::Failed | Outcome::Errored | Outcome::ExpectedFailure
-            )
+            ) && !taken_by_absence(&r.id)
         })
         .collect();
     if failing.is_empty() {

@@ -21,6 +21,9 @@ const SLOWER_MIN_MS: u64 = 1000;
 pub enum Change {
     /// Passed (or failed as expected), now fails or errors.
     Regressed,
+    /// Passed, now fails as the new run's expectations file says: a regression that the file
+    /// hides (`compare --strict` counts it as one).
+    Masked,
     /// Failed, errored or failed as expected, now passes.
     Fixed,
     /// Skipped before, runs now.
@@ -39,6 +42,7 @@ impl Change {
     fn title(self) -> &'static str {
         match self {
             Change::Regressed => "Regressions",
+            Change::Masked => "Masked regressions (passed before, now failing as the expectations file says)",
             Change::Fixed => "Newly passing",
             Change::NowRun => "Skipped before, run now",
             Change::NowSkipped => "Run before, skipped now",
@@ -114,6 +118,8 @@ pub struct Comparison {
     pub slower: Vec<Slower>,
     /// Whether anything regressed (the exit code).
     pub regressed: bool,
+    /// Scenarios and requirements whose regression the new run's expectations file hides.
+    pub masked: usize,
 }
 
 /// Why two runs cannot be compared.
@@ -179,6 +185,7 @@ fn classify(old: Class, new: Class) -> Change {
     match (old, new) {
         (Good | ExpectedToFail | Warned, Bad) => Change::Regressed,
         (Bad | ExpectedToFail | Warned, Good) => Change::Fixed,
+        (Good | Warned, ExpectedToFail) => Change::Masked,
         (Skipped, _) => Change::NowRun,
         (_, Skipped) => Change::NowSkipped,
         _ => Change::Changed,
@@ -203,7 +210,7 @@ fn moved(
         change,
         old: old.map(|(s, _)| s),
         new: new.map(|(s, _)| s),
-        detail: if change == Change::Regressed {
+        detail: if matches!(change, Change::Regressed | Change::Masked) {
             detail
         } else {
             None
@@ -315,6 +322,11 @@ pub fn compare(
         .iter()
         .chain(&requirements)
         .any(|m| m.change == Change::Regressed);
+    let masked = scenarios
+        .iter()
+        .chain(&requirements)
+        .filter(|m| m.change == Change::Masked)
+        .count();
     let mut c = Comparison {
         old: old_side,
         new: new_side,
@@ -323,6 +335,7 @@ pub fn compare(
         observations,
         slower,
         regressed,
+        masked,
     };
     c.requirements
         .sort_by(|a, b| (a.change, &a.id).cmp(&(b.change, &b.id)));

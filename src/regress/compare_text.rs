@@ -43,8 +43,16 @@ impl Comparison {
             .iter()
             .filter(|m| m.change == Change::Fixed)
             .count();
+        let masked = if self.masked > 0 {
+            format!(
+                ", {} masked by the expectations file (--strict counts them as regressions)",
+                self.masked
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "{}: {regressions} scenario regressions, {fixed} newly passing, {} requirement changes",
+            "{}: {regressions} scenario regressions, {fixed} newly passing, {} requirement changes{masked}",
             if self.regressed {
                 "REGRESSED"
             } else {
