@@ -71,6 +71,33 @@ fn man_pages_cover_every_command() {
             .unwrap_or_else(|e| panic!("mscheck-{cmd}.1: {e}"));
         assert!(page.contains(".TH mscheck-"), "{cmd}");
     }
+    // Every page a page refers to is written; the main page says how mscheck ends and what it
+    // reads from the environment; the footer is the plain version.
+    let main = std::fs::read_to_string(dir.path().join("mscheck.1")).unwrap();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for name in text.split("mscheck\\-").skip(1) {
+            let Some(page) = name
+                .split("(1)")
+                .next()
+                .filter(|p| !p.contains(char::is_whitespace))
+                .map(|p| p.replace("\\-", "-"))
+            else {
+                continue;
+            };
+            assert!(
+                dir.path().join(format!("mscheck-{page}.1")).exists(),
+                "a page refers to mscheck-{page}(1), which is not written"
+            );
+        }
+    }
+    assert!(main.contains(".SH \"EXIT STATUS\"") && main.contains(".SH ENVIRONMENT"));
+    assert!(main.contains("MSCHECK_SHARED_SECRET") && main.contains("\n130\n"));
+    let title = main.lines().find(|l| l.starts_with(".TH")).unwrap();
+    assert_eq!(
+        title.trim_end(),
+        format!(".TH mscheck 1  \"mscheck {}\"", env!("CARGO_PKG_VERSION"))
+    );
     // `man` itself reads it, where it is installed.
     if let Ok(o) = Command::new("man")
         .arg("-l")

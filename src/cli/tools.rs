@@ -161,10 +161,14 @@ pub(super) fn completions(a: CompletionsArgs) -> Result<(), Error> {
 }
 
 pub(super) fn man(a: ManArgs) -> Result<(), Error> {
-    let cmd = Cli::command();
+    // The footer takes the plain version (the proposal texts get a section of their own), and no
+    // page is referred to that is not written (clap's `help` subcommand has none).
+    let cmd = Cli::command()
+        .version(env!("CARGO_PKG_VERSION"))
+        .disable_help_subcommand(true);
     let Some(dir) = a.out_dir else {
         let mut out = Vec::new();
-        render_man(cmd, &mut out)?;
+        render_man(cmd, &mut out, true)?;
         use std::io::Write;
         return std::io::stdout().write_all(&out).map_err(|e| Error::Io {
             action: "write",
@@ -172,36 +176,113 @@ pub(super) fn man(a: ManArgs) -> Result<(), Error> {
             source: e,
         });
     };
-    let mut pages = vec![("mscheck.1".to_string(), cmd.clone())];
-    for sub in cmd.get_subcommands() {
-        let name = format!("mscheck-{}", sub.get_name());
-        let page = sub
-            .clone()
-            .display_name(name.clone())
-            .bin_name(name.clone());
-        pages.push((format!("{name}.1"), page));
+    // A page per command and per nested command (`mscheck-suites-export.1`), as each page's
+    // SUBCOMMANDS section refers to them.
+    fn pages_of(cmd: &clap::Command, prefix: &str, out: &mut Vec<(String, clap::Command)>) {
+        for sub in cmd.get_subcommands() {
+            let name = format!("{prefix}-{}", sub.get_name());
+            let page = sub
+                .clone()
+                .display_name(name.clone())
+                .bin_name(name.clone())
+                .disable_help_subcommand(true);
+            pages_of(&page, &name, out);
+            out.push((format!("{name}.1"), page));
+        }
     }
+    let mut pages = vec![("mscheck.1".to_string(), cmd.clone())];
+    pages_of(&cmd, "mscheck", &mut pages);
+    let written = pages.len();
     let mut files = Vec::new();
-    for (file, page) in pages {
+    for (i, (file, page)) in pages.into_iter().enumerate() {
         let mut out = Vec::new();
-        render_man(page, &mut out)?;
+        render_man(page, &mut out, i == 0)?;
         files.push((file, out));
     }
     write_into(&dir, files)?;
-    println!(
-        "wrote {} man pages into {}",
-        cmd.get_subcommands().count() + 1,
-        dir.display()
-    );
+    println!("wrote {written} man pages into {}", dir.display());
     Ok(())
 }
 
-fn render_man(cmd: clap::Command, out: &mut Vec<u8>) -> Result<(), Error> {
-    clap_mangen::Man::new(cmd)
-        .render(out)
-        .map_err(|e| Error::Io {
-            action: "render",
-            path: "the man page".into(),
-            source: e,
-        })
+/// One man page; `main` (mscheck.1) also gets EXIT STATUS, ENVIRONMENT and the proposal texts
+/// the suites check.
+fn render_man(cmd: clap::Command, out: &mut Vec<u8>, main: bool) -> Result<(), Error> {
+    let err = |e| Error::Io {
+        action: "render",
+        path: "the man page".into(),
+        source: e,
+    };
+    let man = clap_mangen::Man::new(cmd);
+    if !main {
+        return man.render(out).map_err(err);
+    }
+    man.render_title(out).map_err(err)?;
+    man.render_name_section(out).map_err(err)?;
+    man.render_synopsis_section(out).map_err(err)?;
+    man.render_description_section(out).map_err(err)?;
+    man.render_options_section(out).map_err(err)?;
+    man.render_subcommands_section(out).map_err(err)?;
+    out.extend_from_slice(MAN_EXIT_STATUS.as_bytes());
+    out.extend_from_slice(MAN_ENVIRONMENT.as_bytes());
+    out.extend_from_slice(
+        format!(
+            ".SH \"PROPOSAL TEXTS\"\n{}\n",
+            crate::catalogue::version_line().replace('-', "\\-")
+        )
+        .as_bytes(),
+    );
+    man.render_version_section(out).map_err(err)
 }
+
+/// The exit codes (src/error.rs), in roff.
+const MAN_EXIT_STATUS: &str = r#".SH "EXIT STATUS"
+.TP
+0
+Every scenario passed (skips, expected failures and recommendations not met allowed).
+.TP
+1
+A scenario failed or errored, a proposal of the plan is not implemented (unless the expectations file says so), a snapshot changed under \fB\-\-snapshots strict\fR, or a recommendation was not met under \fB\-\-strict\fR; for \fBcompare\fR, something regressed.
+.TP
+2
+Bad input: a flag, a suite file, the catalogue, a profile, an expectations or faults file, a results file; checked before any server is contacted.
+.TP
+3
+A homeserver could not be started or reached, or did not answer as a Matrix server.
+.TP
+4
+mscheck itself crashed (a bug); managed servers were stopped.
+.TP
+5
+The report folder could not be prepared or written.
+.TP
+130
+Interrupted by Ctrl\-C; managed servers were stopped.
+"#;
+
+/// The environment variables mscheck reads, in roff.
+const MAN_ENVIRONMENT: &str = r#".SH ENVIRONMENT
+.TP
+\fBMSCHECK_SHARED_SECRET\fR, \fBMSCHECK_HS2_SHARED_SECRET\fR
+Synapse's registration shared secret for an external hs1 (hs2), with \fB\-\-registration shared\-secret\fR.
+.TP
+\fBMSCHECK_REGISTRATION_TOKEN\fR, \fBMSCHECK_HS2_REGISTRATION_TOKEN\fR
+A registration token for an external hs1 (hs2), with \fB\-\-registration token\fR.
+.TP
+\fBMSCHECK_CACHE_DIR\fR
+Where Synapse virtualenvs and the unpacked built\-in suites are kept (default: $XDG_CACHE_HOME/mscheck or ~/.cache/mscheck).
+.TP
+\fBMSCHECK_WORK_DIR\fR
+Where managed servers' working folders are made (default: the system's temporary folder); removed after each run.
+.TP
+\fBMSCHECK_PYTHON\fR
+The Python that creates Synapse's virtualenv (default: python3).
+.TP
+\fBCI\fR
+Set: snapshots are never written in place (pending copies go to the report folder).
+.TP
+\fBGITHUB_ACTIONS\fR, \fBGITHUB_STEP_SUMMARY\fR
+Under GitHub Actions: failures as annotations, and summary.md appended to the step summary.
+.TP
+\fBNO_COLOR\fR
+Set: no colour on the terminal.
+"#;
