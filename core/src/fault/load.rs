@@ -162,11 +162,7 @@ pub(super) fn parse_fault(name: &str, v: &Value) -> Result<Fault, String> {
     };
     let request = ops("request")?;
     let response = ops("response")?;
-    let repeats_only = match when.get("repeats_only") {
-        None => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err("`when.repeats_only` is true or false".into()),
-    };
+    let repeats_only = flag(when, "repeats_only", "`when.repeats_only`")?;
     if repeats_only && !response.is_empty() {
         return Err("`when.repeats_only` works with `request:` rewrites only".into());
     }
@@ -182,11 +178,7 @@ pub(super) fn parse_fault(name: &str, v: &Value) -> Result<Fault, String> {
                 .collect()
         })
         .unwrap_or_default();
-    let control = match v.get("control") {
-        None => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err("`control` is true or false".into()),
-    };
+    let control = flag(v, "control", "`control`")?;
     if control && !breaks.is_empty() {
         return Err("a control breaks nothing: leave out `breaks` or `control: true`".into());
     }
@@ -206,6 +198,15 @@ pub(super) fn parse_fault(name: &str, v: &Value) -> Result<Fault, String> {
         repeats_only,
         memory: Default::default(),
     })
+}
+
+/// An optional true/false key (false when absent).
+fn flag(v: &Value, key: &str, what: &str) -> Result<bool, String> {
+    match v.get(key) {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(format!("{what} is true or false")),
+    }
 }
 
 pub(super) fn parse_op(v: &Value) -> Result<Op, String> {
