@@ -194,7 +194,7 @@ fn merge_refuses_missing_duplicated_and_foreign_slices() {
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out).contains("(slice 2/3) is from another selection")
-            && text(&out).contains("--suite/--filter differ"),
+            && text(&out).contains("--suite/--filter/--requirement differ"),
         "{}",
         text(&out)
     );

@@ -58,6 +58,8 @@ pub struct Selection {
     pub suites: Vec<String>,
     /// Substrings of the scenario id or name (any matches).
     pub filters: Vec<String>,
+    /// Requirement IDs: only scenarios covering one of them (any matches).
+    pub requirements: Vec<String>,
     /// Revision per proposal (missing = newest).
     pub revisions: BTreeMap<Proposal, Revision>,
     /// This machine's slice.
@@ -83,6 +85,9 @@ pub fn select<'a>(all: &'a [Scenario], sel: &Selection) -> Vec<&'a Scenario> {
                     .filters
                     .iter()
                     .any(|f| s.id.contains(f.as_str()) || s.name.contains(f.as_str()))
+        })
+        .filter(|s| {
+            sel.requirements.is_empty() || s.covers.iter().any(|c| sel.requirements.contains(c))
         })
         .filter(|s| s.revisions.contains(&sel.revision(s.proposal)))
         .collect();

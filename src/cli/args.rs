@@ -18,13 +18,17 @@ pub enum Command {
     /// Run scenarios against managed Synapse (default) or your own homeserver (--hs1).
     Run(Box<RunArgs>),
     /// List the scenarios a selection would run.
-    List(SelectArgs),
+    List(ListArgs),
     /// List the requirement catalogue for the chosen revisions, with the scenarios covering each
     /// (`--proof`: the checks judging each and the faults that break them).
     Requirements(RequirementsArgs),
     /// Compare two runs (results.json or report folders): regressions, fixes, skips, observations,
     /// slowdowns. Exits 1 when anything regressed.
     Compare(CompareArgs),
+    /// Show a finished run from its report folder (or results.json) as the terminal showed it:
+    /// targets, each scenario's verdict with its failure, the counts (`--failed`: only what did
+    /// not pass).
+    Show(ShowArgs),
     /// Merge the report folders of a `--partition k/n` run into one report.
     Merge(MergeArgs),
     /// Write an expectations file listing every failure of a run (a starting point for a new
@@ -89,6 +93,12 @@ pub struct ManArgs {
 /// `mscheck requirements`.
 #[derive(Debug, Clone, Args)]
 pub struct RequirementsArgs {
+    /// `text` (default) or `json` (for scripts).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
+    pub format: OutputFormat,
+    /// Only these requirement IDs (e.g. S-13 D-07), each with the scenarios covering it.
+    #[arg(value_name = "ID")]
+    pub ids: Vec<String>,
     /// Selection (its revisions decide which requirements are listed).
     #[command(flatten)]
     pub select: SelectArgs,
@@ -97,6 +107,26 @@ pub struct RequirementsArgs {
     /// as Markdown.
     #[arg(long)]
     pub proof: bool,
+}
+
+/// `mscheck list`.
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Selection.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// `text` (default) or `json` (for scripts).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
+    pub format: OutputFormat,
+}
+
+/// How `list` and `requirements` print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// One line each, for people.
+    Text,
+    /// A JSON array, for scripts.
+    Json,
 }
 
 /// `mscheck compare`.
@@ -116,6 +146,20 @@ pub struct CompareArgs {
     /// counts as a regression: exit 1.
     #[arg(long)]
     pub strict: bool,
+}
+
+/// `mscheck show`.
+#[derive(Debug, Clone, Args)]
+pub struct ShowArgs {
+    /// The run: its report folder or results.json.
+    #[arg(value_name = "REPORT")]
+    pub report: PathBuf,
+    /// Only the scenarios that did not pass (failed, errored, warned, not implemented).
+    #[arg(long)]
+    pub failed: bool,
+    /// Expected failures too, with their failure details.
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 /// `mscheck merge`.
@@ -167,6 +211,9 @@ pub struct SelectArgs {
     /// Only scenarios whose id or name contains TEXT; repeatable (any matches).
     #[arg(long, value_name = "TEXT")]
     pub filter: Vec<String>,
+    /// Only scenarios covering requirement ID (e.g. S-13); repeatable (any matches).
+    #[arg(long, value_name = "ID")]
+    pub requirement: Vec<String>,
     /// Revision per proposal, e.g. msc4354=seed or msc4140=newest (default: newest); repeatable.
     #[arg(long, value_name = "PROPOSAL=REV")]
     pub revision: Vec<String>,

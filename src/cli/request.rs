@@ -17,6 +17,7 @@ pub(super) fn select_request(sel: &SelectArgs) -> Result<SelectRequest, Error> {
     Ok(SelectRequest {
         suites: sel.suite.clone(),
         filters: sel.filter.clone(),
+        requirements: sel.requirement.clone(),
         revisions,
         partition: sel
             .partition

@@ -3,7 +3,7 @@
 
 use super::args::{
     BaselineArgs, Cli, CompareArgs, CompletionsArgs, ManArgs, MatrixArgs, MergeArgs, SchemaArgs,
-    SuitesAction, SuitesArgs,
+    ShowArgs, SuitesAction, SuitesArgs,
 };
 use crate::error::{exit, Error};
 use crate::report::results::RunReport;
@@ -34,6 +34,56 @@ pub(super) fn compare(a: CompareArgs) -> Result<i32, Error> {
         exit::FAILURES
     } else {
         exit::OK
+    })
+}
+
+/// `mscheck show`: the run replayed through the terminal reporter; exit 0 if the run passed,
+/// 1 if it did not (as `run` exited).
+pub(super) fn show(a: ShowArgs) -> Result<i32, Error> {
+    use crate::report::{console::Console, Reporter};
+    use crate::runner::events::{EventKind, Outcome, RunEvent};
+    let run = read_run(&a.report)?;
+    let dir = if a.report.is_dir() {
+        a.report.clone()
+    } else {
+        a.report.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let mut console = Console::new(&dir, a.verbose);
+    let mut emit = |kind| {
+        console.event(&RunEvent {
+            elapsed: std::time::Duration::ZERO,
+            kind,
+        })
+    };
+    for target in &run.targets {
+        emit(EventKind::TargetReady {
+            target: target.clone(),
+        });
+    }
+    for absence in &run.stats.absent {
+        emit(EventKind::ProposalAbsent {
+            absence: absence.clone(),
+        });
+    }
+    for r in &run.scenarios {
+        let shown = !a.failed
+            || r.outcome.is_bad()
+            || r.outcome == Outcome::Warned
+            || (a.verbose && r.outcome == Outcome::ExpectedFailure);
+        if shown {
+            emit(EventKind::ScenarioFinished {
+                result: Box::new(r.clone()),
+                transcript: String::new(),
+            });
+        }
+    }
+    emit(EventKind::RunFinished {
+        stats: run.stats.clone(),
+    });
+    Ok(if run.stats.success() {
+        exit::OK
+    } else {
+        exit::FAILURES
     })
 }
 

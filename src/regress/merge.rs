@@ -60,7 +60,7 @@ pub fn merge(dirs: &[PathBuf]) -> Result<RunReport, MergeError> {
             let what = if count != Some(p.count) {
                 Some("the numbers of slices")
             } else if first.selection != r.selection {
-                Some("--suite/--filter")
+                Some("--suite/--filter/--requirement")
             } else if first.revisions != r.revisions {
                 Some("revisions")
             } else if first.faults != r.faults {

@@ -20,6 +20,26 @@ pub struct Loaded {
     pub scenarios: Vec<Scenario>,
 }
 
+/// Requirement IDs as the catalogue writes them (`s-17` is S-17); an ID it does not know is bad
+/// input, with the nearest one.
+pub fn check_requirements(catalogue: &Catalogue, ids: &[String]) -> Result<Vec<String>, Error> {
+    ids.iter()
+        .map(|id| {
+            let upper = id.trim().to_ascii_uppercase();
+            if catalogue.get(&upper).is_some() {
+                return Ok(upper);
+            }
+            let known: Vec<&str> = catalogue.all().into_iter().map(|r| r.id.as_str()).collect();
+            let hint = crate::util::did_you_mean(&upper, known.iter().copied())
+                .map(|h| format!(" (did you mean `{h}`?)"))
+                .unwrap_or_default();
+            Err(Error::Usage(format!(
+                "unknown requirement `{id}`{hint}; `mscheck requirements` lists them"
+            )))
+        })
+        .collect()
+}
+
 /// Reads the suites from `root` (else the current folder, else the built-in copy); every suite
 /// named in `suites` must exist.
 pub fn load(root: Option<&Path>, suites: &[String]) -> Result<Loaded, Error> {
@@ -62,6 +82,7 @@ pub fn selection(req: &SelectRequest) -> Selection {
     Selection {
         suites: req.suites.clone(),
         filters: req.filters.clone(),
+        requirements: req.requirements.clone(),
         revisions,
         partition: req.partition,
     }

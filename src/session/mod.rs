@@ -8,7 +8,7 @@ mod load;
 pub mod request;
 mod resolve;
 
-pub use load::{load, selection, Loaded};
+pub use load::{check_requirements, load, selection, Loaded};
 pub use request::{
     ExpectationsFile, RegistrationMethod, RunRequest, SelectRequest, Servers, SnapshotPolicy,
 };
@@ -108,6 +108,7 @@ fn files_reporter(s: &Settings) -> Files {
         SelectionInfo {
             suites: sorted(&s.selection.suites),
             filters: sorted(&s.selection.filters),
+            requirements: sorted(&s.selection.requirements),
         },
         s.faults.iter().map(|f| f.name.clone()).collect(),
     )

@@ -14,6 +14,8 @@ pub struct SelectRequest {
     pub suites: Vec<String>,
     /// Only scenarios whose id or name contains one of these; all when empty.
     pub filters: Vec<String>,
+    /// Only scenarios covering one of these requirement IDs; all when empty.
+    pub requirements: Vec<String>,
     /// The revision per proposal; a proposal left out is checked at its newest text.
     pub revisions: BTreeMap<Proposal, Revision>,
     /// One slice of the selection.

@@ -2,7 +2,7 @@
 //! expectations, URLs, names) read and checked here, before any server is contacted, so that bad
 //! input is exit 2 with nothing sent.
 
-use super::load::{load, selection, Loaded};
+use super::load::{check_requirements, load, selection, Loaded};
 use super::request::{ExpectationsFile, RegistrationMethod, RunRequest, Servers, SnapshotPolicy};
 use crate::error::Error;
 use crate::expectations::Expectations;
@@ -98,8 +98,9 @@ impl ExpectationsChoice {
     }
 }
 
-pub(super) fn resolve(req: RunRequest) -> Result<Settings, Error> {
+pub(super) fn resolve(mut req: RunRequest) -> Result<Settings, Error> {
     let loaded = load(req.select.root.as_deref(), &req.select.suites)?;
+    req.select.requirements = check_requirements(&loaded.catalogue, &req.select.requirements)?;
     let mut selection = selection(&req.select);
     let all_faults = load_faults(&loaded.root.join("fixtures").join("faults.yaml"))?;
     let mut faults = Vec::new();
@@ -175,7 +176,7 @@ pub(super) fn resolve(req: RunRequest) -> Result<Settings, Error> {
         return Err(match last_failed {
             Some(ids) if ids.is_empty() => Error::NothingToRerun(report_dir.clone()),
             _ => Error::Usage(
-                "no scenario matches the given --suite/--filter/--revision/--partition".into(),
+                "no scenario matches the given --suite/--filter/--requirement/--revision/--partition".into(),
             ),
         });
     }

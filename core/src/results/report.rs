@@ -50,6 +50,9 @@ pub struct SelectionInfo {
     pub suites: Vec<String>,
     /// `--filter`, sorted.
     pub filters: Vec<String>,
+    /// `--requirement`, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requirements: Vec<String>,
 }
 
 /// Why results could not be read.

@@ -1,0 +1,222 @@
+//! `mscheck list` and `mscheck requirements`: what a selection would run, and the catalogue with
+//! the scenarios covering each requirement, as text for people or JSON for scripts.
+
+use super::args::{ListArgs, OutputFormat, RequirementsArgs, SelectArgs};
+use super::request;
+use crate::catalogue::Revision;
+use crate::error::Error;
+use crate::plan;
+use crate::scenario::Scenario;
+use crate::session::{self, Loaded};
+use serde::Serialize;
+use std::io::Write;
+
+fn load_selected(sel: &SelectArgs) -> Result<(Loaded, plan::Selection), Error> {
+    let mut req = request::select_request(sel)?;
+    let loaded = session::load(req.root.as_deref(), &req.suites)?;
+    req.requirements = session::check_requirements(&loaded.catalogue, &req.requirements)?;
+    Ok((loaded, session::selection(&req)))
+}
+
+/// What matches nothing is bad input, as for `run`.
+fn nothing_matches() -> Error {
+    Error::Usage(
+        "no scenario matches the given --suite/--filter/--requirement/--revision/--partition"
+            .into(),
+    )
+}
+
+/// One scenario of `list --format json`.
+#[derive(Serialize)]
+struct ScenarioRow<'a> {
+    id: &'a str,
+    name: &'a str,
+    suite: &'a str,
+    proposal: String,
+    revisions: Vec<&'static str>,
+    covers: &'a [String],
+    file: String,
+}
+
+pub(super) fn list(a: ListArgs) -> Result<(), Error> {
+    let (loaded, sel) = load_selected(&a.select)?;
+    let picked = plan::select(&loaded.scenarios, &sel);
+    if picked.is_empty() {
+        return Err(nothing_matches());
+    }
+    let rows: Vec<ScenarioRow> = picked
+        .iter()
+        .map(|s| ScenarioRow {
+            id: &s.id,
+            name: &s.name,
+            suite: &s.suite,
+            proposal: s.proposal.to_string(),
+            revisions: s.revisions.iter().map(|r| r.name()).collect(),
+            covers: &s.covers,
+            file: s.file.display().to_string(),
+        })
+        .collect();
+    let text = match a.format {
+        OutputFormat::Json => json(&rows),
+        OutputFormat::Text => rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "{:<60} [{}] {} ({})\n",
+                    r.id,
+                    r.covers.join(", "),
+                    r.name,
+                    r.revisions.join("/")
+                )
+            })
+            .collect(),
+    };
+    print_out(&text);
+    Ok(())
+}
+
+/// One requirement of `requirements --format json`.
+#[derive(Serialize)]
+struct RequirementRow<'a> {
+    id: &'a str,
+    strength: &'a str,
+    revision: &'static str,
+    proposal: String,
+    /// The proposal it is reported under at this revision (MSC4480 for the extension).
+    group: &'static str,
+    /// Whether that is another proposal than its own.
+    #[serde(skip)]
+    moved: bool,
+    summary: &'a str,
+    how: &'a str,
+    covered_by: Vec<&'a str>,
+    /// Why no scenario covers it, when none does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_covered: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inferred: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changed_since_checked_text: Option<&'a str>,
+}
+
+pub(super) fn requirements(args: RequirementsArgs) -> Result<(), Error> {
+    let mut select = args.select.clone();
+    select.requirement.extend(args.ids.iter().cloned());
+    let (loaded, sel) = load_selected(&select)?;
+    // IDs given (`S-13`, `--requirement S-13`) list just those; `--suite`, `--filter` and
+    // `--partition` narrow the listing to the requirements the selected scenarios cover, each
+    // with those scenarios only; without any, the whole catalogue.
+    let only_ids = !sel.requirements.is_empty();
+    let narrowed = only_ids
+        || !sel.suites.is_empty()
+        || !sel.filters.is_empty()
+        || sel.partition.is_some();
+    let selected: Vec<Scenario> = plan::select(&loaded.scenarios, &sel)
+        .into_iter()
+        .cloned()
+        .collect();
+    if narrowed && !only_ids && selected.is_empty() {
+        return Err(nothing_matches());
+    }
+    if args.proof {
+        let fixtures = loaded.root.join("fixtures");
+        let faults = crate::fault::load_faults(&fixtures.join("faults.yaml"))?;
+        let exemptions = crate::proof::load_exemptions(
+            &fixtures.join("proof-exemptions.yaml"),
+            &loaded.scenarios,
+        )?;
+        let pairs: Vec<_> = crate::proof::pairs(&selected, &faults, &exemptions)
+            .into_iter()
+            .filter(|p| !only_ids || sel.requirements.contains(&p.requirement))
+            .collect();
+        print_out(&crate::proof::render(&loaded.catalogue, &pairs, |p| {
+            sel.revision(p)
+        }));
+        return Ok(());
+    }
+    let mut rows = Vec::new();
+    for req in loaded.catalogue.all() {
+        let rev = sel.revision(req.proposal);
+        if !req.revisions.contains(&rev) {
+            continue;
+        }
+        let covered_by: Vec<&str> = selected
+            .iter()
+            .filter(|s| s.covers.contains(&req.id) && s.revisions.contains(&rev))
+            .map(|s| s.id.as_str())
+            .collect();
+        let listed = if only_ids {
+            sel.requirements.contains(&req.id)
+        } else {
+            !narrowed || !covered_by.is_empty()
+        };
+        if !listed {
+            continue;
+        }
+        let not_covered = covered_by.is_empty().then(|| {
+            if !req.testable() {
+                "not testable by a server harness (client rule)".to_string()
+            } else if let Some(why) = &req.uncovered {
+                format!("not covered: {why}")
+            } else {
+                format!("not covered yet (needs {})", req.how)
+            }
+        });
+        rows.push(RequirementRow {
+            id: &req.id,
+            strength: &req.strength,
+            revision: rev.name(),
+            proposal: req.proposal.to_string(),
+            group: req.reported_under(rev),
+            moved: req.reported_under(rev) != req.proposal.title(),
+            summary: &req.summary,
+            how: &req.how,
+            covered_by,
+            not_covered,
+            inferred: req.inferred.as_deref(),
+            changed_since_checked_text: match rev {
+                Revision::Newest => req.merged.as_deref(),
+                Revision::Seed => None,
+            },
+        });
+    }
+    let text = match args.format {
+        OutputFormat::Json => json(&rows),
+        OutputFormat::Text => rows.iter().map(requirement_line).collect(),
+    };
+    print_out(&text);
+    Ok(())
+}
+
+/// `S-13   MUST       newest   summary [group] (inferred: …) — covered by …`.
+fn requirement_line(r: &RequirementRow) -> String {
+    let moved = if r.moved {
+        format!(" [{}]", r.group)
+    } else {
+        String::new()
+    };
+    let mut notes = r
+        .inferred
+        .map(|why| format!(" (inferred: {why})"))
+        .unwrap_or_default();
+    if let Some(what) = r.changed_since_checked_text {
+        notes.push_str(&format!(" (changed since the checked text: {what})"));
+    }
+    let status = match &r.not_covered {
+        Some(why) => why.clone(),
+        None => format!("covered by {}", r.covered_by.join(", ")),
+    };
+    format!(
+        "{:<6} {:<10} {:<8} {}{moved}{notes} — {status}\n",
+        r.id, r.strength, r.revision, r.summary
+    )
+}
+
+fn json<T: Serialize>(rows: &T) -> String {
+    serde_json::to_string_pretty(rows).unwrap_or_default() + "\n"
+}
+
+/// Writes to standard output; a closed pipe (`| head`) ends the output quietly.
+fn print_out(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}

@@ -1,0 +1,92 @@
+//! `mscheck list`, `requirements` and `show` without a server: the selection flags (`--suite`,
+//! `--filter`, `--partition`, `--requirement`, requirement IDs), JSON for scripts, a selection
+//! matching nothing (exit 2), and a finished run shown again from its results.
+
+mod common;
+
+use common::{run, text};
+
+fn lines(args: &[&str]) -> Vec<String> {
+    let out = run(args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_selection_narrows_the_requirements() {
+    let all = lines(&["requirements"]);
+    let one = lines(&["requirements", "--filter", "fake-sticky-push-order"]);
+    assert_eq!(one.len(), 2, "{one:#?}");
+    assert!(one[0].starts_with("S-10 ") && one[0].ends_with("covered by federation/fake-sticky-push-order"));
+    assert!(one[1].starts_with("S-31 ") && one[1].contains("SHOULD"));
+    let federation = lines(&["requirements", "--suite", "federation"]);
+    assert!(federation.len() < all.len() && federation.len() > 5);
+    assert!(federation
+        .iter()
+        .all(|l| !l.contains("covered by msc4") && l.contains("federation/")));
+    let slices: Vec<Vec<String>> = (1..=3)
+        .map(|k| lines(&["requirements", "--partition", &format!("{k}/3")]))
+        .collect();
+    assert!(slices.iter().all(|s| s.len() < all.len()));
+    let proof = lines(&["requirements", "--proof", "--filter", "fake-sticky-push-order"]);
+    let headings: Vec<&String> = proof.iter().filter(|l| l.starts_with("## ")).collect();
+    assert_eq!(headings.len(), 2, "{proof:#?}");
+    let none = run(&["requirements", "--filter", "no-such-scenario"]);
+    assert_eq!(none.status.code(), Some(2), "{}", text(&none));
+    assert!(text(&none).contains("no scenario matches"));
+}
+
+#[test]
+fn a_requirement_selects_the_scenarios_covering_it() {
+    let listed = lines(&["list", "--requirement", "s-31"]);
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    assert!(listed[0].starts_with("federation/fake-sticky-push-order "));
+    let d07 = lines(&["list", "--requirement", "D-07"]);
+    assert!(d07.len() >= 3 && d07.iter().all(|l| l.contains("D-07")), "{d07:#?}");
+    let one = lines(&["requirements", "D-07"]);
+    assert_eq!(one.len(), 1);
+    assert!(one[0].starts_with("D-07   MUST NOT"), "{one:#?}");
+    let typo = run(&["list", "--requirement", "S-311"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(text(&typo).contains("unknown requirement `S-311` (did you mean `S-11`?)"), "{}", text(&typo));
+    let none = run(&["list", "--filter", "no-such-scenario"]);
+    assert_eq!(none.status.code(), Some(2), "an empty list is bad input, as for run");
+    assert!(text(&none).contains("no scenario matches"));
+}
+
+#[test]
+fn list_and_requirements_speak_json() {
+    let out = run(&["list", "--format", "json", "--requirement", "S-31"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["id"], "federation/fake-sticky-push-order");
+    assert_eq!(v[0]["covers"], serde_json::json!(["S-10", "S-31"]));
+    let out = run(&["requirements", "--format", "json", "S-50", "S-32"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    let s50 = v.as_array().unwrap().iter().find(|r| r["id"] == "S-50").unwrap();
+    assert_eq!(s50["group"], "MSC4480 sliding-sync extension for sticky events");
+    assert!(s50["covered_by"].as_array().unwrap().len() >= 1);
+    let s32 = v.as_array().unwrap().iter().find(|r| r["id"] == "S-32").unwrap();
+    assert_eq!(s32["strength"], "SHOULD NOT");
+    assert!(s32["not_covered"].as_str().is_some());
+}
+
+#[test]
+fn show_replays_a_finished_run() {
+    let results = common::root().join("tests/data/runs/new.json");
+    let out = run(&["show", results.to_str().unwrap(), "--failed"]);
+    assert_eq!(out.status.code(), Some(1), "the run failed: {}", text(&out));
+    let t = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(t.contains(" FAIL msc4354-sticky-events/sticky-section-timeline-limit-1"), "{t}");
+    assert!(t.contains("step `bob-gappy-sync`"), "{t}");
+    assert!(!t.contains(" PASS "), "--failed shows only what did not pass: {t}");
+    assert!(t.contains("FAILED: "), "{t}");
+    let all = run(&["show", results.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&all.stdout).contains(" PASS "));
+    let missing = run(&["show", "/nonexistent/report"]);
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
+}
