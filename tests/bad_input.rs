@@ -144,6 +144,34 @@ fn bad_flags_exit_2_with_a_reason() {
             "unknown proposal `msc9999`",
         ),
         (
+            &["list", "--revision", "msc4480=seed"],
+            "MSC4480 (sliding-sync extension) has one text only",
+        ),
+        (
+            &["list", "--requirement", "s-311"],
+            "unknown requirement `s-311` (did you mean `S-11`?)",
+        ),
+        (
+            &["list", "--filter", "no-such-scenario"],
+            "no scenario matches",
+        ),
+        (
+            &["run", "--hs1", "localhost:8008"],
+            "did you mean `--hs1 http://localhost:8008`?",
+        ),
+        (
+            &["run", "--hs1", "127.0.0.1:8008"],
+            "did you mean `--hs1 http://127.0.0.1:8008`?",
+        ),
+        (
+            &["run", "--target", "dendrite"],
+            "no profile named `dendrite`; profiles: example-toml-server, synapse, `synapse@X.Y.Z`",
+        ),
+        (
+            &["run", "--inject", "drop-sticky"],
+            "unknown fault `drop-sticky` (did you mean `drop-sticky-section`?); `mscheck faults` lists them",
+        ),
+        (
             &["list", "--partition", "4/3"],
             "partition `4/3` must have 1 <= k <= n",
         ),

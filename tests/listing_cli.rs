@@ -90,3 +90,18 @@ fn show_replays_a_finished_run() {
     let missing = run(&["show", "/nonexistent/report"]);
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
 }
+
+#[test]
+fn faults_are_listed_with_what_they_break() {
+    let all = lines(&["faults"]);
+    let drop = all
+        .iter()
+        .find(|l| l.starts_with("drop-sticky-section "))
+        .expect("drop-sticky-section is listed");
+    assert!(drop.contains("S-13"), "{drop}");
+    let control = all
+        .iter()
+        .find(|l| l.starts_with("clock-behind-20s "))
+        .expect("the clock controls are listed");
+    assert!(control.contains("control"), "{control}");
+}

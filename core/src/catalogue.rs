@@ -64,11 +64,14 @@ impl Proposal {
 impl FromStr for Proposal {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
+        match s.to_ascii_lowercase().as_str() {
             "msc4354" => Ok(Proposal::Msc4354),
             "msc4140" => Ok(Proposal::Msc4140),
-            other => Err(format!(
-                "unknown proposal `{other}` (expected `msc4354` or `msc4140`)"
+            "msc4480" => Err(
+                "MSC4480 (sliding-sync extension) has one text only: it is checked at its newest whenever MSC4354 is (the default), and at `msc4354=seed` its requirements belong to MSC4354's seed text; choose `msc4354=…`".to_string(),
+            ),
+            _ => Err(format!(
+                "unknown proposal `{s}` (expected `msc4354` or `msc4140`)"
             )),
         }
     }
@@ -140,11 +143,11 @@ pub fn version_line() -> &'static str {
 impl FromStr for Revision {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
+        match s.to_ascii_lowercase().as_str() {
             "seed" => Ok(Revision::Seed),
             "newest" | "latest" => Ok(Revision::Newest),
-            other => Err(format!(
-                "unknown revision `{other}` (expected `seed` or `newest`)"
+            _ => Err(format!(
+                "unknown revision `{s}` (expected `seed` or `newest`)"
             )),
         }
     }

@@ -22,6 +22,8 @@ pub enum Command {
     /// List the requirement catalogue for the chosen revisions, with the scenarios covering each
     /// (`--proof`: the checks judging each and the faults that break them).
     Requirements(RequirementsArgs),
+    /// List the faults `run --inject NAME` can inject: what each breaks and what it does.
+    Faults(FaultsArgs),
     /// Compare two runs (results.json or report folders): regressions, fixes, skips, observations,
     /// slowdowns. Exits 1 when anything regressed.
     Compare(CompareArgs),
@@ -107,6 +109,14 @@ pub struct RequirementsArgs {
     /// as Markdown.
     #[arg(long)]
     pub proof: bool,
+}
+
+/// `mscheck faults`.
+#[derive(Debug, Clone, Args)]
+pub struct FaultsArgs {
+    /// Folder holding suites/ and fixtures/ (default: the current folder, else the built-in copy).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
 }
 
 /// `mscheck list`.

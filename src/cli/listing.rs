@@ -1,7 +1,7 @@
 //! `mscheck list` and `mscheck requirements`: what a selection would run, and the catalogue with
 //! the scenarios covering each requirement, as text for people or JSON for scripts.
 
-use super::args::{ListArgs, OutputFormat, RequirementsArgs, SelectArgs};
+use super::args::{FaultsArgs, ListArgs, OutputFormat, RequirementsArgs, SelectArgs};
 use super::request;
 use crate::catalogue::Revision;
 use crate::error::Error;
@@ -210,6 +210,25 @@ fn requirement_line(r: &RequirementRow) -> String {
         "{:<6} {:<10} {:<8} {}{moved}{notes} — {status}\n",
         r.id, r.strength, r.revision, r.summary
     )
+}
+
+/// `mscheck faults`: `name  [IDs it breaks | control]  summary`, one a line.
+pub(super) fn faults(a: FaultsArgs) -> Result<(), Error> {
+    let loaded = session::load(a.root.as_deref(), &[])?;
+    let faults = crate::fault::load_faults(&loaded.root.join("fixtures").join("faults.yaml"))?;
+    let text: String = faults
+        .values()
+        .map(|f| {
+            let what = if f.is_control() {
+                "control: a correct server keeps its verdicts".to_string()
+            } else {
+                f.breaks.join(", ")
+            };
+            format!("{:<40} [{what}] {}\n", f.name, f.summary)
+        })
+        .collect();
+    print_out(&text);
+    Ok(())
 }
 
 fn json<T: Serialize>(rows: &T) -> String {

@@ -37,6 +37,7 @@ pub async fn main() -> i32 {
         Command::Run(a) => run(*a).await,
         Command::List(a) => listing::list(a).map(|_| exit::OK),
         Command::Requirements(a) => listing::requirements(a).map(|_| exit::OK),
+        Command::Faults(a) => listing::faults(a).map(|_| exit::OK),
         Command::Compare(a) => tools::compare(a),
         Command::Show(a) => tools::show(a),
         Command::Merge(a) => tools::merge(a).map(|_| exit::OK),

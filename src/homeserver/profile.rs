@@ -491,13 +491,26 @@ pub fn find(fixtures: &Path, target: &str) -> Result<PathBuf, HomeserverError> {
     }
     let named = fixtures.join("targets").join(format!("{target}.yaml"));
     if named.exists() {
-        Ok(named)
-    } else {
-        Err(HomeserverError::Setup(format!(
-            "no profile named `{target}` in {}",
-            fixtures.join("targets").display()
-        )))
+        return Ok(named);
     }
+    // Name what there is, not where it is looked for (the built-in copy sits in a cache).
+    let mut profiles: Vec<String> = std::fs::read_dir(fixtures.join("targets"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            name.strip_suffix(".yaml").map(str::to_string)
+        })
+        .collect();
+    profiles.sort();
+    let hint = crate::util::did_you_mean(target, profiles.iter().map(String::as_str))
+        .map(|h| format!("did you mean `{h}`? "))
+        .unwrap_or_default();
+    Err(HomeserverError::Setup(format!(
+        "no profile named `{target}`; {hint}profiles: {}, `synapse@X.Y.Z` (a Synapse release), or the path of your own profile file (see the README, \"Write a profile for your homeserver\")",
+        profiles.join(", ")
+    )))
 }
 
 #[cfg(test)]

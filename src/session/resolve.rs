@@ -108,11 +108,30 @@ pub(super) fn resolve(mut req: RunRequest) -> Result<Settings, Error> {
         match all_faults.get(name) {
             Some(f) => faults.push(f.clone()),
             None => {
-                let hint = crate::util::did_you_mean(name, all_faults.keys().map(String::as_str))
-                    .map(|h| format!(" (did you mean `{h}`?)"))
-                    .unwrap_or_default();
+                // The nearest name, else the names that contain what was typed.
+                let near = crate::util::did_you_mean(name, all_faults.keys().map(String::as_str))
+                    .map(|h| vec![h.to_string()])
+                    .unwrap_or_else(|| {
+                        all_faults
+                            .keys()
+                            .filter(|k| k.contains(name.as_str()))
+                            .take(4)
+                            .cloned()
+                            .collect()
+                    });
+                let hint = match near.as_slice() {
+                    [] => String::new(),
+                    names => format!(
+                        " (did you mean {}?)",
+                        names
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    ),
+                };
                 return Err(Error::Usage(format!(
-                    "unknown fault `{name}`{hint}; faults are listed in fixtures/faults.yaml"
+                    "unknown fault `{name}`{hint}; `mscheck faults` lists them"
                 )));
             }
         }
@@ -257,9 +276,16 @@ fn read_expectations(
 fn check_server_url(name: &str, url: &str) -> Result<(), Error> {
     let shown = crate::util::escape_control(url);
     let bad = |why: &str| Error::Usage(format!("`--{name} {shown}`: {why}"));
-    let parsed = reqwest::Url::parse(url).map_err(|e| bad(&format!("not a URL ({e})")))?;
+    // `localhost:8008` and `127.0.0.1:8008` are what people type for a local server.
+    let did_you_mean = if url.contains("://") {
+        String::new()
+    } else {
+        format!("; did you mean `--{name} http://{shown}`?")
+    };
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| bad(&format!("not a URL ({e}){did_you_mean}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(bad("not an http(s) URL"));
+        return Err(bad(&format!("not an http(s) URL{did_you_mean}")));
     }
     match parsed.host_str() {
         None | Some("") => return Err(bad("names no host")),
