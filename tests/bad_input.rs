@@ -144,6 +144,10 @@ fn bad_flags_exit_2_with_a_reason() {
             "unknown proposal `msc9999`",
         ),
         (
+            &["list", "--root", "/nonexistent"],
+            "`--root /nonexistent`: no suites/requirements.yaml there",
+        ),
+        (
             &["list", "--revision", "msc4480=seed"],
             "MSC4480 (sliding-sync extension) has one text only",
         ),

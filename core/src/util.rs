@@ -278,10 +278,18 @@ pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    // A difference in case only is the closest of all (`s-17` is S-17, not D-17).
     candidates
         .into_iter()
-        .map(|c| (edit_distance(word, c), c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
+        .map(|c| {
+            let d = if c.eq_ignore_ascii_case(word) {
+                0
+            } else {
+                1 + edit_distance(word, c)
+            };
+            (d, c)
+        })
+        .filter(|(d, c)| *d <= 1 + (c.len().max(word.len()) / 3).max(1))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
@@ -394,5 +402,6 @@ mod tests {
             Some("create_room")
         );
         assert_eq!(did_you_mean("zzzzzz", ["send", "sync"]), None);
+        assert_eq!(did_you_mean("s-17", ["D-17", "S-17", "S-18"]), Some("S-17"));
     }
 }

@@ -49,7 +49,14 @@ pub fn load(root: Option<&Path>, suites: &[String]) -> Result<Loaded, Error> {
         source: e,
     })?;
     let root = source.root();
-    let catalogue = Catalogue::load(&root.join("suites").join("requirements.yaml"))?;
+    let catalogue_file = root.join("suites").join("requirements.yaml");
+    if !catalogue_file.is_file() {
+        return Err(Error::Usage(format!(
+            "`--root {}`: no suites/requirements.yaml there; a root is this repository or a folder written by `mscheck suites export DIR`",
+            crate::util::escape_control(&root.display().to_string())
+        )));
+    }
+    let catalogue = Catalogue::load(&catalogue_file)?;
     let scenarios = scenario::load_suites(&root.join("suites"), &catalogue)?;
     let mut known: Vec<&str> = scenarios.iter().map(|s| s.suite.as_str()).collect();
     known.sort();

@@ -369,6 +369,12 @@ impl<'d, 'n> Fields<'d, 'n> {
         self.error(node, message);
     }
 
+    /// Marks a key as dealt with elsewhere (a step's own key misplaced into its body, already
+    /// reported), so that it is not reported again as an unknown field.
+    pub fn handled(&mut self, name: &'static str) {
+        self.known.push(name);
+    }
+
     /// Ends decoding: unknown fields and missing required ones become diagnostics.
     pub fn finish(self) {
         for (k, _) in self.map.iter() {

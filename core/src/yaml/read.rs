@@ -69,6 +69,27 @@ pub fn read_file(path: &Path, kind: FileKind) -> Result<(String, Node), Diagnost
     Ok((source, root))
 }
 
+/// The parser's message without the position it repeats (the diagnostic shows it), and what
+/// usually causes it.
+fn syntax_error(raw: &str) -> (String, Option<&'static str>) {
+    let text = match raw.find(" at byte ") {
+        Some(i) => raw[..i].to_string(),
+        None => raw.to_string(),
+    };
+    let hint = if text.contains("did not find expected key") {
+        Some("indentation: this line is deeper than the keys beside it; give it the same indentation as its siblings (or put it under a key ending in `:`)")
+    } else if text.contains("mapping values are not allowed") {
+        Some("a `: ` inside a value: quote the value, or start the mapping on a line of its own")
+    } else if text.contains("did not find expected ',' or ']'") {
+        Some("a `[` list that is not closed on this line")
+    } else if text.contains("did not find expected ',' or '}'") {
+        Some("a `{` mapping that is not closed on this line")
+    } else {
+        None
+    };
+    (text, hint)
+}
+
 /// A YAML syntax error in a file of `kind` as a diagnostic.
 pub fn load_error(file: &Path, source: &str, e: &ParseError, kind: FileKind) -> Diagnostic {
     let e = match e {
@@ -96,7 +117,22 @@ pub fn load_error(file: &Path, source: &str, e: &ParseError, kind: FileKind) -> 
             (*m, "mapping keys must be plain strings".to_string())
         }
         LoadError::UnexpectedTag(m) => (*m, "YAML tags are not supported".to_string()),
-        LoadError::ScanError(m, err) => (*m, format!("YAML syntax error: {err}")),
+        LoadError::ScanError(m, err) => {
+            let (text, hint) = syntax_error(&err.to_string());
+            let d = Diagnostic::new(
+                file,
+                source,
+                Pos {
+                    line: m.line(),
+                    column: m.column(),
+                },
+                format!("YAML syntax error: {text}"),
+            );
+            return match hint {
+                Some(h) => d.with_hint(h),
+                None => d,
+            };
+        }
         LoadError::DuplicateKey(d) => {
             let m = d
                 .key

@@ -91,6 +91,13 @@ impl<'a> Loader<'a> {
             Some(n) => self.string(n, "`id`").unwrap_or(default_id),
             None => default_id,
         };
+        // A step's own key indented into its kind's body (`capture:` under `sync:`) is one
+        // mistake: said once, with the fix, and what it captures is known afterwards (no cascade
+        // of "unknown variable" errors).
+        let misplaced = self.misplaced_step_keys(&kind, body);
+        for (_, names) in &misplaced {
+            scope.defined.extend(names.iter().cloned());
+        }
         let action = match kind.as_str() {
             "homeserver" => self.lifecycle(body, homeservers),
             "concurrent" => {
@@ -176,7 +183,13 @@ impl<'a> Loader<'a> {
                     steps,
                 })
             }
-            _ => self.call(&kind, body, users, scope),
+            _ => self.call(
+                &kind,
+                body,
+                users,
+                scope,
+                &misplaced.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            ),
         };
         let action = action?;
         let accumulate = match m.get_node("accumulate") {
@@ -384,12 +397,55 @@ impl<'a> Loader<'a> {
         Some(Action::Homeserver { hs, op, down_for })
     }
 
+    /// The step's own keys (`capture`, `expect`, `within`…) written inside its kind's body,
+    /// each reported once at the key with the fix; with the variables a misplaced
+    /// `capture`/`accumulate` would define.
+    fn misplaced_step_keys(
+        &mut self,
+        kind: &str,
+        body: &Node,
+    ) -> Vec<(&'static str, Vec<String>)> {
+        let (Node::Mapping(bm), Some(spec)) = (body, crate::steps::kind(kind)) else {
+            return Vec::new();
+        };
+        let fields: Vec<&str> = crate::steps::fields::shapes_of(spec.name)
+            .iter()
+            .map(|f| f.name)
+            .collect();
+        let mut out = Vec::new();
+        for (k, v) in bm.iter() {
+            let Some(key) = COMMON_KEYS.iter().copied().find(|c| *c == k.as_str()) else {
+                continue;
+            };
+            if fields.contains(&key) {
+                continue;
+            }
+            self.err_hint(
+                yaml::scalar_pos(k),
+                format!("`{key}` belongs to the step, not inside `{kind}:`"),
+                format!("indent it as deep as `{kind}:` (a key of the step's own mapping)"),
+            );
+            let names = if matches!(key, "capture" | "accumulate") {
+                let mut quiet = Vec::new();
+                std::mem::swap(&mut quiet, &mut self.errors);
+                let names = self.captures(v, key).into_iter().map(|c| c.name).collect();
+                std::mem::swap(&mut quiet, &mut self.errors);
+                names
+            } else {
+                Vec::new()
+            };
+            out.push((key, names));
+        }
+        out
+    }
+
     pub(super) fn call(
         &mut self,
         kind: &str,
         body: &Node,
         users: &[String],
         scope: &Scope,
+        misplaced: &[&'static str],
     ) -> Option<Action> {
         let spec = crate::steps::kind(kind)?;
         // `fake_send` builds `count` PDUs from its fields, `{{i}}` counting them.
@@ -444,6 +500,9 @@ impl<'a> Loader<'a> {
             scope,
         };
         let mut fields = crate::steps::Fields::new(&mut diag, spec.name, m, users);
+        for key in misplaced {
+            fields.handled(key);
+        }
         let step = crate::steps::StepCall::decode(kind, &mut fields);
         fields.finish();
         Some(Action::Call(Box::new(Call { step: step?, actor })))
