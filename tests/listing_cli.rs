@@ -20,7 +20,10 @@ fn the_selection_narrows_the_requirements() {
     let all = lines(&["requirements"]);
     let one = lines(&["requirements", "--filter", "fake-sticky-push-order"]);
     assert_eq!(one.len(), 2, "{one:#?}");
-    assert!(one[0].starts_with("S-10 ") && one[0].ends_with("covered by federation/fake-sticky-push-order"));
+    assert!(
+        one[0].starts_with("S-10 ")
+            && one[0].ends_with("covered by federation/fake-sticky-push-order")
+    );
     assert!(one[1].starts_with("S-31 ") && one[1].contains("SHOULD"));
     let federation = lines(&["requirements", "--suite", "federation"]);
     assert!(federation.len() < all.len() && federation.len() > 5);
@@ -31,7 +34,12 @@ fn the_selection_narrows_the_requirements() {
         .map(|k| lines(&["requirements", "--partition", &format!("{k}/3")]))
         .collect();
     assert!(slices.iter().all(|s| s.len() < all.len()));
-    let proof = lines(&["requirements", "--proof", "--filter", "fake-sticky-push-order"]);
+    let proof = lines(&[
+        "requirements",
+        "--proof",
+        "--filter",
+        "fake-sticky-push-order",
+    ]);
     let headings: Vec<&String> = proof.iter().filter(|l| l.starts_with("## ")).collect();
     assert_eq!(headings.len(), 2, "{proof:#?}");
     let none = run(&["requirements", "--filter", "no-such-scenario"]);
@@ -45,15 +53,26 @@ fn a_requirement_selects_the_scenarios_covering_it() {
     assert_eq!(listed.len(), 1, "{listed:#?}");
     assert!(listed[0].starts_with("federation/fake-sticky-push-order "));
     let d07 = lines(&["list", "--requirement", "D-07"]);
-    assert!(d07.len() >= 3 && d07.iter().all(|l| l.contains("D-07")), "{d07:#?}");
+    assert!(
+        d07.len() >= 3 && d07.iter().all(|l| l.contains("D-07")),
+        "{d07:#?}"
+    );
     let one = lines(&["requirements", "D-07"]);
     assert_eq!(one.len(), 1);
     assert!(one[0].starts_with("D-07   MUST NOT"), "{one:#?}");
     let typo = run(&["list", "--requirement", "S-311"]);
     assert_eq!(typo.status.code(), Some(2));
-    assert!(text(&typo).contains("unknown requirement `S-311` (did you mean `S-11`?)"), "{}", text(&typo));
+    assert!(
+        text(&typo).contains("unknown requirement `S-311` (did you mean `S-11`?)"),
+        "{}",
+        text(&typo)
+    );
     let none = run(&["list", "--filter", "no-such-scenario"]);
-    assert_eq!(none.status.code(), Some(2), "an empty list is bad input, as for run");
+    assert_eq!(
+        none.status.code(),
+        Some(2),
+        "an empty list is bad input, as for run"
+    );
     assert!(text(&none).contains("no scenario matches"));
 }
 
@@ -67,10 +86,23 @@ fn list_and_requirements_speak_json() {
     let out = run(&["requirements", "--format", "json", "S-50", "S-32"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 2);
-    let s50 = v.as_array().unwrap().iter().find(|r| r["id"] == "S-50").unwrap();
-    assert_eq!(s50["group"], "MSC4480 sliding-sync extension for sticky events");
+    let s50 = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "S-50")
+        .unwrap();
+    assert_eq!(
+        s50["group"],
+        "MSC4480 sliding-sync extension for sticky events"
+    );
     assert!(s50["covered_by"].as_array().unwrap().len() >= 1);
-    let s32 = v.as_array().unwrap().iter().find(|r| r["id"] == "S-32").unwrap();
+    let s32 = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "S-32")
+        .unwrap();
     assert_eq!(s32["strength"], "SHOULD NOT");
     assert!(s32["not_covered"].as_str().is_some());
 }
@@ -81,9 +113,15 @@ fn show_replays_a_finished_run() {
     let out = run(&["show", results.to_str().unwrap(), "--failed"]);
     assert_eq!(out.status.code(), Some(1), "the run failed: {}", text(&out));
     let t = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(t.contains(" FAIL msc4354-sticky-events/sticky-section-timeline-limit-1"), "{t}");
+    assert!(
+        t.contains(" FAIL msc4354-sticky-events/sticky-section-timeline-limit-1"),
+        "{t}"
+    );
     assert!(t.contains("step `bob-gappy-sync`"), "{t}");
-    assert!(!t.contains(" PASS "), "--failed shows only what did not pass: {t}");
+    assert!(
+        !t.contains(" PASS "),
+        "--failed shows only what did not pass: {t}"
+    );
     assert!(t.contains("FAILED: "), "{t}");
     let all = run(&["show", results.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&all.stdout).contains(" PASS "));

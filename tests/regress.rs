@@ -220,7 +220,10 @@ fn baseline_of_a_run_with_absent_proposals_lists_them_once_and_loads_back() {
     let out = run(&["baseline", compat.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let t = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(t.contains("not_implemented:\n  - proposal: MSC4354\n"), "{t}");
+    assert!(
+        t.contains("not_implemented:\n  - proposal: MSC4354\n"),
+        "{t}"
+    );
     assert!(t.contains("  - proposal: MSC4480\n"), "{t}");
     assert!(!t.contains("scenario: msc4354-sticky-events/"), "{t}");
     let dir = tempfile::tempdir().unwrap();
@@ -278,7 +281,8 @@ fn compare_flags_a_regression_hidden_by_the_expectations_file() {
         .nth(2)
         .expect("a section of masked scenarios");
     assert!(
-        section.contains("msc4140-delayed-events/delayed-max-delay") && section.contains("passed → expected_failure"),
+        section.contains("msc4140-delayed-events/delayed-max-delay")
+            && section.contains("passed → expected_failure"),
         "{t}"
     );
     assert!(t.contains("masked by the expectations file"), "{t}");

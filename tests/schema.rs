@@ -108,8 +108,9 @@ fn broken_files_of_shape_fail_the_schema_and_the_others_need_the_loader() {
     }
     // Every broken file is in one list, or mscheck refuses to parse it at all (a syntax error;
     // nesting past its limit).
-    let listed =
-        SHAPE_ERRORS.len() + LOADER_ERRORS.len() + ["malformed-yaml", "nested-too-deep", "over-indented-key"].len();
+    let listed = SHAPE_ERRORS.len()
+        + LOADER_ERRORS.len()
+        + ["malformed-yaml", "nested-too-deep", "over-indented-key"].len();
     let yaml = std::fs::read_dir(&broken)
         .unwrap()
         .flatten()

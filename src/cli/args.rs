@@ -147,7 +147,8 @@ pub struct CompareArgs {
     /// The newer run.
     pub new: PathBuf,
     /// `text` (default), `markdown` (for CI comments) or `json`.
-    #[arg(long, default_value = "text", value_name = "FORMAT")]
+    #[arg(long, default_value = "text", value_name = "FORMAT",
+          value_parser = clap::builder::PossibleValuesParser::new(["text", "markdown", "json"]))]
     pub format: String,
     /// Compare runs of different revisions anyway.
     #[arg(long)]
@@ -281,7 +282,8 @@ pub struct RunArgs {
     /// How to create users on --hs1/--hs2: `shared-secret` (Synapse admin API; secret read from
     /// $MSCHECK_SHARED_SECRET / $MSCHECK_HS2_SHARED_SECRET), `token` (registration token from
     /// $MSCHECK_REGISTRATION_TOKEN, or $MSCHECK_HS2_REGISTRATION_TOKEN for hs2) or `open`.
-    #[arg(long, default_value = "shared-secret", value_name = "METHOD")]
+    #[arg(long, default_value = "shared-secret", value_name = "METHOD",
+          value_parser = clap::builder::PossibleValuesParser::new(["shared-secret", "token", "open"]))]
     pub registration: String,
     /// Implementation name of --hs1 (selects expectations and snapshots), e.g. `synapse`;
     /// default: what its federation /version endpoint says, when it is on loopback.
@@ -303,7 +305,8 @@ pub struct RunArgs {
     /// Snapshots: `review` (default: new and changed ones are reported and left as `.snap.new`;
     /// they never fail a scenario), `strict` (changed snapshots fail the run), `update` (accept
     /// new and changed ones; not under CI). Under CI pending copies go to the report folder.
-    #[arg(long, value_name = "POLICY")]
+    #[arg(long, value_name = "POLICY",
+          value_parser = clap::builder::PossibleValuesParser::new(["review", "strict", "update"]))]
     pub snapshots: Option<String>,
     /// Same as `--snapshots update`.
     #[arg(long)]

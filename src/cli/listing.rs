@@ -107,10 +107,8 @@ pub(super) fn requirements(args: RequirementsArgs) -> Result<(), Error> {
     // `--partition` narrow the listing to the requirements the selected scenarios cover, each
     // with those scenarios only; without any, the whole catalogue.
     let only_ids = !sel.requirements.is_empty();
-    let narrowed = only_ids
-        || !sel.suites.is_empty()
-        || !sel.filters.is_empty()
-        || sel.partition.is_some();
+    let narrowed =
+        only_ids || !sel.suites.is_empty() || !sel.filters.is_empty() || sel.partition.is_some();
     let selected: Vec<Scenario> = plan::select(&loaded.scenarios, &sel)
         .into_iter()
         .cloned()

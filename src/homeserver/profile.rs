@@ -370,15 +370,25 @@ impl Profile {
             Some(Value::Object(o)) => {
                 for (k, v) in o {
                     if crate::scenario::windows::find(k).is_none() {
-                        let known: Vec<&str> =
-                            crate::scenario::windows::WINDOWS.iter().map(|w| w.name).collect();
+                        let known: Vec<&str> = crate::scenario::windows::WINDOWS
+                            .iter()
+                            .map(|w| w.name)
+                            .collect();
                         r.err(
                             pos_of("windows"),
-                            format!("`windows.{k}`: no such window (windows: {})", known.join(", ")),
+                            format!(
+                                "`windows.{k}`: no such window (windows: {})",
+                                known.join(", ")
+                            ),
                         );
                         continue;
                     }
-                    let d = r.duration(Some(v), pos_of("windows"), &format!("windows.{k}"), Duration::ZERO);
+                    let d = r.duration(
+                        Some(v),
+                        pos_of("windows"),
+                        &format!("windows.{k}"),
+                        Duration::ZERO,
+                    );
                     windows.insert(k.clone(), d);
                 }
             }

@@ -42,7 +42,9 @@ impl Change {
     fn title(self) -> &'static str {
         match self {
             Change::Regressed => "Regressions",
-            Change::Masked => "Masked regressions (passed before, now failing as the expectations file says)",
+            Change::Masked => {
+                "Masked regressions (passed before, now failing as the expectations file says)"
+            }
             Change::Fixed => "Newly passing",
             Change::NowRun => "Skipped before, run now",
             Change::NowSkipped => "Run before, skipped now",

@@ -112,7 +112,10 @@ impl Reporter for Console {
                 let taken = match absence.scenarios.len() {
                     // Only some IDs of other proposals' scenarios are its: those steps end
                     // "not implemented" when they fail.
-                    0 => "the steps judging its requirements in other scenarios end not implemented".to_string(),
+                    0 => {
+                        "the steps judging its requirements in other scenarios end not implemented"
+                            .to_string()
+                    }
                     n => format!("its {n} scenarios are not run"),
                 };
                 self.line(&format!("{word} {}; {taken}{known}", absence.finding()));

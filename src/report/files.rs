@@ -419,8 +419,7 @@ pub fn markdown(
     let bad: Vec<&ScenarioResult> = results
         .iter()
         .filter(|r| {
-            r.outcome.is_bad()
-                || matches!(r.outcome, Outcome::ExpectedFailure | Outcome::Warned)
+            r.outcome.is_bad() || matches!(r.outcome, Outcome::ExpectedFailure | Outcome::Warned)
         })
         .collect();
     if !bad.is_empty() {

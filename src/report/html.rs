@@ -198,8 +198,7 @@ pub fn render(report: &RunReport, dir: &Path) -> String {
         .scenarios
         .iter()
         .filter(|r| {
-            r.outcome.is_bad()
-                || matches!(r.outcome, Outcome::ExpectedFailure | Outcome::Warned)
+            r.outcome.is_bad() || matches!(r.outcome, Outcome::ExpectedFailure | Outcome::Warned)
         })
         .collect();
     if !bad.is_empty() {

@@ -50,7 +50,9 @@ impl ScenarioRun {
                 }
                 // (`hold_until` steps are held by `hold_until` and never reach this loop.)
                 (Wait::Once | Wait::HoldUntil { .. }, Err(e)) => return (Err(e), attempts),
-                (Wait::Once | Wait::HoldUntil { .. }, Ok(resp)) => return (self.after_success(step, &resp).await, attempts),
+                (Wait::Once | Wait::HoldUntil { .. }, Ok(resp)) => {
+                    return (self.after_success(step, &resp).await, attempts)
+                }
                 (Wait::Until { .. }, Err(e)) if cannot_recover(step, &e) => {
                     return (
                         Err(e.waited(format!(
@@ -116,7 +118,10 @@ impl ScenarioRun {
                 self.evidence.held().observe(
                     &step.id,
                     "window",
-                    Some(json!(format!("{name} = {} ({from})", human_duration(within)))),
+                    Some(json!(format!(
+                        "{name} = {} ({from})",
+                        human_duration(within)
+                    ))),
                 );
                 Wait::Until {
                     within,

@@ -245,7 +245,10 @@ pub(super) async fn run_one(
             if result.outcome == Outcome::Failed {
                 // As for a scenario the absence takes whole: expected when the expectations file
                 // lists the proposal as not implemented.
-                let known: Vec<&str> = absences.values().filter_map(|a| a.known.as_deref()).collect();
+                let known: Vec<&str> = absences
+                    .values()
+                    .filter_map(|a| a.known.as_deref())
+                    .collect();
                 (result.outcome, result.reason) = if known.len() == absences.len() {
                     (
                         Outcome::ExpectedFailure,

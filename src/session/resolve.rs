@@ -282,8 +282,8 @@ fn check_server_url(name: &str, url: &str) -> Result<(), Error> {
     } else {
         format!("; did you mean `--{name} http://{shown}`?")
     };
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|e| bad(&format!("not a URL ({e}){did_you_mean}")))?;
+    let parsed =
+        reqwest::Url::parse(url).map_err(|e| bad(&format!("not a URL ({e}){did_you_mean}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(bad(&format!("not an http(s) URL{did_you_mean}")));
     }

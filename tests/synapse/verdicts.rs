@@ -103,7 +103,11 @@ pub fn a_recommendation_not_met_warns() {
             "{}",
             text(&out)
         );
-        assert!(text(&out).contains("WARN federation/fake-sticky-push-order"), "{}", text(&out));
+        assert!(
+            text(&out).contains("WARN federation/fake-sticky-push-order"),
+            "{}",
+            text(&out)
+        );
         let r = results(dir.path());
         assert_eq!(r["scenarios"][0]["outcome"], "warned");
         let status: std::collections::BTreeMap<String, String> =

@@ -194,7 +194,11 @@ fn a_shifted_clock_moves_every_server_timestamp_and_the_appservice_ts_back() {
     r.query.push(("ts".into(), "1000000".into()));
     assert!(f.apply_request(&mut r));
     assert_eq!(r.query[1], ("ts".into(), "1020000".into()));
-    assert_eq!(r.query[0], ("a".into(), "1".into()), "other parameters stay");
+    assert_eq!(
+        r.query[0],
+        ("a".into(), "1".into()),
+        "other parameters stay"
+    );
     let mut resp = ResponseParts {
         status: 200,
         headers: Default::default(),

@@ -367,7 +367,11 @@ impl RunStats {
             absent.push_str(&format!(
                 ", {} with a recommendation not met{}",
                 self.warned,
-                if self.strict { " (--strict: they fail the run)" } else { "" }
+                if self.strict {
+                    " (--strict: they fail the run)"
+                } else {
+                    ""
+                }
             ));
         }
         format!(

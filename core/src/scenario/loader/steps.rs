@@ -400,11 +400,7 @@ impl<'a> Loader<'a> {
     /// The step's own keys (`capture`, `expect`, `within`…) written inside its kind's body,
     /// each reported once at the key with the fix; with the variables a misplaced
     /// `capture`/`accumulate` would define.
-    fn misplaced_step_keys(
-        &mut self,
-        kind: &str,
-        body: &Node,
-    ) -> Vec<(&'static str, Vec<String>)> {
+    fn misplaced_step_keys(&mut self, kind: &str, body: &Node) -> Vec<(&'static str, Vec<String>)> {
         let (Node::Mapping(bm), Some(spec)) = (body, crate::steps::kind(kind)) else {
             return Vec::new();
         };

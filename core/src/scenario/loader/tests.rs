@@ -42,7 +42,10 @@ fn a_wait_may_name_a_window_or_hold_until_a_moment() {
         Wait::Until { window: Some("federation_retry"), within, .. } if within == Duration::from_secs(120)
     ));
     let e = first_error(&GOOD.replace("within: 5s", "within: {window: federation_rety}"));
-    assert!(e.to_string().contains("did you mean `federation_retry`"), "{e}");
+    assert!(
+        e.to_string().contains("did you mean `federation_retry`"),
+        "{e}"
+    );
     let e = first_error(&GOOD.replace("within: 5s", "within: 5s\n    hold_until: 7"));
     assert!(e.to_string().contains("only one of them"), "{e}");
 }
