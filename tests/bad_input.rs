@@ -238,11 +238,11 @@ fn bad_flags_exit_2_with_a_reason() {
                 "--registration",
                 "magic",
             ],
-            "unknown registration method `magic` (expected `shared-secret`, `token` or `open`)",
+            "invalid value 'magic' for '--registration <METHOD>'\n  [possible values: shared-secret, token, open]",
         ),
         (
             &["run", "--snapshots", "lenient"],
-            "unknown snapshot policy `lenient` (expected `review`, `strict` or `update`)",
+            "invalid value 'lenient' for '--snapshots <POLICY>'\n  [possible values: review, strict, update]",
         ),
         (
             &["run", "--snapshots", "update"],
