@@ -76,36 +76,49 @@ fn extract() -> std::io::Result<PathBuf> {
     }
 }
 
-fn write_all(dir: &Path, overwrite: bool) -> std::io::Result<usize> {
-    let mut written = 0;
-    for (rel, bytes) in generated::FILES {
+fn write_all(dir: &Path, overwrite: bool) -> std::io::Result<Exported> {
+    let mut done = Exported::default();
+    let files = generated::FILES
+        .iter()
+        .map(|(rel, bytes)| (*rel, std::borrow::Cow::Borrowed(*bytes)))
+        .chain(std::iter::once((
+            crate::scenario::schema::FILE,
+            std::borrow::Cow::Owned(crate::scenario::schema::text().into_bytes()),
+        )));
+    for (rel, bytes) in files {
         let p = dir.join(rel);
         if !overwrite && p.exists() {
+            match std::fs::read(&p) {
+                Ok(on_disk) if on_disk == *bytes => done.unchanged += 1,
+                _ => done.kept.push(rel.to_string()),
+            }
             continue;
         }
         if let Some(parent) = p.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::write(&p, bytes)?;
-        written += 1;
+        std::fs::write(&p, &bytes)?;
+        done.written += 1;
     }
-    Ok(written)
+    Ok(done)
+}
+
+/// What `export` did with each built-in file.
+#[derive(Debug, Default)]
+pub struct Exported {
+    /// Written (they were not there).
+    pub written: usize,
+    /// There already, the same as the built-in copy.
+    pub unchanged: usize,
+    /// There already and different (edited, or from another version): kept, not overwritten.
+    pub kept: Vec<String>,
 }
 
 /// `mscheck suites export DIR`: the built-in files, for editing, and the scenario schema their
 /// `yaml-language-server` comments point at (`docs/scenario.schema.json`); existing files are
-/// kept.
-pub fn export(dir: &Path) -> std::io::Result<usize> {
-    let mut written = write_all(dir, false)?;
-    let schema = dir.join(crate::scenario::schema::FILE);
-    if !schema.exists() {
-        if let Some(parent) = schema.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(&schema, crate::scenario::schema::text())?;
-        written += 1;
-    }
-    Ok(written)
+/// kept, and said to be.
+pub fn export(dir: &Path) -> std::io::Result<Exported> {
+    write_all(dir, false)
 }
 
 #[cfg(test)]

@@ -301,4 +301,15 @@ fn the_installed_binary_runs_from_an_empty_folder() {
         "{}",
         text(&out)
     );
+    // Exporting again keeps the edited file, and says so by name.
+    let out = go(&["suites", "export", "exported"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("wrote 0 files")
+            && text(&out).contains("kept 1 files that differ from the built-in copy")
+            && text(&out)
+                .contains("suites/msc4354-sticky-events/versions-advertises-sticky-events.yaml"),
+        "{}",
+        text(&out)
+    );
 }

@@ -152,12 +152,27 @@ fn write_into(dir: &Path, files: Vec<(String, Vec<u8>)>) -> Result<(), Error> {
 pub(super) fn suites(a: SuitesArgs) -> Result<(), Error> {
     match a.action {
         SuitesAction::Export { dir } => {
-            let written = crate::embedded::export(&dir).map_err(|e| Error::Io {
+            let done = crate::embedded::export(&dir).map_err(|e| Error::Io {
                 action: "write",
                 path: dir.clone(),
                 source: e,
             })?;
-            println!("wrote {written} files into {}", dir.display());
+            println!("wrote {} files into {}", done.written, dir.display());
+            if done.unchanged > 0 {
+                println!(
+                    "{} files were there already, the same as the built-in copy",
+                    done.unchanged
+                );
+            }
+            if !done.kept.is_empty() {
+                println!(
+                    "kept {} files that differ from the built-in copy (edited, or from another mscheck version; remove one to get the built-in copy back):",
+                    done.kept.len()
+                );
+                for f in &done.kept {
+                    println!("  {f}");
+                }
+            }
             Ok(())
         }
     }
