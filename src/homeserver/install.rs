@@ -211,20 +211,30 @@ pub async fn ensure_synapse(
             version: installed.trim().to_string(),
         });
     }
+    // pip's whole output goes to a log beside the virtualenv; the terminal gets a few lines.
+    let log_path = cache_dir().join(format!("{venv_name}.install.log"));
+    let mut log = InstallLog::create(&log_path)?;
     progress(&format!(
-        "installing Synapse {} into {} (first run only)",
+        "installing Synapse {} into {} (first run only; pip's log: {})",
         if version.is_empty() {
             &requirement
         } else {
             &version
         },
-        venv.display()
+        venv.display(),
+        log_path.display()
     ));
     let python3 = std::env::var("MSCHECK_PYTHON").unwrap_or_else(|_| "python3".into());
     if venv.exists() {
         let _ = std::fs::remove_dir_all(&venv);
     }
-    run_logged(&python3, &["-m", "venv", &venv.to_string_lossy()], progress).await?;
+    run_logged(
+        &python3,
+        &["-m", "venv", &venv.to_string_lossy()],
+        progress,
+        &mut log,
+    )
+    .await?;
     let pip = venv.join("bin").join("pip");
     let pip = pip.to_string_lossy();
     // The release itself, plus the pins of its time for old releases.
@@ -239,7 +249,7 @@ pub async fn ensure_synapse(
     .to_vec();
     args.extend(pins_for(fixtures, &version)?);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    run_logged(&pip, &args, progress).await?;
+    run_logged(&pip, &args, progress, &mut log).await?;
     // A checkout or wheel says its version only once installed.
     let version = if version.is_empty() {
         installed_version(&python).await?
@@ -248,7 +258,10 @@ pub async fn ensure_synapse(
     };
     std::fs::write(&marker, &version)
         .map_err(|e| HomeserverError::Setup(format!("cannot write {}: {e}", marker.display())))?;
-    progress(&format!("Synapse {version} installed"));
+    progress(&format!(
+        "Synapse {version} installed ({} packages)",
+        log.collected
+    ));
     Ok(SynapseInstall { python, version })
 }
 
@@ -312,11 +325,42 @@ async fn installed_version(python: &Path) -> Result<String, HomeserverError> {
     Ok(v)
 }
 
+/// Where an installation's output goes: every line into the log file, a count of the packages
+/// pip collected for the progress lines.
+struct InstallLog {
+    file: std::fs::File,
+    path: PathBuf,
+    collected: usize,
+}
+
+impl InstallLog {
+    fn create(path: &Path) -> Result<Self, HomeserverError> {
+        let file = std::fs::File::create(path).map_err(|e| {
+            HomeserverError::Setup(format!("cannot write {}: {e}", path.display()))
+        })?;
+        Ok(InstallLog {
+            file,
+            path: path.to_path_buf(),
+            collected: 0,
+        })
+    }
+
+    fn line(&mut self, line: &str) {
+        use std::io::Write;
+        let _ = writeln!(self.file, "{line}");
+    }
+}
+
+/// Packages between two progress lines while pip collects them.
+const PROGRESS_EVERY: usize = 15;
+
 async fn run_logged(
     program: &str,
     args: &[&str],
     progress: &(dyn Fn(&str) + Sync),
+    log: &mut InstallLog,
 ) -> Result<(), HomeserverError> {
+    log.line(&format!("$ {program} {}", args.join(" ")));
     let mut child = tokio::process::Command::new(program)
         .args(args)
         .stdout(Stdio::piped())
@@ -337,11 +381,24 @@ async fn run_logged(
     while !(out_done && err_done) {
         tokio::select! {
             line = out.next_line(), if !out_done => match line {
-                Ok(Some(l)) => { if l.starts_with("Collecting") || l.starts_with("Successfully") { progress(&l) } }
+                Ok(Some(l)) => {
+                    log.line(&l);
+                    if let Some(package) = l.strip_prefix("Collecting ") {
+                        log.collected += 1;
+                        if log.collected % PROGRESS_EVERY == 0 {
+                            let name = package.split_whitespace().next().unwrap_or(package);
+                            progress(&format!("pip: {} packages collected ({name})", log.collected));
+                        }
+                    }
+                }
                 _ => out_done = true,
             },
             line = err.next_line(), if !err_done => match line {
-                Ok(Some(l)) => { tail.push(l); if tail.len() > 20 { tail.remove(0); } }
+                Ok(Some(l)) => {
+                    log.line(&l);
+                    tail.push(l);
+                    if tail.len() > 20 { tail.remove(0); }
+                }
                 _ => err_done = true,
             },
         }
@@ -352,8 +409,9 @@ async fn run_logged(
         .map_err(|e| HomeserverError::Setup(format!("`{program}` failed: {e}")))?;
     if !status.success() {
         return Err(HomeserverError::Setup(format!(
-            "`{program} {}` failed ({status}):\n{}",
+            "`{program} {}` failed ({status}); the whole output is in {}; its last lines:\n{}",
             args.join(" "),
+            log.path.display(),
             tail.join("\n")
         )));
     }
