@@ -6,16 +6,15 @@ use super::controls;
 use crate::common::{mscheck, outcomes, requirement_statuses, results, text};
 use std::path::PathBuf;
 
-/// What in a scenario file shows that it judges or produces time: holds, lifetimes, server
-/// timestamps, delays and restarts of delayed events, timestamps given to the fake server.
+/// What in a scenario file shows that its verdict rests on time: holds to a moment, sampled
+/// lifetimes, server timestamps compared or handed over, an appservice's timestamp.
 const TIME_MARKERS: &[&str] = &[
     "hold_until",
     "sample:",
     "origin_server_ts",
     "server_now",
     "server_before",
-    "delay_ms",
-    "ts:",
+    ", ts: ",
 ];
 
 /// The newest-revision scenarios that judge time, by the markers above.
