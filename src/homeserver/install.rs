@@ -335,9 +335,8 @@ struct InstallLog {
 
 impl InstallLog {
     fn create(path: &Path) -> Result<Self, HomeserverError> {
-        let file = std::fs::File::create(path).map_err(|e| {
-            HomeserverError::Setup(format!("cannot write {}: {e}", path.display()))
-        })?;
+        let file = std::fs::File::create(path)
+            .map_err(|e| HomeserverError::Setup(format!("cannot write {}: {e}", path.display())))?;
         Ok(InstallLog {
             file,
             path: path.to_path_buf(),
