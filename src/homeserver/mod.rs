@@ -8,6 +8,8 @@ pub mod keys;
 pub mod managed;
 mod ports;
 pub mod profile;
+mod profile_lookup;
+pub use profile_lookup::find as find_profile;
 pub mod registration;
 
 use managed::{Launch, ManagedServer};

@@ -17,6 +17,7 @@ pub mod positions;
 mod sample;
 pub mod schedule;
 mod setup;
+mod verdict;
 
 pub use error::{ErrorKind, HarnessError, StepError, TransportError};
 

@@ -7,7 +7,7 @@ use super::events::{
     EventKind, Failure, FailureKind, Observation, Outcome, ScenarioResult, Timing,
 };
 use super::exec::ScenarioRun;
-use super::{blame, skip_reason, RunContext, StepError, TransportError};
+use super::{skip_reason, RunContext, StepError, TransportError};
 use crate::catalogue::Revision;
 use crate::client::Client;
 use crate::expectations::Expectations;
@@ -71,13 +71,7 @@ pub(super) async fn run_one(
     let mut result = ScenarioResult::not_run(&s, revision);
     if let Some(absence) = ctx.absent.get(&s.id) {
         // One finding for the whole proposal: the scenario is not run.
-        (result.outcome, result.reason) = match &absence.known {
-            Some(why) => (
-                Outcome::ExpectedFailure,
-                Some(format!("{} (expected: {why})", absence.finding())),
-            ),
-            None => (Outcome::NotImplemented, Some(absence.finding())),
-        };
+        (result.outcome, result.reason) = super::verdict::absence_outcome(&[absence]);
         ctx.emit(EventKind::ScenarioFinished {
             result: Box::new(result.clone()),
             transcript: String::new(),
@@ -222,52 +216,7 @@ pub(super) async fn run_one(
     };
     result.reason = expected_reason;
     if let Some(f) = &failure {
-        result.judged = blame::judge(&s.covers, &s.judging_order(), &f.step);
-        // A check that judges only IDs of a proposal found absent before the run (MSC4480's
-        // extension inside an MSC4354 scenario) is that one finding, not a failure here.
-        let absent_group = |id: &str| ctx.absent_groups.get(s.group_of(id, revision));
-        if f.is_check
-            && blame::mark_absent(&s.covers, &mut result.judged, &|id| {
-                absent_group(id).is_some()
-            })
-        {
-            let absences: std::collections::BTreeMap<&str, &super::events::Absence> = result
-                .judged
-                .iter()
-                .filter(|(_, j)| **j == blame::Judged::Absent)
-                .filter_map(|(id, _)| absent_group(id).map(|a| (a.group.as_str(), a)))
-                .collect();
-            let finding = absences
-                .values()
-                .map(|a| a.finding())
-                .collect::<Vec<_>>()
-                .join("; ");
-            if result.outcome == Outcome::Failed {
-                // As for a scenario the absence takes whole: expected when the expectations file
-                // lists the proposal as not implemented.
-                let known: Vec<&str> = absences
-                    .values()
-                    .filter_map(|a| a.known.as_deref())
-                    .collect();
-                (result.outcome, result.reason) = if known.len() == absences.len() {
-                    (
-                        Outcome::ExpectedFailure,
-                        Some(format!("{finding} (expected: {})", known.join("; "))),
-                    )
-                } else {
-                    (Outcome::NotImplemented, Some(finding))
-                };
-            }
-        }
-        // A check that judges only recommendations (SHOULD, SHOULD NOT, MAY) reports what the
-        // server does otherwise as a warning: the text does not require it.
-        let blamed = blame::blamed(&s.covers, &result.judged);
-        if result.outcome == Outcome::Failed
-            && !blamed.is_empty()
-            && blamed.iter().all(|id| s.recommendations.contains(*id))
-        {
-            result.outcome = Outcome::Warned;
-        }
+        super::verdict::weigh(&s, &ctx, revision, f, &mut result);
     }
     result.failure = failure;
     result.transcript = Some(format!("transcripts/{}.txt", s.id.replace('/', "__")));

@@ -40,7 +40,7 @@ fn managed_setup(
             Some(p) => SynapseSource::from_flags("synapse", Some(p)).map_err(Error::Usage)?,
             None => SynapseSource::Pinned,
         };
-        let path = crate::homeserver::profile::find(fixtures, target)
+        let path = crate::homeserver::find_profile(fixtures, target)
             .map_err(|e| Error::Usage(format!("`--target {target}`: {e}")))?;
         (path, source)
     };

@@ -2,16 +2,19 @@
 //! [`Diagnostic`] at `file:line:column`.
 //!
 //! This module reads files and holds the diagnostics helpers; [`scenario`] decodes the top level
-//! (name, covers, revisions, requires, users), [`steps`] the steps (kinds, waits, sampling,
-//! control steps; a call's fields are decoded by its kind in [`crate::steps`]), and [`expect`]
-//! what a step checks and keeps (expectations, captures, snapshots).
+//! (name, covers, revisions, requires, users), [`steps`] the steps (kinds, waits, control
+//! steps), [`call`] a call's body (its fields are decoded by its kind in [`crate::steps`]),
+//! [`waits`] named windows and `hold_until` moments, [`sample`] sampled lifetimes, and
+//! [`expect`] what a step checks and keeps (expectations, captures, snapshots).
 
+mod call;
 mod expect;
 mod sample;
 mod scenario;
 mod steps;
 #[cfg(test)]
 mod tests;
+mod waits;
 
 use super::checks;
 use super::model::*;

@@ -1,6 +1,7 @@
 //! `sample:`: a step asked again and again across an item's lifetime, with the item, its
 //! remaining lifetime, the declared end and the margin its series is judged by.
 
+use super::waits::moment;
 use super::*;
 
 impl<'a> Loader<'a> {
@@ -77,31 +78,5 @@ impl<'a> Loader<'a> {
             ends,
             margin: margin?,
         })
-    }
-}
-
-/// A moment written as local milliseconds: a number, or a template such as `"{{t0 + 4000}}"`.
-fn moment(x: &Value) -> Option<crate::steps::Int> {
-    match x {
-        Value::Number(n) => n.as_i64().map(crate::steps::Int::Fixed),
-        Value::String(s) if s.contains("{{") => Some(crate::steps::Int::Template(s.clone())),
-        _ => None,
-    }
-}
-
-impl<'a> Loader<'a> {
-    /// `hold_until:` one moment on mscheck's clock.
-    pub(super) fn moment(&mut self, node: &Node, scope: &Scope) -> Option<crate::steps::Int> {
-        let v = yaml::to_json(node);
-        self.check_refs(&v, yaml::pos(node), scope);
-        let m = moment(&v);
-        if m.is_none() {
-            self.err_hint(
-                yaml::pos(node),
-                "`hold_until` is one moment on mscheck's clock",
-                "local milliseconds from a capture, e.g. \"{{t_scheduled + 4000}}\" with `t_scheduled: \"@request_ms\"`",
-            );
-        }
-        m
     }
 }
