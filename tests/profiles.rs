@@ -63,9 +63,16 @@ fn command_profile_running(
         .replace("../synapse/", &format!("{}/synapse/", fixtures.display()))
         .replace("{{profile_dir}}/", "");
     if let Some(need) = drop_need {
+        // The need says why the server cannot meet it; the skip quotes that.
         text = text
             .lines()
-            .filter(|l| !l.trim_start().starts_with(need))
+            .map(|l| {
+                if l.trim_start().starts_with(need) {
+                    format!("  {need}: {{unsupported: \"no spam-checker module in this build\"}}")
+                } else {
+                    l.to_string()
+                }
+            })
             .collect::<Vec<_>>()
             .join("\n");
     }
@@ -74,27 +81,24 @@ fn command_profile_running(
     p
 }
 
+/// The selection through the command path passes, or fails as the shipped expectations for
+/// Synapse say, exactly as the managed Synapse's own control run (tests/synapse.rs) requires of
+/// `--target synapse`: the same bar, without running the selection twice.
 #[test]
 fn synapse_through_the_generic_command_path_passes_what_the_synapse_profile_passes() {
     let work = tempfile::tempdir().unwrap();
-    let by_pip = work.path().join("pip");
-    let out = run_with("synapse", &by_pip);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let profile = command_profile(work.path(), None);
     let by_command = work.path().join("command");
     let out = run_with(&profile.to_string_lossy(), &by_command);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
-    let (mut a, mut b) = (outcomes(&results(&by_pip)), outcomes(&results(&by_command)));
-    a.sort();
-    b.sort();
-    assert_eq!(a, b, "the same outcomes through either profile");
+    let got = outcomes(&results(&by_command));
     assert!(
-        b.iter()
+        got.iter()
             .all(|(_, o)| o == "passed" || o == "expected_failure"),
-        "{b:?}"
+        "{got:?}"
     );
-    assert_eq!(a.len(), SELECTION.len());
+    assert_eq!(got.len(), SELECTION.len());
     let r = results(&by_command);
     assert_eq!(r["targets"][0]["implementation"], "synapse");
     assert!(r["targets"][0]["identified_by"]
@@ -139,7 +143,7 @@ fn a_need_the_profile_cannot_express_skips_with_the_reason_and_a_broken_profile_
     assert_eq!(spam["outcome"], "skipped");
     assert_eq!(
         spam["reason"],
-        "profile `synapse` cannot set spam_check: flag_marked"
+        "profile `synapse` cannot set spam_check: flag_marked: no spam-checker module in this build"
     );
     assert!(
         outcomes(&r)

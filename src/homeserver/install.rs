@@ -5,10 +5,9 @@
 //! completed. A file lock keeps concurrent mscheck processes (parallel tests) from installing
 //! twice.
 
+use super::pip::{run_logged, FileLock, InstallLog};
 use super::HomeserverError;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// An installed Synapse.
 #[derive(Debug, Clone)]
@@ -161,12 +160,13 @@ fn content_key(path: &Path) -> String {
     format!("{h:016x}")
 }
 
-pub async fn ensure_synapse(
+/// What a source installs: its version (empty for a checkout, which says it once installed),
+/// its virtualenv's name in the cache, and pip's requirement.
+pub(super) fn what_to_install(
     fixtures: &Path,
     source: &SynapseSource,
-    progress: &(dyn Fn(&str) + Sync),
-) -> Result<SynapseInstall, HomeserverError> {
-    let (version, venv_name, requirement) = match source {
+) -> Result<(String, String, String), HomeserverError> {
+    Ok(match source {
         SynapseSource::Pinned => {
             let v = pinned_version(fixtures)?;
             (
@@ -190,7 +190,15 @@ pub async fn ensure_synapse(
                 abs.to_string_lossy().to_string(),
             )
         }
-    };
+    })
+}
+
+pub async fn ensure_synapse(
+    fixtures: &Path,
+    source: &SynapseSource,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<SynapseInstall, HomeserverError> {
+    let (version, venv_name, requirement) = what_to_install(fixtures, source)?;
     let venv = cache_dir().join(&venv_name);
     let python = venv.join("bin").join("python");
     let marker = venv.join(".mscheck-installed");
@@ -265,6 +273,57 @@ pub async fn ensure_synapse(
     Ok(SynapseInstall { python, version })
 }
 
+/// Adds optional dependencies (pip extras such as `postgres`) to an installed Synapse, once per
+/// virtualenv: what a profile's `provision: {synapse-pip: {extras: […]}}` asks for.
+pub async fn ensure_extras(
+    fixtures: &Path,
+    source: &SynapseSource,
+    extras: &[String],
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<(), HomeserverError> {
+    if extras.is_empty() {
+        return Ok(());
+    }
+    let (version, venv_name, requirement) = what_to_install(fixtures, source)?;
+    let venv = cache_dir().join(&venv_name);
+    let marker = venv.join(format!(".mscheck-extras-{}", extras.join("-")));
+    if marker.exists() {
+        return Ok(());
+    }
+    let _lock = FileLock::acquire(&cache_dir().join(format!("{venv_name}.lock"))).await?;
+    if marker.exists() {
+        return Ok(());
+    }
+    let log_path = cache_dir().join(format!("{venv_name}.extras.log"));
+    let mut log = InstallLog::create(&log_path)?;
+    let list = extras.join(",");
+    progress(&format!(
+        "installing Synapse's optional dependencies [{list}] into {} (first use only; pip's log: {})",
+        venv.display(),
+        log_path.display()
+    ));
+    // `matrix-synapse==1.163.2` → `matrix-synapse[postgres]==1.163.2`; a path gets `[postgres]`.
+    let with_extras = match requirement.split_once("==") {
+        Some((name, v)) => format!("{name}[{list}]=={v}"),
+        None => format!("{requirement}[{list}]"),
+    };
+    let pip = venv.join("bin").join("pip");
+    let mut args: Vec<String> = [
+        "install",
+        "--disable-pip-version-check",
+        "--progress-bar",
+        "off",
+        &with_extras,
+    ]
+    .map(str::to_string)
+    .to_vec();
+    args.extend(pins_for(fixtures, &version)?);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run_logged(&pip.to_string_lossy(), &args, progress, &mut log).await?;
+    std::fs::write(&marker, &list)
+        .map_err(|e| HomeserverError::Setup(format!("cannot write {}: {e}", marker.display())))
+}
+
 /// `1.116.0` → `(1, 116, 0)`; release candidates count as their release.
 fn release_key(v: &str) -> Option<(u32, u32, u32)> {
     let v = v.split("rc").next()?;
@@ -323,137 +382,6 @@ async fn installed_version(python: &Path) -> Result<String, HomeserverError> {
         )));
     }
     Ok(v)
-}
-
-/// Where an installation's output goes: every line into the log file, a count of the packages
-/// pip collected for the progress lines.
-struct InstallLog {
-    file: std::fs::File,
-    path: PathBuf,
-    collected: usize,
-}
-
-impl InstallLog {
-    fn create(path: &Path) -> Result<Self, HomeserverError> {
-        let file = std::fs::File::create(path)
-            .map_err(|e| HomeserverError::Setup(format!("cannot write {}: {e}", path.display())))?;
-        Ok(InstallLog {
-            file,
-            path: path.to_path_buf(),
-            collected: 0,
-        })
-    }
-
-    fn line(&mut self, line: &str) {
-        use std::io::Write;
-        let _ = writeln!(self.file, "{line}");
-    }
-}
-
-/// Packages between two progress lines while pip collects them.
-const PROGRESS_EVERY: usize = 15;
-
-async fn run_logged(
-    program: &str,
-    args: &[&str],
-    progress: &(dyn Fn(&str) + Sync),
-    log: &mut InstallLog,
-) -> Result<(), HomeserverError> {
-    log.line(&format!("$ {program} {}", args.join(" ")));
-    let mut child = tokio::process::Command::new(program)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| {
-            HomeserverError::Setup(format!(
-                "cannot run `{program}`: {e} (hint: install Python 3 with venv support)"
-            ))
-        })?;
-    let stdout = child.stdout.take().expect("piped");
-    let stderr = child.stderr.take().expect("piped");
-    let mut tail: Vec<String> = Vec::new();
-    let mut out = BufReader::new(stdout).lines();
-    let mut err = BufReader::new(stderr).lines();
-    let (mut out_done, mut err_done) = (false, false);
-    while !(out_done && err_done) {
-        tokio::select! {
-            line = out.next_line(), if !out_done => match line {
-                Ok(Some(l)) => {
-                    log.line(&l);
-                    if let Some(package) = l.strip_prefix("Collecting ") {
-                        log.collected += 1;
-                        if log.collected % PROGRESS_EVERY == 0 {
-                            let name = package.split_whitespace().next().unwrap_or(package);
-                            progress(&format!("pip: {} packages collected ({name})", log.collected));
-                        }
-                    }
-                }
-                _ => out_done = true,
-            },
-            line = err.next_line(), if !err_done => match line {
-                Ok(Some(l)) => {
-                    log.line(&l);
-                    tail.push(l);
-                    if tail.len() > 20 { tail.remove(0); }
-                }
-                _ => err_done = true,
-            },
-        }
-    }
-    let status = child
-        .wait()
-        .await
-        .map_err(|e| HomeserverError::Setup(format!("`{program}` failed: {e}")))?;
-    if !status.success() {
-        return Err(HomeserverError::Setup(format!(
-            "`{program} {}` failed ({status}); the whole output is in {}; its last lines:\n{}",
-            args.join(" "),
-            log.path.display(),
-            tail.join("\n")
-        )));
-    }
-    Ok(())
-}
-
-/// An exclusive `flock` on a file, released on drop.
-struct FileLock {
-    file: std::fs::File,
-}
-
-impl FileLock {
-    async fn acquire(path: &Path) -> Result<Self, HomeserverError> {
-        use std::os::fd::AsRawFd;
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(|e| {
-                HomeserverError::Setup(format!("cannot open lock {}: {e}", path.display()))
-            })?;
-        let fd = file.as_raw_fd();
-        // flock blocks; run it off the async workers. Another mscheck installing holds it for ~30 s.
-        let ok =
-            tokio::task::spawn_blocking(move || unsafe { libc::flock(fd, libc::LOCK_EX) } == 0)
-                .await
-                .unwrap_or(false);
-        if !ok {
-            return Err(HomeserverError::Setup(format!(
-                "cannot lock {}",
-                path.display()
-            )));
-        }
-        Ok(FileLock { file })
-    }
-}
-
-impl Drop for FileLock {
-    fn drop(&mut self) {
-        use std::os::fd::AsRawFd;
-        unsafe { libc::flock(self.file.as_raw_fd(), libc::LOCK_UN) };
-    }
 }
 
 #[cfg(test)]

@@ -4,45 +4,16 @@
 //! stops them in order) with `PR_SET_PDEATHSIG` (so they die with mscheck even if it is killed).
 //! Every live PID is also kept in a global list that the Ctrl-C handler and `Drop` clean up.
 
-use super::config_file::{overlay_config, redacted_config};
+pub use super::cleanup::kill_all_managed;
+use super::cleanup::{self, config_files, track, untrack, Leftover};
+use super::config_file::overlay_config;
+use super::placeholders::{self, render};
 use super::ports::free_port;
-use super::profile::{Format, Profile};
-use super::{keys, HomeserverError};
-use crate::util::Held;
+use super::profile::Profile;
+use super::{hooks, keys, HomeserverError};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::process::Child;
-
-static LIVE_PIDS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
-
-/// Servers prepared and not yet put away: (working folder, report folder, configuration files).
-type Unarchived = (PathBuf, PathBuf, Vec<(String, Format)>);
-static NOT_ARCHIVED: Mutex<Vec<Unarchived>> = Mutex::new(Vec::new());
-
-/// Kills every managed process still alive (Ctrl-C, panic) and puts their files away (logs into
-/// the report, working files deleted). Safe to call twice.
-pub fn kill_all_managed() {
-    let pids: Vec<i32> = std::mem::take(&mut *LIVE_PIDS.held());
-    for pid in pids {
-        unsafe {
-            libc::kill(pid, libc::SIGCONT);
-            libc::kill(pid, libc::SIGKILL);
-        }
-    }
-    let left: Vec<Unarchived> = std::mem::take(&mut *NOT_ARCHIVED.held());
-    for (data, report, configs) in left {
-        archive_files(&data, &report, &configs);
-    }
-}
-
-fn track(pid: i32) {
-    LIVE_PIDS.held().push(pid);
-}
-
-fn untrack(pid: i32) {
-    LIVE_PIDS.held().retain(|p| *p != pid);
-}
 
 /// Ports and names of one managed server.
 #[derive(Debug, Clone)]
@@ -66,6 +37,12 @@ pub struct ManagedConfig {
     pub hs_token: String,
     /// A registration token, for profiles whose servers register users by token.
     pub registration_token: String,
+    /// `{{instance_id}}`: short, unique per run, `[a-z0-9_]` (a database or schema name).
+    pub instance_id: String,
+    /// The signing key's ID (`a_1f2e`), `{{signing_key_id}}`.
+    pub signing_key_id: String,
+    /// `{{port.NAME}}`: further loopback ports the profile asks for, by name.
+    pub ports: std::collections::BTreeMap<String, u16>,
 }
 
 /// The localpart of the application service's own user on managed servers.
@@ -97,8 +74,6 @@ pub struct Launch {
 /// A managed homeserver.
 pub struct ManagedServer {
     config: ManagedConfig,
-    /// Where its logs and redacted configuration are copied when it is put away.
-    report_dir: PathBuf,
     archived: std::sync::atomic::AtomicBool,
     launch: Launch,
     child: tokio::sync::Mutex<Option<Child>>,
@@ -107,7 +82,8 @@ pub struct ManagedServer {
 
 impl ManagedServer {
     /// Prepares the working folder (the profile's files rendered, needs merged into its
-    /// configuration, keys, certificate); does not start the process.
+    /// configuration, keys, certificate); does not run the setup or start the process. A folder
+    /// that cannot be completed is removed again.
     pub fn prepare(
         name: &str,
         launch: Launch,
@@ -119,25 +95,50 @@ impl ManagedServer {
             HomeserverError::Setup(format!("cannot create {}: {e}", data_dir.display()))
         })?;
         // The server runs inside this folder and its config names files by path: make it absolute.
-        let data_dir = std::fs::canonicalize(&data_dir).map_err(|e| {
-            HomeserverError::Setup(format!("cannot resolve {}: {e}", data_dir.display()))
-        })?;
-        let client_port = free_port()?;
-        let federation_port = free_port()?;
-        let config = ManagedConfig {
-            name: name.to_string(),
-            client_port,
-            federation_port,
-            server_name: format!("localhost:{federation_port}"),
-            data_dir: data_dir.clone(),
-            shared_secret: keys::random_hex::<24>(),
-            as_token: keys::random_hex::<24>(),
-            hs_token: keys::random_hex::<24>(),
-            registration_token: keys::random_hex::<12>(),
+        let data_dir = match std::fs::canonicalize(&data_dir) {
+            Ok(d) => d,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&data_dir);
+                return Err(HomeserverError::Setup(format!(
+                    "cannot resolve {}: {e}",
+                    data_dir.display()
+                )));
+            }
         };
-        keys::write_tls(&data_dir)?;
-        keys::write_signing_key(&data_dir)?;
+        let leftover = Leftover {
+            data_dir: data_dir.clone(),
+            report_dir,
+            configs: config_files(&launch.profile),
+            teardown: None,
+        };
+        // From here on, whatever happens (an error below, a panic, Ctrl-C), the folder goes.
+        cleanup::register(leftover.clone());
+        let made = Self::fill(name, &launch, &data_dir, overlay);
+        let config = match made {
+            Ok(c) => c,
+            Err(e) => {
+                cleanup::put_away_now(&data_dir);
+                return Err(e);
+            }
+        };
+        Ok(ManagedServer {
+            config,
+            archived: false.into(),
+            launch,
+            child: tokio::sync::Mutex::new(None),
+            paused: false.into(),
+        })
+    }
+
+    /// Ports, secrets, keys and the rendered files of a new working folder.
+    fn fill(
+        name: &str,
+        launch: &Launch,
+        data_dir: &Path,
+        overlay: Option<&serde_json::Value>,
+    ) -> Result<ManagedConfig, HomeserverError> {
         let profile = &launch.profile;
+        let mut templates = Vec::new();
         for file in &profile.files {
             let template_path = profile.dir().join(&file.template);
             let template = std::fs::read_to_string(&template_path).map_err(|e| {
@@ -147,31 +148,84 @@ impl ManagedServer {
                     profile.file.display()
                 ))
             })?;
-            let mut rendered = render(&template, &config, &launch);
+            templates.push(template);
+        }
+        let mut ports = std::collections::BTreeMap::new();
+        for port in
+            placeholders::port_names(templates.iter().map(String::as_str).chain(profile.texts()))
+        {
+            ports.insert(port, free_port()?);
+        }
+        let federation_port = free_port()?;
+        keys::write_tls(data_dir)?;
+        let config = ManagedConfig {
+            name: name.to_string(),
+            client_port: free_port()?,
+            federation_port,
+            server_name: format!("localhost:{federation_port}"),
+            data_dir: data_dir.to_path_buf(),
+            shared_secret: keys::random_hex::<24>(),
+            as_token: keys::random_hex::<24>(),
+            hs_token: keys::random_hex::<24>(),
+            registration_token: keys::random_hex::<12>(),
+            instance_id: placeholders::instance_id(name),
+            signing_key_id: keys::write_signing_key(data_dir)?,
+            ports,
+        };
+        for (file, template) in profile.files.iter().zip(&templates) {
+            let mut rendered = render(template, &config, launch);
             if let (Some(o), Some(format)) = (overlay, file.format) {
                 rendered = overlay_config(&rendered, o, format)?;
             }
-            std::fs::write(data_dir.join(&file.to), rendered).map_err(|e| {
+            let to = data_dir.join(&file.to);
+            if let Some(parent) = to.parent() {
+                let _ = std::fs::create_dir_all(parent);
+            }
+            std::fs::write(&to, rendered).map_err(|e| {
                 HomeserverError::Setup(format!(
-                    "cannot write config into {}: {e}",
-                    data_dir.display()
+                    "cannot write {} (`to: {}` of the profile {}): {e}",
+                    to.display(),
+                    file.to,
+                    profile.file.display()
                 ))
             })?;
         }
-        let server = ManagedServer {
-            config,
-            report_dir,
-            archived: false.into(),
-            launch,
-            child: tokio::sync::Mutex::new(None),
-            paused: false.into(),
-        };
-        NOT_ARCHIVED.held().push((
-            server.config.data_dir.clone(),
-            server.report_dir.clone(),
-            server.config_files(),
-        ));
-        Ok(server)
+        Ok(config)
+    }
+
+    /// Runs the profile's `setup` commands (once, before the first start). From the moment it
+    /// begins, the server owes its `teardown`, which [`Self::archive`] runs.
+    pub fn setup(&self) -> Result<(), HomeserverError> {
+        let data_dir = &self.config.data_dir;
+        let teardown = self.hook_commands(&self.launch.profile.teardown);
+        cleanup::owe_teardown(data_dir, teardown);
+        let setup = self.hook_commands(&self.launch.profile.setup);
+        hooks::run("setup", &setup, &data_dir.join("console.log")).map_err(|e| {
+            HomeserverError::StartFailed {
+                name: self.config.name.clone(),
+                detail: e.to_string(),
+            }
+        })
+    }
+
+    /// A hook's commands with this instance's placeholders filled.
+    fn hook_commands(&self, commands: &[hooks::HookCommand]) -> Vec<hooks::Prepared> {
+        let r = |t: &str| render(t, &self.config, &self.launch);
+        commands
+            .iter()
+            .map(|c| hooks::Prepared {
+                argv: c.argv.iter().map(|a| r(a)).collect(),
+                env: self
+                    .launch
+                    .profile
+                    .env
+                    .iter()
+                    .map(|(k, v)| (k.clone(), r(v)))
+                    .collect(),
+                dir: self.config.data_dir.clone(),
+                within: c.within,
+            })
+            .collect()
     }
 
     /// The profile this server runs from.
@@ -234,6 +288,7 @@ impl ManagedServer {
         *guard = Some(child);
         let started = Instant::now();
         let url = format!("{}{}", self.base_url(), profile.ready_path);
+        let mut answers = ReadinessLog::default();
         loop {
             if let Some(child) = guard.as_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
@@ -248,10 +303,12 @@ impl ManagedServer {
                     });
                 }
             }
-            if let Ok(r) = http.get(&url).timeout(Duration::from_secs(2)).send().await {
-                if r.status().is_success() {
-                    return Ok(());
-                }
+            match http.get(&url).timeout(Duration::from_secs(2)).send().await {
+                Ok(r) if r.status().is_success() => return Ok(()),
+                Ok(r) => answers.note(format!("answered {}", r.status().as_u16())),
+                Err(e) if e.is_timeout() => answers.note("did not answer within 2 s".into()),
+                Err(e) if e.is_connect() => answers.note("refused the connection".into()),
+                Err(_) => answers.note("broke the connection".into()),
             }
             if started.elapsed() > profile.ready_within {
                 drop(guard);
@@ -259,13 +316,15 @@ impl ManagedServer {
                 return Err(HomeserverError::StartFailed {
                     name: self.config.name.clone(),
                     detail: format!(
-                        "no answer on {url} within {}s:\n{}",
-                        profile.ready_within.as_secs(),
+                        "not ready: GET {url}, every {} ms for {}, never answered 2xx ({}):\n{}",
+                        READY_POLL.as_millis(),
+                        crate::util::human_duration(profile.ready_within),
+                        answers.summary(),
                         self.log_tail(15)
                     ),
                 });
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(READY_POLL).await;
         }
     }
 
@@ -324,9 +383,10 @@ impl ManagedServer {
         Ok(())
     }
 
-    /// Puts a stopped server away: copies its logs and its configuration, with every secret
-    /// value replaced, into the report, then deletes its working files (the database holds access
-    /// tokens, the folder its signing and TLS keys). Safe to call twice.
+    /// Puts a stopped server away: runs the profile's teardown (if its setup began), copies its
+    /// logs and its configuration, with every secret value replaced, into the report, then
+    /// deletes its working files (the database holds access tokens, the folder its signing and
+    /// TLS keys). Safe to call twice.
     pub fn archive(&self) {
         if self
             .archived
@@ -334,29 +394,7 @@ impl ManagedServer {
         {
             return;
         }
-        NOT_ARCHIVED
-            .held()
-            .retain(|(d, _, _)| *d != self.config.data_dir);
-        archive_files(
-            &self.config.data_dir,
-            &self.report_dir,
-            &self.config_files(),
-        );
-    }
-
-    /// The profile's files that hold configuration, with their formats (for redacted copies).
-    fn config_files(&self) -> Vec<(String, Format)> {
-        self.launch
-            .profile
-            .files
-            .iter()
-            .filter_map(|f| {
-                let format = f.format.or_else(|| {
-                    (f.to.ends_with(".yaml") || f.to.ends_with(".yml")).then_some(Format::Yaml)
-                })?;
-                Some((f.to.clone(), format))
-            })
-            .collect()
+        cleanup::put_away_now(&self.config.data_dir);
     }
 
     /// The last lines of the server's logs, for error messages.
@@ -398,53 +436,29 @@ impl Drop for ManagedServer {
     }
 }
 
-/// Copies a server's logs and redacted configuration from its working folder into its report
-/// folder, then deletes the working folder (and the run's work folder once it is empty).
-fn archive_files(data_dir: &Path, report_dir: &Path, configs: &[(String, Format)]) {
-    let _ = std::fs::create_dir_all(report_dir);
-    for log in ["console.log", "homeserver.log"] {
-        let _ = std::fs::copy(data_dir.join(log), report_dir.join(log));
-    }
-    for (name, format) in configs {
-        if let Some(text) = redacted_config(&data_dir.join(name), *format) {
-            let _ = std::fs::write(report_dir.join(name), text);
+/// How often a starting server's readiness path is asked.
+const READY_POLL: Duration = Duration::from_millis(100);
+
+/// What a starting server answered its readiness path, counted by kind, in first-seen order.
+#[derive(Default)]
+struct ReadinessLog(Vec<(String, usize)>);
+
+impl ReadinessLog {
+    fn note(&mut self, what: String) {
+        match self.0.iter_mut().find(|(w, _)| *w == what) {
+            Some((_, n)) => *n += 1,
+            None => self.0.push((what, 1)),
         }
     }
-    let _ = std::fs::remove_dir_all(data_dir);
-    if let Some(parent) = data_dir.parent() {
-        let _ = std::fs::remove_dir(parent);
-    }
-}
 
-/// Fills the `{{placeholders}}` of a profile's templates, program, arguments and environment.
-pub fn render(template: &str, c: &ManagedConfig, launch: &Launch) -> String {
-    let path = |p: &Option<PathBuf>| {
-        p.as_ref()
-            .map(|p| p.to_string_lossy().to_string())
-            .unwrap_or_default()
-    };
-    template
-        .replace("{{server_name}}", &c.server_name)
-        .replace("{{client_port}}", &c.client_port.to_string())
-        .replace("{{federation_port}}", &c.federation_port.to_string())
-        .replace("{{data_dir}}", &c.data_dir.to_string_lossy())
-        .replace(
-            "{{tls_cert}}",
-            &c.data_dir.join("tls.crt").to_string_lossy(),
-        )
-        .replace("{{tls_key}}", &c.data_dir.join("tls.key").to_string_lossy())
-        .replace(
-            "{{signing_key}}",
-            &c.data_dir.join("signing.key").to_string_lossy(),
-        )
-        .replace("{{shared_secret}}", &c.shared_secret)
-        .replace("{{registration_token}}", &c.registration_token)
-        .replace("{{as_token}}", &c.as_token)
-        .replace("{{hs_token}}", &c.hs_token)
-        .replace("{{appservice_sender}}", APPSERVICE_SENDER)
-        .replace("{{python}}", &path(&launch.python))
-        .replace("{{program}}", &path(&launch.program))
-        .replace("{{profile_dir}}", &launch.profile.dir().to_string_lossy())
+    /// "answered 404 ×48, refused the connection ×2".
+    fn summary(&self) -> String {
+        self.0
+            .iter()
+            .map(|(w, n)| format!("{w} ×{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 #[cfg(test)]

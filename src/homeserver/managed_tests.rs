@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::homeserver::config_file::redact_config;
+use crate::homeserver::profile::Format;
 
 #[test]
 fn secrets_in_a_configuration_are_redacted_and_paths_kept() {
@@ -61,6 +62,9 @@ fn test_config() -> ManagedConfig {
         as_token: "t0k3n".into(),
         hs_token: "h0k3n".into(),
         registration_token: "r3g".into(),
+        instance_id: "hs1_0a1b2c".into(),
+        signing_key_id: "a_1f2e".into(),
+        ports: [("postgres".to_string(), 15432)].into(),
     }
 }
 
@@ -127,4 +131,50 @@ fn a_scenario_overlay_merges_into_the_rendered_config() {
         serde_json::json!({"a": 1, "experimental_features": {"x": true, "y": 0},
             "listeners": [{"port": 1}], "rc_message": {"per_second": 0.1}})
     );
+}
+
+/// What a panic (and Ctrl-C) runs: every server not yet put away has its teardown run and its
+/// working folder removed, keys included.
+#[test]
+fn kill_all_managed_runs_owed_teardowns_and_removes_the_folders() {
+    let _turn = crate::homeserver::hooks::RUNS_HOOKS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let marks = dir.path().join("marks");
+    let profile = dir.path().join("p.yaml");
+    std::fs::write(
+        &profile,
+        format!(
+            "implementation: x\nprovision: {{command: /bin/true}}\nstart: {{program: /bin/true}}\nteardown:\n  - {{run: [sh, -c, 'echo {{{{instance_id}}}} >> {}']}}\n",
+            marks.display()
+        ),
+    )
+    .unwrap();
+    let launch = Launch {
+        profile: std::sync::Arc::new(Profile::load(&profile).unwrap()),
+        python: None,
+        program: Some("/bin/true".into()),
+        version: "1".into(),
+    };
+    let data = dir.path().join("work/hs1");
+    let server = ManagedServer::prepare(
+        "hs1",
+        launch,
+        data.clone(),
+        dir.path().join("report/hs1"),
+        None,
+    )
+    .unwrap();
+    for f in ["signing.key", "signing.seed", "signing.pem", "tls.key"] {
+        assert!(data.join(f).exists(), "{f}");
+    }
+    server.setup().unwrap();
+    kill_all_managed();
+    assert!(!data.exists(), "the working folder is gone");
+    let torn_down = std::fs::read_to_string(&marks).unwrap();
+    assert_eq!(torn_down.trim(), server.config().instance_id);
+    // Dropping the server later finds nothing left to do.
+    drop(server);
+    assert_eq!(std::fs::read_to_string(&marks).unwrap(), torn_down);
 }

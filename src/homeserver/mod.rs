@@ -1,14 +1,19 @@
 //! Targets: the homeservers a run talks to. Managed ones (Synapse started by mscheck, with
 //! lifecycle control) or external ones (a URL plus a registration method).
 
+mod cleanup;
 pub mod config_file;
 pub mod discover;
+pub mod hooks;
 pub mod install;
 pub mod keys;
 pub mod managed;
+mod pip;
+mod placeholders;
 mod ports;
 pub mod profile;
 mod profile_lookup;
+pub mod profile_needs;
 pub use profile_lookup::find as find_profile;
 pub mod registration;
 
@@ -265,9 +270,10 @@ impl ManagedSetup {
     ) -> Result<Launch, HomeserverError> {
         let profile = self.profile.clone();
         match &profile.provision {
-            Provision::SynapsePip => {
+            Provision::SynapsePip { extras } => {
                 let install =
                     install::ensure_synapse(&self.fixtures, &self.synapse, progress).await?;
+                install::ensure_extras(&self.fixtures, &self.synapse, extras, progress).await?;
                 Ok(Launch {
                     profile,
                     python: Some(install.python),
@@ -359,6 +365,16 @@ impl Targets {
             .collect();
         let mut servers = Vec::new();
         // Working files live outside the report (they hold tokens and keys); `dir` gets the logs.
+        static SWEPT: std::sync::Once = std::sync::Once::new();
+        SWEPT.call_once(|| {
+            let n = cleanup::remove_stale(&managed::work_root());
+            if n > 0 {
+                progress(&format!(
+                    "removed {n} working folder(s) that killed mscheck runs left in {}",
+                    managed::work_root().display()
+                ));
+            }
+        });
         let work = managed::work_root().join(format!(
             "mscheck-{}-{}",
             std::process::id(),
@@ -373,6 +389,16 @@ impl Targets {
                 dir.join(name),
                 overlay,
             )?));
+        }
+        // The profile's per-instance setup (a database, a schema), off the async workers: it
+        // may take seconds. A failure drops the servers, whose teardown then runs.
+        if !profile.setup.is_empty() {
+            for s in &servers {
+                let s = s.clone();
+                tokio::task::spawn_blocking(move || s.setup())
+                    .await
+                    .map_err(|e| HomeserverError::Setup(format!("setup did not finish: {e}")))??;
+            }
         }
         progress(&format!(
             "starting {} {} ({})",

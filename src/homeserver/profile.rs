@@ -4,7 +4,7 @@
 //! (`fixtures/targets/<name>.yaml`); nothing about an implementation lives in the code that runs
 //! managed servers.
 
-use crate::scenario::needs::Need;
+use super::hooks::{self, HookCommand};
 use crate::yaml::{self, Pos};
 use crate::yaml::{Diagnostic, Diagnostics};
 use serde_json::Value;
@@ -15,9 +15,12 @@ use std::time::Duration;
 /// How the server's program gets onto the machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Provision {
-    /// Synapse from PyPI (or `--synapse-from`) into a cached virtualenv; `{{python}}` is its
-    /// interpreter.
-    SynapsePip,
+    /// Synapse from PyPI (or `--synapse-from`) into a cached virtualenv, with these pip extras
+    /// (`postgres`); `{{python}}` is its interpreter.
+    SynapsePip {
+        /// Optional dependency groups (`matrix-synapse[postgres]`).
+        extras: Vec<String>,
+    },
     /// A program that is already there (`{{program}}`): a path, relative to the profile's folder
     /// or found on `PATH`.
     Command(String),
@@ -88,6 +91,10 @@ pub struct Profile {
     /// Named windows (see [`crate::scenario::windows`]) this implementation is known to meet,
     /// in place of the defaults (Synapse's federation backoff).
     pub windows: BTreeMap<String, Duration>,
+    /// Commands run per instance before its first start (see [`super::hooks`]).
+    pub setup: Vec<HookCommand>,
+    /// Commands run per instance after its last stop.
+    pub teardown: Vec<HookCommand>,
 }
 
 const KEYS: &[&str] = &[
@@ -103,6 +110,8 @@ const KEYS: &[&str] = &[
     "appservice",
     "needs",
     "windows",
+    "setup",
+    "teardown",
 ];
 
 fn signal(name: &str) -> Option<i32> {
@@ -207,7 +216,33 @@ impl Profile {
             }
         };
         let provision = match get("provision") {
-            Some(Value::String(s)) if s == "synapse-pip" => Provision::SynapsePip,
+            Some(Value::String(s)) if s == "synapse-pip" => {
+                Provision::SynapsePip { extras: vec![] }
+            }
+            Some(Value::Object(o)) if o.contains_key("synapse-pip") => {
+                let extras: Option<Vec<String>> = o["synapse-pip"]
+                    .get("extras")
+                    .and_then(Value::as_array)
+                    .and_then(|a| a.iter().map(|x| x.as_str().map(str::to_string)).collect());
+                match extras {
+                    Some(e)
+                        if o.len() == 1
+                            && e.iter().all(|x| {
+                                !x.is_empty()
+                                    && x.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                            }) =>
+                    {
+                        Provision::SynapsePip { extras: e }
+                    }
+                    _ => {
+                        r.err(
+                            pos_of("provision"),
+                            "`provision: {synapse-pip: {extras: [postgres]}}` lists pip extras of matrix-synapse by name",
+                        );
+                        Provision::SynapsePip { extras: vec![] }
+                    }
+                }
+            }
             Some(Value::Object(o)) if o.contains_key("command") => {
                 match o.get("command").and_then(Value::as_str) {
                     Some(c) => Provision::Command(c.to_string()),
@@ -220,7 +255,7 @@ impl Profile {
             _ => {
                 r.err(
                     pos_of("provision"),
-                    "`provision` must be `synapse-pip` or `{command: PATH}`",
+                    "`provision` must be `synapse-pip`, `{synapse-pip: {extras: [NAME]}}` or `{command: PATH}`",
                 );
                 Provision::Command(String::new())
             }
@@ -251,6 +286,16 @@ impl Profile {
                     None
                 }
             };
+            let inside = Path::new(to)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+            if !inside {
+                r.err(
+                    pos_of("files"),
+                    format!("`to: {to}` must be a path inside the working folder (e.g. `appservices/mscheck.yaml`): no `..`, not absolute"),
+                );
+                continue;
+            }
             files.push(ConfigFile {
                 template: PathBuf::from(template),
                 to: to.to_string(),
@@ -354,6 +399,16 @@ impl Profile {
                 if let Err(e) = crate::scenario::needs::check_profile_key(k) {
                     r.err(pos_of("needs"), format!("`needs.{k}`: {e}"));
                 }
+                let o = fragment.as_object();
+                if o.is_some_and(|o| o.contains_key("unsupported"))
+                    && super::profile_needs::unsupported_reason(fragment)
+                        .is_none_or(|x| x.trim().is_empty())
+                {
+                    r.err(
+                        pos_of("needs"),
+                        format!("`needs.{k}`: `unsupported` stands alone and gives the reason as text, e.g. `{{unsupported: \"one rate limiter for every request\"}}`"),
+                    );
+                }
                 needs.insert(k.clone(), fragment.clone());
             }
         }
@@ -396,6 +451,14 @@ impl Profile {
                 "`windows` maps a window's name to a duration, e.g. `{federation_retry: 90s}`",
             ),
         }
+        let mut hook = |key: &str| {
+            hooks::parse(get(key), key).unwrap_or_else(|e| {
+                r.err(pos_of(key), e);
+                Vec::new()
+            })
+        };
+        let setup = hook("setup");
+        let teardown = hook("teardown");
         if !r.errors.is_empty() {
             return Err(Diagnostics(r.errors));
         }
@@ -418,6 +481,8 @@ impl Profile {
             appservice,
             needs,
             windows,
+            setup,
+            teardown,
         })
     }
 
@@ -432,59 +497,17 @@ impl Profile {
         std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf())
     }
 
-    /// The configuration fragment for every need, merged, or the first need this profile
-    /// cannot express.
-    pub fn overlay_for(&self, needs: &[Need]) -> Result<Value, String> {
-        let mut overlay = Value::Object(Default::default());
-        for need in needs {
-            let (fragment, value) = match (
-                self.needs.get(&need.choice_key()),
-                self.needs.get(&need.key),
-            ) {
-                (Some(f), _) => (f, None),
-                (None, Some(f)) => (f, Some(&need.value)),
-                (None, None) => return Err(need.display()),
-            };
-            let rendered = render_value(fragment, value);
-            super::config_file::merge(&mut overlay, &rendered);
-        }
-        Ok(overlay)
-    }
-}
-
-/// `{{value}}` (the need's value, keeping its type when it is the whole string) and
-/// `{{value_ms}}` (a duration in milliseconds) in a fragment.
-fn render_value(fragment: &Value, value: Option<&Value>) -> Value {
-    let Some(value) = value else {
-        return fragment.clone();
-    };
-    let ms = value
-        .as_str()
-        .and_then(crate::util::parse_duration)
-        .map(|d| Value::from(d.as_millis() as u64));
-    match fragment {
-        Value::String(s) if s == "{{value}}" => value.clone(),
-        Value::String(s) if s == "{{value_ms}}" => ms.unwrap_or(Value::Null),
-        Value::String(s) => Value::String(
-            s.replace(
-                "{{value}}",
-                &value
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| value.to_string()),
+    /// Every text of the profile placeholders are filled into, apart from its templates.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.program.as_str())
+            .chain(self.args.iter().map(String::as_str))
+            .chain(self.env.values().map(String::as_str))
+            .chain(
+                self.setup
+                    .iter()
+                    .chain(&self.teardown)
+                    .flat_map(|h| h.argv.iter().map(String::as_str)),
             )
-            .replace(
-                "{{value_ms}}",
-                &ms.map(|m| m.to_string()).unwrap_or_default(),
-            ),
-        ),
-        Value::Array(a) => Value::Array(a.iter().map(|x| render_value(x, Some(value))).collect()),
-        Value::Object(o) => Value::Object(
-            o.iter()
-                .map(|(k, x)| (k.clone(), render_value(x, Some(value))))
-                .collect(),
-        ),
-        other => other.clone(),
     }
 }
 

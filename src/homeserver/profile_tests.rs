@@ -15,7 +15,7 @@ fn shipped(name: &str) -> Profile {
 fn the_synapse_profile_maps_every_need_the_suites_use() {
     let p = shipped("synapse");
     assert_eq!(p.implementation, "synapse");
-    assert_eq!(p.provision, Provision::SynapsePip);
+    assert_eq!(p.provision, Provision::SynapsePip { extras: vec![] });
     let needs = vec![
         Need::new("max_delayed_events_per_user", json!(0)),
         Need::new("rate_limits.messages", json!("strict")),
@@ -39,10 +39,66 @@ fn the_toml_example_loads_and_says_what_it_cannot_set() {
         p.files.iter().find(|f| f.format.is_some()).unwrap().format,
         Some(Format::Toml)
     );
-    let missing = p
+    let refused = p
         .overlay_for(&[Need::new("spam_check", json!("flag_marked"))])
         .unwrap_err();
-    assert_eq!(missing, "spam_check: flag_marked");
+    assert_eq!(refused.need, "spam_check: flag_marked");
+    assert!(
+        refused.to_string().contains(": no module system"),
+        "the profile's own reason is quoted: {refused}"
+    );
+    let unmapped = p
+        .overlay_for(&[Need::new("rate_limits.federation", json!("strict"))])
+        .unwrap_err();
+    assert_eq!(
+        unmapped.to_string(),
+        "cannot set rate_limits.federation: strict (the profile does not map it)"
+    );
+}
+
+fn load_text(text: &str) -> Result<Profile, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("p.yaml");
+    std::fs::write(&f, text).unwrap();
+    Profile::load(&f).map_err(|e| e.to_string())
+}
+
+const MINIMAL: &str = "implementation: x\nprovision: {command: ./x}\nstart: {program: x}\n";
+
+#[test]
+fn hooks_load_with_their_limits_and_placeholders_are_collected() {
+    let p = load_text(&format!(
+        "{MINIMAL}setup:\n  - {{run: [createdb, \"db_{{{{instance_id}}}}\", -p, \"{{{{port.postgres}}}}\"], within: 20s}}\nteardown:\n  - {{run: [dropdb, x]}}\n"
+    ))
+    .unwrap();
+    assert_eq!(p.setup[0].argv[0], "createdb");
+    assert_eq!(p.setup[0].within, std::time::Duration::from_secs(20));
+    assert_eq!(p.teardown[0].within, super::hooks::DEFAULT_WITHIN);
+    assert!(p.texts().any(|t| t == "{{port.postgres}}"));
+    let e = load_text(&format!("{MINIMAL}setup: createdb x\n")).unwrap_err();
+    assert!(
+        e.contains("p.yaml:4:") && e.contains("list of commands"),
+        "{e}"
+    );
+}
+
+#[test]
+fn files_stay_inside_the_working_folder_and_unsupported_needs_give_a_reason() {
+    let p = load_text(&format!(
+        "{MINIMAL}files:\n  - {{template: a, to: appservices/mscheck.yaml}}\n"
+    ))
+    .unwrap();
+    assert_eq!(p.files[0].to, "appservices/mscheck.yaml");
+    for to in ["../escape.yaml", "/etc/x.yaml"] {
+        let e =
+            load_text(&format!("{MINIMAL}files:\n  - {{template: a, to: {to}}}\n")).unwrap_err();
+        assert!(e.contains("inside the working folder"), "{e}");
+    }
+    let e = load_text(&format!(
+        "{MINIMAL}files:\n  - {{template: a, to: c.yaml, config: yaml}}\nneeds:\n  max_delay: {{unsupported: 3}}\n"
+    ))
+    .unwrap_err();
+    assert!(e.contains("gives the reason as text"), "{e}");
 }
 
 #[test]

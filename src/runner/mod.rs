@@ -261,11 +261,8 @@ pub fn skip_reason(
                 ))
             }
             Some(p) => {
-                if let Err(need) = p.overlay_for(&s.requires.server) {
-                    return Some(format!(
-                        "profile `{}` cannot set {need}",
-                        p.implementation
-                    ));
+                if let Err(refused) = p.overlay_for(&s.requires.server) {
+                    return Some(format!("profile `{}` {refused}", p.implementation));
                 }
             }
         }

@@ -47,7 +47,7 @@ fn managed_setup(
     let mut profile = crate::homeserver::profile::Profile::load(&profile_path)?;
     if let Some(program) = program {
         use crate::homeserver::profile::Provision;
-        if profile.provision == Provision::SynapsePip {
+        if matches!(profile.provision, Provision::SynapsePip { .. }) {
             return Err(Error::Usage(format!(
                 "`--program` names the program of a profile that runs a command; {} installs Synapse with pip (use --synapse-from)",
                 profile_path.display()
