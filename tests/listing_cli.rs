@@ -143,3 +143,73 @@ fn faults_are_listed_with_what_they_break() {
         .expect("the clock controls are listed");
     assert!(control.contains("control"), "{control}");
 }
+
+/// `list --target` / `--hs1` preview a run: what would be skipped and why, what only the server
+/// can decide, with nothing installed, started or contacted.
+#[test]
+fn a_target_is_previewed_without_contacting_it() {
+    let managed = lines(&[
+        "list",
+        "--target",
+        "example-toml-server",
+        "--filter",
+        "sticky-spam-flagged",
+        "--filter",
+        "delayed-survives-restart",
+    ]);
+    let all = managed.join("\n");
+    assert!(
+        all.contains(
+            "    skipped: profile `example-toml-server` cannot set spam_check: flag_marked: no module system for checking events"
+        ),
+        "{all}"
+    );
+    assert!(
+        all.contains("0 run, 1 skipped, 1 decided when the server answers:")
+            && all.contains("1: runs only if the server lists `org.matrix.msc4140`"),
+        "{all}"
+    );
+    // Port 9 (discard) on loopback: nothing listens, and nothing is asked.
+    let out = run(&[
+        "list",
+        "--hs1",
+        "http://127.0.0.1:9",
+        "--filter",
+        "delayed-survives-restart",
+        "--filter",
+        "fake-sticky-push-order",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let by_id = |id: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"].as_str().unwrap().ends_with(id))
+            .unwrap()
+            .clone()
+    };
+    let restart = by_id("delayed-survives-restart");
+    assert_eq!(restart["on_target"], "skipped");
+    assert!(restart["reason"]
+        .as_str()
+        .unwrap()
+        .contains("lifecycle control"));
+    let fake = by_id("fake-sticky-push-order");
+    assert_eq!(fake["on_target"], "depends");
+    assert!(
+        fake["reason"].as_str().unwrap().contains("loopback one"),
+        "{fake}"
+    );
+    let out = run(&["list", "--hs1", "localhost:8008"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = run(&["list", "--hs2", "http://127.0.0.1:9"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--hs2 needs --hs1: {}",
+        text(&out)
+    );
+}

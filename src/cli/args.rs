@@ -128,6 +128,16 @@ pub struct ListArgs {
     /// `text` (default) or `json` (for scripts).
     #[arg(long, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
     pub format: OutputFormat,
+    /// Preview a managed target (as `run --target`): which scenarios it would run, and which it
+    /// would skip and why. Nothing is installed or started.
+    #[arg(long, value_name = "TARGET", conflicts_with = "hs1")]
+    pub target: Option<String>,
+    /// Preview an external target (as `run --hs1`), without contacting it.
+    #[arg(long, value_name = "URL")]
+    pub hs1: Option<String>,
+    /// With --hs1: a second server (as `run --hs2`).
+    #[arg(long, value_name = "URL", requires = "hs1")]
+    pub hs2: Option<String>,
 }
 
 /// How `list` and `requirements` print.

@@ -2,10 +2,12 @@
 //! the scenarios covering each requirement, as text for people or JSON for scripts.
 
 use super::args::{FaultsArgs, ListArgs, OutputFormat, RequirementsArgs, SelectArgs};
+use super::preview;
 use super::request;
 use crate::catalogue::Revision;
 use crate::error::Error;
 use crate::plan;
+use crate::runner::applicable::Applicable;
 use crate::scenario::Scenario;
 use crate::session::{self, Loaded};
 use serde::Serialize;
@@ -36,6 +38,12 @@ struct ScenarioRow<'a> {
     revisions: Vec<&'static str>,
     covers: &'a [String],
     file: String,
+    /// With a target to preview: `runs`, `skipped` or `depends`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    on_target: Option<&'static str>,
+    /// Why it is skipped, or what it depends on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
 }
 
 pub(super) fn list(a: ListArgs) -> Result<(), Error> {
@@ -44,35 +52,79 @@ pub(super) fn list(a: ListArgs) -> Result<(), Error> {
     if picked.is_empty() {
         return Err(nothing_matches());
     }
+    let preview = preview::Preview::from_args(&a, &loaded)?;
     let rows: Vec<ScenarioRow> = picked
         .iter()
-        .map(|s| ScenarioRow {
-            id: &s.id,
-            name: &s.name,
-            suite: &s.suite,
-            proposal: s.proposal.to_string(),
-            revisions: s.revisions.iter().map(|r| r.name()).collect(),
-            covers: &s.covers,
-            file: s.file.display().to_string(),
+        .map(|s| {
+            let (on_target, reason) = match preview.as_ref().map(|p| p.judge(s)) {
+                None => (None, None),
+                Some(Applicable::Runs) => (Some("runs"), None),
+                Some(Applicable::Skipped(r)) => (Some("skipped"), Some(r)),
+                Some(Applicable::Depends(r)) => (Some("depends"), Some(r)),
+            };
+            ScenarioRow {
+                id: &s.id,
+                name: &s.name,
+                suite: &s.suite,
+                proposal: s.proposal.to_string(),
+                revisions: s.revisions.iter().map(|r| r.name()).collect(),
+                covers: &s.covers,
+                file: s.file.display().to_string(),
+                on_target,
+                reason,
+            }
         })
         .collect();
     let text = match a.format {
         OutputFormat::Json => json(&rows),
-        OutputFormat::Text => rows
-            .iter()
-            .map(|r| {
-                format!(
-                    "{:<60} [{}] {} ({})\n",
-                    r.id,
-                    r.covers.join(", "),
-                    r.name,
-                    r.revisions.join("/")
-                )
-            })
-            .collect(),
+        OutputFormat::Text => {
+            let mut text: String = rows
+                .iter()
+                .map(|r| {
+                    let line = format!(
+                        "{:<60} [{}] {} ({})\n",
+                        r.id,
+                        r.covers.join(", "),
+                        r.name,
+                        r.revisions.join("/")
+                    );
+                    match (r.on_target, &r.reason) {
+                        (Some("skipped"), Some(why)) => format!("{line}    skipped: {why}\n"),
+                        _ => line,
+                    }
+                })
+                .collect();
+            if let Some(p) = &preview {
+                text.push_str(&preview_summary(&p.describe(), &rows));
+            }
+            text
+        }
     };
     print_out(&text);
     Ok(())
+}
+
+/// "managed target …: 3 run, 4 skipped, 71 decided when the server answers:", then the
+/// undecided ones counted by what they depend on.
+fn preview_summary(target: &str, rows: &[ScenarioRow]) -> String {
+    let count = |w: &str| rows.iter().filter(|r| r.on_target == Some(w)).count();
+    let mut depends: std::collections::BTreeMap<&str, usize> = Default::default();
+    for r in rows.iter().filter(|r| r.on_target == Some("depends")) {
+        *depends
+            .entry(r.reason.as_deref().unwrap_or(""))
+            .or_default() += 1;
+    }
+    let mut text = format!(
+        "\n{target}: {} run, {} skipped, {} decided when the server answers{}\n",
+        count("runs"),
+        count("skipped"),
+        count("depends"),
+        if depends.is_empty() { "" } else { ":" }
+    );
+    for (why, n) in depends {
+        text.push_str(&format!("  {n:>3}: {why}\n"));
+    }
+    text
 }
 
 /// One requirement of `requirements --format json`.

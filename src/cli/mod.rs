@@ -7,6 +7,7 @@
 
 mod args;
 mod listing;
+mod preview;
 pub mod reference;
 mod request;
 mod tools;

@@ -3,6 +3,7 @@
 //! [`events::RunEvent`]s.
 
 pub mod absent;
+pub mod applicable;
 pub use mscheck_core::results::{blame, lifetime};
 mod call;
 mod capture;
@@ -232,89 +233,17 @@ impl RunContext {
     }
 }
 
-/// Why a scenario is skipped on these targets, if it is. `profile` is the managed servers'
-/// profile (none for external targets).
+/// Why a scenario cannot run on these servers, if it cannot (see [`applicable`]).
 pub fn skip_reason(
     s: &Scenario,
     targets: &Targets,
     profile: Option<&crate::homeserver::profile::Profile>,
 ) -> Option<String> {
-    if let Some(only) = &s.requires.implementation {
-        if targets.all().iter().any(|h| &h.implementation != only) {
-            return Some(format!(
-                "written for {only} only (it sets {only}'s own configuration); hs1 is {}",
-                targets.hs1.implementation
-            ));
-        }
+    match applicable::Offer::of(targets, profile).judge(s) {
+        applicable::Applicable::Skipped(reason) => Some(reason),
+        // Booted servers have answered: nothing is left undecided.
+        applicable::Applicable::Runs | applicable::Applicable::Depends(_) => None,
     }
-    if !s.requires.server.is_empty() {
-        match profile {
-            None => {
-                return Some(format!(
-                    "needs a managed homeserver configured for it ({}), which external targets do not offer",
-                    s.requires
-                        .server
-                        .iter()
-                        .map(|n| n.display())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            }
-            Some(p) => {
-                if let Err(refused) = p.overlay_for(&s.requires.server) {
-                    return Some(format!("profile `{}` {refused}", p.implementation));
-                }
-            }
-        }
-    }
-    // Managed targets boot a private pair for such a scenario, whatever the shared set holds.
-    let private_pair = s.requires.private_servers() && targets.hs1.has_lifecycle();
-    if s.requires.homeservers > 1 && targets.hs2.is_none() && !private_pair {
-        return Some("needs two homeservers (give --hs2, or use managed servers)".into());
-    }
-    if s.requires.lifecycle && !targets.all().iter().all(|h| h.has_lifecycle()) {
-        return Some(
-            "needs lifecycle control (stop/start/pause), which external targets do not offer"
-                .into(),
-        );
-    }
-    if s.requires.homeserver_config.is_some() && !targets.all().iter().all(|h| h.has_lifecycle()) {
-        return Some(
-            "needs a managed homeserver with its own configuration (`homeserver_config`), which external targets do not offer"
-                .into(),
-        );
-    }
-    if s.users.iter().any(|u| u.appservice) && !targets.all().iter().all(|h| h.appservice.is_some())
-    {
-        return Some(
-            "acts as an application service, which only managed homeservers register".into(),
-        );
-    }
-    if s.uses_fake_server() {
-        let needed = if s.requires.homeservers > 1 {
-            targets.all()
-        } else {
-            vec![&targets.hs1]
-        };
-        if let Some(h) = needed
-            .into_iter()
-            .find(|h| crate::federation::client::loopback_address(&h.server_name).is_err())
-        {
-            return Some(format!(
-                "uses the fake federating server, which only reaches loopback server names (`localhost:<port>`); {} is `{}`",
-                h.name, h.server_name
-            ));
-        }
-    }
-    for f in &s.requires.features {
-        if let Some(h) = targets.all().into_iter().find(|h| !h.advertises(f)) {
-            return Some(format!(
-                "not advertised: {} does not list `{f}` in /versions unstable_features",
-                h.name
-            ));
-        }
-    }
-    None
 }
 
 /// Runs the planned scenarios; returns every result in plan order.

@@ -12,6 +12,7 @@ pub use load::{check_requirements, load, selection, Loaded};
 pub use request::{
     ExpectationsFile, RegistrationMethod, RunRequest, SelectRequest, Servers, SnapshotPolicy,
 };
+pub use resolve::{check_server_url, target_profile};
 
 use crate::client::Client;
 use crate::error::Error;

@@ -273,7 +273,21 @@ fn read_expectations(
 
 /// `--hs1`/`--hs2`: an `http(s)://host[:port][/path]` URL with a host, no credentials, query or
 /// fragment (what a client-server base URL is), refused before anything is sent.
-fn check_server_url(name: &str, url: &str) -> Result<(), Error> {
+/// The profile `--target TARGET` would run, read but not provisioned (for previews).
+pub fn target_profile(
+    fixtures: &Path,
+    target: &str,
+) -> Result<Arc<crate::homeserver::profile::Profile>, Error> {
+    let servers = Servers::Managed {
+        target: target.to_string(),
+        synapse_from: None,
+        program: None,
+    };
+    Ok(managed_setup(fixtures, &servers)?.profile)
+}
+
+/// Checks an `--hs1`/`--hs2` URL without contacting it.
+pub fn check_server_url(name: &str, url: &str) -> Result<(), Error> {
     let shown = crate::util::escape_control(url);
     let bad = |why: &str| Error::Usage(format!("`--{name} {shown}`: {why}"));
     // `localhost:8008` and `127.0.0.1:8008` are what people type for a local server.
