@@ -31,6 +31,22 @@ impl Source {
     }
 }
 
+/// The names of the built-in files under `prefix`, each up to `end`: `("suites/", "/")` gives
+/// the suite folders, `("fixtures/targets/", ".yaml")` the profiles. Sorted, each once.
+pub fn built_in_names(prefix: &str, end: &str) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = generated::FILES
+        .iter()
+        .filter_map(|(rel, _)| {
+            let rest = rel.strip_prefix(prefix)?;
+            let name = &rest[..rest.find(end)?];
+            (!name.is_empty() && !name.contains('/')).then_some(name)
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// Finds the suites: `--root`, the current folder, or the built-in copy.
 pub fn locate(given: Option<&Path>) -> std::io::Result<Source> {
     if let Some(p) = given {

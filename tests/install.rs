@@ -35,7 +35,16 @@ fn completions_are_generated_for_each_shell_and_parse() {
         let out = run(&["completions", shell]);
         assert!(out.status.success(), "{shell}: {}", text(&out));
         let script = String::from_utf8(out.stdout).unwrap();
-        for word in ["mscheck", "matrix", "compare", "report-dir", "revision"] {
+        // Commands and flags, and the built-in names offered for --suite and --target.
+        for word in [
+            "mscheck",
+            "matrix",
+            "compare",
+            "report-dir",
+            "revision",
+            "msc4354-sticky-events",
+            "synapse-postgres",
+        ] {
             assert!(script.contains(word), "{shell} completion lacks {word}");
         }
         if let Some(ok) = parsed_by(shell, flag, &script) {

@@ -124,7 +124,17 @@ fn show_replays_a_finished_run() {
     );
     assert!(t.contains("FAILED: "), "{t}");
     let all = run(&["show", results.to_str().unwrap()]);
-    assert!(String::from_utf8_lossy(&all.stdout).contains(" PASS "));
+    let all = String::from_utf8_lossy(&all.stdout).to_string();
+    assert!(all.contains(" PASS "));
+    // The per-proposal summary counts every scenario of the run, shown or not.
+    let summary = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.starts_with("MSC"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(summary(&t), summary(&all));
+    assert!(summary(&t)[1].contains("3 passed, 1 failed"), "{t}");
     let missing = run(&["show", "/nonexistent/report"]);
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
 }

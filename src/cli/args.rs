@@ -130,7 +130,8 @@ pub struct ListArgs {
     pub format: OutputFormat,
     /// Preview a managed target (as `run --target`): which scenarios it would run, and which it
     /// would skip and why. Nothing is installed or started.
-    #[arg(long, value_name = "TARGET", conflicts_with = "hs1")]
+    #[arg(long, value_name = "TARGET", conflicts_with = "hs1",
+          value_parser = Offered(profile_names), hide_possible_values = true)]
     pub target: Option<String>,
     /// Preview an external target (as `run --hs1`), without contacting it.
     #[arg(long, value_name = "URL")]
@@ -227,7 +228,7 @@ pub enum SuitesAction {
 #[derive(Debug, Clone, Args)]
 pub struct SelectArgs {
     /// Only this suite (folder under suites/); repeatable.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = Offered(suite_names), hide_possible_values = true)]
     pub suite: Vec<String>,
     /// Only scenarios whose id or name contains TEXT; repeatable (any matches).
     #[arg(long, value_name = "TEXT")]
@@ -272,7 +273,8 @@ pub struct RunArgs {
     /// The managed server: `synapse` (the pinned release), `synapse@1.157.0` (any release from
     /// PyPI, each cached in a venv of its own), NAME (a profile in fixtures/targets/NAME.yaml) or
     /// PATH (a profile file of your own).
-    #[arg(long, default_value = "synapse", value_name = "TARGET")]
+    #[arg(long, default_value = "synapse", value_name = "TARGET",
+          value_parser = Offered(profile_names), hide_possible_values = true)]
     pub target: String,
     /// A Synapse checkout or wheel to pip-install and manage instead of a release (a venv per
     /// content, so every change to a branch gets a fresh install).
@@ -362,4 +364,40 @@ fn budget_size(text: &str) -> Result<u64, String> {
             "`{text}` is not a size (a number of bytes, or with KiB/MiB/GiB)"
         )),
     }
+}
+
+/// Any text, with the built-in names offered to shell completions (and not enforced: a
+/// `--root` folder of your own may hold other suites, a path may name your own profile).
+#[derive(Clone)]
+struct Offered(fn() -> Vec<&'static str>);
+
+impl clap::builder::TypedValueParser for Offered {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            (self.0)()
+                .into_iter()
+                .map(|v| clap::builder::PossibleValue::new(v).hide(false)),
+        ))
+    }
+}
+
+fn suite_names() -> Vec<&'static str> {
+    crate::embedded::built_in_names("suites/", "/")
+}
+
+fn profile_names() -> Vec<&'static str> {
+    crate::embedded::built_in_names("fixtures/targets/", ".yaml")
 }

@@ -65,6 +65,7 @@ pub(super) fn show(a: ShowArgs) -> Result<i32, Error> {
             absence: absence.clone(),
         });
     }
+    let mut hidden = Vec::new();
     for r in &run.scenarios {
         let shown = !a.failed
             || r.outcome.is_bad()
@@ -75,10 +76,18 @@ pub(super) fn show(a: ShowArgs) -> Result<i32, Error> {
                 result: Box::new(r.clone()),
                 transcript: String::new(),
             });
+        } else {
+            hidden.push(r);
         }
     }
-    emit(EventKind::RunFinished {
-        stats: run.stats.clone(),
+    for r in hidden {
+        console.count_only(r);
+    }
+    console.event(&RunEvent {
+        elapsed: std::time::Duration::ZERO,
+        kind: EventKind::RunFinished {
+            stats: run.stats.clone(),
+        },
     });
     Ok(if run.stats.success() {
         exit::OK

@@ -31,6 +31,12 @@ impl Console {
         }
     }
 
+    /// Counts a finished scenario in the per-proposal summary without printing it (`mscheck show
+    /// --failed` hides the ones that passed, but the summary counts every scenario of the run).
+    pub fn count_only(&mut self, result: &ScenarioResult) {
+        self.results.push(result.clone());
+    }
+
     fn paint(&self, s: &str, code: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{s}\x1b[0m")

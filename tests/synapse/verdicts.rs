@@ -4,7 +4,6 @@
 
 use super::controls;
 use crate::common::{mscheck, outcomes, requirement_statuses, results, text};
-use std::path::PathBuf;
 
 /// What in a scenario file shows that its verdict rests on time: holds to a moment, sampled
 /// lifetimes, server timestamps compared or handed over, an appservice's timestamp.
@@ -18,7 +17,7 @@ const TIME_MARKERS: &[&str] = &[
 ];
 
 /// The newest-revision scenarios that judge time, by the markers above.
-fn time_scenarios() -> Vec<String> {
+pub fn time_scenarios() -> Vec<String> {
     let (scenarios, _, _) = super::sweep::shipped();
     scenarios
         .iter()
@@ -31,33 +30,14 @@ fn time_scenarios() -> Vec<String> {
         .collect()
 }
 
-/// Both clock controls at once over the scenarios that judge time; each outcome must be the
-/// unfaulted newest control's.
+/// Both clock controls (started with the other controls, see `controls`) over the scenarios
+/// that judge time; each outcome must be the unfaulted newest control's.
 pub fn clock_skew_keeps_verdicts() {
     let ids = time_scenarios();
     assert!(ids.len() >= 10, "time-judging scenarios found: {ids:?}");
     let control = controls::newest();
-    let runs: Vec<(&str, tempfile::TempDir, std::process::Child)> =
-        ["clock-behind-20s", "clock-ahead-20s"]
-            .into_iter()
-            .map(|fault| {
-                let dir = tempfile::tempdir().unwrap();
-                let mut cmd = mscheck();
-                cmd.args(["run", "--inject", fault, "--report-dir"])
-                    .arg(dir.path())
-                    .stdout(std::process::Stdio::piped())
-                    .stderr(std::process::Stdio::piped());
-                for id in &ids {
-                    cmd.args(["--filter", id]);
-                }
-                let child = cmd.spawn().unwrap();
-                (fault, dir, child)
-            })
-            .collect();
     let mut differences = Vec::new();
-    for (fault, dir, child) in runs {
-        let out = child.wait_with_output().unwrap();
-        let r = results(&PathBuf::from(dir.path()));
+    for (fault, r, exit, output) in controls::skewed() {
         for (id, outcome) in outcomes(&r) {
             let before = control
                 .scenario(&id)
@@ -67,12 +47,8 @@ pub fn clock_skew_keeps_verdicts() {
                 differences.push(format!("{fault}: {id} {before} -> {outcome}"));
             }
         }
-        assert_eq!(
-            out.status.code(),
-            control.exit,
-            "{fault}: {differences:?}\n{}",
-            text(&out)
-        );
+        assert_eq!(outcomes(&r).len(), ids.len(), "{fault}: {output}");
+        assert_eq!(exit, control.exit, "{fault}: {differences:?}\n{output}");
     }
     assert!(differences.is_empty(), "{differences:?}");
 }
