@@ -14,7 +14,7 @@ static ONE_SYNAPSE_RUN_AT_A_TIME: Mutex<()> = Mutex::new(());
 const SCENARIOS: &[&str] = &[
     "sticky-section-timeline-limit-1",
     "sticky-late-joiner",
-    "delayed-cancel",
+    "delayed-txn-idempotent",
 ];
 
 fn run_selected(report: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Output {
