@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 /// The target a listing previews.
 pub(super) enum Preview {
-    /// A managed target: the profile it would boot.
-    Managed(Arc<Profile>),
+    /// A managed target (`--target` as given) and the profile it would boot.
+    Managed(String, Arc<Profile>),
     /// External servers, not contacted.
     External {
         /// Whether a second server was given.
@@ -27,7 +27,7 @@ impl Preview {
     pub(super) fn from_args(a: &ListArgs, loaded: &Loaded) -> Result<Option<Preview>, Error> {
         if let Some(target) = &a.target {
             let profile = session::target_profile(&loaded.root.join("fixtures"), target)?;
-            return Ok(Some(Preview::Managed(profile)));
+            return Ok(Some(Preview::Managed(target.clone(), profile)));
         }
         let Some(hs1) = &a.hs1 else { return Ok(None) };
         session::check_server_url("hs1", hs1)?;
@@ -41,7 +41,7 @@ impl Preview {
 
     fn offer(&self) -> Offer<'_> {
         match self {
-            Preview::Managed(profile) => Offer {
+            Preview::Managed(_, profile) => Offer {
                 implementation: Some(profile.implementation.clone()),
                 managed: true,
                 // Booted on demand, each on a loopback name of its own.
@@ -68,12 +68,17 @@ impl Preview {
         self.offer().judge(s)
     }
 
-    /// "managed target synapse-postgres (fixtures/targets/synapse-postgres.yaml)".
+    /// "managed target synapse@1.150.0 (implementation synapse, profile synapse.yaml)".
     pub(super) fn describe(&self) -> String {
         match self {
-            Preview::Managed(p) => {
-                format!("managed target {} ({})", p.implementation, p.file.display())
-            }
+            Preview::Managed(target, p) => format!(
+                "managed target {target} (implementation {}, profile {})",
+                p.implementation,
+                p.file
+                    .file_name()
+                    .map(|f| f.to_string_lossy().to_string())
+                    .unwrap_or_default()
+            ),
             Preview::External { hs2: false } => "external target (--hs1)".into(),
             Preview::External { hs2: true } => "external targets (--hs1, --hs2)".into(),
         }
