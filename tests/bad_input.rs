@@ -169,7 +169,7 @@ fn bad_flags_exit_2_with_a_reason() {
         ),
         (
             &["run", "--target", "dendrite"],
-            "no profile named `dendrite`; profiles: example-toml-server, synapse, `synapse@X.Y.Z`",
+            "no profile named `dendrite`; profiles: example-toml-server, synapse, synapse-postgres, `synapse@X.Y.Z`",
         ),
         (
             &["run", "--inject", "drop-sticky"],
