@@ -170,6 +170,8 @@ const REQUIREMENT_KEYS: &[&str] = &[
     "newest_in",
     "inferred",
     "merged",
+    "surfaces",
+    "unjudged",
 ];
 
 /// One requirement.
@@ -200,6 +202,13 @@ pub struct Requirement {
     /// beside the requirement at the newest revision, so a failure against that text is not read
     /// as a failure against the merged one.
     pub merged: Option<String>,
+    /// Where the texts say it is observable (see [`crate::surfaces`]); empty when not declared.
+    #[serde(skip)]
+    pub surfaces: Vec<crate::surfaces::Surface>,
+    /// Declared surfaces no step judges on purpose, with the reason (a surface the reference
+    /// server does not serve, a variant no client can reach).
+    #[serde(skip)]
+    pub unjudged: BTreeMap<String, String>,
 }
 
 /// Proposals a requirement can move to, with their report titles.
@@ -344,8 +353,48 @@ impl Catalogue {
                     format!("{id}: `rev` must list at least one revision"),
                 ));
             }
+            let mut surfaces = Vec::new();
+            for x in v
+                .get("surfaces")
+                .and_then(|x| x.as_array())
+                .into_iter()
+                .flatten()
+            {
+                match crate::surfaces::Surface::parse(x.as_str().unwrap_or("")) {
+                    Ok(s) => surfaces.push(s),
+                    Err(e) => errors.push(Diagnostic::new(
+                        path,
+                        source,
+                        at,
+                        format!("{id}: surfaces: {e}"),
+                    )),
+                }
+            }
+            let mut unjudged = BTreeMap::new();
+            for (k, why) in v
+                .get("unjudged")
+                .and_then(|x| x.as_object())
+                .into_iter()
+                .flatten()
+            {
+                let declared = crate::surfaces::Surface::parse(k)
+                    .map(|s| surfaces.contains(&s))
+                    .unwrap_or(false);
+                if !declared || why.as_str().is_none_or(|w| w.trim().is_empty()) {
+                    errors.push(Diagnostic::new(
+                        path,
+                        source,
+                        at,
+                        format!("{id}: `unjudged.{k}` must name a declared surface and give the reason as text"),
+                    ));
+                    continue;
+                }
+                unjudged.insert(k.clone(), why.as_str().unwrap_or("").to_string());
+            }
             let req = Requirement {
                 proposal,
+                surfaces,
+                unjudged,
                 revisions,
                 strength: field("strength").unwrap_or_default(),
                 how: field("how").unwrap_or_default(),

@@ -16,6 +16,7 @@ pub mod plan;
 pub mod results;
 pub mod scenario;
 pub mod steps;
+pub mod surfaces;
 pub mod util;
 pub mod vars;
 pub mod yaml;

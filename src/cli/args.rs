@@ -109,6 +109,11 @@ pub struct RequirementsArgs {
     /// as Markdown.
     #[arg(long)]
     pub proof: bool,
+    /// Print, per requirement, the surfaces the catalogue says it is observable on (endpoint and
+    /// part of the answer, initial or incremental, new or continued connection) with the steps
+    /// judging it on each, and the ones nothing judges.
+    #[arg(long, conflicts_with = "proof")]
+    pub surfaces: bool,
 }
 
 /// `mscheck faults`.

@@ -127,6 +127,39 @@ fn preview_summary(target: &str, rows: &[ScenarioRow]) -> String {
     text
 }
 
+/// `requirements --surfaces`: each declared surface with what judges it, then the count of gaps.
+fn surfaces_text(all: &[&crate::surfaces::Coverage]) -> String {
+    let mut text = String::new();
+    let mut gaps = 0;
+    for c in all {
+        text.push_str(&format!("{}\n", c.id));
+        for j in &c.declared {
+            let what = match (&j.by[..], &j.unjudged) {
+                ([], Some(why)) => format!("not judged: {why}"),
+                ([], None) => {
+                    gaps += 1;
+                    "NOT JUDGED".to_string()
+                }
+                (by, _) => format!("judged by {}", by.join(", ")),
+            };
+            text.push_str(&format!("  {:<28} {what}\n", j.surface.to_string()));
+        }
+        for (s, by) in &c.undeclared {
+            text.push_str(&format!(
+                "  {:<28} also judged (not declared) by {}\n",
+                s.to_string(),
+                by.join(", ")
+            ));
+        }
+    }
+    let declared: usize = all.iter().map(|c| c.declared.len()).sum();
+    text.push_str(&format!(
+        "\n{} requirements declare {declared} surfaces; {gaps} judged by no step and not explained\n",
+        all.len()
+    ));
+    text
+}
+
 /// One requirement of `requirements --format json`.
 #[derive(Serialize)]
 struct RequirementRow<'a> {
@@ -182,6 +215,15 @@ pub(super) fn requirements(args: RequirementsArgs) -> Result<(), Error> {
         print_out(&crate::proof::render(&loaded.catalogue, &pairs, |p| {
             sel.revision(p)
         }));
+        return Ok(());
+    }
+    if args.surfaces {
+        let all = crate::surfaces::coverage(&loaded.catalogue, &selected);
+        let shown: Vec<_> = all
+            .iter()
+            .filter(|c| !only_ids || sel.requirements.contains(&c.id))
+            .collect();
+        print_out(&surfaces_text(&shown));
         return Ok(());
     }
     let mut rows = Vec::new();

@@ -23,6 +23,11 @@ pub struct Step {
 }
 
 impl Step {
+    /// Whether it reads room state (`GET …/rooms/{room}/state/…`).
+    pub fn reads_state(&self) -> bool {
+        self.method == "GET" && self.path.0.contains("/state/")
+    }
+
     /// Reads the fields.
     pub fn decode(f: &mut Fields) -> Option<Self> {
         let method = f.need_choice("method", super::build::METHODS);

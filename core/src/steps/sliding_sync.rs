@@ -33,6 +33,11 @@ pub struct Step {
 const STICKY_EXTENSION: &str = "org.matrix.msc4354.sticky_events";
 
 impl Step {
+    /// Whether it continues a connection (`pos` given) rather than opening one.
+    pub fn continues(&self) -> bool {
+        !matches!(self.pos, Since::Initial)
+    }
+
     /// Reads the fields.
     pub fn decode(f: &mut Fields) -> Option<Self> {
         Some(Step {

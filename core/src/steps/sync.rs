@@ -62,6 +62,11 @@ pub struct Step {
 }
 
 impl Step {
+    /// Whether it continues a sync chain (`since` given) rather than starting one.
+    pub fn is_incremental(&self) -> bool {
+        !matches!(self.since, Since::Initial)
+    }
+
     /// Reads the fields.
     pub fn decode(f: &mut Fields) -> Option<Self> {
         Some(Step {

@@ -1,0 +1,86 @@
+//! Surfaces: every surface the catalogue declares for a requirement (the endpoints and variants
+//! the texts name) is judged by a step, or says why not; and steps are read as observing the
+//! surfaces their kind, fields and selectors name.
+
+mod common;
+
+use common::{root, run, text};
+use mscheck::surfaces::{coverage, observed_by, Surface};
+
+fn shipped() -> (
+    mscheck::catalogue::Catalogue,
+    Vec<mscheck::scenario::Scenario>,
+) {
+    let catalogue =
+        mscheck::catalogue::Catalogue::load(&root().join("suites/requirements.yaml")).unwrap();
+    let scenarios = mscheck::scenario::load_suites(&root().join("suites"), &catalogue).unwrap();
+    (catalogue, scenarios)
+}
+
+#[test]
+fn every_declared_surface_is_judged_or_explained() {
+    let (catalogue, scenarios) = shipped();
+    let all = coverage(&catalogue, &scenarios);
+    assert!(all.len() >= 13, "declarations: {}", all.len());
+    let gaps: Vec<String> = all
+        .iter()
+        .flat_map(|c| c.gaps().map(move |j| format!("{} {}", c.id, j.surface)))
+        .collect();
+    assert!(
+        gaps.is_empty(),
+        "judged by no step, not explained: {gaps:?}"
+    );
+}
+
+#[test]
+fn steps_observe_what_their_kind_fields_and_selectors_name() {
+    let (_, scenarios) = shipped();
+    let step = |scenario: &str, id: &str| -> Vec<String> {
+        let s = scenarios.iter().find(|s| s.id.ends_with(scenario)).unwrap();
+        let step = s.steps.iter().find(|x| x.id == id).unwrap();
+        observed_by(step).iter().map(Surface::to_string).collect()
+    };
+    // A check comparing the timeline with the sticky section observes both.
+    assert_eq!(
+        step(
+            "sticky-not-duplicated",
+            "bob-initial-sync-with-room-for-everything"
+        ),
+        ["sync.sticky/initial", "sync.timeline/initial"]
+    );
+    assert_eq!(
+        step(
+            "sticky-not-duplicated",
+            "bob-syncs-with-room-for-everything"
+        ),
+        ["sync.sticky/incremental", "sync.timeline/incremental"]
+    );
+    assert_eq!(
+        step("sticky-sss-no-repeat-of-timeline", "bob-continues"),
+        ["sss.extension/continued", "sss.timeline/continued"]
+    );
+    // Accumulated selectors count; a step that judges nothing observes nothing.
+    assert_eq!(
+        step(
+            "sticky-joiner-in-a-sync-chain",
+            "bob-gets-all-three-incrementally"
+        ),
+        ["sync.sticky/incremental"]
+    );
+    assert!(step("sticky-joiner-in-a-sync-chain", "filler").is_empty());
+}
+
+#[test]
+fn requirements_surfaces_lists_each_variant_with_its_steps() {
+    let out = run(&["requirements", "--surfaces", "S-27"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        t.contains("sync.sticky/incremental      judged by msc4354-sticky-events/sticky-joiner-in-a-sync-chain:bob-gets-all-three-incrementally"),
+        "{t}"
+    );
+    assert!(
+        t.contains("1 requirements declare 2 surfaces; 0 judged by no step"),
+        "{t}"
+    );
+}
