@@ -208,12 +208,17 @@ pub fn reaches(fault: &Fault, s: &Scenario) -> bool {
     }
     s.call_kinds().iter().any(|kind| {
         kind.samples.iter().any(|(method, path)| {
-            // `("*", "*")`: a step that can make any request (`request`).
+            // `("*", "*")`: a step that can make any request (`request`). A sample carries no
+            // query: one a fault asks for is taken as there (a step may send it).
             *method == "*"
                 || fault.matches(&crate::fault::RequestParts {
                     method: method.to_string(),
                     path: path.to_string(),
-                    query: Vec::new(),
+                    query: fault
+                        .with_query
+                        .iter()
+                        .map(|q| (q.clone(), String::new()))
+                        .collect(),
                     body: None,
                 })
         })

@@ -84,3 +84,29 @@ fn requirements_surfaces_lists_each_variant_with_its_steps() {
         "{t}"
     );
 }
+
+/// Every declared equivalent covers a generated mutant (none is stale) and says why.
+#[test]
+fn equivalent_mutants_are_declared_with_reasons_and_none_is_stale() {
+    let (catalogue, _) = shipped();
+    let eq = mscheck::mutants::load_equivalents(&root().join("fixtures/mutant-equivalents.yaml"))
+        .unwrap();
+    let all = mscheck::mutants::generate(&catalogue);
+    for e in &eq {
+        assert!(
+            all.iter().any(|m| e.covers(m)),
+            "{} {:?} covers no generated mutant",
+            e.requirement,
+            e.operators
+        );
+        assert!(e.reason.len() > 20, "{}: say why", e.requirement);
+    }
+    let out = run(&["faults", "--mutants"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(listing.contains("mutant:S-19:sync.sticky/initial:copy-to-sibling"));
+    assert!(
+        listing.contains("mutant:S-19:sync.sticky/initial:drop-first")
+            && listing.contains("(equivalent: S-19 forbids")
+    );
+}

@@ -6,6 +6,8 @@
 mod common;
 #[path = "synapse/controls.rs"]
 mod controls;
+#[path = "synapse/mutants.rs"]
+mod mutants;
 #[path = "synapse/sweep.rs"]
 mod sweep;
 #[path = "synapse/verdicts.rs"]
@@ -165,6 +167,23 @@ fn a_recommendation_not_met_is_a_warning_unless_strict() {
 fn every_covered_requirement_is_seen_failing_under_a_fault_that_breaks_it() {
     let _g = lock();
     sweep::sweep();
+}
+
+/// A fixed share of the mutants generated from the catalogue's surfaces (one per declared
+/// surface), each killed by a check judging its requirement (see `mutants`).
+#[test]
+fn generated_mutants_of_every_declared_surface_are_killed() {
+    let _g = lock();
+    mutants::sweep_share();
+}
+
+/// Every generated mutant, with the score per requirement: run by hand for the notes
+/// (`cargo test --test synapse mutation_score -- --ignored --nocapture`).
+#[test]
+#[ignore = "runs every generated mutant (minutes); the share above runs in cargo test"]
+fn mutation_score() {
+    let _g = lock();
+    mutants::full_score();
 }
 
 /// Without running anything: every (scenario, covered requirement) pair has a fault that claims

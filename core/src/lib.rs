@@ -12,6 +12,7 @@ pub mod fake;
 pub mod fault;
 pub mod http;
 pub mod matcher;
+pub mod mutants;
 pub mod plan;
 pub mod results;
 pub mod scenario;

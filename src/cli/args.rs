@@ -122,6 +122,10 @@ pub struct FaultsArgs {
     /// Folder holding suites/ and fixtures/ (default: the current folder, else the built-in copy).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// List the mutants generated from the catalogue's surfaces instead (`mutant:ID:SURFACE:OP`,
+    /// injected like a fault) with the requirement, surface and operator of each.
+    #[arg(long)]
+    pub mutants: bool,
 }
 
 /// `mscheck list`.

@@ -307,6 +307,25 @@ fn requirement_line(r: &RequirementRow) -> String {
 /// `mscheck faults`: `name  [IDs it breaks | control]  summary`, one a line.
 pub(super) fn faults(a: FaultsArgs) -> Result<(), Error> {
     let loaded = session::load(a.root.as_deref(), &[])?;
+    if a.mutants {
+        let equivalents = crate::mutants::load_equivalents(
+            &loaded.root.join("fixtures").join("mutant-equivalents.yaml"),
+        )
+        .map_err(Error::Usage)?;
+        let text: String = crate::mutants::generate(&loaded.catalogue)
+            .iter()
+            .map(|m| {
+                let eq = equivalents.iter().find(|e| e.covers(m));
+                let note = eq.map_or(String::new(), |e| format!(" (equivalent: {})", e.reason));
+                format!(
+                    "{:<64} [{}] {}{note}\n",
+                    m.name, m.requirement, m.fault.summary
+                )
+            })
+            .collect();
+        print_out(&text);
+        return Ok(());
+    }
     let faults = crate::fault::load_faults(&loaded.root.join("fixtures").join("faults.yaml"))?;
     let text: String = faults
         .values()

@@ -105,8 +105,12 @@ pub(super) fn resolve(mut req: RunRequest) -> Result<Settings, Error> {
     let all_faults = load_faults(&loaded.root.join("fixtures").join("faults.yaml"))?;
     let mut faults = Vec::new();
     for name in &req.inject {
-        match all_faults.get(name) {
-            Some(f) => faults.push(f.clone()),
+        let generated = name
+            .starts_with(crate::mutants::PREFIX)
+            .then(|| crate::mutants::find(&loaded.catalogue, name))
+            .flatten();
+        match all_faults.get(name).cloned().or(generated) {
+            Some(f) => faults.push(f),
             None => {
                 // The nearest name, else the names that contain what was typed.
                 let near = crate::util::did_you_mean(name, all_faults.keys().map(String::as_str))

@@ -12,15 +12,15 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One faulted run: a fault, the scenarios it targets, at one revision.
-struct Job<'a> {
-    fault: &'a str,
-    targets: Vec<&'a Scenario>,
-    seed: bool,
+pub struct Job<'a> {
+    pub fault: &'a str,
+    pub targets: Vec<&'a Scenario>,
+    pub seed: bool,
 }
 
 /// What became of one (fault, scenario) under the fault.
 #[derive(Debug)]
-enum Verdict {
+pub enum Verdict {
     /// Failed at a check judging these IDs of what the fault breaks; the control did not fail
     /// at that step.
     Proven(Vec<String>),
@@ -182,8 +182,39 @@ pub fn sweep() {
 }
 
 /// Runs one job and judges each target against its control.
-fn run_job(job: &Job, fault: &Fault, control: &Control) -> Vec<(String, String, Verdict)> {
+pub fn run_job(job: &Job, fault: &Fault, control: &Control) -> Vec<(String, String, Verdict)> {
+    run_job_seen(job, fault, control).0
+}
+
+/// The same, and whether the fault changed any answer (a transcript names it).
+pub fn run_job_seen(
+    job: &Job,
+    fault: &Fault,
+    control: &Control,
+) -> (Vec<(String, String, Verdict)>, bool) {
     let report = tempfile::tempdir().unwrap();
+    let verdicts = run_job_in(job, fault, control, report.path());
+    let marker = format!(" {}", job.fault);
+    let exercised = std::fs::read_dir(report.path().join("transcripts"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            std::fs::read_to_string(e.path()).is_ok_and(|t| {
+                t.lines()
+                    .filter(|l| l.contains("faults:"))
+                    .any(|l| l.contains(&marker))
+            })
+        });
+    (verdicts, exercised)
+}
+
+fn run_job_in(
+    job: &Job,
+    fault: &Fault,
+    control: &Control,
+    report: &std::path::Path,
+) -> Vec<(String, String, Verdict)> {
     let mut cmd = mscheck();
     cmd.args([
         "run",
@@ -200,7 +231,7 @@ fn run_job(job: &Job, fault: &Fault, control: &Control) -> Vec<(String, String, 
     if job.seed {
         cmd.args(SEED);
     }
-    cmd.arg("--report-dir").arg(report.path());
+    cmd.arg("--report-dir").arg(report);
     for t in &job.targets {
         cmd.args(["--filter", &t.id]);
     }
@@ -224,7 +255,7 @@ fn run_job(job: &Job, fault: &Fault, control: &Control) -> Vec<(String, String, 
             text(&out)
         ));
     }
-    let r = results(report.path());
+    let r = results(report);
     let ran: BTreeSet<&str> = r["scenarios"]
         .as_array()
         .unwrap()

@@ -53,7 +53,13 @@ const FAULT_KEYS: &[&str] = &[
     "summary", "breaks", "control", "when", "request", "response", "fake",
 ];
 /// The keys of its `when`.
-const WHEN_KEYS: &[&str] = &["method", "path", "repeats_only"];
+const WHEN_KEYS: &[&str] = &[
+    "method",
+    "path",
+    "repeats_only",
+    "with_query",
+    "without_query",
+];
 /// The rewrite operations (see [`parse_op`]).
 pub(super) const OPS: &[&str] = &[
     "drop_query",
@@ -69,6 +75,8 @@ pub(super) const OPS: &[&str] = &[
     "status",
     "errcode",
     "delay",
+    "shift",
+    "stringify",
     "shift_clock",
     "freeze",
     "forget_after",
@@ -196,6 +204,8 @@ pub(super) fn parse_fault(name: &str, v: &Value) -> Result<Fault, String> {
         response,
         fake,
         repeats_only,
+        with_query: names(when.get("with_query")),
+        without_query: names(when.get("without_query")),
         memory: Default::default(),
     })
 }
@@ -207,6 +217,15 @@ fn flag(v: &Value, key: &str, what: &str) -> Result<bool, String> {
         Some(Value::Bool(b)) => Ok(*b),
         Some(_) => Err(format!("{what} is true or false")),
     }
+}
+
+/// A list of query parameter names (`with_query: [since]`).
+fn names(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.as_str().map(str::to_string))
+        .collect()
 }
 
 pub(super) fn parse_op(v: &Value) -> Result<Op, String> {
@@ -249,6 +268,13 @@ pub(super) fn parse_op(v: &Value) -> Result<Op, String> {
             from: path(field("from")?)?,
             to: path(field("to")?)?,
         },
+        "shift" => Op::Shift(
+            path(field("at")?)?,
+            field("by")?
+                .as_i64()
+                .ok_or("`shift.by` takes a whole number")?,
+        ),
+        "stringify" => Op::Stringify(path(arg)?),
         "status" => Op::Status(
             arg.as_u64()
                 .and_then(|n| u16::try_from(n).ok())

@@ -68,6 +68,10 @@ pub enum Op {
         /// Target array, relative to the scope.
         to: Path,
     },
+    /// Response: add this to every number at a selector (a timestamp, a lifetime, a delay).
+    Shift(Path, i64),
+    /// Response: turn every number at a selector into a string of its digits.
+    Stringify(Path),
     /// Response: change the status.
     Status(u16),
     /// Response: set `errcode`.
@@ -164,6 +168,11 @@ pub struct Fault {
     /// Only a repeated request to the same path is rewritten; the first passes untouched (a
     /// server that honours an action once and ignores it afterwards).
     pub repeats_only: bool,
+    /// Only requests carrying every one of these query parameters (`since`: an incremental
+    /// sync; `pos`: a continued sliding-sync connection).
+    pub with_query: Vec<String>,
+    /// Only requests carrying none of these.
+    pub without_query: Vec<String>,
     /// State of the stateful operations.
     pub memory: std::sync::Arc<std::sync::Mutex<Memory>>,
 }
@@ -193,6 +202,14 @@ impl Fault {
             .as_ref()
             .is_none_or(|m| m.eq_ignore_ascii_case(&req.method))
             && self.path.is_match(&req.path)
+            && self
+                .with_query
+                .iter()
+                .all(|q| req.query.iter().any(|(k, _)| k == q))
+            && !self
+                .without_query
+                .iter()
+                .any(|q| req.query.iter().any(|(k, _)| k == q))
     }
 
     /// Rewrites a request; returns whether the fault applied.
@@ -238,11 +255,18 @@ impl Fault {
         true
     }
 
-    /// Rewrites a response to a request the fault matched (checked on the original request).
+    /// Rewrites a response to a request the fault matched (checked on the original request);
+    /// returns whether the answer changed (a fault that found nothing to rewrite did not apply).
     pub fn apply_response(&self, req: &RequestParts, resp: &mut ResponseParts) -> bool {
         if !self.matches(req) || self.response.is_empty() {
             return false;
         }
+        let before = (resp.status, resp.body.clone(), resp.hold);
+        self.rewrite_response(resp);
+        (resp.status, &resp.body, resp.hold) != (before.0, &before.1, before.2)
+    }
+
+    fn rewrite_response(&self, resp: &mut ResponseParts) {
         for op in &self.response {
             match op {
                 Op::Delete(p) => {
@@ -265,8 +289,17 @@ impl Fault {
                 }),
                 Op::Copy { within, from, to } => {
                     within.for_each_mut(&mut resp.body, &mut |scope| {
-                        let items = match from.select(scope).into_value() {
-                            Some(Value::Array(a)) => a,
+                        // A fan-out source (`rooms[*].timeline`) gives the elements of every
+                        // array it reaches, one list.
+                        let items: Vec<Value> = match from.select(scope) {
+                            crate::matcher::Selected::One(Some(Value::Array(a))) => a,
+                            crate::matcher::Selected::Many(found) => found
+                                .into_iter()
+                                .flat_map(|v| match v {
+                                    Value::Array(a) => a,
+                                    other => vec![other],
+                                })
+                                .collect(),
                             _ => return,
                         };
                         if items.is_empty() {
@@ -280,6 +313,16 @@ impl Fault {
                         });
                     })
                 }
+                Op::Shift(p, by) => p.for_each_mut(&mut resp.body, &mut |v| {
+                    if let Some(n) = v.as_i64() {
+                        *v = Value::from(n + by);
+                    }
+                }),
+                Op::Stringify(p) => p.for_each_mut(&mut resp.body, &mut |v| {
+                    if v.is_number() {
+                        *v = Value::String(v.to_string());
+                    }
+                }),
                 Op::Status(s) => resp.status = *s,
                 Op::Errcode(e) => {
                     if let Some(o) = resp.body.as_object_mut() {
@@ -323,7 +366,6 @@ impl Fault {
                 _ => {}
             }
         }
-        true
     }
 }
 

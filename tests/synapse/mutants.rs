@@ -1,0 +1,224 @@
+//! The mutants generated from the catalogue's surfaces (`mscheck faults --mutants`), each run
+//! against the scenarios that judge its requirement on its surface and judged like a fault of
+//! the sweep: *killed* when a check judging the requirement fails where the unfaulted control did
+//! not; *masked* when the control fails at that step too; *not exercised* when it never changed
+//! an answer (no step makes the request it rewrites, in the state it needs); else it *survives*.
+//!
+//! `cargo test` runs a fixed share (one mutant per declared surface, the first operator of its
+//! place) and demands each is killed or masked; `cargo test --test synapse mutation_score --
+//! --ignored` runs every mutant and prints the score per requirement (what the notes quote).
+
+use super::controls;
+use super::sweep::{run_job_seen, shipped, Job, Verdict};
+use mscheck::mutants::{generate, load_equivalents, Equivalent, Mutant};
+use mscheck::scenario::Scenario;
+use std::collections::BTreeMap;
+
+/// What became of one mutant.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fate {
+    Killed,
+    Masked,
+    Survived(String),
+    NotExercised,
+    NoTarget,
+}
+
+/// The scenarios that judge a mutant's requirement on its surface (newest revision).
+fn targets<'a>(m: &Mutant, scenarios: &'a [Scenario]) -> Vec<&'a Scenario> {
+    let (catalogue, _, _) = catalogue_and_scenarios();
+    let coverage = mscheck::surfaces::coverage(&catalogue, scenarios);
+    let by: Vec<String> = coverage
+        .iter()
+        .filter(|c| c.id == m.requirement)
+        .flat_map(|c| c.declared.iter())
+        .filter(|j| j.surface == m.surface)
+        .flat_map(|j| j.by.iter().cloned())
+        .collect();
+    scenarios
+        .iter()
+        .filter(|s| s.revisions.contains(&mscheck::catalogue::Revision::Newest))
+        .filter(|s| {
+            by.iter()
+                .any(|b| b.split(':').next() == Some(s.id.as_str()))
+        })
+        .collect()
+}
+
+fn catalogue_and_scenarios() -> (mscheck::catalogue::Catalogue, Vec<Scenario>, ()) {
+    let root = crate::common::root();
+    let catalogue =
+        mscheck::catalogue::Catalogue::load(&root.join("suites/requirements.yaml")).unwrap();
+    let scenarios = mscheck::scenario::load_suites(&root.join("suites"), &catalogue).unwrap();
+    (catalogue, scenarios, ())
+}
+
+/// Runs the mutants, `workers` at a time, and says what became of each.
+pub fn run(mutants: &[Mutant], workers: usize) -> Vec<(Mutant, Fate)> {
+    let (scenarios, _, _) = shipped();
+    let control = controls::newest();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let fates = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(m) = mutants.get(i) else { break };
+                let t = targets(m, &scenarios);
+                let fate = if t.is_empty() {
+                    Fate::NoTarget
+                } else {
+                    let job = Job {
+                        fault: &m.name,
+                        targets: t,
+                        seed: false,
+                    };
+                    let (verdicts, exercised) = run_job_seen(&job, &m.fault, control);
+                    fate_of(&verdicts, exercised)
+                };
+                fates.lock().unwrap().push((m.clone(), fate));
+            });
+        }
+    });
+    let mut fates = fates.into_inner().unwrap();
+    fates.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    fates
+}
+
+fn fate_of(verdicts: &[(String, String, Verdict)], exercised: bool) -> Fate {
+    if verdicts
+        .iter()
+        .any(|(_, _, v)| matches!(v, Verdict::Proven(_)))
+    {
+        return Fate::Killed;
+    }
+    if verdicts
+        .iter()
+        .any(|(_, _, v)| matches!(v, Verdict::Masked(..)))
+    {
+        return Fate::Masked;
+    }
+    if !exercised {
+        return Fate::NotExercised;
+    }
+    let why = verdicts
+        .iter()
+        .map(|(_, s, v)| match v {
+            Verdict::NotCaught(w) => format!("{s}: {}", w.lines().next().unwrap_or("")),
+            _ => String::new(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Fate::Survived(why)
+}
+
+/// Per requirement: killed / masked / survived / not exercised, and the total.
+pub fn score(fates: &[(Mutant, Fate)]) -> String {
+    let mut per: BTreeMap<&str, [usize; 5]> = BTreeMap::new();
+    for (m, f) in fates {
+        let slot = match f {
+            Fate::Killed => 0,
+            Fate::Masked => 1,
+            Fate::Survived(_) => 2,
+            Fate::NotExercised => 3,
+            Fate::NoTarget => 4,
+        };
+        per.entry(&m.requirement).or_default()[slot] += 1;
+    }
+    let mut text = String::from(
+        "requirement  killed  masked  survived  not-exercised  no-target  score (killed / all but masked)\n",
+    );
+    let mut total = [0usize; 5];
+    for (id, c) in &per {
+        for i in 0..5 {
+            total[i] += c[i];
+        }
+        text.push_str(&row(id, c));
+    }
+    text.push_str(&row("total", &total));
+    for (m, f) in fates {
+        if let Fate::Survived(why) = f {
+            text.push_str(&format!("survived: {} ({why})\n", m.name));
+        }
+        if *f == Fate::NotExercised {
+            text.push_str(&format!("not exercised: {}\n", m.name));
+        }
+    }
+    text
+}
+
+fn row(id: &str, c: &[usize; 5]) -> String {
+    let judged = c[0] + c[2] + c[3] + c[4];
+    let pct = if judged == 0 {
+        0.0
+    } else {
+        100.0 * c[0] as f64 / judged as f64
+    };
+    format!(
+        "{id:<12} {:>6}  {:>6}  {:>8}  {:>13}  {:>9}  {pct:.0}%\n",
+        c[0], c[1], c[2], c[3], c[4]
+    )
+}
+
+fn equivalents() -> Vec<Equivalent> {
+    load_equivalents(&crate::common::root().join("fixtures/mutant-equivalents.yaml")).unwrap()
+}
+
+/// The generated mutants that can break their requirement (the others are declared equivalent).
+fn meaningful() -> (Vec<Mutant>, usize) {
+    let (catalogue, _, _) = catalogue_and_scenarios();
+    let eq = equivalents();
+    let all = generate(&catalogue);
+    let total = all.len();
+    let kept: Vec<Mutant> = all
+        .into_iter()
+        .filter(|m| !eq.iter().any(|e| e.covers(m)))
+        .collect();
+    let equivalent = total - kept.len();
+    (kept, equivalent)
+}
+
+/// One mutant per declared surface: the first operator of its place that can break the
+/// requirement.
+pub fn share() -> Vec<Mutant> {
+    let mut seen = std::collections::BTreeSet::new();
+    meaningful()
+        .0
+        .into_iter()
+        .filter(|m| seen.insert((m.requirement.clone(), m.surface)))
+        .collect()
+}
+
+/// The share: each killed or masked.
+pub fn sweep_share() {
+    let started = std::time::Instant::now();
+    let fates = run(&share(), 6);
+    let text = score(&fates);
+    eprintln!(
+        "mutant share: {} mutants in {:.0?}\n{text}",
+        fates.len(),
+        started.elapsed()
+    );
+    let bad: Vec<String> = fates
+        .iter()
+        .filter(|(_, f)| !matches!(f, Fate::Killed | Fate::Masked))
+        .map(|(m, f)| format!("{}: {f:?}", m.name))
+        .collect();
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// Every mutant; the score goes to stderr and to target/tmp/mutation-score.txt.
+pub fn full_score() {
+    let (all, equivalent) = meaningful();
+    let started = std::time::Instant::now();
+    let fates = run(&all, 6);
+    let text = format!(
+        "{} mutants in {:.0?} ({equivalent} more declared equivalent, not run)\n{}",
+        fates.len(),
+        started.elapsed(),
+        score(&fates)
+    );
+    let out = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("mutation-score.txt");
+    std::fs::write(&out, &text).unwrap();
+    eprintln!("{text}\n(written to {})", out.display());
+}
