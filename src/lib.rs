@@ -29,8 +29,8 @@ pub mod snapshot;
 
 // The data and checking live in the core crate; the engine reaches them by the same paths.
 pub use mscheck_core::{
-    catalogue, expectations, fake, fault, http, matcher, mutants, plan, scenario, steps, surfaces,
-    util, vars, yaml,
+    catalogue, expectations, fake, fault, http, matcher, mutants, plan, scenario, steps,
+    surface_coverage, surfaces, util, vars, yaml,
 };
 
 /// The shipped catalogue and suites of this source tree, for unit tests.

@@ -5,7 +5,8 @@
 mod common;
 
 use common::{root, run, text};
-use mscheck::surfaces::{coverage, observed_by, Surface};
+use mscheck::surface_coverage::{coverage, observed_by};
+use mscheck::surfaces::Surface;
 
 fn shipped() -> (
     mscheck::catalogue::Catalogue,

@@ -17,6 +17,7 @@ pub mod plan;
 pub mod results;
 pub mod scenario;
 pub mod steps;
+pub mod surface_coverage;
 pub mod surfaces;
 pub mod util;
 pub mod vars;

@@ -128,7 +128,7 @@ fn preview_summary(target: &str, rows: &[ScenarioRow]) -> String {
 }
 
 /// `requirements --surfaces`: each declared surface with what judges it, then the count of gaps.
-fn surfaces_text(all: &[&crate::surfaces::Coverage]) -> String {
+fn surfaces_text(all: &[&crate::surface_coverage::Coverage]) -> String {
     let mut text = String::new();
     let mut gaps = 0;
     for c in all {
@@ -218,7 +218,7 @@ pub(super) fn requirements(args: RequirementsArgs) -> Result<(), Error> {
         return Ok(());
     }
     if args.surfaces {
-        let all = crate::surfaces::coverage(&loaded.catalogue, &selected);
+        let all = crate::surface_coverage::coverage(&loaded.catalogue, &selected);
         let shown: Vec<_> = all
             .iter()
             .filter(|c| !only_ids || sel.requirements.contains(&c.id))

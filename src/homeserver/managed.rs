@@ -7,6 +7,7 @@
 pub use super::cleanup::kill_all_managed;
 use super::cleanup::{self, config_files, track, untrack, Leftover};
 use super::config_file::overlay_config;
+pub use super::instance::{Launch, ManagedConfig, APPSERVICE_SENDER};
 use super::placeholders::{self, render};
 use super::ports::free_port;
 use super::profile::Profile;
@@ -15,39 +16,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tokio::process::Child;
 
-/// Ports and names of one managed server.
-#[derive(Debug, Clone)]
-pub struct ManagedConfig {
-    /// `hs1` / `hs2`.
-    pub name: String,
-    /// Client-server port (plain HTTP).
-    pub client_port: u16,
-    /// Federation port (TLS).
-    pub federation_port: u16,
-    /// `localhost:<federation_port>`.
-    pub server_name: String,
-    /// Data, config and logs.
-    pub data_dir: PathBuf,
-    /// Registration shared secret.
-    pub shared_secret: String,
-    /// The registered application service's `as_token` (its `hs_token` is never used by mscheck
-    /// and stays in the data folder).
-    pub as_token: String,
-    /// The application service's `hs_token`.
-    pub hs_token: String,
-    /// A registration token, for profiles whose servers register users by token.
-    pub registration_token: String,
-    /// `{{instance_id}}`: short, unique per run, `[a-z0-9_]` (a database or schema name).
-    pub instance_id: String,
-    /// The signing key's ID (`a_1f2e`), `{{signing_key_id}}`.
-    pub signing_key_id: String,
-    /// `{{port.NAME}}`: further loopback ports the profile asks for, by name.
-    pub ports: std::collections::BTreeMap<String, u16>,
-}
-
-/// The localpart of the application service's own user on managed servers.
-pub const APPSERVICE_SENDER: &str = "mscheck-appservice";
-
 /// The folder under which managed servers keep their working files (database, keys, media):
 /// `$MSCHECK_WORK_DIR`, else the system's temporary folder. Only their logs and a redacted copy of
 /// their configuration go into the report.
@@ -55,20 +23,6 @@ pub fn work_root() -> PathBuf {
     std::env::var_os("MSCHECK_WORK_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir)
-}
-
-/// What a profile's `start` runs: the provisioned program (`{{python}}` for pip-provisioned
-/// Synapse, `{{program}}` for a command) and the version it reports.
-#[derive(Debug, Clone)]
-pub struct Launch {
-    /// The profile.
-    pub profile: std::sync::Arc<Profile>,
-    /// `{{python}}`: the virtualenv's interpreter (pip provisioning).
-    pub python: Option<PathBuf>,
-    /// `{{program}}`: the server's program (command provisioning).
-    pub program: Option<PathBuf>,
-    /// The implementation's version, for reports and expectations.
-    pub version: String,
 }
 
 /// A managed homeserver.

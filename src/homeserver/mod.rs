@@ -6,6 +6,7 @@ pub mod config_file;
 pub mod discover;
 pub mod hooks;
 pub mod install;
+mod instance;
 pub mod keys;
 pub mod managed;
 mod pip;
@@ -14,6 +15,7 @@ mod ports;
 pub mod profile;
 mod profile_lookup;
 pub mod profile_needs;
+mod profile_reader;
 pub use profile_lookup::find as find_profile;
 pub mod registration;
 

@@ -3,8 +3,8 @@
 //! arguments, environment and hook commands. The README's "Write a profile" section lists them
 //! with their types.
 
+use super::instance::{Launch, ManagedConfig, APPSERVICE_SENDER};
 use super::keys::SIGNING_KEY_FILES;
-use super::managed::{Launch, ManagedConfig, APPSERVICE_SENDER};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 

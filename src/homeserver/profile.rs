@@ -5,8 +5,9 @@
 //! managed servers.
 
 use super::hooks::{self, HookCommand};
+use super::profile_reader::{signal, Reader};
+use crate::yaml::Diagnostics;
 use crate::yaml::{self, Pos};
-use crate::yaml::{Diagnostic, Diagnostics};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -113,70 +114,6 @@ const KEYS: &[&str] = &[
     "setup",
     "teardown",
 ];
-
-fn signal(name: &str) -> Option<i32> {
-    Some(match name.trim_start_matches("SIG") {
-        "TERM" => libc::SIGTERM,
-        "INT" => libc::SIGINT,
-        "QUIT" => libc::SIGQUIT,
-        "KILL" => libc::SIGKILL,
-        "STOP" => libc::SIGSTOP,
-        "CONT" => libc::SIGCONT,
-        "TSTP" => libc::SIGTSTP,
-        "HUP" => libc::SIGHUP,
-        _ => return None,
-    })
-}
-
-struct Reader<'a> {
-    file: &'a Path,
-    source: &'a str,
-    errors: Vec<Diagnostic>,
-}
-
-impl Reader<'_> {
-    fn err(&mut self, pos: Pos, msg: impl Into<String>) {
-        self.errors
-            .push(Diagnostic::new(self.file, self.source, pos, msg.into()));
-    }
-
-    fn text(&mut self, v: &Value, pos: Pos, what: &str) -> Option<String> {
-        match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => {
-                self.err(pos, format!("`{what}` must be text"));
-                None
-            }
-        }
-    }
-
-    fn duration(&mut self, v: Option<&Value>, pos: Pos, what: &str, default: Duration) -> Duration {
-        match v {
-            None => default,
-            Some(v) => match v.as_str().and_then(crate::util::parse_duration) {
-                Some(d) => d,
-                None => {
-                    self.err(pos, format!("`{what}` must be a duration such as 10s"));
-                    default
-                }
-            },
-        }
-    }
-
-    fn signal(&mut self, v: Option<&Value>, pos: Pos, what: &str, default: i32) -> i32 {
-        match v.and_then(|v| v.get("signal")).and_then(Value::as_str) {
-            None => default,
-            Some(s) => signal(s).unwrap_or_else(|| {
-                self.err(
-                    pos,
-                    format!("`{what}.signal: {s}` is not a signal mscheck sends (TERM, INT, QUIT, KILL, HUP, STOP, CONT, TSTP)"),
-                );
-                default
-            }),
-        }
-    }
-}
 
 impl Profile {
     /// Reads and checks a profile; mistakes are reported with file:line:column.
@@ -495,6 +432,15 @@ impl Profile {
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf())
+    }
+
+    /// The configuration fragment for every need, merged, or the first need this profile
+    /// cannot express.
+    pub fn overlay_for(
+        &self,
+        needs: &[crate::scenario::needs::Need],
+    ) -> Result<Value, super::profile_needs::NeedRefused> {
+        super::profile_needs::overlay(&self.needs, needs)
     }
 
     /// Every text of the profile placeholders are filled into, apart from its templates.

@@ -3,9 +3,9 @@
 //! `{unsupported: "reason"}` when the server cannot be set up that way (the scenarios that need
 //! it are skipped, quoting the reason).
 
-use super::profile::Profile;
 use crate::scenario::needs::Need;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// Why a profile cannot set a need.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,16 +31,13 @@ pub fn unsupported_reason(fragment: &Value) -> Option<&str> {
     (o.len() == 1).then(|| o.get("unsupported")?.as_str())?
 }
 
-impl Profile {
-    /// The configuration fragment for every need, merged, or the first need this profile
-    /// cannot express.
-    pub fn overlay_for(&self, needs: &[Need]) -> Result<Value, NeedRefused> {
+/// The configuration fragment for every need, merged from a profile's `needs` map, or the first
+/// need the profile cannot express.
+pub fn overlay(mapped: &BTreeMap<String, Value>, needs: &[Need]) -> Result<Value, NeedRefused> {
+    {
         let mut overlay = Value::Object(Default::default());
         for need in needs {
-            let (fragment, value) = match (
-                self.needs.get(&need.choice_key()),
-                self.needs.get(&need.key),
-            ) {
+            let (fragment, value) = match (mapped.get(&need.choice_key()), mapped.get(&need.key)) {
                 (Some(f), _) => (f, None),
                 (None, Some(f)) => (f, Some(&need.value)),
                 (None, None) => {

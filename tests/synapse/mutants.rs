@@ -27,7 +27,7 @@ pub enum Fate {
 /// The scenarios that judge a mutant's requirement on its surface (newest revision).
 fn targets<'a>(m: &Mutant, scenarios: &'a [Scenario]) -> Vec<&'a Scenario> {
     let (catalogue, _, _) = catalogue_and_scenarios();
-    let coverage = mscheck::surfaces::coverage(&catalogue, scenarios);
+    let coverage = mscheck::surface_coverage::coverage(&catalogue, scenarios);
     let by: Vec<String> = coverage
         .iter()
         .filter(|c| c.id == m.requirement)

@@ -1,0 +1,208 @@
+//! Which steps judge a requirement on each surface the catalogue declares for it: each step
+//! observes the surfaces its kind, its fields and its checks' selectors say (see
+//! [`observed_by`]). A declared surface no step judging the requirement observes is a gap: a
+//! variant or an endpoint the text names that nothing checks.
+
+use crate::catalogue::Catalogue;
+use crate::scenario::{Action, Scenario, Step};
+use crate::surfaces::{Place, Surface, Variant};
+use std::collections::BTreeMap;
+
+/// The surfaces a step observes: its endpoint (and, for sync and sliding sync, the parts of the
+/// answer its checks and accumulations select) in its variant. Steps whose answers are not
+/// judged (nothing expected beyond 2xx) observe nothing.
+pub fn observed_by(step: &Step) -> Vec<Surface> {
+    let Action::Call(call) = &step.action else {
+        return Vec::new();
+    };
+    if step.expect.is_default() && step.sample.is_none() {
+        return Vec::new();
+    }
+    let selectors: Vec<&str> = step
+        .expect
+        .json
+        .iter()
+        .map(|c| c.at.as_str())
+        // A check comparing two parts of the answer names the second in its argument.
+        .chain(
+            step.expect
+                .json
+                .iter()
+                .filter(|c| c.predicate == "disjoint_with")
+                .filter_map(|c| c.arg.as_str()),
+        )
+        .chain(step.accumulate.iter().filter_map(|a| match &a.from {
+            crate::scenario::Source::Selector(s) => Some(s.as_str()),
+            _ => None,
+        }))
+        .collect();
+    let selects = |needle: &str| selectors.iter().any(|s| s.contains(needle));
+    let one = |place| {
+        vec![Surface {
+            place,
+            variant: None,
+        }]
+    };
+    use crate::steps::StepCall as K;
+    match &call.step {
+        K::Sync(s) => {
+            let variant = Some(if s.is_incremental() {
+                Variant::Incremental
+            } else {
+                Variant::Initial
+            });
+            let mut out = Vec::new();
+            if selects("msc4354_sticky") {
+                out.push(Surface {
+                    place: Place::SyncSticky,
+                    variant,
+                });
+            }
+            if selects("timeline") {
+                out.push(Surface {
+                    place: Place::SyncTimeline,
+                    variant,
+                });
+            }
+            out
+        }
+        K::SlidingSync(s) => {
+            let variant = Some(if s.continues() {
+                Variant::Continued
+            } else {
+                Variant::New
+            });
+            let mut out = Vec::new();
+            if selects("extensions") {
+                out.push(Surface {
+                    place: Place::SssExtension,
+                    variant,
+                });
+            }
+            if selects("timeline") {
+                out.push(Surface {
+                    place: Place::SssTimeline,
+                    variant,
+                });
+            }
+            out
+        }
+        K::GetEvent(_) => one(Place::Event),
+        K::Messages(_) => one(Place::Messages),
+        K::Send(_) | K::State(_) => one(Place::Send),
+        K::Schedule(_) => one(Place::DelayedSchedule),
+        K::DelayedList(_) => one(Place::DelayedList),
+        K::DelayedGet(_) => one(Place::DelayedGet),
+        K::DelayedAction(_) => one(Place::DelayedAction),
+        K::Versions(_) => one(Place::Versions),
+        K::Capabilities(_) => one(Place::Capabilities),
+        K::FakeReceived(_) => one(Place::FederationPush),
+        K::FakeRequest(_) => one(Place::FederationFetch),
+        K::Request(r) if r.reads_state() => one(Place::State),
+        _ => Vec::new(),
+    }
+}
+
+/// Every step of a scenario (nested ones after their parent) with the IDs it judges, as
+/// [`Scenario::judging_order`] names them.
+fn judging_steps(s: &Scenario) -> Vec<(&Step, Vec<&str>)> {
+    fn walk<'s>(steps: &'s [Step], inherited: &[&'s str], out: &mut Vec<(&'s Step, Vec<&'s str>)>) {
+        for step in steps {
+            let own: Vec<&str> = if step.judges.is_empty() {
+                inherited.to_vec()
+            } else {
+                step.judges.iter().map(String::as_str).collect()
+            };
+            out.push((step, own.clone()));
+            match &step.action {
+                Action::Concurrent(branches) => branches.iter().for_each(|b| walk(b, &own, out)),
+                Action::Repeat { steps, .. } => walk(steps, &own, out),
+                _ => {}
+            }
+        }
+    }
+    let all: Vec<&str> = s.covers.iter().map(String::as_str).collect();
+    let mut out = Vec::new();
+    walk(&s.steps, &all, &mut out);
+    out
+}
+
+/// One declared surface of a requirement and what judges it.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    /// The declared surface.
+    pub surface: Surface,
+    /// `scenario-id:step-id` of every step judging the requirement there.
+    pub by: Vec<String>,
+    /// Why nothing judges it, when that is declared.
+    pub unjudged: Option<String>,
+}
+
+/// A requirement's declared surfaces, each with the steps that judge it.
+#[derive(Debug, Clone)]
+pub struct Coverage {
+    /// The requirement.
+    pub id: String,
+    /// Its declared surfaces, in catalogue order.
+    pub declared: Vec<Judged>,
+    /// Surfaces steps judge it on that the catalogue does not declare.
+    pub undeclared: Vec<(Surface, Vec<String>)>,
+}
+
+impl Coverage {
+    /// Declared surfaces nothing judges and no reason explains.
+    pub fn gaps(&self) -> impl Iterator<Item = &Judged> {
+        self.declared
+            .iter()
+            .filter(|j| j.by.is_empty() && j.unjudged.is_none())
+    }
+}
+
+/// For each requirement that declares surfaces: which steps judge it on each.
+pub fn coverage(catalogue: &Catalogue, scenarios: &[Scenario]) -> Vec<Coverage> {
+    let mut seen: BTreeMap<&str, Vec<(Surface, String)>> = BTreeMap::new();
+    for s in scenarios {
+        for (step, ids) in judging_steps(s) {
+            let observed = observed_by(step);
+            for id in ids {
+                for o in &observed {
+                    seen.entry(id)
+                        .or_default()
+                        .push((*o, format!("{}:{}", s.id, step.id)));
+                }
+            }
+        }
+    }
+    catalogue
+        .all()
+        .into_iter()
+        .filter(|r| !r.surfaces.is_empty())
+        .map(|r| {
+            let observed = seen.get(r.id.as_str()).cloned().unwrap_or_default();
+            let declared = r
+                .surfaces
+                .iter()
+                .map(|d| Judged {
+                    surface: *d,
+                    by: observed
+                        .iter()
+                        .filter(|(o, _)| d.met_by(o))
+                        .map(|(_, by)| by.clone())
+                        .collect(),
+                    unjudged: r.unjudged.get(&d.to_string()).cloned(),
+                })
+                .collect();
+            let mut undeclared: BTreeMap<Surface, Vec<String>> = BTreeMap::new();
+            for (o, by) in &observed {
+                if !r.surfaces.iter().any(|d| d.met_by(o)) {
+                    undeclared.entry(*o).or_default().push(by.clone());
+                }
+            }
+            Coverage {
+                id: r.id.clone(),
+                declared,
+                undeclared: undeclared.into_iter().collect(),
+            }
+        })
+        .collect()
+}
