@@ -169,8 +169,8 @@ fn every_covered_requirement_is_seen_failing_under_a_fault_that_breaks_it() {
     sweep::sweep();
 }
 
-/// A fixed share of the mutants generated from the catalogue's surfaces (one per declared
-/// surface), each killed by a check judging its requirement (see `mutants`).
+/// A fixed share of the mutants generated from the catalogue's surfaces (one per requirement
+/// that declares surfaces), each killed by a check judging its requirement (see `mutants`).
 #[test]
 fn generated_mutants_of_every_declared_surface_are_killed() {
     let _g = lock();

@@ -4,8 +4,8 @@
 //! not; *masked* when the control fails at that step too; *not exercised* when it never changed
 //! an answer (no step makes the request it rewrites, in the state it needs); else it *survives*.
 //!
-//! `cargo test` runs a fixed share (one mutant per declared surface, the first operator of its
-//! place) and demands each is killed or masked; `cargo test --test synapse mutation_score --
+//! `cargo test` runs a fixed share (one mutant per requirement that declares surfaces, on its
+//! last declared surface) and demands each is killed or masked; `cargo test --test synapse mutation_score --
 //! --ignored` runs every mutant and prints the score per requirement (what the notes quote).
 
 use super::controls;
@@ -178,15 +178,23 @@ fn meaningful() -> (Vec<Mutant>, usize) {
     (kept, equivalent)
 }
 
-/// One mutant per declared surface: the first operator of its place that can break the
-/// requirement.
+/// One mutant per requirement: the first operator that can break it, on the last declared
+/// surface that has one (the variant a declaration adds last: incremental, continued).
 pub fn share() -> Vec<Mutant> {
-    let mut seen = std::collections::BTreeSet::new();
-    meaningful()
-        .0
-        .into_iter()
-        .filter(|m| seen.insert((m.requirement.clone(), m.surface)))
-        .collect()
+    let (catalogue, _, _) = catalogue_and_scenarios();
+    let meaningful = meaningful().0;
+    let mut picked = Vec::new();
+    for r in catalogue.all() {
+        let pick = r.surfaces.iter().rev().find_map(|s| {
+            meaningful
+                .iter()
+                .find(|m| m.requirement == r.id && m.surface == *s)
+        });
+        if let Some(m) = pick {
+            picked.push(m.clone());
+        }
+    }
+    picked
 }
 
 /// The share: each killed or masked.
