@@ -179,13 +179,19 @@ fn meaningful() -> (Vec<Mutant>, usize) {
 }
 
 /// One mutant per requirement: the first operator that can break it, on the last declared
-/// surface that has one (the variant a declaration adds last: incremental, continued).
+/// surface that has one and is judged here (the variant a declaration adds last: incremental,
+/// continued).
 pub fn share() -> Vec<Mutant> {
     let (catalogue, _, _) = catalogue_and_scenarios();
     let meaningful = meaningful().0;
     let mut picked = Vec::new();
     for r in catalogue.all() {
-        let pick = r.surfaces.iter().rev().find_map(|s| {
+        // A surface judged elsewhere on purpose (`unjudged`) has no scenario to run.
+        let judged = r
+            .surfaces
+            .iter()
+            .filter(|s| !r.unjudged.contains_key(&s.to_string()));
+        let pick = judged.rev().find_map(|s| {
             meaningful
                 .iter()
                 .find(|m| m.requirement == r.id && m.surface == *s)
