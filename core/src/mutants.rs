@@ -65,7 +65,7 @@ fn shape(place: Place) -> Option<Shape> {
             path: sync,
             list: Some("rooms.join[*].msc4354_sticky.events"),
             numbers: &[TTL],
-            fields: &["content", "msc4354_sticky"],
+            fields: &["content", "msc4354_sticky", "unsigned"],
             sibling: Some(("rooms.join[*]", "msc4354_sticky.events", "timeline.events")),
         },
         Place::SssTimeline => Shape {
@@ -81,7 +81,7 @@ fn shape(place: Place) -> Option<Shape> {
             path: sss,
             list: Some(SSS_EXTENSION_EVENTS),
             numbers: &[TTL],
-            fields: &["content", "msc4354_sticky"],
+            fields: &["content", "msc4354_sticky", "unsigned"],
             sibling: Some((".", SSS_EXTENSION_EVENTS, "rooms[*].timeline")),
         },
         Place::Messages => Shape {

@@ -9,13 +9,14 @@ use crate::surfaces::{Place, Surface, Variant};
 use std::collections::BTreeMap;
 
 /// The surfaces a step observes: its endpoint (and, for sync and sliding sync, the parts of the
-/// answer its checks and accumulations select) in its variant. Steps whose answers are not
-/// judged (nothing expected beyond 2xx) observe nothing.
+/// answer its checks and accumulations select) in its variant. Steps whose answers are neither
+/// judged (nothing expected beyond 2xx) nor kept for a later check observe nothing.
 pub fn observed_by(step: &Step) -> Vec<Surface> {
     let Action::Call(call) = &step.action else {
         return Vec::new();
     };
-    if step.expect.is_default() && step.sample.is_none() {
+    // What a step accumulates is judged later (`@vars.…` in a check): it observes that too.
+    if step.expect.is_default() && step.sample.is_none() && step.accumulate.is_empty() {
         return Vec::new();
     }
     let selectors: Vec<&str> = step
@@ -31,12 +32,15 @@ pub fn observed_by(step: &Step) -> Vec<Surface> {
                 .filter(|c| c.predicate == "disjoint_with")
                 .filter_map(|c| c.arg.as_str()),
         )
+        .chain(step.sample.iter().map(|x| x.item.as_str()))
         .chain(step.accumulate.iter().filter_map(|a| match &a.from {
             crate::scenario::Source::Selector(s) => Some(s.as_str()),
             _ => None,
         }))
         .collect();
     let selects = |needle: &str| selectors.iter().any(|s| s.contains(needle));
+    // `rooms.join[*][*].events`: every section of a room, the sticky one and the timeline alike.
+    let every_section = selects("[*][*].events");
     let one = |place| {
         vec![Surface {
             place,
@@ -52,13 +56,13 @@ pub fn observed_by(step: &Step) -> Vec<Surface> {
                 Variant::Initial
             });
             let mut out = Vec::new();
-            if selects("msc4354_sticky") {
+            if selects("msc4354_sticky") || every_section {
                 out.push(Surface {
                     place: Place::SyncSticky,
                     variant,
                 });
             }
-            if selects("timeline") {
+            if selects("timeline") || every_section {
                 out.push(Surface {
                     place: Place::SyncTimeline,
                     variant,
