@@ -107,30 +107,6 @@ pub fn observed_by(step: &Step) -> Vec<Surface> {
     }
 }
 
-/// Every step of a scenario (nested ones after their parent) with the IDs it judges, as
-/// [`Scenario::judging_order`] names them.
-fn judging_steps(s: &Scenario) -> Vec<(&Step, Vec<&str>)> {
-    fn walk<'s>(steps: &'s [Step], inherited: &[&'s str], out: &mut Vec<(&'s Step, Vec<&'s str>)>) {
-        for step in steps {
-            let own: Vec<&str> = if step.judges.is_empty() {
-                inherited.to_vec()
-            } else {
-                step.judges.iter().map(String::as_str).collect()
-            };
-            out.push((step, own.clone()));
-            match &step.action {
-                Action::Concurrent(branches) => branches.iter().for_each(|b| walk(b, &own, out)),
-                Action::Repeat { steps, .. } => walk(steps, &own, out),
-                _ => {}
-            }
-        }
-    }
-    let all: Vec<&str> = s.covers.iter().map(String::as_str).collect();
-    let mut out = Vec::new();
-    walk(&s.steps, &all, &mut out);
-    out
-}
-
 /// One declared surface of a requirement and what judges it.
 #[derive(Debug, Clone)]
 pub struct Judged {
@@ -166,7 +142,7 @@ impl Coverage {
 pub fn coverage(catalogue: &Catalogue, scenarios: &[Scenario]) -> Vec<Coverage> {
     let mut seen: BTreeMap<&str, Vec<(Surface, String)>> = BTreeMap::new();
     for s in scenarios {
-        for (step, ids) in judging_steps(s) {
+        for (step, ids) in s.judging_steps() {
             let observed = observed_by(step);
             for id in ids {
                 for o in &observed {

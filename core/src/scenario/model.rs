@@ -55,11 +55,11 @@ pub struct Scenario {
 impl Scenario {
     /// Every step in document order (nested ones after their parent) with the requirement IDs
     /// it judges: its own `judges`, else its enclosing step's, else the scenario's `covers`.
-    pub fn judging_order(&self) -> Vec<(&str, Vec<&str>)> {
+    pub fn judging_steps(&self) -> Vec<(&Step, Vec<&str>)> {
         fn walk<'s>(
             steps: &'s [Step],
             inherited: &[&'s str],
-            out: &mut Vec<(&'s str, Vec<&'s str>)>,
+            out: &mut Vec<(&'s Step, Vec<&'s str>)>,
         ) {
             for step in steps {
                 let own: Vec<&str> = if step.judges.is_empty() {
@@ -67,12 +67,10 @@ impl Scenario {
                 } else {
                     step.judges.iter().map(String::as_str).collect()
                 };
-                out.push((step.id.as_str(), own.clone()));
+                out.push((step, own.clone()));
                 match &step.action {
                     Action::Concurrent(branches) => {
-                        for b in branches {
-                            walk(b, &own, out);
-                        }
+                        branches.iter().for_each(|b| walk(b, &own, out))
                     }
                     Action::Repeat { steps, .. } => walk(steps, &own, out),
                     _ => {}
@@ -83,6 +81,14 @@ impl Scenario {
         let mut out = Vec::new();
         walk(&self.steps, &all, &mut out);
         out
+    }
+
+    /// [`Self::judging_steps`] by step ID.
+    pub fn judging_order(&self) -> Vec<(&str, Vec<&str>)> {
+        self.judging_steps()
+            .into_iter()
+            .map(|(step, ids)| (step.id.as_str(), ids))
+            .collect()
     }
 
     /// The report group it belongs to at a revision (see `newest_group`).
