@@ -243,21 +243,14 @@ pub async fn ensure_synapse(
         &mut log,
     )
     .await?;
-    let pip = venv.join("bin").join("pip");
-    let pip = pip.to_string_lossy();
-    // The release itself, plus the pins of its time for old releases.
-    let mut args: Vec<String> = [
-        "install",
-        "--disable-pip-version-check",
-        "--progress-bar",
-        "off",
+    pip_install(
+        &venv,
         &requirement,
-    ]
-    .map(str::to_string)
-    .to_vec();
-    args.extend(pins_for(fixtures, &version)?);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    run_logged(&pip, &args, progress, &mut log).await?;
+        pins_for(fixtures, &version)?,
+        progress,
+        &mut log,
+    )
+    .await?;
     // A checkout or wheel says its version only once installed.
     let version = if version.is_empty() {
         installed_version(&python).await?
@@ -307,21 +300,36 @@ pub async fn ensure_extras(
         Some((name, v)) => format!("{name}[{list}]=={v}"),
         None => format!("{requirement}[{list}]"),
     };
+    pip_install(
+        &venv,
+        &with_extras,
+        pins_for(fixtures, &version)?,
+        progress,
+        &mut log,
+    )
+    .await?;
+    std::fs::write(&marker, &list)
+        .map_err(|e| HomeserverError::Setup(format!("cannot write {}: {e}", marker.display())))
+}
+
+/// `pip install` of a requirement into a virtualenv, plus the pins of its time for old releases.
+async fn pip_install(
+    venv: &Path,
+    requirement: &str,
+    pins: Vec<String>,
+    progress: &(dyn Fn(&str) + Sync),
+    log: &mut InstallLog,
+) -> Result<(), HomeserverError> {
     let pip = venv.join("bin").join("pip");
-    let mut args: Vec<String> = [
+    let mut args = vec![
         "install",
         "--disable-pip-version-check",
         "--progress-bar",
         "off",
-        &with_extras,
-    ]
-    .map(str::to_string)
-    .to_vec();
-    args.extend(pins_for(fixtures, &version)?);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    run_logged(&pip.to_string_lossy(), &args, progress, &mut log).await?;
-    std::fs::write(&marker, &list)
-        .map_err(|e| HomeserverError::Setup(format!("cannot write {}: {e}", marker.display())))
+        requirement,
+    ];
+    args.extend(pins.iter().map(String::as_str));
+    run_logged(&pip.to_string_lossy(), &args, progress, log).await
 }
 
 /// `1.116.0` → `(1, 116, 0)`; release candidates count as their release.
