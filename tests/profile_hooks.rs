@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{mscheck, results, root, text};
+use common::{assert_no_working_files, mscheck, results, root, text};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -102,15 +102,6 @@ fn run(
     cmd
 }
 
-fn assert_empty(work: &Path) {
-    let left: Vec<_> = std::fs::read_dir(work)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    assert!(left.is_empty(), "working files left behind: {left:?}");
-}
-
 #[test]
 fn every_instance_runs_its_setup_and_teardown_once_with_its_own_placeholders() {
     let tmp = tempfile::tempdir().unwrap();
@@ -156,7 +147,7 @@ fn every_instance_runs_its_setup_and_teardown_once_with_its_own_placeholders() {
     assert!(console.contains("mscheck: setup: sh -c"), "{console}");
     assert!(console.contains("mscheck: teardown: sh -c"), "{console}");
     assert!(report.join("homeservers/hs1/sub/dir/extra.yaml").exists());
-    assert_empty(&work);
+    assert_no_working_files(&work);
     assert_eq!(results(&report)["stats"]["passed"], 2);
 }
 
@@ -213,7 +204,7 @@ fn a_failed_setup_start_or_file_leaves_nothing_behind_and_says_what_failed() {
             marks.ids("setup"),
             "{what}: a setup that began is torn down"
         );
-        assert_empty(&work);
+        assert_no_working_files(&work);
     }
 }
 
@@ -255,7 +246,7 @@ fn ctrl_c_during_a_setup_runs_the_teardown_and_removes_the_folder() {
         "Ctrl-C did not wait out the setup"
     );
     assert_eq!(marks.ids("teardown").len(), 1, "torn down");
-    assert_empty(&work);
+    assert_no_working_files(&work);
 }
 
 #[test]
@@ -287,5 +278,5 @@ fn a_readiness_path_that_never_answers_2xx_is_described() {
             && all.contains("answered 404 ×"),
         "{all}"
     );
-    assert_empty(&work);
+    assert_no_working_files(&work);
 }

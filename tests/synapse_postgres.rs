@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{mscheck, outcomes, results, root, text};
+use common::{assert_no_working_files, mscheck, outcomes, results, root, text};
 use std::path::Path;
 
 const SELECTION: &[&str] = &[
@@ -32,12 +32,7 @@ fn clusters_under(work: &Path) -> Vec<String> {
 }
 
 fn assert_nothing_left(work: &Path) {
-    let left: Vec<_> = std::fs::read_dir(work)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    assert!(left.is_empty(), "working files left behind: {left:?}");
+    assert_no_working_files(work);
     assert!(
         clusters_under(work).is_empty(),
         "{:?}",

@@ -135,3 +135,14 @@ pub fn stable(text: &str, report: &Path) -> String {
     }
     s
 }
+
+/// The managed servers' work folder (`MSCHECK_WORK_DIR`) holds nothing after a run: every
+/// working folder, keys and database included, was removed.
+pub fn assert_no_working_files(work: &Path) {
+    let left: Vec<_> = std::fs::read_dir(work)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "working files left behind: {left:?}");
+}
