@@ -145,6 +145,11 @@ fn every_instance_runs_its_setup_and_teardown_once_with_its_own_placeholders() {
     );
     let console = std::fs::read_to_string(report.join("homeservers/hs1/console.log")).unwrap();
     assert!(console.contains("mscheck: setup: sh -c"), "{console}");
+    // The command is logged as the profile wrote it: a secret handed to it stays out.
+    assert!(
+        console.contains("echo \"{{instance_id}} {{port.sidecar}}\""),
+        "{console}"
+    );
     assert!(console.contains("mscheck: teardown: sh -c"), "{console}");
     assert!(report.join("homeservers/hs1/sub/dir/extra.yaml").exists());
     assert_no_working_files(&work);

@@ -87,6 +87,9 @@ pub fn parse(v: Option<&Value>, key: &str) -> Result<Vec<HookCommand>, String> {
 pub struct Prepared {
     /// Program and arguments.
     pub argv: Vec<String>,
+    /// The command as the profile wrote it, placeholders unfilled: what the log shows, so that a
+    /// secret handed to a command (`{{shared_secret}}`) never reaches the report.
+    pub shown: String,
     /// Extra environment (the profile's `start.env`).
     pub env: BTreeMap<String, String>,
     /// The instance's working folder, where it runs.
@@ -144,7 +147,7 @@ fn run_one(hook: &'static str, c: &Prepared, log: &Path) -> Result<(), HookFaile
         .append(true)
         .open(log)
         .map_err(|e| failed(format!("has no log: cannot open {}: {e}", log.display())))?;
-    let _ = writeln!(out, "mscheck: {hook}: {}", c.argv.join(" "));
+    let _ = writeln!(out, "mscheck: {hook}: {}", c.shown);
     let err = out.try_clone().map_err(|e| failed(e.to_string()))?;
     // Output straight into the log, not through a pipe: a command that leaves a daemon behind
     // (`pg_ctl start`) would otherwise hold the pipe open after it exits.
@@ -243,6 +246,7 @@ mod tests {
     fn prepared(dir: &Path, argv: &[&str], within: Duration) -> Prepared {
         Prepared {
             argv: argv.iter().map(|s| s.to_string()).collect(),
+            shown: argv.join(" "),
             env: BTreeMap::from([("GREETING".into(), "hello".into())]),
             dir: dir.to_path_buf(),
             within,

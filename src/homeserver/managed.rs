@@ -169,6 +169,7 @@ impl ManagedServer {
             .iter()
             .map(|c| hooks::Prepared {
                 argv: c.argv.iter().map(|a| r(a)).collect(),
+                shown: c.argv.join(" "),
                 env: self
                     .launch
                     .profile
