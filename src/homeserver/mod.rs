@@ -307,6 +307,32 @@ impl ManagedSetup {
     }
 }
 
+/// Removes, once per process, the working folders killed mscheck runs left behind.
+fn sweep_stale_once(progress: &(dyn Fn(&str) + Sync)) {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(|| {
+        let n = cleanup::remove_stale(&managed::work_root());
+        if n > 0 {
+            progress(&format!(
+                "removed {n} working folder(s) that killed mscheck runs left in {}",
+                managed::work_root().display()
+            ));
+        }
+    });
+}
+
+/// The profile's per-instance setup (a database, a schema), off the async workers: it may take
+/// seconds. A failure drops the servers, whose teardown then runs.
+async fn run_setups(servers: &[Arc<ManagedServer>]) -> Result<(), HomeserverError> {
+    for s in servers {
+        let s = s.clone();
+        tokio::task::spawn_blocking(move || s.setup())
+            .await
+            .map_err(|e| HomeserverError::Setup(format!("setup did not finish: {e}")))??;
+    }
+    Ok(())
+}
+
 /// A program named by a profile: a path (relative to the profile's folder) or a name on `PATH`.
 fn locate_program(profile_dir: &Path, program: &str) -> Option<std::path::PathBuf> {
     if program.contains('/') {
@@ -367,16 +393,7 @@ impl Targets {
             .collect();
         let mut servers = Vec::new();
         // Working files live outside the report (they hold tokens and keys); `dir` gets the logs.
-        static SWEPT: std::sync::Once = std::sync::Once::new();
-        SWEPT.call_once(|| {
-            let n = cleanup::remove_stale(&managed::work_root());
-            if n > 0 {
-                progress(&format!(
-                    "removed {n} working folder(s) that killed mscheck runs left in {}",
-                    managed::work_root().display()
-                ));
-            }
-        });
+        sweep_stale_once(progress);
         let work = managed::work_root().join(format!(
             "mscheck-{}-{}",
             std::process::id(),
@@ -392,15 +409,8 @@ impl Targets {
                 overlay,
             )?));
         }
-        // The profile's per-instance setup (a database, a schema), off the async workers: it
-        // may take seconds. A failure drops the servers, whose teardown then runs.
         if !profile.setup.is_empty() {
-            for s in &servers {
-                let s = s.clone();
-                tokio::task::spawn_blocking(move || s.setup())
-                    .await
-                    .map_err(|e| HomeserverError::Setup(format!("setup did not finish: {e}")))??;
-            }
+            run_setups(&servers).await?;
         }
         progress(&format!(
             "starting {} {} ({})",
