@@ -33,6 +33,25 @@ fn every_declared_surface_is_judged_or_explained() {
     );
 }
 
+/// The texts' obligations name where they are observable: every MUST and MUST NOT a scenario
+/// covers declares its surfaces (and the test above has each judged or explained).
+#[test]
+fn every_covered_obligation_declares_its_surfaces() {
+    let (catalogue, scenarios) = shipped();
+    let undeclared: Vec<&str> = catalogue
+        .all()
+        .into_iter()
+        .filter(|r| r.strength.starts_with("MUST"))
+        .filter(|r| scenarios.iter().any(|s| s.covers.contains(&r.id)))
+        .filter(|r| r.surfaces.is_empty())
+        .map(|r| r.id.as_str())
+        .collect();
+    assert!(
+        undeclared.is_empty(),
+        "covered MUSTs that declare no surface: {undeclared:?}"
+    );
+}
+
 #[test]
 fn steps_observe_what_their_kind_fields_and_selectors_name() {
     let (_, scenarios) = shipped();
@@ -69,6 +88,31 @@ fn steps_observe_what_their_kind_fields_and_selectors_name() {
         ["sync.sticky/incremental"]
     );
     assert!(step("sticky-joiner-in-a-sync-chain", "filler").is_empty());
+    // A room's every section, named by room; the server's answer to the fake's transactions.
+    assert_eq!(
+        step("fake-sticky-flood", "every-sticky-event-reaches-alice"),
+        ["sync.sticky/incremental", "sync.timeline/incremental"]
+    );
+    assert_eq!(step("fake-sticky-flood", "flood"), ["federation.receive"]);
+}
+
+/// A covered requirement declaring no surface is listed with what its steps judge, as the start
+/// of its declaration; one of another revision is not listed.
+#[test]
+fn requirements_surfaces_lists_undeclared_ones_with_what_judges_them() {
+    let out = run(&["requirements", "--surfaces", "S-17", "D-105"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert!(t.contains("S-17  (declares no surface)\n"), "{t}");
+    assert!(
+        t.contains("sync.sticky/initial          judged by msc4354-sticky-events/sticky-expires:"),
+        "{t}"
+    );
+    assert!(
+        !t.contains("D-105"),
+        "a seed-only ID at the newest revision: {t}"
+    );
+    assert!(t.contains("0 requirements declare 0 surfaces; 0 judged by no step and not explained; 1 judged but declaring none"), "{t}");
 }
 
 #[test]

@@ -154,7 +154,8 @@ fn shape(place: Place) -> Option<Shape> {
         | Place::Versions
         | Place::Capabilities
         | Place::FederationPush
-        | Place::FederationFetch => return None,
+        | Place::FederationFetch
+        | Place::FederationReceive => return None,
     })
 }
 

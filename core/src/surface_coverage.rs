@@ -39,8 +39,9 @@ pub fn observed_by(step: &Step) -> Vec<Surface> {
         }))
         .collect();
     let selects = |needle: &str| selectors.iter().any(|s| s.contains(needle));
-    // `rooms.join[*][*].events`: every section of a room, the sticky one and the timeline alike.
-    let every_section = selects("[*][*].events");
+    // `rooms.join[*][*].events`, `rooms.join["{{room}}"][*].events`: every section of a room,
+    // the sticky one and the timeline alike.
+    let every_section = selects("][*].events");
     let one = |place| {
         vec![Surface {
             place,
@@ -102,6 +103,7 @@ pub fn observed_by(step: &Step) -> Vec<Surface> {
         K::Capabilities(_) => one(Place::Capabilities),
         K::FakeReceived(_) => one(Place::FederationPush),
         K::FakeRequest(_) => one(Place::FederationFetch),
+        K::FakeSend(_) => one(Place::FederationReceive),
         K::Request(r) if r.reads_state() => one(Place::State),
         _ => Vec::new(),
     }
@@ -138,7 +140,8 @@ impl Coverage {
     }
 }
 
-/// For each requirement that declares surfaces: which steps judge it on each.
+/// For each requirement that declares surfaces or that a step judges: which steps judge it on
+/// each declared surface, and on which others (all of them, for one that declares none).
 pub fn coverage(catalogue: &Catalogue, scenarios: &[Scenario]) -> Vec<Coverage> {
     let mut seen: BTreeMap<&str, Vec<(Surface, String)>> = BTreeMap::new();
     for s in scenarios {
@@ -156,7 +159,7 @@ pub fn coverage(catalogue: &Catalogue, scenarios: &[Scenario]) -> Vec<Coverage> 
     catalogue
         .all()
         .into_iter()
-        .filter(|r| !r.surfaces.is_empty())
+        .filter(|r| !r.surfaces.is_empty() || seen.contains_key(r.id.as_str()))
         .map(|r| {
             let observed = seen.get(r.id.as_str()).cloned().unwrap_or_default();
             let declared = r

@@ -39,6 +39,8 @@ pub enum Place {
     FederationPush,
     /// A federation request the fake server makes (event fetch, backfill).
     FederationFetch,
+    /// The server's answer to a transaction the fake server sends it (`PUT /send/{txnId}`).
+    FederationReceive,
 }
 
 /// Every place with its name in the catalogue.
@@ -59,6 +61,7 @@ pub const PLACES: &[(Place, &str)] = &[
     (Place::Capabilities, "capabilities"),
     (Place::FederationPush, "federation.push"),
     (Place::FederationFetch, "federation.fetch"),
+    (Place::FederationReceive, "federation.receive"),
 ];
 
 /// The variant of a request.

@@ -132,7 +132,12 @@ fn surfaces_text(all: &[&crate::surface_coverage::Coverage]) -> String {
     let mut text = String::new();
     let mut gaps = 0;
     for c in all {
-        text.push_str(&format!("{}\n", c.id));
+        let none = if c.declared.is_empty() {
+            "  (declares no surface)"
+        } else {
+            ""
+        };
+        text.push_str(&format!("{}{none}\n", c.id));
         for j in &c.declared {
             let what = match (&j.by[..], &j.unjudged) {
                 ([], Some(why)) => format!("not judged: {why}"),
@@ -144,18 +149,24 @@ fn surfaces_text(all: &[&crate::surface_coverage::Coverage]) -> String {
             };
             text.push_str(&format!("  {:<28} {what}\n", j.surface.to_string()));
         }
+        let also = if c.declared.is_empty() {
+            "judged"
+        } else {
+            "also judged (not declared)"
+        };
         for (s, by) in &c.undeclared {
             text.push_str(&format!(
-                "  {:<28} also judged (not declared) by {}\n",
+                "  {:<28} {also} by {}\n",
                 s.to_string(),
                 by.join(", ")
             ));
         }
     }
     let declared: usize = all.iter().map(|c| c.declared.len()).sum();
+    let declaring = all.iter().filter(|c| !c.declared.is_empty()).count();
     text.push_str(&format!(
-        "\n{} requirements declare {declared} surfaces; {gaps} judged by no step and not explained\n",
-        all.len()
+        "\n{declaring} requirements declare {declared} surfaces; {gaps} judged by no step and not explained; {} judged but declaring none\n",
+        all.len() - declaring
     ));
     text
 }
@@ -219,9 +230,17 @@ pub(super) fn requirements(args: RequirementsArgs) -> Result<(), Error> {
     }
     if args.surfaces {
         let all = crate::surface_coverage::coverage(&loaded.catalogue, &selected);
+        // Only the requirements of the selected revisions: the scenarios are theirs.
+        let at_revision = |id: &str| {
+            loaded
+                .catalogue
+                .get(id)
+                .is_some_and(|r| r.revisions.contains(&sel.revision(r.proposal)))
+        };
         let shown: Vec<_> = all
             .iter()
             .filter(|c| !only_ids || sel.requirements.contains(&c.id))
+            .filter(|c| at_revision(&c.id))
             .collect();
         print_out(&surfaces_text(&shown));
         return Ok(());

@@ -2,7 +2,7 @@
 //! read finished runs or print reference material (`compare`, `merge`, `baseline`, `matrix`,
 //! `suites`, `schema`, `completions`, `man`) in [`tools`]; `steps` and the flag table in
 //! [`reference`]. For `run`,
-//! [`resolve`] turns the flags into checked settings, then this module boots or reaches the
+//! [`crate::session`] (its `resolve`) turns the flags into checked settings, then this module boots or reaches the
 //! targets, runs, and turns the outcome into an exit code.
 
 mod args;

@@ -1,7 +1,8 @@
 //! What the runner tells reporters. Reporters see only these events, never runner state.
 //!
-//! Lifecycle: `RunStarted` → `Progress`* → `TargetReady`+ → (`ScenarioStarted` → `StepFinished`*
-//! → `ScenarioFinished` | `ScenarioSkipped`)* → `RunFinished`. The data the events carry (and
+//! Lifecycle: `RunStarted` → `Progress`* → `ProposalAbsent`* → `TargetReady`+ →
+//! (`ScenarioStarted` → `StepFinished`* → `ScenarioFinished`)* → `RunFinished`; a scenario
+//! skipped before it starts gets only its `ScenarioFinished`, whose outcome says so. The data the events carry (and
 //! `results.json` holds) is `mscheck_core::results`, re-exported here.
 
 use crate::catalogue::{Proposal, Revision};

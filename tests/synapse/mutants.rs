@@ -4,8 +4,8 @@
 //! not; *masked* when the control fails at that step too; *not exercised* when it never changed
 //! an answer (no step makes the request it rewrites, in the state it needs); else it *survives*.
 //!
-//! `cargo test` runs a fixed share (one mutant per requirement that declares surfaces, on its
-//! last declared surface) and demands each is killed or masked; `cargo test --test synapse mutation_score --
+//! `cargo test` runs a fixed share (of one mutant per requirement that declares surfaces, on its
+//! last declared surface, every n-th: 18 at most) and demands each is killed or masked; `cargo test --test synapse mutation_score --
 //! --ignored` runs every mutant and prints the score per requirement (what the notes quote).
 
 use super::controls;
@@ -24,8 +24,22 @@ pub enum Fate {
     NoTarget,
 }
 
-/// The scenarios that judge a mutant's requirement on its surface (newest revision).
+/// Whether a mutant's requirement exists only at the seed revisions: its scenarios run there.
+fn seed_only(m: &Mutant) -> bool {
+    let (catalogue, _, _) = catalogue_and_scenarios();
+    catalogue
+        .get(&m.requirement)
+        .is_some_and(|r| !r.revisions.contains(&mscheck::catalogue::Revision::Newest))
+}
+
+/// The scenarios that judge a mutant's requirement on its surface (at the newest revision, or
+/// at the seed for a requirement only the seed texts have).
 fn targets<'a>(m: &Mutant, scenarios: &'a [Scenario]) -> Vec<&'a Scenario> {
+    let revision = if seed_only(m) {
+        mscheck::catalogue::Revision::Seed
+    } else {
+        mscheck::catalogue::Revision::Newest
+    };
     let (catalogue, _, _) = catalogue_and_scenarios();
     let coverage = mscheck::surface_coverage::coverage(&catalogue, scenarios);
     let by: Vec<String> = coverage
@@ -37,7 +51,7 @@ fn targets<'a>(m: &Mutant, scenarios: &'a [Scenario]) -> Vec<&'a Scenario> {
         .collect();
     scenarios
         .iter()
-        .filter(|s| s.revisions.contains(&mscheck::catalogue::Revision::Newest))
+        .filter(|s| s.revisions.contains(&revision))
         .filter(|s| {
             by.iter()
                 .any(|b| b.split(':').next() == Some(s.id.as_str()))
@@ -56,7 +70,6 @@ fn catalogue_and_scenarios() -> (mscheck::catalogue::Catalogue, Vec<Scenario>, (
 /// Runs the mutants, `workers` at a time, and says what became of each.
 pub fn run(mutants: &[Mutant], workers: usize) -> Vec<(Mutant, Fate)> {
     let (scenarios, _, _) = shipped();
-    let control = controls::newest();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let fates = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -68,10 +81,16 @@ pub fn run(mutants: &[Mutant], workers: usize) -> Vec<(Mutant, Fate)> {
                 let fate = if t.is_empty() {
                     Fate::NoTarget
                 } else {
+                    let seed = seed_only(m);
+                    let control = if seed {
+                        controls::seed()
+                    } else {
+                        controls::newest()
+                    };
                     let job = Job {
                         fault: &m.name,
                         targets: t,
-                        seed: false,
+                        seed,
                     };
                     let (verdicts, exercised) = run_job_seen(&job, &m.fault, control);
                     fate_of(&verdicts, exercised)
@@ -178,9 +197,13 @@ fn meaningful() -> (Vec<Mutant>, usize) {
     (kept, equivalent)
 }
 
-/// One mutant per requirement: the first operator that can break it, on the last declared
-/// surface that has one and is judged here (the variant a declaration adds last: incremental,
-/// continued).
+/// How many mutants `cargo test` runs: a fixed share, spread over the catalogue (each is a run
+/// of the scenarios judging its requirement; all of them together take minutes).
+const SHARE: usize = 18;
+
+/// The share: of the one mutant per requirement (the first operator that can break it, on the
+/// last declared surface that has one and is judged here: the variant a declaration adds last,
+/// incremental or continued), every n-th in catalogue order, [`SHARE`] at most.
 pub fn share() -> Vec<Mutant> {
     let (catalogue, _, _) = catalogue_and_scenarios();
     let meaningful = meaningful().0;
@@ -200,7 +223,8 @@ pub fn share() -> Vec<Mutant> {
             picked.push(m.clone());
         }
     }
-    picked
+    let every = picked.len().div_ceil(SHARE).max(1);
+    picked.into_iter().step_by(every).collect()
 }
 
 /// The share: each killed or masked.

@@ -293,16 +293,27 @@ fn judge(s: &Value, scenario: &Scenario, fault: &Fault, control: &Control) -> Ve
             failure["message"]
         ));
     }
-    // `judged` is empty when the failing step judges everything the scenario covers.
-    let judged = s["judged"].as_object();
-    let ids: Vec<String> = scenario
+    let covered: Vec<String> = scenario
         .covers
         .iter()
         .filter(|c| fault.breaks.contains(c))
+        .cloned()
+        .collect();
+    // The control stops at the same step: on this server neither run gets past it, so every
+    // pair the fault could break here is masked, also those judged only by later steps.
+    let control = control.scenario(&scenario.id);
+    if control.is_some_and(|c| c["failure"]["step"].as_str() == Some(step.as_str()))
+        && !covered.is_empty()
+    {
+        return Verdict::Masked(covered, step);
+    }
+    // `judged` is empty when the failing step judges everything the scenario covers.
+    let judged = s["judged"].as_object();
+    let ids: Vec<String> = covered
+        .into_iter()
         .filter(|c| {
             judged.is_none_or(|j| j.is_empty() || j.get(c.as_str()) == Some(&"broken".into()))
         })
-        .cloned()
         .collect();
     if ids.is_empty() {
         return Verdict::NotCaught(format!(
@@ -310,12 +321,9 @@ fn judge(s: &Value, scenario: &Scenario, fault: &Fault, control: &Control) -> Ve
             fault.breaks
         ));
     }
-    match control.scenario(&scenario.id) {
+    match control {
         None => Verdict::NotCaught(format!("missing from the control run at {}", step)),
         Some(c) if c["outcome"] == "passed" => Verdict::Proven(ids),
-        Some(c) if c["failure"]["step"].as_str() == Some(step.as_str()) => {
-            Verdict::Masked(ids, step)
-        }
         Some(c)
             if c["outcome"] == "expected_failure"
                 || c["outcome"] == "failed"

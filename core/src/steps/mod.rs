@@ -7,7 +7,7 @@
 //! (`fake_*`) run against it instead of building an HTTP request.
 //!
 //! # Adding a step kind
-//! 1. Write `src/steps/<kind>.rs` with `NAME`, `SUMMARY`, `NEEDS_USER`, `SAMPLES`, a `Step`
+//! 1. Write `core/src/steps/<kind>.rs` with `NAME`, `SUMMARY`, `NEEDS_USER`, `SAMPLES`, a `Step`
 //!    struct with `fn decode(f: &mut Fields) -> Option<Step>`, and `impl HttpStep for Step`
 //!    (or `impl FakeStep`), with unit tests of its request.
 //! 2. Add one line `Variant => module` to the `kinds!` list below.
