@@ -155,3 +155,25 @@ fn equivalent_mutants_are_declared_with_reasons_and_none_is_stale() {
             && listing.contains("(equivalent: S-19 forbids")
     );
 }
+
+/// The committed full mutation score (`docs/proof/mutation-score.txt`, written by the ignored
+/// `mutation_score` test, minutes long) was measured on the mutants the catalogue and the
+/// equivalents generate now: a changed surface, operator or equivalent makes it stale.
+#[test]
+fn the_committed_mutation_score_is_of_the_current_mutants() {
+    let (catalogue, _) = shipped();
+    let eq = mscheck::mutants::load_equivalents(&root().join("fixtures/mutant-equivalents.yaml"))
+        .unwrap();
+    let meaningful = mscheck::mutants::meaningful(mscheck::mutants::generate(&catalogue), &eq);
+    let now = mscheck::mutants::fingerprint(&meaningful);
+    let committed = std::fs::read_to_string(root().join("docs/proof/mutation-score.txt"))
+        .expect("docs/proof/mutation-score.txt is committed");
+    let first = committed.lines().next().unwrap_or("");
+    assert!(
+        first.ends_with(&format!("fingerprint {now}")),
+        "the committed mutation score is stale ({first}; the {} mutants now: fingerprint {now}): \
+         run `cargo test --test synapse mutation_score -- --ignored --nocapture` and commit \
+         docs/proof/mutation-score.txt",
+        meaningful.len()
+    );
+}

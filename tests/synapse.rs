@@ -8,6 +8,8 @@ mod common;
 mod controls;
 #[path = "synapse/mutants.rs"]
 mod mutants;
+#[path = "synapse/repairs.rs"]
+mod repairs;
 #[path = "synapse/sweep.rs"]
 mod sweep;
 #[path = "synapse/verdicts.rs"]
@@ -167,6 +169,14 @@ fn a_recommendation_not_met_is_a_warning_unless_strict() {
 fn every_covered_requirement_is_seen_failing_under_a_fault_that_breaks_it() {
     let _g = lock();
     sweep::sweep();
+}
+
+/// Positive controls: each repair (fixtures/repairs.yaml) makes a masked check pass, and the
+/// faults breaking its requirements then make it fail (see `repairs`).
+#[test]
+fn every_repaired_check_is_seen_passing_and_failing() {
+    let _g = lock();
+    repairs::repairs_hold();
 }
 
 /// A fixed share of the mutants generated from the catalogue's surfaces (one per requirement

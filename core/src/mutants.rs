@@ -436,6 +436,31 @@ impl Equivalent {
     }
 }
 
+/// The mutants no declaration calls equivalent: the ones that can break their requirement.
+pub fn meaningful(all: Vec<Mutant>, equivalents: &[Equivalent]) -> Vec<Mutant> {
+    all.into_iter()
+        .filter(|m| !equivalents.iter().any(|e| e.covers(m)))
+        .collect()
+}
+
+/// A fingerprint of a set of mutants (their names, in any order). A committed mutation score
+/// names the set it was measured on, so a test can tell when the catalogue's surfaces or the
+/// equivalents have changed since. FNV-1a over the sorted names: stable across Rust versions,
+/// which std's hasher is not.
+pub fn fingerprint(mutants: &[Mutant]) -> String {
+    let mut names: Vec<&str> = mutants.iter().map(|m| m.name.as_str()).collect();
+    names.sort_unstable();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in names
+        .iter()
+        .flat_map(|n| n.bytes().chain(std::iter::once(b'\n')))
+    {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
 /// Reads the equivalent mutants' declarations.
 pub fn load_equivalents(path: &std::path::Path) -> Result<Vec<Equivalent>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;

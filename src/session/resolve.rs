@@ -102,7 +102,13 @@ pub(super) fn resolve(mut req: RunRequest) -> Result<Settings, Error> {
     let loaded = load(req.select.root.as_deref(), &req.select.suites)?;
     req.select.requirements = check_requirements(&loaded.catalogue, &req.select.requirements)?;
     let mut selection = selection(&req.select);
-    let all_faults = load_faults(&loaded.root.join("fixtures").join("faults.yaml"))?;
+    let mut all_faults = load_faults(&loaded.root.join("fixtures").join("faults.yaml"))?;
+    // Repairs (positive controls: rewrites that make a server's answers what the text requires)
+    // are injected like faults.
+    let repairs = loaded.root.join("fixtures").join("repairs.yaml");
+    if repairs.exists() {
+        all_faults.extend(load_faults(&repairs)?);
+    }
     let mut faults = Vec::new();
     for name in &req.inject {
         let generated = name

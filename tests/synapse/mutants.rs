@@ -91,6 +91,7 @@ pub fn run(mutants: &[Mutant], workers: usize) -> Vec<(Mutant, Fate)> {
                         fault: &m.name,
                         targets: t,
                         seed,
+                        repair: None,
                     };
                     let (verdicts, exercised) = run_job_seen(&job, &m.fault, control);
                     fate_of(&verdicts, exercised)
@@ -186,13 +187,9 @@ fn equivalents() -> Vec<Equivalent> {
 /// The generated mutants that can break their requirement (the others are declared equivalent).
 fn meaningful() -> (Vec<Mutant>, usize) {
     let (catalogue, _, _) = catalogue_and_scenarios();
-    let eq = equivalents();
     let all = generate(&catalogue);
     let total = all.len();
-    let kept: Vec<Mutant> = all
-        .into_iter()
-        .filter(|m| !eq.iter().any(|e| e.covers(m)))
-        .collect();
+    let kept = mscheck::mutants::meaningful(all, &equivalents());
     let equivalent = total - kept.len();
     (kept, equivalent)
 }
@@ -245,18 +242,26 @@ pub fn sweep_share() {
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
-/// Every mutant; the score goes to stderr and to target/tmp/mutation-score.txt.
+/// Where the full score is committed; its first line names the mutant set it was measured on
+/// (`tests/surfaces.rs` fails when that set has changed since).
+pub const SCORE_FILE: &str = "docs/proof/mutation-score.txt";
+
+/// Every mutant; the score goes to stderr and to [`SCORE_FILE`].
 pub fn full_score() {
     let (all, equivalent) = meaningful();
     let started = std::time::Instant::now();
     let fates = run(&all, 6);
     let text = format!(
-        "{} mutants in {:.0?} ({equivalent} more declared equivalent, not run)\n{}",
+        "mutants: {} run, {equivalent} declared equivalent; fingerprint {}\n\
+         measured against the managed Synapse of the shipped profile in {:.0?}, by \
+         `cargo test --test synapse mutation_score -- --ignored --nocapture`\n\n{}",
         fates.len(),
+        mscheck::mutants::fingerprint(&all),
         started.elapsed(),
         score(&fates)
     );
-    let out = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("mutation-score.txt");
+    let out = crate::common::root().join(SCORE_FILE);
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
     std::fs::write(&out, &text).unwrap();
     eprintln!("{text}\n(written to {})", out.display());
 }

@@ -72,6 +72,7 @@ pub(super) const OPS: &[&str] = &[
     "duplicate",
     "append",
     "copy",
+    "rename",
     "status",
     "errcode",
     "delay",
@@ -265,6 +266,10 @@ pub(super) fn parse_op(v: &Value) -> Result<Op, String> {
         "append" => Op::Append(path(field("at")?)?, field("value")?.clone()),
         "copy" => Op::Copy {
             within: path(field("within")?)?,
+            from: path(field("from")?)?,
+            to: path(field("to")?)?,
+        },
+        "rename" => Op::Rename {
             from: path(field("from")?)?,
             to: path(field("to")?)?,
         },

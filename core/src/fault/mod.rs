@@ -68,6 +68,13 @@ pub enum Op {
         /// Target array, relative to the scope.
         to: Path,
     },
+    /// Response: move the value at one selector to another (a field named differently).
+    Rename {
+        /// Where the value is.
+        from: Path,
+        /// Where it goes.
+        to: Path,
+    },
     /// Response: add this to every number at a selector (a timestamp, a lifetime, a delay).
     Shift(Path, i64),
     /// Response: turn every number at a selector into a string of its digits.
@@ -274,6 +281,12 @@ impl Fault {
                 }
                 Op::Set(p, v) => {
                     p.set(&mut resp.body, v);
+                }
+                Op::Rename { from, to } => {
+                    if let Some(v) = from.select(&resp.body).into_value() {
+                        from.delete(&mut resp.body);
+                        to.set(&mut resp.body, &v);
+                    }
                 }
                 Op::Duplicate(p) => p.for_each_mut(&mut resp.body, &mut |v| {
                     if let Some(a) = v.as_array_mut() {

@@ -227,3 +227,32 @@ fn a_shifted_clock_moves_every_server_timestamp_and_the_appservice_ts_back() {
     .unwrap_err();
     assert!(e.contains("breaks nothing"), "{e}");
 }
+
+#[test]
+fn rename_moves_a_field_only_where_it_is() {
+    let f = parse_fault(
+        "x",
+        &json!({"control": true, "when": {"path": "^/d$"}, "response": [
+            {"rename": {"from": "delayed_since_ts", "to": "scheduled_at"}}
+        ]}),
+    )
+    .unwrap();
+    let mut resp = ResponseParts {
+        status: 200,
+        headers: Default::default(),
+        body: json!({"delay_id": "a", "delayed_since_ts": 5}),
+        hold: Default::default(),
+    };
+    assert!(f.apply_response(&req("/d"), &mut resp));
+    assert_eq!(resp.body, json!({"delay_id": "a", "scheduled_at": 5}));
+    // Nothing to move: the answer is left as it was.
+    let before = json!({"errcode": "M_NOT_FOUND"});
+    let mut missing = ResponseParts {
+        status: 404,
+        headers: Default::default(),
+        body: before.clone(),
+        hold: Default::default(),
+    };
+    assert!(!f.apply_response(&req("/d"), &mut missing));
+    assert_eq!(missing.body, before);
+}
