@@ -115,6 +115,19 @@ impl Revision {
     }
 }
 
+/// The revision chosen for each proposal, as runs, plans and reports hold it: one lookup, where a
+/// proposal left out is at its newest text.
+pub trait RevisionOf {
+    /// The revision this choice gives a proposal.
+    fn revision_of(&self, p: Proposal) -> Revision;
+}
+
+impl RevisionOf for BTreeMap<Proposal, Revision> {
+    fn revision_of(&self, p: Proposal) -> Revision {
+        self.get(&p).copied().unwrap_or(Revision::Newest)
+    }
+}
+
 /// The MSC4480 text the newest revision's sliding-sync requirements (S-50…S-58) follow.
 pub const MSC4480_COMMIT: &str = "147a4a3f";
 
@@ -451,6 +464,12 @@ impl Catalogue {
     }
 }
 
+/// Whether a strength only recommends or permits (SHOULD, SHOULD NOT, MAY): a server that does
+/// otherwise is reported with a warning, not a failure (`--strict` makes it fail the run).
+pub fn is_recommendation(strength: &str) -> bool {
+    matches!(strength, "SHOULD" | "SHOULD NOT" | "MAY")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,10 +494,4 @@ mod tests {
         assert_eq!(err.0[0].pos.line, 2);
         assert!(err.0[1].message.contains("unknown revision `sometime`"));
     }
-}
-
-/// Whether a strength only recommends or permits (SHOULD, SHOULD NOT, MAY): a server that does
-/// otherwise is reported with a warning, not a failure (`--strict` makes it fail the run).
-pub fn is_recommendation(strength: &str) -> bool {
-    matches!(strength, "SHOULD" | "SHOULD NOT" | "MAY")
 }

@@ -2,7 +2,7 @@
 //! requirements known to fail on an implementation, each with a reason. A listed scenario that
 //! fails is an expected failure; one that passes is reported as an unexpected pass.
 
-use crate::catalogue::{Catalogue, Proposal, Revision};
+use crate::catalogue::{Catalogue, Proposal, Revision, RevisionOf};
 use crate::scenario::Scenario;
 use crate::yaml;
 use crate::yaml::{Diagnostic, Diagnostics};
@@ -309,5 +309,5 @@ pub fn revision_of(
     s: &Scenario,
     chosen: &std::collections::BTreeMap<Proposal, Revision>,
 ) -> Revision {
-    chosen.get(&s.proposal).copied().unwrap_or(Revision::Newest)
+    chosen.revision_of(s.proposal)
 }

@@ -1,7 +1,7 @@
 //! From loaded scenarios to the list a run executes: `--suite`, `--filter`, `--revision`
 //! applicability, and `--partition k/n`.
 
-use crate::catalogue::{Proposal, Revision};
+use crate::catalogue::{Proposal, Revision, RevisionOf};
 use crate::scenario::Scenario;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -69,7 +69,7 @@ pub struct Selection {
 impl Selection {
     /// The revision chosen for a proposal.
     pub fn revision(&self, p: Proposal) -> Revision {
-        self.revisions.get(&p).copied().unwrap_or(Revision::Newest)
+        self.revisions.revision_of(p)
     }
 }
 

@@ -65,7 +65,7 @@ pub(super) async fn run_logged(
                     log.line(&l);
                     if let Some(package) = l.strip_prefix("Collecting ") {
                         log.collected += 1;
-                        if log.collected % PROGRESS_EVERY == 0 {
+                        if log.collected.is_multiple_of(PROGRESS_EVERY) {
                             let name = package.split_whitespace().next().unwrap_or(package);
                             progress(&format!("pip: {} packages collected ({name})", log.collected));
                         }

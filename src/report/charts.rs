@@ -30,9 +30,9 @@ pub fn sections(scenarios: &[ScenarioResult], run_ms: u64) -> String {
     if !sampled.is_empty() {
         h.push_str("<h2 id=\"lifetimes\">Sampled lifetimes</h2>\n<p>Remaining lifetime the server reported (dots) against time since the first sample; the dashed line is what a server counting down to the declared end would report, the band the margin; the red line marks the first sample without the item.</p>\n");
         for (r, s) in sampled {
-            let _ = write!(
+            let _ = writeln!(
                 h,
-                "<figure><figcaption><code>{}</code> step <code>{}</code>{}</figcaption>{}</figure>\n",
+                "<figure><figcaption><code>{}</code> step <code>{}</code>{}</figcaption>{}</figure>",
                 esc(&r.id),
                 esc(&s.step),
                 s.problem
@@ -50,9 +50,9 @@ pub fn sections(scenarios: &[ScenarioResult], run_ms: u64) -> String {
     if !retries.is_empty() {
         h.push_str("<h2 id=\"retries\">Federation retry schedules</h2>\n<p>Each transaction the fake server received from the homeserver, at the time it arrived, with the status the fake answered.</p>\n");
         for (r, statuses, intervals) in retries {
-            let _ = write!(
+            let _ = writeln!(
                 h,
-                "<figure><figcaption><code>{}</code></figcaption>{}</figure>\n",
+                "<figure><figcaption><code>{}</code></figcaption>{}</figure>",
                 esc(&r.id),
                 retry_schedule(&statuses, &intervals)
             );

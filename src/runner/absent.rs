@@ -9,7 +9,7 @@
 //! not in the timeline), so an answer without the extension's key means it is absent.
 
 use super::events::Absence;
-use crate::catalogue::{Proposal, Revision};
+use crate::catalogue::{Proposal, Revision, RevisionOf};
 use crate::client::{encode, Client, Request};
 use crate::fault::RequestParts;
 use crate::homeserver::Homeserver;
@@ -156,10 +156,7 @@ pub fn groups_of<'a>(
 ) -> BTreeMap<&'static str, Vec<&'a str>> {
     let mut out: BTreeMap<&'static str, Vec<&str>> = BTreeMap::new();
     for s in plan {
-        let rev = revisions
-            .get(&s.proposal)
-            .copied()
-            .unwrap_or(Revision::Newest);
+        let rev = revisions.revision_of(s.proposal);
         out.entry(s.group(rev)).or_default().push(s.id.as_str());
         // A group the scenario only judges some IDs of is probed too (it takes no scenario).
         for id in &s.covers {

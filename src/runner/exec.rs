@@ -7,7 +7,7 @@ use super::events::StepRecord;
 use super::evidence::Evidence;
 use super::positions::{Positions, Stream};
 use super::{RunContext, StepError, TransportError};
-use crate::catalogue::{Proposal, Revision};
+use crate::catalogue::{Proposal, Revision, RevisionOf};
 use crate::client::Client;
 use crate::homeserver::{Control, Homeserver};
 use crate::scenario::{Action, LifecycleOp, Scenario, Step, Times};
@@ -70,7 +70,7 @@ impl ScenarioRun {
 
     /// The revision selected for a proposal.
     pub fn revision_of(&self, p: Proposal) -> Revision {
-        self.revisions.get(&p).copied().unwrap_or(Revision::Newest)
+        self.revisions.revision_of(p)
     }
 
     /// Renders templates in a value.

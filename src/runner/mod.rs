@@ -22,7 +22,7 @@ mod verdict;
 
 pub use error::{ErrorKind, HarnessError, StepError, TransportError};
 
-use crate::catalogue::{Proposal, Revision};
+use crate::catalogue::{Proposal, Revision, RevisionOf};
 use crate::expectations::Expectations;
 use crate::fault::Fault;
 use crate::homeserver::Targets;
@@ -133,37 +133,73 @@ pub struct RunContext {
     boot_slots: Arc<tokio::sync::Semaphore>,
 }
 
+/// What a run's context is built from; the context adds its own counters and the limit on
+/// private-server boots.
+pub struct RunParts {
+    /// The shared servers.
+    pub targets: Targets,
+    /// Connection pool.
+    pub http: reqwest::Client,
+    /// Secrets.
+    pub redactor: Arc<Redactor>,
+    /// Active faults.
+    pub faults: Vec<Fault>,
+    /// Revision per proposal.
+    pub revisions: BTreeMap<Proposal, Revision>,
+    /// Snapshot policy and location.
+    pub snapshots: SnapshotSettings,
+    /// A short random id making user names unique per run ([`new_run_id`]).
+    pub run_id: String,
+    /// Where lifecycle scenarios boot their own servers (managed runs only).
+    pub private_servers: Option<PrivateServers>,
+    /// The run's budget for large bodies in transcripts.
+    pub bodies: Arc<crate::client::transcript::BodyBudget>,
+    /// Proposals hs1 does not implement (see [`absent`]).
+    pub absences: Vec<events::Absence>,
+    /// The managed profile's named windows, and where they come from.
+    pub windows: BTreeMap<String, std::time::Duration>,
+    /// `profile synapse`, or empty.
+    pub windows_from: String,
+    /// Where events go.
+    pub events: UnboundedSender<RunEvent>,
+    /// When the run started.
+    pub started: Instant,
+}
+
+/// A short random id making a run's user names unique.
+pub fn new_run_id() -> String {
+    crate::homeserver::keys::random_hex::<3>()
+}
+
 impl RunContext {
-    /// A context; events go to `events`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        targets: Targets,
-        http: reqwest::Client,
-        redactor: Arc<Redactor>,
-        faults: Vec<Fault>,
-        revisions: BTreeMap<Proposal, Revision>,
-        snapshots: SnapshotSettings,
-        events: UnboundedSender<RunEvent>,
-        started: Instant,
-    ) -> Self {
+    /// A context from its parts; events go to `parts.events`.
+    pub fn new(parts: RunParts) -> Self {
+        let mut absent = BTreeMap::new();
+        let mut absent_groups = BTreeMap::new();
+        for a in parts.absences {
+            for id in &a.scenarios {
+                absent.insert(id.clone(), a.clone());
+            }
+            absent_groups.insert(a.group.clone(), a);
+        }
         RunContext {
-            targets,
-            http,
-            redactor,
-            faults: Arc::new(faults),
-            revisions,
-            snapshots,
-            run_id: crate::homeserver::keys::random_hex::<3>(),
-            private_servers: None,
-            bodies: Arc::new(crate::client::transcript::BodyBudget::new(None, 0)),
-            absent: BTreeMap::new(),
-            absent_groups: BTreeMap::new(),
-            windows: BTreeMap::new(),
-            windows_from: String::new(),
+            targets: parts.targets,
+            http: parts.http,
+            redactor: parts.redactor,
+            faults: Arc::new(parts.faults),
+            revisions: parts.revisions,
+            snapshots: parts.snapshots,
+            run_id: parts.run_id,
+            private_servers: parts.private_servers,
+            bodies: parts.bodies,
+            absent,
+            absent_groups,
+            windows: parts.windows,
+            windows_from: parts.windows_from,
             user_serial: AtomicU64::new(0),
             schedule_endpoint_unknown: Default::default(),
-            events,
-            started,
+            events: parts.events,
+            started: parts.started,
             boot_slots: Arc::new(tokio::sync::Semaphore::new(schedule::boot_slots(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ))),
@@ -285,11 +321,7 @@ pub async fn run(
             Ok(r) => r,
             // A scenario whose task panicked is an error of that scenario, never a silent gap.
             Err(e) => {
-                let revision = ctx
-                    .revisions
-                    .get(&s.proposal)
-                    .copied()
-                    .unwrap_or(Revision::Newest);
+                let revision = ctx.revisions.revision_of(s.proposal);
                 let r = panicked(&s, revision, e);
                 ctx.emit(EventKind::ScenarioFinished {
                     result: Box::new(r.clone()),

@@ -8,7 +8,7 @@ use super::events::{
 };
 use super::exec::ScenarioRun;
 use super::{skip_reason, RunContext, StepError, TransportError};
-use crate::catalogue::Revision;
+use crate::catalogue::{Revision, RevisionOf};
 use crate::client::Client;
 use crate::expectations::Expectations;
 use crate::homeserver::Targets;
@@ -49,11 +49,7 @@ pub(super) fn expected_reason(
     s: &Scenario,
     ctx: &RunContext,
 ) -> Option<String> {
-    let revision = ctx
-        .revisions
-        .get(&s.proposal)
-        .copied()
-        .unwrap_or(Revision::Newest);
+    let revision = ctx.revisions.revision_of(s.proposal);
     expectations.reason_for(s, revision).map(str::to_string)
 }
 
@@ -63,29 +59,32 @@ pub(super) async fn run_one(
     expected_reason: Option<String>,
     slot: u32,
 ) -> ScenarioResult {
-    let revision = ctx
-        .revisions
-        .get(&s.proposal)
-        .copied()
-        .unwrap_or(Revision::Newest);
-    let mut result = ScenarioResult::not_run(&s, revision);
+    let (result, transcript) = outcome(&s, &ctx, expected_reason, slot).await;
+    ctx.emit(EventKind::ScenarioFinished {
+        result: Box::new(result.clone()),
+        transcript,
+    });
+    result
+}
+
+/// A scenario's result, and its transcript (empty when it never started).
+async fn outcome(
+    s: &Arc<Scenario>,
+    ctx: &Arc<RunContext>,
+    expected_reason: Option<String>,
+    slot: u32,
+) -> (ScenarioResult, String) {
+    let revision = ctx.revisions.revision_of(s.proposal);
+    let mut result = ScenarioResult::not_run(s, revision);
     if let Some(absence) = ctx.absent.get(&s.id) {
         // One finding for the whole proposal: the scenario is not run.
         (result.outcome, result.reason) = super::verdict::absence_outcome(&[absence]);
-        ctx.emit(EventKind::ScenarioFinished {
-            result: Box::new(result.clone()),
-            transcript: String::new(),
-        });
-        return result;
+        return (result, String::new());
     }
     let profile = ctx.private_servers.as_ref().map(|p| &*p.setup.profile);
-    if let Some(reason) = skip_reason(&s, &ctx.targets, profile) {
+    if let Some(reason) = skip_reason(s, &ctx.targets, profile) {
         result.reason = Some(reason);
-        ctx.emit(EventKind::ScenarioFinished {
-            result: Box::new(result.clone()),
-            transcript: String::new(),
-        });
-        return result;
+        return (result, String::new());
     }
     ctx.emit(EventKind::ScenarioStarted { id: s.id.clone() });
     let started = Instant::now();
@@ -94,62 +93,20 @@ pub(super) async fn run_one(
         slot,
         boot_ms: None,
     });
-    // A scenario that stops or pauses a server, or configures it, gets servers of its own.
-    let (ctx, private) = match (&ctx.private_servers, s.requires.private_servers()) {
-        (Some(p), true) => {
-            let dir = p.dir.join(s.id.replace('/', "__"));
-            // The needs, in this implementation's configuration keys (skip_reason made sure the
-            // profile can express them), plus raw configuration for its own scenarios.
-            let mut overlay = p
-                .setup
-                .profile
-                .overlay_for(&s.requires.server)
-                .unwrap_or_default();
-            if let Some(raw) = &s.requires.homeserver_config {
-                crate::homeserver::config_file::merge(&mut overlay, raw);
-            }
-            // Booting keeps a core busy for seconds: only a few at once.
-            let boot_slot = ctx.boot_slots.clone().acquire_owned().await;
-            let booted = Targets::boot_managed(
-                &p.setup,
-                &dir,
-                s.requires.homeservers,
-                Some(&overlay),
-                &ctx.http,
-                &|_| {},
-            )
-            .await;
-            drop(boot_slot);
-            if let Some(t) = &mut result.timing {
-                t.boot_ms = Some(started.elapsed().as_millis() as u64);
-            }
-            match booted {
-                Ok(t) => {
-                    for h in t.all() {
-                        for secret in h.secrets() {
-                            ctx.redactor.add_secret(secret);
-                        }
-                    }
-                    (Arc::new(ctx.with_targets(t.clone())), Some(t))
-                }
-                Err(e) => {
-                    result.outcome = Outcome::Errored;
-                    result.failure = Some(Failure::error(
-                        FailureKind::Transport,
-                        "setup",
-                        Default::default(),
-                        format!("cannot boot the scenario's private homeserver: {e}"),
-                    ));
-                    result.duration_ms = started.elapsed().as_millis() as u64;
-                    ctx.emit(EventKind::ScenarioFinished {
-                        result: Box::new(result.clone()),
-                        transcript: String::new(),
-                    });
-                    return result;
-                }
-            }
+    let booted = private_servers(s, ctx).await;
+    if ctx.private_servers.is_some() && s.requires.private_servers() {
+        if let Some(t) = &mut result.timing {
+            t.boot_ms = Some(started.elapsed().as_millis() as u64);
         }
-        _ => (ctx, None),
+    }
+    let (ctx, private) = match booted {
+        Ok(booted) => booted,
+        Err(failure) => {
+            result.outcome = Outcome::Errored;
+            result.failure = Some(failure);
+            result.duration_ms = started.elapsed().as_millis() as u64;
+            return (result, String::new());
+        }
     };
     let client = Client::new(ctx.http.clone(), ctx.redactor.clone(), ctx.faults.clone())
         .with_bodies(ctx.bodies.clone());
@@ -159,7 +116,7 @@ pub(super) async fn run_one(
         run.check_capabilities().await?;
         run.run_steps(&s.steps).await
     };
-    let outcome = match tokio::time::timeout(s.timeout, body).await {
+    let steps = match tokio::time::timeout(s.timeout, body).await {
         Ok(r) => r,
         Err(_) => Err(StepError::Transport(TransportError::Timeout(format!(
             "scenario timeout: not finished within {}",
@@ -170,24 +127,10 @@ pub(super) async fn run_one(
         t.shutdown().await;
     }
     result.duration_ms = started.elapsed().as_millis() as u64;
-    let evidence = run.take_evidence();
-    result.steps = evidence.records;
-    result.snapshots = evidence.snapshots;
-    result.snapshots_written = result
-        .snapshots
-        .iter()
-        .filter_map(|s| s.pending.clone())
-        .collect();
-    result.observations = evidence
-        .observations
-        .into_iter()
-        .map(|o| Observation {
-            value: o.value.as_ref().map(|v| ctx.redactor.json(v)),
-            ..o
-        })
-        .collect();
-    result.series = evidence.series;
-    let failure = match outcome.err().map(StepError::into_failure) {
+    keep_evidence(&mut result, run.take_evidence(), &ctx.redactor);
+    result.transcript = Some(format!("transcripts/{}.txt", s.id.replace('/', "__")));
+    let transcript = client.transcript().render(&ctx.redactor);
+    let failure = match steps.err().map(StepError::into_failure) {
         None => None,
         Some(Ok(mut f)) => {
             f.source = source_line(&s.file, f.pos);
@@ -196,13 +139,7 @@ pub(super) async fn run_one(
         Some(Err(not_advertised)) => {
             result.outcome = Outcome::Skipped;
             result.reason = Some(not_advertised);
-            result.transcript = Some(format!("transcripts/{}.txt", s.id.replace('/', "__")));
-            let transcript = client.transcript().render(&ctx.redactor);
-            ctx.emit(EventKind::ScenarioFinished {
-                result: Box::new(result.clone()),
-                transcript,
-            });
-            return result;
+            return (result, transcript);
         }
     };
     result.outcome = match (&failure, &expected_reason) {
@@ -216,16 +153,87 @@ pub(super) async fn run_one(
     };
     result.reason = expected_reason;
     if let Some(f) = &failure {
-        super::verdict::weigh(&s, &ctx, revision, f, &mut result);
+        super::verdict::weigh(s, &ctx, revision, f, &mut result);
     }
     result.failure = failure;
-    result.transcript = Some(format!("transcripts/{}.txt", s.id.replace('/', "__")));
-    let transcript = client.transcript().render(&ctx.redactor);
-    ctx.emit(EventKind::ScenarioFinished {
-        result: Box::new(result.clone()),
-        transcript,
-    });
-    result
+    (result, transcript)
+}
+
+/// A scenario that stops or pauses a server, or configures it, gets servers of its own: the
+/// context with them and the servers to shut down afterwards; any other runs on the shared ones.
+async fn private_servers(
+    s: &Scenario,
+    ctx: &Arc<RunContext>,
+) -> Result<(Arc<RunContext>, Option<Targets>), Failure> {
+    let Some(p) = ctx
+        .private_servers
+        .as_ref()
+        .filter(|_| s.requires.private_servers())
+    else {
+        return Ok((ctx.clone(), None));
+    };
+    let dir = p.dir.join(s.id.replace('/', "__"));
+    // The needs, in this implementation's configuration keys (skip_reason made sure the profile
+    // can express them), plus raw configuration for its own scenarios.
+    let mut overlay = p
+        .setup
+        .profile
+        .overlay_for(&s.requires.server)
+        .unwrap_or_default();
+    if let Some(raw) = &s.requires.homeserver_config {
+        crate::homeserver::config_file::merge(&mut overlay, raw);
+    }
+    // Booting keeps a core busy for seconds: only a few at once.
+    let boot_slot = ctx.boot_slots.clone().acquire_owned().await;
+    let booted = Targets::boot_managed(
+        &p.setup,
+        &dir,
+        s.requires.homeservers,
+        Some(&overlay),
+        &ctx.http,
+        &|_| {},
+    )
+    .await;
+    drop(boot_slot);
+    let t = booted.map_err(|e| {
+        Failure::error(
+            FailureKind::Transport,
+            "setup",
+            Default::default(),
+            format!("cannot boot the scenario's private homeserver: {e}"),
+        )
+    })?;
+    for h in t.all() {
+        for secret in h.secrets() {
+            ctx.redactor.add_secret(secret);
+        }
+    }
+    Ok((Arc::new(ctx.with_targets(t.clone())), Some(t)))
+}
+
+/// What the steps left behind (step records, snapshots, observations redacted, series) into the
+/// result.
+fn keep_evidence(
+    result: &mut ScenarioResult,
+    evidence: super::evidence::Evidence,
+    redactor: &Redactor,
+) {
+    result.steps = evidence.records;
+    result.snapshots = evidence.snapshots;
+    result.snapshots_written = result
+        .snapshots
+        .iter()
+        .filter_map(|s| s.pending.clone())
+        .collect();
+    result.observations = evidence
+        .observations
+        .into_iter()
+        .map(|o| Observation {
+            value: o.value.as_ref().map(|v| redactor.json(v)),
+            ..o
+        })
+        .collect();
+    result.series = evidence.series;
 }
 
 /// The scenario file's line at `pos` with a caret under its column, for failure reports.

@@ -256,48 +256,54 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
         strict: policy == SnapshotPolicy::Strict,
         info: format!("{} {}", targets.hs1.implementation, targets.hs1.version),
     };
-    let mut ctx = RunContext::new(
-        targets.clone(),
-        http,
-        redactor,
-        s.faults.clone(),
-        s.selection.revisions.clone(),
-        snapshots,
-        tx.clone(),
-        started,
-    );
-    ctx.bodies = Arc::new(crate::client::transcript::BodyBudget::new(
-        Some(s.report_dir.join("transcripts").join("bodies")),
-        s.request
-            .transcript_budget
-            .unwrap_or(crate::client::transcript::RUN_BODY_BUDGET),
-    ));
+    let run_id = runner::new_run_id();
     // A proposal hs1 does not implement at all is one finding, decided before any scenario.
-    let probe_client = Client::new(ctx.http.clone(), ctx.redactor.clone(), Arc::new(Vec::new()));
+    let probe_client = Client::new(http.clone(), redactor.clone(), Arc::new(Vec::new()));
     let absences = runner::absent::find(
         &s.plan,
         &s.selection.revisions,
         &targets.hs1,
         &probe_client,
-        &ctx.run_id,
+        &run_id,
         &expectations.not_implemented,
     )
     .await;
     for a in &absences {
         emit(EventKind::ProposalAbsent { absence: a.clone() });
-        for id in &a.scenarios {
-            ctx.absent.insert(id.clone(), a.clone());
-        }
-        ctx.absent_groups.insert(a.group.clone(), a.clone());
     }
-    if matches!(s.request.servers, Servers::Managed { .. }) {
-        ctx.windows = s.managed.profile.windows.clone();
-        ctx.windows_from = format!("profile {}", s.managed.profile.implementation);
-        ctx.private_servers = Some(runner::PrivateServers {
+    let managed = matches!(s.request.servers, Servers::Managed { .. });
+    let ctx = RunContext::new(runner::RunParts {
+        targets: targets.clone(),
+        http,
+        redactor,
+        faults: s.faults.clone(),
+        revisions: s.selection.revisions.clone(),
+        snapshots,
+        run_id,
+        private_servers: managed.then(|| runner::PrivateServers {
             setup: s.managed.clone(),
             dir: s.report_dir.join("homeservers"),
-        });
-    }
+        }),
+        bodies: Arc::new(crate::client::transcript::BodyBudget::new(
+            Some(s.report_dir.join("transcripts").join("bodies")),
+            s.request
+                .transcript_budget
+                .unwrap_or(crate::client::transcript::RUN_BODY_BUDGET),
+        )),
+        absences,
+        windows: if managed {
+            s.managed.profile.windows.clone()
+        } else {
+            BTreeMap::new()
+        },
+        windows_from: if managed {
+            format!("profile {}", s.managed.profile.implementation)
+        } else {
+            String::new()
+        },
+        events: tx.clone(),
+        started,
+    });
     let ctx = Arc::new(ctx);
     let jobs = s.request.jobs.unwrap_or_else(|| {
         runner::schedule::default_jobs(std::thread::available_parallelism().map_or(2, |n| n.get()))

@@ -13,7 +13,7 @@ mod normalise;
 
 pub use normalise::normalise;
 
-use crate::catalogue::{Proposal, Revision};
+use crate::catalogue::{Proposal, Revision, RevisionOf};
 use crate::scenario::{Scenario, Step};
 pub use mscheck_core::results::snapshot::{SnapshotRecord, SnapshotStatus};
 use serde_json::Value;
@@ -122,10 +122,7 @@ pub fn check(
     let normalised = normalise(value, known);
     let expression =
         normalise::normalise_request_line(&format!("{}: {request_line}", step.id), known);
-    let rev = revisions
-        .get(&scenario.proposal)
-        .copied()
-        .unwrap_or(Revision::Newest);
+    let rev = revisions.revision_of(scenario.proposal);
     let info = format!("{}, {}={}", settings.info, scenario.proposal, rev);
     let text = render(
         &scenario.file.to_string_lossy(),

@@ -149,7 +149,7 @@ fn the_shipped_faults_load() {
     )))
     .unwrap();
     assert!(
-        faults.values().all(|f| f.control != !f.breaks.is_empty()),
+        faults.values().all(|f| f.control == f.breaks.is_empty()),
         "every fault names what it breaks, or is a control"
     );
 }

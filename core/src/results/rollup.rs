@@ -2,7 +2,7 @@
 //! revisions.
 
 use super::records::{Outcome, ScenarioResult};
-use crate::catalogue::{Catalogue, Proposal, Revision};
+use crate::catalogue::{Catalogue, Proposal, Revision, RevisionOf};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -182,10 +182,7 @@ pub fn rollup(
 ) -> Vec<RequirementStatus> {
     let mut out = Vec::new();
     for req in catalogue.all() {
-        let rev = revisions
-            .get(&req.proposal)
-            .copied()
-            .unwrap_or(Revision::Newest);
+        let rev = revisions.revision_of(req.proposal);
         if !req.revisions.contains(&rev) {
             continue;
         }

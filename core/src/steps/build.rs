@@ -1,7 +1,7 @@
 //! What a request builder may know, what it produces, and what a response may change.
 
 use super::{HarnessError, Json, Text};
-use crate::catalogue::{Proposal, Revision};
+use crate::catalogue::{Proposal, Revision, RevisionOf};
 use crate::http::encode;
 use crate::vars::Vars;
 use serde_json::Value;
@@ -70,7 +70,7 @@ impl BuildCx {
 
     /// The revision checked for a proposal.
     pub fn revision(&self, p: Proposal) -> Revision {
-        self.revisions.get(&p).copied().unwrap_or(Revision::Newest)
+        self.revisions.revision_of(p)
     }
 
     /// A scenario user's Matrix ID.

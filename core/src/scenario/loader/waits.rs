@@ -30,7 +30,7 @@ impl<'a> Loader<'a> {
         match crate::scenario::windows::find(&name) {
             Some(w) => Some(w),
             None => {
-                let hint = did_you_mean(&name, names().into_iter())
+                let hint = did_you_mean(&name, names())
                     .map(|h| format!("did you mean `{h}`?"))
                     .unwrap_or_else(|| format!("windows: {}", names().join(", ")));
                 self.err_hint(
