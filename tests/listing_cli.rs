@@ -83,9 +83,9 @@ fn list_and_requirements_speak_json() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v[0]["id"], "federation/fake-sticky-push-order");
     assert_eq!(v[0]["covers"], serde_json::json!(["S-10", "S-31"]));
-    let out = run(&["requirements", "--format", "json", "S-50", "S-32"]);
+    let out = run(&["requirements", "--format", "json", "S-50", "S-32", "S-33"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 2);
+    assert_eq!(v.as_array().unwrap().len(), 3);
     let s50 = v
         .as_array()
         .unwrap()
@@ -97,14 +97,20 @@ fn list_and_requirements_speak_json() {
         "MSC4480 sliding-sync extension for sticky events"
     );
     assert!(s50["covered_by"].as_array().unwrap().len() >= 1);
-    let s32 = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == "S-32")
-        .unwrap();
+    let id = |id: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let s32 = id("S-32");
     assert_eq!(s32["strength"], "SHOULD NOT");
-    assert!(s32["not_covered"].as_str().is_some());
+    assert!(!s32["covered_by"].as_array().unwrap().is_empty());
+    let s33 = id("S-33");
+    assert_eq!(s33["strength"], "MAY");
+    assert!(s33["not_covered"].as_str().is_some());
 }
 
 #[test]

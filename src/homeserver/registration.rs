@@ -17,6 +17,8 @@ pub struct RegisteredUser {
     pub access_token: String,
     /// Device ID.
     pub device_id: String,
+    /// The password it was registered with (secret; none for a guest).
+    pub password: Option<String>,
 }
 
 /// Why a user could not be registered.
@@ -121,6 +123,7 @@ pub async fn register(
         user_id,
         access_token,
         device_id: field("device_id").unwrap_or_default(),
+        password: (!guest).then_some(password),
     })
 }
 

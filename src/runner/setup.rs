@@ -88,6 +88,7 @@ impl ScenarioRun {
                         hs: u.hs.clone(),
                         user_id: a.sender.clone(),
                         access_token: a.token.clone(),
+                        password: None,
                     },
                 );
                 continue;
@@ -119,6 +120,7 @@ impl ScenarioRun {
                     hs: u.hs.clone(),
                     user_id: reg.user_id,
                     access_token: reg.access_token,
+                    password: reg.password,
                 },
             );
         }

@@ -19,6 +19,9 @@ pub struct UserState {
     pub user_id: String,
     /// Access token.
     pub access_token: String,
+    /// The password mscheck registered it with (none for guests and application services):
+    /// what `deactivate` authenticates with.
+    pub password: Option<String>,
 }
 
 /// Everything a request builder reads: the variables, the users, the revisions, and the state
@@ -247,6 +250,7 @@ pub mod testing {
             hs: "hs1".into(),
             user_id: format!("@{name}:hs1.test"),
             access_token: "secret".into(),
+            password: Some(format!("pw-{name}")),
         };
         let mut vars = Vars::default();
         vars.set("room", serde_json::json!("!r:hs1.test"));

@@ -23,6 +23,7 @@ pub mod fake_support;
 
 pub mod capabilities;
 pub mod create_room;
+pub mod deactivate;
 pub mod delayed_action;
 pub mod delayed_get;
 pub mod delayed_list;
@@ -171,6 +172,7 @@ kinds! {
     Join => join: Http,
     Invite => invite: Http,
     Leave => leave: Http,
+    Deactivate => deactivate: Http,
     Send => send: Http,
     State => state: Http,
     Redact => redact: Http,
