@@ -158,12 +158,18 @@ pub fn render(
     catalogue: &Catalogue,
     pairs: &[Pair],
     rev_of: impl Fn(crate::catalogue::Proposal) -> Revision,
+    mutants: &MutationScore,
 ) -> String {
     let mut out = String::from(
         "# What each verdict rests on\n\nPer requirement: each scenario covering it, the steps \
          judging it, and the faults (fixtures/faults.yaml) the sweep in tests/synapse.rs runs to \
-         show those steps failing, or why no fault can (fixtures/proof-exemptions.yaml).\n",
+         show those steps failing, or why no fault can (fixtures/proof-exemptions.yaml); then the \
+         mutants generated from its declared surfaces, as the last full run scored them \
+         (fixtures/mutation-score.txt).\n",
     );
+    if let Some(total) = &mutants.total {
+        out.push_str(&format!("\nMutants in all: {total}\n"));
+    }
     for req in catalogue.all() {
         let rev = rev_of(req.proposal);
         let mine: Vec<&Pair> = pairs
@@ -190,8 +196,96 @@ pub fn render(
                 evidence
             ));
         }
+        if let Some(score) = mutants.per_requirement.get(&req.id) {
+            out.push_str(&format!("- mutants: {score}\n"));
+        }
+        for name in mutants.survivors.get(&req.id).into_iter().flatten() {
+            out.push_str(&format!("- surviving mutant: {name}\n"));
+        }
     }
     out
+}
+
+/// The committed full mutation score (`fixtures/mutation-score.txt`, written by the ignored
+/// `mutation_score` test), read for `requirements --proof`.
+#[derive(Debug, Default)]
+pub struct MutationScore {
+    /// `killed 162, masked 92, survived 2, not exercised 0, no target 3: 97%`.
+    pub total: Option<String>,
+    /// The same, per requirement.
+    pub per_requirement: BTreeMap<String, String>,
+    /// Surviving mutants' names, per requirement.
+    pub survivors: BTreeMap<String, Vec<String>>,
+}
+
+/// Reads the score table (`ID killed masked survived not-exercised no-target NN%` rows and
+/// `survived: NAME (why)` lines); a missing or unreadable file gives an empty score.
+pub fn read_mutation_score(path: &Path) -> MutationScore {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return MutationScore::default();
+    };
+    let mut score = MutationScore::default();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("survived: ") {
+            let name = rest.split_whitespace().next().unwrap_or("");
+            if let Some(id) = name.split(':').nth(1) {
+                score
+                    .survivors
+                    .entry(id.to_string())
+                    .or_default()
+                    .push(name.to_string());
+            }
+            continue;
+        }
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        let [id, k, m, s, n, t, pct] = cells[..] else {
+            continue;
+        };
+        if [k, m, s, n, t].iter().any(|c| c.parse::<u32>().is_err()) || !pct.ends_with('%') {
+            continue;
+        }
+        let words = format!(
+            "killed {k}, masked {m}, survived {s}, not exercised {n}, no target {t}: {pct} killed of those not masked"
+        );
+        if id == "total" {
+            score.total = Some(words);
+        } else {
+            score.per_requirement.insert(id.to_string(), words);
+        }
+    }
+    score
+}
+
+#[cfg(test)]
+mod score_tests {
+    use super::*;
+
+    #[test]
+    fn the_score_table_is_read_by_requirement_with_its_survivors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("score.txt");
+        std::fs::write(
+            &path,
+            "mutants: 3 run; fingerprint 00\n\nrequirement  killed  masked  survived  not-exercised  no-target  score\n\
+             S-06              6       0         1              0          0  86%\n\
+             total             6       0         1              0          0  86%\n\
+             survived: mutant:S-06:sync.sticky:copy-to-sibling (why)\n",
+        )
+        .unwrap();
+        let s = read_mutation_score(&path);
+        assert_eq!(
+            s.per_requirement["S-06"],
+            "killed 6, masked 0, survived 1, not exercised 0, no target 0: 86% killed of those not masked"
+        );
+        assert!(s.total.is_some());
+        assert_eq!(
+            s.survivors["S-06"],
+            ["mutant:S-06:sync.sticky:copy-to-sibling"]
+        );
+        assert!(read_mutation_score(&dir.path().join("none"))
+            .total
+            .is_none());
+    }
 }
 
 /// Whether `fault` can make a scenario fail at all: one that misbehaves in the fake

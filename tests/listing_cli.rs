@@ -42,6 +42,18 @@ fn the_selection_narrows_the_requirements() {
     ]);
     let headings: Vec<&String> = proof.iter().filter(|l| l.starts_with("## ")).collect();
     assert_eq!(headings.len(), 2, "{proof:#?}");
+    // The committed mutation score, per requirement, with the survivors by name.
+    let scored = lines(&["requirements", "--proof", "S-27", "S-06"]);
+    assert!(
+        scored.iter().any(|l| l.starts_with("- mutants: killed ")),
+        "{scored:#?}"
+    );
+    assert!(
+        scored
+            .iter()
+            .any(|l| l.starts_with("- surviving mutant: mutant:S-06:")),
+        "{scored:#?}"
+    );
     let none = run(&["requirements", "--filter", "no-such-scenario"]);
     assert_eq!(none.status.code(), Some(2), "{}", text(&none));
     assert!(text(&none).contains("no scenario matches"));

@@ -156,7 +156,7 @@ fn equivalent_mutants_are_declared_with_reasons_and_none_is_stale() {
     );
 }
 
-/// The committed full mutation score (`docs/proof/mutation-score.txt`, written by the ignored
+/// The committed full mutation score (`fixtures/mutation-score.txt`, written by the ignored
 /// `mutation_score` test, minutes long) was measured on the mutants the catalogue and the
 /// equivalents generate now: a changed surface, operator or equivalent makes it stale.
 #[test]
@@ -166,14 +166,14 @@ fn the_committed_mutation_score_is_of_the_current_mutants() {
         .unwrap();
     let meaningful = mscheck::mutants::meaningful(mscheck::mutants::generate(&catalogue), &eq);
     let now = mscheck::mutants::fingerprint(&meaningful);
-    let committed = std::fs::read_to_string(root().join("docs/proof/mutation-score.txt"))
-        .expect("docs/proof/mutation-score.txt is committed");
+    let committed = std::fs::read_to_string(root().join("fixtures/mutation-score.txt"))
+        .expect("fixtures/mutation-score.txt is committed");
     let first = committed.lines().next().unwrap_or("");
     assert!(
         first.ends_with(&format!("fingerprint {now}")),
         "the committed mutation score is stale ({first}; the {} mutants now: fingerprint {now}): \
          run `cargo test --test synapse mutation_score -- --ignored --nocapture` and commit \
-         docs/proof/mutation-score.txt",
+         fixtures/mutation-score.txt",
         meaningful.len()
     );
 }

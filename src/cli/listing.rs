@@ -223,9 +223,13 @@ pub(super) fn requirements(args: RequirementsArgs) -> Result<(), Error> {
             .into_iter()
             .filter(|p| !only_ids || sel.requirements.contains(&p.requirement))
             .collect();
-        print_out(&crate::proof::render(&loaded.catalogue, &pairs, |p| {
-            sel.revision(p)
-        }));
+        let mutants = crate::proof::read_mutation_score(&fixtures.join("mutation-score.txt"));
+        print_out(&crate::proof::render(
+            &loaded.catalogue,
+            &pairs,
+            |p| sel.revision(p),
+            &mutants,
+        ));
         return Ok(());
     }
     if args.surfaces {

@@ -244,7 +244,7 @@ pub fn sweep_share() {
 
 /// Where the full score is committed; its first line names the mutant set it was measured on
 /// (`tests/surfaces.rs` fails when that set has changed since).
-pub const SCORE_FILE: &str = "docs/proof/mutation-score.txt";
+pub const SCORE_FILE: &str = "fixtures/mutation-score.txt";
 
 /// Every mutant; the score goes to stderr and to [`SCORE_FILE`].
 pub fn full_score() {
