@@ -108,28 +108,11 @@ async fn outcome(
             return (result, String::new());
         }
     };
-    let client = Client::new(ctx.http.clone(), ctx.redactor.clone(), ctx.faults.clone())
-        .with_bodies(ctx.bodies.clone());
-    let run = ScenarioRun::new(s.clone(), ctx.clone(), client.clone());
-    let body = async {
-        run.setup().await?;
-        run.check_capabilities().await?;
-        run.run_steps(&s.steps).await
-    };
-    let steps = match tokio::time::timeout(s.timeout, body).await {
-        Ok(r) => r,
-        Err(_) => Err(StepError::Transport(TransportError::Timeout(format!(
-            "scenario timeout: not finished within {}",
-            crate::util::human_duration(s.timeout)
-        )))),
-    };
+    let (steps, transcript) = run_steps(s, &ctx, &mut result).await;
     if let Some(t) = private {
         t.shutdown().await;
     }
     result.duration_ms = started.elapsed().as_millis() as u64;
-    keep_evidence(&mut result, run.take_evidence(), &ctx.redactor);
-    result.transcript = Some(format!("transcripts/{}.txt", s.id.replace('/', "__")));
-    let transcript = client.transcript().render(&ctx.redactor);
     let failure = match steps.err().map(StepError::into_failure) {
         None => None,
         Some(Ok(mut f)) => {
@@ -157,6 +140,33 @@ async fn outcome(
     }
     result.failure = failure;
     (result, transcript)
+}
+
+/// Sets the scenario up and runs its steps under its timeout; what they left goes into the
+/// result. The steps' outcome, and the transcript.
+async fn run_steps(
+    s: &Arc<Scenario>,
+    ctx: &Arc<RunContext>,
+    result: &mut ScenarioResult,
+) -> (Result<(), StepError>, String) {
+    let client = Client::new(ctx.http.clone(), ctx.redactor.clone(), ctx.faults.clone())
+        .with_bodies(ctx.bodies.clone());
+    let run = ScenarioRun::new(s.clone(), ctx.clone(), client.clone());
+    let body = async {
+        run.setup().await?;
+        run.check_capabilities().await?;
+        run.run_steps(&s.steps).await
+    };
+    let steps = match tokio::time::timeout(s.timeout, body).await {
+        Ok(r) => r,
+        Err(_) => Err(StepError::Transport(TransportError::Timeout(format!(
+            "scenario timeout: not finished within {}",
+            crate::util::human_duration(s.timeout)
+        )))),
+    };
+    keep_evidence(result, run.take_evidence(), &ctx.redactor);
+    result.transcript = Some(format!("transcripts/{}.txt", s.id.replace('/', "__")));
+    (steps, client.transcript().render(&ctx.redactor))
 }
 
 /// A scenario that stops or pauses a server, or configures it, gets servers of its own: the
