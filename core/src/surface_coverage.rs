@@ -19,8 +19,64 @@ pub fn observed_by(step: &Step) -> Vec<Surface> {
     if step.expect.is_default() && step.sample.is_none() && step.accumulate.is_empty() {
         return Vec::new();
     }
-    let selectors: Vec<&str> = step
-        .expect
+    let selectors = judged_selectors(step);
+    let selects = |needle: &str| selectors.iter().any(|s| s.contains(needle));
+    // `rooms.join[*][*].events`, `rooms.join["{{room}}"][*].events`: every section of a room,
+    // the sticky one and the timeline alike.
+    let every_section = selects("][*].events");
+    let one = |place| {
+        vec![Surface {
+            place,
+            variant: None,
+        }]
+    };
+    use crate::steps::StepCall as K;
+    match &call.step {
+        K::Sync(s) => sections(
+            if s.is_incremental() {
+                Variant::Incremental
+            } else {
+                Variant::Initial
+            },
+            [
+                (
+                    Place::SyncSticky,
+                    selects("msc4354_sticky") || every_section,
+                ),
+                (Place::SyncTimeline, selects("timeline") || every_section),
+            ],
+        ),
+        K::SlidingSync(s) => sections(
+            if s.continues() {
+                Variant::Continued
+            } else {
+                Variant::New
+            },
+            [
+                (Place::SssExtension, selects("extensions")),
+                (Place::SssTimeline, selects("timeline")),
+            ],
+        ),
+        K::GetEvent(_) => one(Place::Event),
+        K::Messages(_) => one(Place::Messages),
+        K::Send(_) | K::State(_) => one(Place::Send),
+        K::Schedule(_) => one(Place::DelayedSchedule),
+        K::DelayedList(_) => one(Place::DelayedList),
+        K::DelayedGet(_) => one(Place::DelayedGet),
+        K::DelayedAction(_) => one(Place::DelayedAction),
+        K::Versions(_) => one(Place::Versions),
+        K::Capabilities(_) => one(Place::Capabilities),
+        K::FakeReceived(_) => one(Place::FederationPush),
+        K::FakeRequest(_) => one(Place::FederationFetch),
+        K::FakeSend(_) => one(Place::FederationReceive),
+        K::Request(r) if r.reads_state() => one(Place::State),
+        _ => Vec::new(),
+    }
+}
+
+/// Where a step's checks, samples and accumulations look in its answer.
+fn judged_selectors(step: &Step) -> Vec<&str> {
+    step.expect
         .json
         .iter()
         .map(|c| c.at.as_str())
@@ -37,76 +93,19 @@ pub fn observed_by(step: &Step) -> Vec<Surface> {
             crate::scenario::Source::Selector(s) => Some(s.as_str()),
             _ => None,
         }))
-        .collect();
-    let selects = |needle: &str| selectors.iter().any(|s| s.contains(needle));
-    // `rooms.join[*][*].events`, `rooms.join["{{room}}"][*].events`: every section of a room,
-    // the sticky one and the timeline alike.
-    let every_section = selects("][*].events");
-    let one = |place| {
-        vec![Surface {
+        .collect()
+}
+
+/// The parts of a (sliding) sync answer a step selects, in the request's variant.
+fn sections(variant: Variant, parts: [(Place, bool); 2]) -> Vec<Surface> {
+    parts
+        .into_iter()
+        .filter(|(_, selected)| *selected)
+        .map(|(place, _)| Surface {
             place,
-            variant: None,
-        }]
-    };
-    use crate::steps::StepCall as K;
-    match &call.step {
-        K::Sync(s) => {
-            let variant = Some(if s.is_incremental() {
-                Variant::Incremental
-            } else {
-                Variant::Initial
-            });
-            let mut out = Vec::new();
-            if selects("msc4354_sticky") || every_section {
-                out.push(Surface {
-                    place: Place::SyncSticky,
-                    variant,
-                });
-            }
-            if selects("timeline") || every_section {
-                out.push(Surface {
-                    place: Place::SyncTimeline,
-                    variant,
-                });
-            }
-            out
-        }
-        K::SlidingSync(s) => {
-            let variant = Some(if s.continues() {
-                Variant::Continued
-            } else {
-                Variant::New
-            });
-            let mut out = Vec::new();
-            if selects("extensions") {
-                out.push(Surface {
-                    place: Place::SssExtension,
-                    variant,
-                });
-            }
-            if selects("timeline") {
-                out.push(Surface {
-                    place: Place::SssTimeline,
-                    variant,
-                });
-            }
-            out
-        }
-        K::GetEvent(_) => one(Place::Event),
-        K::Messages(_) => one(Place::Messages),
-        K::Send(_) | K::State(_) => one(Place::Send),
-        K::Schedule(_) => one(Place::DelayedSchedule),
-        K::DelayedList(_) => one(Place::DelayedList),
-        K::DelayedGet(_) => one(Place::DelayedGet),
-        K::DelayedAction(_) => one(Place::DelayedAction),
-        K::Versions(_) => one(Place::Versions),
-        K::Capabilities(_) => one(Place::Capabilities),
-        K::FakeReceived(_) => one(Place::FederationPush),
-        K::FakeRequest(_) => one(Place::FederationFetch),
-        K::FakeSend(_) => one(Place::FederationReceive),
-        K::Request(r) if r.reads_state() => one(Place::State),
-        _ => Vec::new(),
-    }
+            variant: Some(variant),
+        })
+        .collect()
 }
 
 /// One declared surface of a requirement and what judges it.

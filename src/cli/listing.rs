@@ -127,6 +127,52 @@ fn preview_summary(target: &str, rows: &[ScenarioRow]) -> String {
     text
 }
 
+/// `requirements --proof`: what stands behind each verdict of the selection (see [`crate::proof`]).
+fn proof_text(
+    loaded: &Loaded,
+    sel: &plan::Selection,
+    selected: &[Scenario],
+    only_ids: bool,
+) -> Result<String, Error> {
+    let fixtures = loaded.root.join("fixtures");
+    let faults = crate::fault::load_faults(&fixtures.join("faults.yaml"))?;
+    let exemptions =
+        crate::proof::load_exemptions(&fixtures.join("proof-exemptions.yaml"), &loaded.scenarios)?;
+    let pairs: Vec<_> = crate::proof::pairs(selected, &faults, &exemptions)
+        .into_iter()
+        .filter(|p| !only_ids || sel.requirements.contains(&p.requirement))
+        .collect();
+    let mutants = crate::proof::read_mutation_score(&fixtures.join("mutation-score.txt"));
+    Ok(crate::proof::render(
+        &loaded.catalogue,
+        &pairs,
+        |p| sel.revision(p),
+        &mutants,
+    ))
+}
+
+/// `requirements --surfaces` of the selection, at its revisions (the scenarios are theirs).
+fn surfaces_of(
+    loaded: &Loaded,
+    sel: &plan::Selection,
+    selected: &[Scenario],
+    only_ids: bool,
+) -> String {
+    let all = crate::surface_coverage::coverage(&loaded.catalogue, selected);
+    let at_revision = |id: &str| {
+        loaded
+            .catalogue
+            .get(id)
+            .is_some_and(|r| r.revisions.contains(&sel.revision(r.proposal)))
+    };
+    let shown: Vec<_> = all
+        .iter()
+        .filter(|c| !only_ids || sel.requirements.contains(&c.id))
+        .filter(|c| at_revision(&c.id))
+        .collect();
+    surfaces_text(&shown)
+}
+
 /// `requirements --surfaces`: each declared surface with what judges it, then the count of gaps.
 fn surfaces_text(all: &[&crate::surface_coverage::Coverage]) -> String {
     let mut text = String::new();
@@ -213,40 +259,10 @@ pub(super) fn requirements(args: RequirementsArgs) -> Result<(), Error> {
         return Err(nothing_matches());
     }
     if args.proof {
-        let fixtures = loaded.root.join("fixtures");
-        let faults = crate::fault::load_faults(&fixtures.join("faults.yaml"))?;
-        let exemptions = crate::proof::load_exemptions(
-            &fixtures.join("proof-exemptions.yaml"),
-            &loaded.scenarios,
-        )?;
-        let pairs: Vec<_> = crate::proof::pairs(&selected, &faults, &exemptions)
-            .into_iter()
-            .filter(|p| !only_ids || sel.requirements.contains(&p.requirement))
-            .collect();
-        let mutants = crate::proof::read_mutation_score(&fixtures.join("mutation-score.txt"));
-        print_out(&crate::proof::render(
-            &loaded.catalogue,
-            &pairs,
-            |p| sel.revision(p),
-            &mutants,
-        ));
-        return Ok(());
+        return proof_text(&loaded, &sel, &selected, only_ids).map(|t| print_out(&t));
     }
     if args.surfaces {
-        let all = crate::surface_coverage::coverage(&loaded.catalogue, &selected);
-        // Only the requirements of the selected revisions: the scenarios are theirs.
-        let at_revision = |id: &str| {
-            loaded
-                .catalogue
-                .get(id)
-                .is_some_and(|r| r.revisions.contains(&sel.revision(r.proposal)))
-        };
-        let shown: Vec<_> = all
-            .iter()
-            .filter(|c| !only_ids || sel.requirements.contains(&c.id))
-            .filter(|c| at_revision(&c.id))
-            .collect();
-        print_out(&surfaces_text(&shown));
+        print_out(&surfaces_of(&loaded, &sel, &selected, only_ids));
         return Ok(());
     }
     let mut rows = Vec::new();

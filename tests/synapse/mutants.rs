@@ -10,8 +10,10 @@
 
 use super::controls;
 use super::sweep::{run_job_seen, shipped, Job, Verdict};
+use mscheck::catalogue::{Catalogue, Revision};
 use mscheck::mutants::{generate, load_equivalents, Equivalent, Mutant};
 use mscheck::scenario::Scenario;
+use mscheck::surface_coverage::Coverage;
 use std::collections::BTreeMap;
 
 /// What became of one mutant.
@@ -25,29 +27,31 @@ pub enum Fate {
 }
 
 /// Whether a mutant's requirement exists only at the seed revisions: its scenarios run there.
-fn seed_only(m: &Mutant) -> bool {
-    let (catalogue, _, _) = catalogue_and_scenarios();
+fn seed_only(m: &Mutant, catalogue: &Catalogue) -> bool {
     catalogue
         .get(&m.requirement)
-        .is_some_and(|r| !r.revisions.contains(&mscheck::catalogue::Revision::Newest))
+        .is_some_and(|r| !r.revisions.contains(&Revision::Newest))
 }
 
 /// The scenarios that judge a mutant's requirement on its surface (at the newest revision, or
 /// at the seed for a requirement only the seed texts have).
-fn targets<'a>(m: &Mutant, scenarios: &'a [Scenario]) -> Vec<&'a Scenario> {
-    let revision = if seed_only(m) {
-        mscheck::catalogue::Revision::Seed
+fn targets<'a>(
+    m: &Mutant,
+    scenarios: &'a [Scenario],
+    catalogue: &Catalogue,
+    coverage: &[Coverage],
+) -> Vec<&'a Scenario> {
+    let revision = if seed_only(m, catalogue) {
+        Revision::Seed
     } else {
-        mscheck::catalogue::Revision::Newest
+        Revision::Newest
     };
-    let (catalogue, _, _) = catalogue_and_scenarios();
-    let coverage = mscheck::surface_coverage::coverage(&catalogue, scenarios);
-    let by: Vec<String> = coverage
+    let by: Vec<&String> = coverage
         .iter()
         .filter(|c| c.id == m.requirement)
         .flat_map(|c| c.declared.iter())
         .filter(|j| j.surface == m.surface)
-        .flat_map(|j| j.by.iter().cloned())
+        .flat_map(|j| j.by.iter())
         .collect();
     scenarios
         .iter()
@@ -59,17 +63,15 @@ fn targets<'a>(m: &Mutant, scenarios: &'a [Scenario]) -> Vec<&'a Scenario> {
         .collect()
 }
 
-fn catalogue_and_scenarios() -> (mscheck::catalogue::Catalogue, Vec<Scenario>, ()) {
-    let root = crate::common::root();
-    let catalogue =
-        mscheck::catalogue::Catalogue::load(&root.join("suites/requirements.yaml")).unwrap();
-    let scenarios = mscheck::scenario::load_suites(&root.join("suites"), &catalogue).unwrap();
-    (catalogue, scenarios, ())
+fn catalogue() -> Catalogue {
+    Catalogue::load(&crate::common::root().join("suites/requirements.yaml")).unwrap()
 }
 
 /// Runs the mutants, `workers` at a time, and says what became of each.
 pub fn run(mutants: &[Mutant], workers: usize) -> Vec<(Mutant, Fate)> {
     let (scenarios, _, _) = shipped();
+    let catalogue = catalogue();
+    let coverage = mscheck::surface_coverage::coverage(&catalogue, &scenarios);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let fates = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -77,11 +79,11 @@ pub fn run(mutants: &[Mutant], workers: usize) -> Vec<(Mutant, Fate)> {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let Some(m) = mutants.get(i) else { break };
-                let t = targets(m, &scenarios);
+                let t = targets(m, &scenarios, &catalogue, &coverage);
                 let fate = if t.is_empty() {
                     Fate::NoTarget
                 } else {
-                    let seed = seed_only(m);
+                    let seed = seed_only(m, &catalogue);
                     let control = if seed {
                         controls::seed()
                     } else {
@@ -186,7 +188,7 @@ fn equivalents() -> Vec<Equivalent> {
 
 /// The generated mutants that can break their requirement (the others are declared equivalent).
 fn meaningful() -> (Vec<Mutant>, usize) {
-    let (catalogue, _, _) = catalogue_and_scenarios();
+    let catalogue = catalogue();
     let all = generate(&catalogue);
     let total = all.len();
     let kept = mscheck::mutants::meaningful(all, &equivalents());
@@ -202,7 +204,7 @@ const SHARE: usize = 18;
 /// last declared surface that has one and is judged here: the variant a declaration adds last,
 /// incremental or continued), every n-th in catalogue order, [`SHARE`] at most.
 pub fn share() -> Vec<Mutant> {
-    let (catalogue, _, _) = catalogue_and_scenarios();
+    let catalogue = catalogue();
     let meaningful = meaningful().0;
     let mut picked = Vec::new();
     for r in catalogue.all() {

@@ -38,7 +38,11 @@ fn strings(v: &Value) -> Vec<String> {
 
 /// The repairs listed in fixtures/repairs.yaml.
 pub fn repairs() -> Vec<Repair> {
-    file()["repairs"]
+    repairs_in(&file())
+}
+
+fn repairs_in(f: &Value) -> Vec<Repair> {
+    f["repairs"]
         .as_array()
         .into_iter()
         .flatten()
@@ -56,7 +60,7 @@ pub fn repairs() -> Vec<Repair> {
 pub fn accounted_for() -> BTreeMap<(String, String), String> {
     let f = file();
     let mut out = BTreeMap::new();
-    for r in repairs() {
+    for r in repairs_in(&f) {
         for id in &r.requirements {
             out.insert(
                 (r.scenario.clone(), id.clone()),
