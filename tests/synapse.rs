@@ -337,3 +337,39 @@ fn ctrl_c_during_a_run_leaves_no_synapse_behind() {
     );
     assert!(report.path().join("homeservers/hs1/console.log").exists());
 }
+
+#[test]
+fn a_run_of_scenarios_with_servers_of_their_own_boots_no_shared_server() {
+    let _g = lock();
+    let report = tempfile::tempdir().unwrap();
+    let out = mscheck()
+        .args(["run", "--filter", "delayed-survives-restart", "--report-dir"])
+        .arg(report.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report.path().join("results.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        outcomes(&r),
+        vec![(
+            "msc4140-delayed-events/delayed-survives-restart".to_string(),
+            "passed".to_string()
+        )]
+    );
+    // The scenario's own server identified the target, and no other server was booted.
+    assert_eq!(r["targets"][0]["implementation"], "synapse");
+    let booted: Vec<String> = std::fs::read_dir(report.path().join("homeservers"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(
+        booted,
+        vec!["msc4140-delayed-events__delayed-survives-restart"],
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no shared ones"), "{stderr}");
+}

@@ -89,5 +89,6 @@ pub(super) fn run_request(args: RunArgs) -> Result<RunRequest, Error> {
         max_body: args.max_body,
         transcript_budget: args.transcript_budget,
         strict: args.strict,
+        ci: std::env::var_os("CI").is_some(),
     })
 }

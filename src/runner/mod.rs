@@ -15,12 +15,14 @@ pub mod exec;
 pub mod fake_steps;
 mod one;
 pub mod positions;
+mod private;
 mod sample;
 pub mod schedule;
 mod setup;
 mod verdict;
 
 pub use error::{ErrorKind, HarnessError, StepError, TransportError};
+pub use private::{shared_servers_needed, Prebooted, PrivateServers};
 
 use crate::catalogue::{Proposal, Revision, RevisionOf};
 use crate::expectations::Expectations;
@@ -83,16 +85,6 @@ impl StepError {
     }
 }
 
-/// How to boot a private managed server for a scenario that stops, restarts or pauses one, so
-/// that it disturbs no other scenario and runs alongside them.
-#[derive(Debug, Clone)]
-pub struct PrivateServers {
-    /// The profile and provisioning of the run's managed servers.
-    pub setup: crate::homeserver::ManagedSetup,
-    /// Parent folder of the servers' data and logs (`<report>/homeservers/`).
-    pub dir: std::path::PathBuf,
-}
-
 /// Everything scenarios share during a run.
 pub struct RunContext {
     /// The servers.
@@ -111,6 +103,8 @@ pub struct RunContext {
     pub run_id: String,
     /// Where private managed servers for lifecycle scenarios are booted (managed runs only).
     pub private_servers: Option<PrivateServers>,
+    /// One scenario's private servers, booted before the run to identify the target.
+    prebooted: Prebooted,
     /// The run's budget for large bodies in transcripts (see [`crate::client::transcript`]).
     pub bodies: Arc<crate::client::transcript::BodyBudget>,
     /// Scenarios whose proposal hs1 does not implement, by id (see [`absent`]).
@@ -152,6 +146,8 @@ pub struct RunParts {
     pub run_id: String,
     /// Where lifecycle scenarios boot their own servers (managed runs only).
     pub private_servers: Option<PrivateServers>,
+    /// One scenario's private servers, already booted (they are `targets`).
+    pub prebooted: Prebooted,
     /// The run's budget for large bodies in transcripts.
     pub bodies: Arc<crate::client::transcript::BodyBudget>,
     /// Proposals hs1 does not implement (see [`absent`]).
@@ -191,6 +187,7 @@ impl RunContext {
             snapshots: parts.snapshots,
             run_id: parts.run_id,
             private_servers: parts.private_servers,
+            prebooted: parts.prebooted,
             bodies: parts.bodies,
             absent,
             absent_groups,
@@ -217,6 +214,7 @@ impl RunContext {
             snapshots: self.snapshots.clone(),
             run_id: self.run_id.clone(),
             private_servers: None,
+            prebooted: Prebooted::default(),
             bodies: self.bodies.clone(),
             absent: self.absent.clone(),
             absent_groups: self.absent_groups.clone(),

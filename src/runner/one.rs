@@ -182,29 +182,14 @@ async fn private_servers(
     else {
         return Ok((ctx.clone(), None));
     };
-    let dir = p.dir.join(s.id.replace('/', "__"));
-    // The needs, in this implementation's configuration keys (skip_reason made sure the profile
-    // can express them), plus raw configuration for its own scenarios.
-    let mut overlay = p
-        .setup
-        .profile
-        .overlay_for(&s.requires.server)
-        .unwrap_or_default();
-    if let Some(raw) = &s.requires.homeserver_config {
-        crate::homeserver::config_file::merge(&mut overlay, raw);
-    }
-    // Booting keeps a core busy for seconds: only a few at once.
-    let boot_slot = ctx.boot_slots.clone().acquire_owned().await;
-    let booted = Targets::boot_managed(
-        &p.setup,
-        &dir,
-        s.requires.homeservers,
-        Some(&overlay),
-        &ctx.http,
-        &|_| {},
-    )
-    .await;
-    drop(boot_slot);
+    let booted = match ctx.prebooted.take(&s.id) {
+        Some(t) => Ok(t),
+        None => {
+            // Booting keeps a core busy for seconds: only a few at once.
+            let _boot_slot = ctx.boot_slots.clone().acquire_owned().await;
+            p.boot(s, &ctx.http, &|_| {}).await
+        }
+    };
     let t = booted.map_err(|e| {
         Failure::error(
             FailureKind::Transport,

@@ -7,6 +7,7 @@
 mod load;
 pub mod request;
 mod resolve;
+mod targets;
 
 pub use load::{check_requirements, load, selection, Loaded};
 pub use request::{
@@ -16,16 +17,16 @@ pub use resolve::{check_server_url, target_profile};
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::homeserver::discover::{self, Declared};
-use crate::homeserver::{Control, Homeserver, Targets};
+use crate::homeserver::discover;
+use crate::homeserver::Homeserver;
 use crate::redact::Redactor;
 use crate::report::files::Files;
 use crate::report::results::{RunReport, SelectionInfo};
 use crate::report::Reporter;
-use crate::runner::events::{EventKind, RunEvent, RunStats, TargetInfo};
+use crate::runner::events::{EventKind, RunEvent, RunStats};
 use crate::runner::{self, RunContext};
 use crate::snapshot::{SnapshotMode, SnapshotSettings};
-use resolve::{registration_method, resolve, snapshot_policy, Settings};
+use resolve::{resolve, snapshot_policy, Settings};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -130,93 +131,18 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
     });
     let http = Client::http_pool();
     let redactor = Arc::new(Redactor::new());
-    let targets = match &s.request.servers {
-        Servers::Managed { .. } => {
-            // Lifecycle scenarios boot their own servers; size the shared ones for the rest.
-            let count = if s
-                .plan
-                .iter()
-                .any(|p| p.requires.homeservers > 1 && !p.requires.private_servers())
-            {
-                2
-            } else {
-                1
-            };
-            let progress = |m: &str| {
-                let _ = tx.send(RunEvent {
-                    elapsed: started.elapsed(),
-                    kind: EventKind::Progress {
-                        message: m.to_string(),
-                    },
-                });
-            };
-            Targets::boot_managed(
-                &s.managed,
-                &s.report_dir.join("homeservers"),
-                count,
-                None,
-                &http,
-                &progress,
-            )
-            .await?
-        }
-        Servers::External {
-            hs1,
-            hs2,
-            registration,
-            implementation,
-            version,
-        } => {
-            let declared = Declared {
-                implementation: implementation.clone(),
-                version: version.clone(),
-            };
-            let hs1 = external("hs1", hs1, *registration, &http, &redactor, &declared).await?;
-            let hs2 = match hs2 {
-                // `implementation` describes hs1; hs2 is always identified by asking it.
-                Some(url2) => Some(
-                    external(
-                        "hs2",
-                        url2,
-                        *registration,
-                        &http,
-                        &redactor,
-                        &Declared::default(),
-                    )
-                    .await?,
-                ),
-                None => None,
-            };
-            Targets { hs1, hs2 }
-        }
+    let progress = |m: &str| {
+        emit(EventKind::Progress {
+            message: m.to_string(),
+        })
     };
+    let (targets, prebooted) = targets::reach(&s, &http, &redactor, &progress).await?;
     for h in targets.all() {
         for secret in h.secrets() {
             redactor.add_secret(secret);
         }
         emit(EventKind::TargetReady {
-            target: TargetInfo {
-                name: h.name.clone(),
-                url: h.base_url.clone(),
-                server_name: h.server_name.clone(),
-                implementation: h.implementation.clone(),
-                version: h.version.clone(),
-                identified_by: h.identified_by.clone(),
-                managed: matches!(h.control, Control::Managed(_)),
-                features: h
-                    .features
-                    .iter()
-                    .filter(|(k, _)| {
-                        // Feature names come from the server: only printable ones are shown.
-                        !k.chars().any(char::is_control)
-                            && k.len() <= 128
-                            && (k.contains("msc4354")
-                                || k.contains("msc4140")
-                                || k.contains("simplified_msc3575"))
-                    })
-                    .map(|(k, v)| (k.clone(), *v))
-                    .collect(),
-            },
+            target: targets::info(h),
         });
     }
     let expectations = s.expectations.pick(
@@ -224,38 +150,7 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
         &targets.hs1.implementation,
         &targets.hs1.version,
     );
-    let policy = snapshot_policy(s.request.snapshots)?;
-    // Snapshot folders are named by the implementation: one that could not safely name a
-    // folder (discovery already refuses those) gets none.
-    let snapshot_mode = if targets.hs1.implementation == "unknown"
-        || !discover::valid_implementation(&targets.hs1.implementation)
-    {
-        SnapshotMode::Off
-    } else if std::env::var_os("CI").is_some()
-        || matches!(s.loaded.source, crate::embedded::Source::BuiltIn(_))
-    {
-        // CI never writes snapshots; nor does a run from the built-in copy (nobody reviews the
-        // cache folder): pending ones go to the report.
-        SnapshotMode::ReportOnly
-    } else if policy == SnapshotPolicy::Update {
-        SnapshotMode::Update
-    } else {
-        SnapshotMode::Review
-    };
-    let snapshots = SnapshotSettings {
-        dir: s
-            .loaded
-            .root
-            .join("snapshots")
-            .join(&targets.hs1.implementation),
-        report_dir: s
-            .report_dir
-            .join("snapshots")
-            .join(&targets.hs1.implementation),
-        mode: snapshot_mode,
-        strict: policy == SnapshotPolicy::Strict,
-        info: format!("{} {}", targets.hs1.implementation, targets.hs1.version),
-    };
+    let snapshots = snapshot_settings(&s, &targets.hs1)?;
     let run_id = runner::new_run_id();
     // A proposal hs1 does not implement at all is one finding, decided before any scenario.
     let probe_client = Client::new(http.clone(), redactor.clone(), Arc::new(Vec::new()));
@@ -271,8 +166,7 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
     for a in &absences {
         emit(EventKind::ProposalAbsent { absence: a.clone() });
     }
-    let managed = matches!(s.request.servers, Servers::Managed { .. });
-    let ctx = RunContext::new(runner::RunParts {
+    let ctx = Arc::new(RunContext::new(runner::RunParts {
         targets: targets.clone(),
         http,
         redactor,
@@ -280,10 +174,11 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
         revisions: s.selection.revisions.clone(),
         snapshots,
         run_id,
-        private_servers: managed.then(|| runner::PrivateServers {
+        private_servers: s.managed().then(|| runner::PrivateServers {
             setup: s.managed.clone(),
             dir: s.report_dir.join("homeservers"),
         }),
+        prebooted,
         bodies: Arc::new(crate::client::transcript::BodyBudget::new(
             Some(s.report_dir.join("transcripts").join("bodies")),
             s.request
@@ -291,20 +186,11 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
                 .unwrap_or(crate::client::transcript::RUN_BODY_BUDGET),
         )),
         absences,
-        windows: if managed {
-            s.managed.profile.windows.clone()
-        } else {
-            BTreeMap::new()
-        },
-        windows_from: if managed {
-            format!("profile {}", s.managed.profile.implementation)
-        } else {
-            String::new()
-        },
+        windows: windows(&s).0,
+        windows_from: windows(&s).1,
         events: tx.clone(),
         started,
-    });
-    let ctx = Arc::new(ctx);
+    }));
     let jobs = s.request.jobs.unwrap_or_else(|| {
         runner::schedule::default_jobs(std::thread::available_parallelism().map_or(2, |n| n.get()))
     });
@@ -324,47 +210,39 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
     Ok(stats)
 }
 
-/// An external target, probed (`/versions`) and identified (server name, implementation).
-async fn external(
-    name: &str,
-    url: &str,
-    method: RegistrationMethod,
-    http: &reqwest::Client,
-    redactor: &Arc<Redactor>,
-    declared: &Declared,
-) -> Result<Homeserver, Error> {
-    let registration = registration_method(name, method)?;
-    let mut hs = Homeserver {
-        name: name.into(),
-        base_url: url.trim_end_matches('/').into(),
-        server_name: String::new(),
-        registration,
-        control: Control::External,
-        implementation: "unknown".into(),
-        version: "unknown".into(),
-        appservice: None,
-        features: BTreeMap::new(),
-        spec_versions: Vec::new(),
-        identified_by: String::new(),
-    };
-    for secret in hs.secrets() {
-        redactor.add_secret(secret);
+/// The managed profile's named windows and where they come from; none for external targets,
+/// which get the defaults.
+fn windows(s: &Settings) -> (BTreeMap<String, std::time::Duration>, String) {
+    if s.managed() {
+        (
+            s.managed.profile.windows.clone(),
+            format!("profile {}", s.managed.profile.implementation),
+        )
+    } else {
+        (BTreeMap::new(), String::new())
     }
-    let client = Client::new(http.clone(), redactor.clone(), Arc::new(Vec::new()));
-    let run_id = crate::homeserver::keys::random_hex::<3>();
-    // However the server answers (slowly, every round late), the probe, the first registration
-    // and the federation /version question end within one stated budget.
-    let identify = async {
-        hs.probe(http).await?;
-        discover::discover(&mut hs, &client, &run_id, declared).await
+}
+
+/// Where snapshots are read and written: folders named by hs1's implementation (one that could
+/// not safely name a folder gets none), never written under CI or from the built-in copy.
+fn snapshot_settings(s: &Settings, hs1: &Homeserver) -> Result<SnapshotSettings, Error> {
+    let policy = snapshot_policy(s.request.snapshots, s.request.ci)?;
+    let implementation = &hs1.implementation;
+    let mode = if implementation == "unknown" || !discover::valid_implementation(implementation) {
+        SnapshotMode::Off
+    } else if s.request.ci || matches!(s.loaded.source, crate::embedded::Source::BuiltIn(_)) {
+        // Nobody reviews the cache folder of the built-in copy: pending ones go to the report.
+        SnapshotMode::ReportOnly
+    } else if policy == SnapshotPolicy::Update {
+        SnapshotMode::Update
+    } else {
+        SnapshotMode::Review
     };
-    let source = tokio::time::timeout(discover::DISCOVERY_BUDGET, identify)
-        .await
-        .map_err(|_| crate::homeserver::HomeserverError::TooSlow {
-            name: name.to_string(),
-            url: crate::util::escape_control(url),
-            budget: discover::DISCOVERY_BUDGET,
-        })??;
-    hs.identified_by = source.describe();
-    Ok(hs)
+    Ok(SnapshotSettings {
+        dir: s.loaded.root.join("snapshots").join(implementation),
+        report_dir: s.report_dir.join("snapshots").join(implementation),
+        mode,
+        strict: policy == SnapshotPolicy::Strict,
+        info: format!("{} {}", implementation, hs1.version),
+    })
 }

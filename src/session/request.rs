@@ -167,6 +167,9 @@ pub struct RunRequest {
     pub transcript_budget: Option<u64>,
     /// Whether a recommendation (SHOULD, SHOULD NOT, MAY) not met fails the run.
     pub strict: bool,
+    /// The run is a CI job: snapshots are never written (pending ones go to the report folder)
+    /// and `SnapshotPolicy::Update` is refused. The CLI sets it when `CI` is in the environment.
+    pub ci: bool,
 }
 
 impl RunRequest {

@@ -77,6 +77,13 @@ pub(super) struct Settings {
     pub(super) previous_durations: BTreeMap<String, u64>,
 }
 
+impl Settings {
+    /// Whether mscheck boots the servers itself.
+    pub(super) fn managed(&self) -> bool {
+        matches!(self.request.servers, Servers::Managed { .. })
+    }
+}
+
 /// Which expectations a run uses, read and checked before any server is contacted.
 pub(super) enum ExpectationsChoice {
     /// `--expectations FILE` (or `none`).
@@ -146,7 +153,7 @@ pub(super) fn resolve(mut req: RunRequest) -> Result<Settings, Error> {
             }
         }
     }
-    snapshot_policy(req.snapshots)?;
+    snapshot_policy(req.snapshots, req.ci)?;
     let (implementation, version) = match &req.servers {
         Servers::External {
             hs1,
@@ -328,8 +335,8 @@ pub fn check_server_url(name: &str, url: &str) -> Result<(), Error> {
 
 /// The snapshot policy, refused where it cannot apply: `update` writes into snapshots/, which a
 /// CI run never does.
-pub(super) fn snapshot_policy(policy: SnapshotPolicy) -> Result<SnapshotPolicy, Error> {
-    if policy == SnapshotPolicy::Update && std::env::var_os("CI").is_some() {
+pub(super) fn snapshot_policy(policy: SnapshotPolicy, ci: bool) -> Result<SnapshotPolicy, Error> {
+    if policy == SnapshotPolicy::Update && ci {
         return Err(Error::Usage(
             "`--snapshots update` writes into snapshots/, which a CI run never does (CI is set); pending snapshots are in the report folder".into(),
         ));
