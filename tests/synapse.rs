@@ -343,7 +343,12 @@ fn a_run_of_scenarios_with_servers_of_their_own_boots_no_shared_server() {
     let _g = lock();
     let report = tempfile::tempdir().unwrap();
     let out = mscheck()
-        .args(["run", "--filter", "delayed-survives-restart", "--report-dir"])
+        .args([
+            "run",
+            "--filter",
+            "delayed-survives-restart",
+            "--report-dir",
+        ])
         .arg(report.path())
         .output()
         .unwrap();

@@ -74,30 +74,45 @@ fn synapse_on_postgresql_passes_the_selection_and_leaves_nothing_behind() {
     assert_nothing_left(&work);
 }
 
-#[test]
-fn a_server_that_fails_to_start_on_postgresql_leaves_no_cluster_and_no_folder() {
-    let tmp = tempfile::tempdir().unwrap();
-    let work = tmp.path().join("work");
-    std::fs::create_dir(&work).unwrap();
+/// The PostgreSQL profile with its paths made absolute and `start` replaced by `start_yaml`.
+fn profile_starting(tmp: &Path, name: &str, program: &str, args: &str) -> std::path::PathBuf {
     let fixtures = root().join("fixtures");
     let profile = std::fs::read_to_string(fixtures.join("targets/synapse-postgres.yaml"))
         .unwrap()
-        .replace("program: \"{{python}}\"", "program: /bin/false")
+        .replace("program: \"{{python}}\"", &format!("program: {program}"))
+        .replace(
+            "args: [-m, synapse.app.homeserver, -c, \"{{data_dir}}/homeserver.yaml\", -c, \"{{data_dir}}/database.yaml\"]",
+            &format!("args: {args}"),
+        )
         .replace("{{profile_dir}}/../", &format!("{}/", fixtures.display()))
         .replace("../synapse", &format!("{}/synapse", fixtures.display()));
-    let p = tmp.path().join("broken-start.yaml");
+    let p = tmp.join(name);
     std::fs::write(&p, profile).unwrap();
-    let out = mscheck()
-        .env("MSCHECK_WORK_DIR", &work)
+    p
+}
+
+fn run_profile(profile: &Path, work: &Path, report: &Path) -> std::process::Command {
+    let mut cmd = mscheck();
+    cmd.env("MSCHECK_WORK_DIR", work)
         .args([
             "run",
             "--filter",
             "versions-advertises-sticky-events",
             "--target",
         ])
-        .arg(&p)
+        .arg(profile)
         .arg("--report-dir")
-        .arg(tmp.path().join("r"))
+        .arg(report);
+    cmd
+}
+
+#[test]
+fn a_server_that_fails_to_start_on_postgresql_leaves_no_cluster_and_no_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let p = profile_starting(tmp.path(), "broken-start.yaml", "/bin/false", "[]");
+    let out = run_profile(&p, &work, &tmp.path().join("r"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
@@ -107,6 +122,63 @@ fn a_server_that_fails_to_start_on_postgresql_leaves_no_cluster_and_no_folder() 
     assert!(
         console.contains("mscheck: setup: done") && console.contains("mscheck: teardown: done"),
         "the cluster was made, then stopped: {console}"
+    );
+    assert_nothing_left(&work);
+}
+
+/// What the first instance's console log says, once a run has made its working folder.
+fn console_of_first_instance(work: &Path) -> String {
+    std::fs::read_dir(work)
+        .ok()
+        .and_then(|mut runs| runs.next())
+        .and_then(|run| std::fs::read_to_string(run.ok()?.path().join("hs1/console.log")).ok())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_cluster_left_by_a_killed_run_is_stopped_by_the_next_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    // A server that never becomes ready: the run waits while its cluster is up.
+    let slow = profile_starting(
+        tmp.path(),
+        "never-ready.yaml",
+        "/bin/sh",
+        "[-c, \"exec sleep 300\"]",
+    );
+    let mut child = run_profile(&slow, &work, &tmp.path().join("r1"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !console_of_first_instance(&work).contains("mscheck: setup: done") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no setup within 120 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Killed outright: nothing of mscheck runs to stop the cluster.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        clusters_under(&work).len(),
+        1,
+        "{:?}",
+        clusters_under(&work)
+    );
+    // The next run finds the dead run's folder, runs the teardown it owed, removes it.
+    let broken = profile_starting(tmp.path(), "broken-start.yaml", "/bin/false", "[]");
+    let out = run_profile(&broken, &work, &tmp.path().join("r2"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).contains("removed 1 working folder"),
+        "{}",
+        text(&out)
     );
     assert_nothing_left(&work);
 }

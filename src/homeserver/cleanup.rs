@@ -54,8 +54,17 @@ pub(super) fn register(l: Leftover) {
     NOT_ARCHIVED.held().push(l);
 }
 
-/// From now on, putting this folder away runs the teardown first.
+/// The record, in an instance's working folder, of the teardown it owes: a later run that finds
+/// the folder left by a killed mscheck runs it before deleting the folder.
+const OWED_TEARDOWN: &str = "owed-teardown.json";
+
+/// From now on, putting this folder away runs the teardown first. The teardown is also written
+/// into the folder, for the case where mscheck is killed before it can run it.
 pub(super) fn owe_teardown(data_dir: &std::path::Path, teardown: Vec<hooks::Prepared>) {
+    if !teardown.is_empty() {
+        let record = serde_json::to_vec(&teardown).unwrap_or_default();
+        let _ = write_private(&data_dir.join(OWED_TEARDOWN), &record);
+    }
     for l in NOT_ARCHIVED.held().iter_mut() {
         if l.data_dir == data_dir {
             l.teardown = Some(teardown.clone());
@@ -139,11 +148,65 @@ pub(super) fn remove_stale(root: &std::path::Path) -> usize {
         };
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         let alive = !cmdline.is_empty() && String::from_utf8_lossy(&cmdline).contains("mscheck");
-        if !alive && e.path().is_dir() && std::fs::remove_dir_all(e.path()).is_ok() {
+        if alive || !e.path().is_dir() {
+            continue;
+        }
+        run_owed_teardowns(&e.path());
+        if std::fs::remove_dir_all(e.path()).is_ok() {
             removed += 1;
         }
     }
     removed
+}
+
+/// Runs the teardowns the instances under a dead run's folder still owe (a PostgreSQL cluster
+/// they started, say). Only from folders and records this user owns and nobody else may write:
+/// anyone can create folders in a shared temporary folder, and a planted record would otherwise
+/// be a command mscheck runs.
+fn run_owed_teardowns(run_dir: &std::path::Path) {
+    if !owned_by_me_and_closed(run_dir) {
+        return;
+    }
+    let Ok(instances) = std::fs::read_dir(run_dir) else {
+        return;
+    };
+    for instance in instances.flatten() {
+        let dir = instance.path();
+        let record = dir.join(OWED_TEARDOWN);
+        if !owned_by_me_and_closed(&dir) || !owned_by_me_and_closed(&record) {
+            continue;
+        }
+        let Ok(text) = crate::util::read_text_capped(&record, 1 << 20) else {
+            continue;
+        };
+        if let Ok(teardown) = serde_json::from_str::<Vec<hooks::Prepared>>(&text) {
+            // The folder goes next: what the teardown printed is not kept.
+            let _ = hooks::run("teardown", &teardown, &dir.join("console.log"));
+        }
+    }
+}
+
+/// Writes a file only this user may read or write.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    std::io::Write::write_all(&mut f, bytes)
+}
+
+/// Whether `path` (not a symbolic link) belongs to this user and no one else may write to it.
+fn owned_by_me_and_closed(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    !meta.file_type().is_symlink()
+        && meta.uid() == unsafe { libc::geteuid() }
+        && meta.mode() & 0o022 == 0
 }
 
 /// `mscheck-1234-0a1b2c3d` → 1234 (the folder name [`super::Targets::boot_managed`] gives).
@@ -177,5 +240,43 @@ mod tests {
         assert!(other.exists(), "not a name mscheck gives");
         // This test binary's name contains "mscheck": its own folder is a live run's.
         assert!(mine.exists());
+    }
+
+    /// A dead run's folder whose instance owes `sh -c 'touch MARKER'`, with `mode` on the run
+    /// folder.
+    fn dead_run_owing_a_touch(root: &std::path::Path, hex: &str, mode: u32) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let run = root.join(format!("mscheck-999999999-{hex}"));
+        let instance = run.join("hs1");
+        std::fs::create_dir_all(&instance).unwrap();
+        let marker = root.join(format!("ran-{hex}"));
+        let teardown = vec![hooks::Prepared {
+            argv: vec![
+                "sh".into(),
+                "-c".into(),
+                format!("touch '{}'", marker.display()),
+            ],
+            shown: "touch".into(),
+            env: Default::default(),
+            dir: instance.clone(),
+            within: std::time::Duration::from_secs(10),
+        }];
+        let record = serde_json::to_vec(&teardown).unwrap();
+        write_private(&instance.join(OWED_TEARDOWN), &record).unwrap();
+        std::fs::set_permissions(&run, std::fs::Permissions::from_mode(mode)).unwrap();
+        marker
+    }
+
+    #[test]
+    fn a_dead_runs_owed_teardown_runs_only_from_a_folder_no_one_else_could_write() {
+        let root = tempfile::tempdir().unwrap();
+        let mine = dead_run_owing_a_touch(root.path(), "0000000a", 0o755);
+        let planted = dead_run_owing_a_touch(root.path(), "0000000b", 0o777);
+        assert_eq!(remove_stale(root.path()), 2);
+        assert!(mine.exists(), "the owed teardown ran");
+        assert!(
+            !planted.exists(),
+            "a record anyone could have written is not run"
+        );
     }
 }

@@ -83,7 +83,7 @@ pub fn parse(v: Option<&Value>, key: &str) -> Result<Vec<HookCommand>, String> {
 }
 
 /// A hook command ready to run: placeholders filled, environment and folder set.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Prepared {
     /// Program and arguments.
     pub argv: Vec<String>,

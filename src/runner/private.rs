@@ -51,7 +51,10 @@ impl PrivateServers {
     /// The scenario whose private servers may stand for the target before the run, when no
     /// selected scenario uses shared servers: the first of `order` whose needs the profile can
     /// express (one it cannot is skipped, and its servers would never be used).
-    pub fn first_bootable<'a>(&self, order: &'a [std::sync::Arc<Scenario>]) -> Option<&'a Scenario> {
+    pub fn first_bootable<'a>(
+        &self,
+        order: &'a [std::sync::Arc<Scenario>],
+    ) -> Option<&'a Scenario> {
         order
             .iter()
             .map(|s| &**s)
@@ -63,7 +66,10 @@ impl PrivateServers {
 /// servers, 2 when one of the others needs a second server, else 1.
 pub fn shared_servers_needed(plan: &[std::sync::Arc<Scenario>]) -> u8 {
     let shared = plan.iter().filter(|s| !s.requires.private_servers());
-    shared.map(|s| s.requires.homeservers.min(2)).max().unwrap_or(0)
+    shared
+        .map(|s| s.requires.homeservers.min(2))
+        .max()
+        .unwrap_or(0)
 }
 
 /// One scenario's private servers booted before the run (they identify the target when no

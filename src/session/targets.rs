@@ -73,7 +73,8 @@ async fn managed(
             return Ok((targets, prebooted));
         }
     }
-    let targets = Targets::boot_managed(&s.managed, &dir, count.max(1), None, http, progress).await?;
+    let targets =
+        Targets::boot_managed(&s.managed, &dir, count.max(1), None, http, progress).await?;
     Ok((targets, Prebooted::default()))
 }
 
