@@ -129,22 +129,14 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
         revisions: s.selection.revisions.clone(),
         report_dir: s.report_dir.clone(),
     });
-    let http = Client::http_pool();
-    let redactor = Arc::new(Redactor::new());
-    let progress = |m: &str| {
+    let (http, redactor) = (Client::http_pool(), Arc::new(Redactor::new()));
+    let progress = |message: &str| {
         emit(EventKind::Progress {
-            message: m.to_string(),
+            message: message.into(),
         })
     };
     let (targets, prebooted) = targets::reach(&s, &http, &redactor, &progress).await?;
-    for h in targets.all() {
-        for secret in h.secrets() {
-            redactor.add_secret(secret);
-        }
-        emit(EventKind::TargetReady {
-            target: targets::info(h),
-        });
-    }
+    targets::announce(&targets, &redactor, &emit);
     let expectations = s.expectations.pick(
         &s.loaded.root.join("fixtures").join("expectations"),
         &targets.hs1.implementation,
@@ -166,6 +158,7 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
     for a in &absences {
         emit(EventKind::ProposalAbsent { absence: a.clone() });
     }
+    let (windows, windows_from) = windows(&s);
     let ctx = Arc::new(RunContext::new(runner::RunParts {
         targets: targets.clone(),
         http,
@@ -179,15 +172,10 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
             dir: s.report_dir.join("homeservers"),
         }),
         prebooted,
-        bodies: Arc::new(crate::client::transcript::BodyBudget::new(
-            Some(s.report_dir.join("transcripts").join("bodies")),
-            s.request
-                .transcript_budget
-                .unwrap_or(crate::client::transcript::RUN_BODY_BUDGET),
-        )),
+        bodies: body_budget(&s),
         absences,
-        windows: windows(&s).0,
-        windows_from: windows(&s).1,
+        windows,
+        windows_from,
         events: tx.clone(),
         started,
     }));
@@ -208,6 +196,16 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
         stats: stats.clone(),
     });
     Ok(stats)
+}
+
+/// The run's room for large answers in the report folder.
+fn body_budget(s: &Settings) -> Arc<crate::client::transcript::BodyBudget> {
+    Arc::new(crate::client::transcript::BodyBudget::new(
+        Some(s.report_dir.join("transcripts").join("bodies")),
+        s.request
+            .transcript_budget
+            .unwrap_or(crate::client::transcript::RUN_BODY_BUDGET),
+    ))
 }
 
 /// The managed profile's named windows and where they come from; none for external targets,

@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::homeserver::discover::{self, Declared};
 use crate::homeserver::{Control, Homeserver, Targets};
 use crate::redact::Redactor;
-use crate::runner::events::TargetInfo;
+use crate::runner::events::{EventKind, TargetInfo};
 use crate::runner::{schedule, shared_servers_needed, Prebooted, PrivateServers};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -78,8 +78,18 @@ async fn managed(
     Ok((targets, Prebooted::default()))
 }
 
+/// Each server's secrets go to the redactor, its description to the report.
+pub(super) fn announce(targets: &Targets, redactor: &Redactor, emit: &dyn Fn(EventKind)) {
+    for h in targets.all() {
+        for secret in h.secrets() {
+            redactor.add_secret(secret);
+        }
+        emit(EventKind::TargetReady { target: info(h) });
+    }
+}
+
 /// How a server is described in the report.
-pub(super) fn info(h: &Homeserver) -> TargetInfo {
+fn info(h: &Homeserver) -> TargetInfo {
     TargetInfo {
         name: h.name.clone(),
         url: h.base_url.clone(),
