@@ -81,7 +81,7 @@ mod tests {
     fn the_kind_of_failure_reaches_the_text_junit_and_the_results() {
         let r = errored(FailureKind::Transport);
         assert!(super::lines(&r, "")[0].ends_with("(step `step-2`, transport error)"));
-        let junit = crate::report::files::junit(std::slice::from_ref(&r), &Default::default());
+        let junit = crate::report::junit::render(std::slice::from_ref(&r), &Default::default());
         assert!(junit.contains("type=\"transport\""), "{junit}");
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["failure"]["kind"], "transport");

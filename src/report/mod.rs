@@ -10,6 +10,8 @@ pub mod failure;
 pub mod files;
 pub mod github;
 pub mod html;
+pub mod junit;
+pub mod markdown;
 pub mod results;
 pub use mscheck_core::results::rollup;
 
