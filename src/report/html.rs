@@ -5,7 +5,7 @@
 //! away.
 
 use super::results::RunReport;
-use super::rollup::Status;
+use super::rollup::{RequirementStatus, Status};
 use crate::runner::events::{Outcome, ScenarioResult};
 use std::fmt::Write;
 use std::path::Path;
@@ -48,6 +48,21 @@ pub(crate) use crate::util::escape_html as esc;
 /// The page for a run; transcripts are read from `dir` (the report folder) where present.
 pub fn render(report: &RunReport, dir: &Path) -> String {
     let mut h = String::new();
+    header(&mut h, report);
+    matrix(&mut h, report);
+    failures(&mut h, &report.scenarios);
+    observations(&mut h, &report.scenarios);
+    h.push_str(&super::charts::sections(
+        &report.scenarios,
+        report.stats.duration_ms,
+    ));
+    scenarios(&mut h, &report.scenarios, dir);
+    h.push_str("</body></html>\n");
+    h
+}
+
+/// The page's head, the servers, revisions, partition and faults, and the verdict.
+fn header(h: &mut String, report: &RunReport) {
     let verdict = if report.stats.success() {
         "PASSED"
     } else {
@@ -97,8 +112,11 @@ pub fn render(report: &RunReport, dir: &Path) -> String {
         esc(&report.stats.counts()),
         report.stats.duration_ms as f64 / 1000.0
     );
+}
 
-    // The matrix.
+/// The compliance matrix: a filter by result, a verdict per proposal, absent proposals, and a
+/// table per proposal with a row per requirement.
+fn matrix(h: &mut String, report: &RunReport) {
     h.push_str("<h2 id=\"matrix\">Compliance matrix</h2>\n<div class=\"filters\">");
     let filters = [
         Status::Pass,
@@ -156,30 +174,35 @@ pub fn render(report: &RunReport, dir: &Path) -> String {
         );
     }
     for (group, rows) in groups {
-        let _ = write!(
+        requirement_table(h, group, rows);
+    }
+}
+
+fn requirement_table(h: &mut String, group: &str, rows: Vec<&RequirementStatus>) {
+    let _ = write!(
             h,
             "<h3>{}</h3>\n<table class=\"matrix\"><tr><th>ID</th><th>strength</th><th>requirement</th><th>result</th><th>scenarios</th></tr>\n",
             esc(group)
         );
-        for r in rows {
-            let scenarios: Vec<String> = r
-                .scenarios
-                .iter()
-                .map(|(id, o)| format!("<a href=\"#{}\">{}</a> {}", anchor(id), esc(id), o.label()))
-                .collect();
-            let inferred = r
-                .inferred
-                .as_ref()
-                .map(|why| format!(" <em>(inferred: {})</em>", esc(why)))
-                .unwrap_or_default();
-            let inferred = match &r.merged {
-                Some(what) => format!(
-                    "{inferred} <em class=\"moved\">(changed since the checked text: {})</em>",
-                    esc(what)
-                ),
-                None => inferred,
-            };
-            let _ = writeln!(
+    for r in rows {
+        let scenarios: Vec<String> = r
+            .scenarios
+            .iter()
+            .map(|(id, o)| format!("<a href=\"#{}\">{}</a> {}", anchor(id), esc(id), o.label()))
+            .collect();
+        let inferred = r
+            .inferred
+            .as_ref()
+            .map(|why| format!(" <em>(inferred: {})</em>", esc(why)))
+            .unwrap_or_default();
+        let inferred = match &r.merged {
+            Some(what) => format!(
+                "{inferred} <em class=\"moved\">(changed since the checked text: {})</em>",
+                esc(what)
+            ),
+            None => inferred,
+        };
+        let _ = writeln!(
                 h,
                 "<tr data-status=\"{s}\" class=\"{s}\"><td>{}</td><td>{}</td><td>{}{inferred}</td><td>{}</td><td>{}</td></tr>",
                 esc(&r.id),
@@ -189,13 +212,14 @@ pub fn render(report: &RunReport, dir: &Path) -> String {
                 scenarios.join("<br>"),
                 s = r.status.word(),
             );
-        }
-        h.push_str("</table>\n");
     }
+    h.push_str("</table>\n");
+}
 
-    // Failures.
-    let bad: Vec<&ScenarioResult> = report
-        .scenarios
+/// Every scenario that did not simply pass: its source line, message, request, expected and
+/// actual JSON.
+fn failures(h: &mut String, scenarios: &[ScenarioResult]) {
+    let bad: Vec<&ScenarioResult> = scenarios
         .iter()
         .filter(|r| {
             r.outcome.is_bad() || matches!(r.outcome, Outcome::ExpectedFailure | Outcome::Warned)
@@ -245,10 +269,11 @@ pub fn render(report: &RunReport, dir: &Path) -> String {
             h.push_str("</div>\n");
         }
     }
+}
 
-    // Observations.
-    let observed: Vec<&ScenarioResult> = report
-        .scenarios
+/// What the server did where the text allows several behaviours.
+fn observations(h: &mut String, scenarios: &[ScenarioResult]) {
+    let observed: Vec<&ScenarioResult> = scenarios
         .iter()
         .filter(|r| !r.observations.is_empty())
         .collect();
@@ -267,14 +292,12 @@ pub fn render(report: &RunReport, dir: &Path) -> String {
         }
         h.push_str("</table>\n");
     }
+}
 
-    // Scenarios: timings and transcripts, slowest first.
-    let mut by_time: Vec<&ScenarioResult> = report.scenarios.iter().collect();
+/// Scenarios and timings, slowest first, each with its transcript folded away.
+fn scenarios(h: &mut String, scenarios: &[ScenarioResult], dir: &Path) {
+    let mut by_time: Vec<&ScenarioResult> = scenarios.iter().collect();
     by_time.sort_by(|a, b| b.duration_ms.cmp(&a.duration_ms).then(a.id.cmp(&b.id)));
-    h.push_str(&super::charts::sections(
-        &report.scenarios,
-        report.stats.duration_ms,
-    ));
     h.push_str("<h2 id=\"scenarios\">Scenarios and timings</h2>\n<table><tr><th>scenario</th><th>result</th><th>time</th><th>transcript</th></tr>\n");
     for r in by_time {
         let transcript = r.transcript.as_ref().and_then(|t| {
@@ -316,8 +339,7 @@ pub fn render(report: &RunReport, dir: &Path) -> String {
             folded
         );
     }
-    h.push_str("</table>\n</body></html>\n");
-    h
+    h.push_str("</table>\n");
 }
 
 fn anchor(id: &str) -> String {
