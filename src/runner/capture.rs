@@ -68,7 +68,7 @@ impl ScenarioRun {
                     resp,
                     None,
                 );
-                return Err(StepError::Check(Box::new(f)));
+                return Err(StepError::Failed(Box::new(f)));
             };
             self.vars.held().set(c.name.clone(), value);
         }

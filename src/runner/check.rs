@@ -25,7 +25,7 @@ impl ScenarioRun {
             } else {
                 f.pos = step.pos;
             }
-            StepError::Check(Box::new(f))
+            StepError::Failed(Box::new(f))
         };
         match &expect.status {
             None if !(200..300).contains(&resp.status) => {
@@ -112,7 +112,9 @@ impl ScenarioRun {
 /// Whether a failed check can never pass on a later attempt: a repeat in, or an unwanted value
 /// of, a list gathered with `accumulate`, which only grows.
 pub(super) fn cannot_recover(step: &Step, e: &StepError) -> bool {
-    let StepError::Check(f) = e else { return false };
+    let StepError::Failed(f) = e else {
+        return false;
+    };
     step.expect.json.iter().any(|spec| {
         spec.pos == f.pos
             && spec.at.starts_with(VARS_ROOT)
@@ -123,7 +125,7 @@ pub(super) fn cannot_recover(step: &Step, e: &StepError) -> bool {
 /// How far an attempt got: the position of the failing check, then whether it found anything.
 pub(super) fn telling_rank(e: &StepError) -> (usize, usize, bool) {
     match e {
-        StepError::Check(f) => (
+        StepError::Failed(f) => (
             f.pos.line,
             f.pos.column,
             f.actual
@@ -149,12 +151,8 @@ pub fn failure_from_response(
     resp: &Response,
     m: Option<crate::matcher::Mismatch>,
 ) -> Failure {
+    let check = super::events::FailureKind::Check;
     Failure {
-        step: step.to_string(),
-        pos: Default::default(),
-        is_check: true,
-        kind: Some(super::events::FailureKind::Check),
-        message: message.to_string(),
         at: m.as_ref().map(|m| m.at.clone()),
         expected: m.as_ref().map(|m| m.expected.clone()),
         actual: m.as_ref().map(|m| {
@@ -166,6 +164,6 @@ pub fn failure_from_response(
         request: Some(resp.request_line.clone()),
         status: Some(resp.status),
         body: Some(trim_json(&resp.body, 800)),
-        source: None,
+        ..Failure::error(check, step, Default::default(), message.to_string())
     }
 }

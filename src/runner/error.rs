@@ -1,8 +1,10 @@
-//! Why a step did not pass, as types to the end: a check the server failed, a transport problem
-//! (no answer, a server that would not start), a harness problem (a template that cannot be
-//! rendered, a bad selector), or a capability the server does not advertise (a skip).
+//! Why a step did not pass, as types to the end: a located failure (a check the server failed,
+//! or a transport or harness problem once it is placed at its step), a transport problem (no
+//! answer, a server that would not start), a harness problem (a template that cannot be
+//! rendered, a bad selector), or a capability the server does not advertise (a skip). Their
+//! kinds are the report's [`FailureKind`]: one vocabulary from the step to the report.
 
-use super::events::Failure;
+use super::events::{Failure, FailureKind};
 use crate::client::ClientError;
 use crate::federation::FederationError;
 use crate::matcher::PathError;
@@ -12,9 +14,10 @@ use std::sync::Arc;
 /// Why a step did not pass.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StepError {
-    /// A check failed: the server's fault.
+    /// A failure placed at its step, with its kind ([`FailureKind::Check`] when the server
+    /// failed a check) and evidence.
     #[error("{}", .0.message)]
-    Check(Box<Failure>),
+    Failed(Box<Failure>),
     /// No response, or a server that would not start or stop: the target's (or the network's)
     /// fault.
     #[error(transparent)]
@@ -27,19 +30,6 @@ pub enum StepError {
     /// limit missing from `/capabilities`): the scenario is skipped with this reason.
     #[error("{0}")]
     NotAdvertised(String),
-}
-
-/// What kind of problem a [`StepError`] is, for reports and exit codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// The server failed a check.
-    CheckFailure,
-    /// No usable answer.
-    Transport,
-    /// mscheck or the scenario.
-    Harness,
-    /// Not advertised: a skip.
-    NotAdvertised,
 }
 
 /// No usable answer.
@@ -67,13 +57,37 @@ impl StepError {
         StepError::Harness(HarnessError::Other(message.into()))
     }
 
-    /// What kind of problem it is.
-    pub fn kind(&self) -> ErrorKind {
+    /// What kind of failure it is; `None` for a skip.
+    pub fn kind(&self) -> Option<FailureKind> {
         match self {
-            StepError::Check(_) => ErrorKind::CheckFailure,
-            StepError::Transport(_) => ErrorKind::Transport,
-            StepError::Harness(_) => ErrorKind::Harness,
-            StepError::NotAdvertised(_) => ErrorKind::NotAdvertised,
+            StepError::Failed(f) => f.known_kind(),
+            StepError::Transport(_) => Some(FailureKind::Transport),
+            StepError::Harness(_) => Some(FailureKind::Harness),
+            StepError::NotAdvertised(_) => None,
+        }
+    }
+
+    /// The failure this error stands for, placed at `step` (unless a check already placed it
+    /// more precisely), or the skip reason when the server does not advertise what the scenario
+    /// needs.
+    pub(super) fn into_failure_at(
+        self,
+        step: &str,
+        pos: crate::scenario::Pos,
+    ) -> Result<Failure, String> {
+        let error = |kind: FailureKind, e: &dyn std::fmt::Display| {
+            Ok(Failure::error(kind, step, pos, e.to_string()))
+        };
+        match self {
+            StepError::Failed(mut f) => {
+                if f.pos == crate::scenario::Pos::default() {
+                    f.pos = pos;
+                }
+                Ok(*f)
+            }
+            e @ StepError::Transport(_) => error(FailureKind::Transport, &e),
+            e @ StepError::Harness(_) => error(FailureKind::Harness, &e),
+            StepError::NotAdvertised(why) => Err(why),
         }
     }
 }
@@ -109,13 +123,13 @@ mod tests {
     #[test]
     fn errors_keep_their_type_and_say_what_they_are() {
         let e: StepError = crate::matcher::Path::parse("a[").unwrap_err().into();
-        assert_eq!(e.kind(), ErrorKind::Harness);
+        assert_eq!(e.kind(), Some(FailureKind::Harness));
         assert!(matches!(e, StepError::Harness(HarnessError::Selector(_))));
         assert!(e
             .to_string()
             .starts_with("harness error: invalid selector `a[`"));
         let e: StepError = FederationError::NotLoopback("example.org".into()).into();
-        assert_eq!(e.kind(), ErrorKind::Transport);
+        assert_eq!(e.kind(), Some(FailureKind::Transport));
         assert!(e.to_string().contains("only talks to loopback"));
     }
 }

@@ -21,7 +21,7 @@ pub mod schedule;
 mod setup;
 mod verdict;
 
-pub use error::{ErrorKind, HarnessError, StepError, TransportError};
+pub use error::{HarnessError, StepError, TransportError};
 pub use private::{shared_servers_needed, Prebooted, PrivateServers};
 
 use crate::catalogue::{Proposal, Revision, RevisionOf};
@@ -32,7 +32,7 @@ use crate::redact::Redactor;
 use crate::scenario::{Scenario, Step};
 use crate::snapshot::SnapshotSettings;
 use crate::util::Held;
-use events::{EventKind, Failure, FailureKind, RunEvent, RunStats, ScenarioResult, StepRecord};
+use events::{EventKind, Failure, RunEvent, RunStats, ScenarioResult, StepRecord};
 use one::{expected_reason, panicked, run_one};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,9 +43,9 @@ use tokio::sync::mpsc::UnboundedSender;
 impl StepError {
     fn waited(self, context: String) -> Self {
         match self {
-            StepError::Check(mut f) => {
+            StepError::Failed(mut f) => {
                 f.message = format!("{context}: {}", f.message);
-                StepError::Check(f)
+                StepError::Failed(f)
             }
             other => other,
         }
@@ -56,32 +56,16 @@ impl StepError {
     }
 
     fn located(self, step: &str, pos: crate::scenario::Pos) -> Self {
-        match self {
-            StepError::Check(mut f) => {
-                if f.pos == crate::scenario::Pos::default() {
-                    f.pos = pos;
-                }
-                StepError::Check(f)
-            }
-            e @ (StepError::Transport(_) | StepError::Harness(_)) => {
-                let kind = match e.kind() {
-                    ErrorKind::Transport => FailureKind::Transport,
-                    _ => FailureKind::Harness,
-                };
-                StepError::Check(Box::new(Failure::error(kind, step, pos, e.to_string())))
-            }
-            skip @ StepError::NotAdvertised(_) => skip,
+        match self.into_failure_at(step, pos) {
+            Ok(f) => StepError::Failed(Box::new(f)),
+            Err(not_advertised) => StepError::NotAdvertised(not_advertised),
         }
     }
 
-    /// The failure this error stands for, or the skip reason when the server does not
-    /// advertise what the scenario needs.
+    /// The failure this error stands for (placed at the set-up when no step placed it), or the
+    /// skip reason when the server does not advertise what the scenario needs.
     fn into_failure(self) -> Result<Failure, String> {
-        match self.located("setup", Default::default()) {
-            StepError::Check(f) => Ok(*f),
-            StepError::NotAdvertised(why) => Err(why),
-            _ => unreachable!("located() yields Check or NotAdvertised"),
-        }
+        self.into_failure_at("setup", Default::default())
     }
 }
 

@@ -131,7 +131,7 @@ async fn outcome(
         // A listed scenario that errors is a known gap too (a server without an endpoint may
         // not answer at all); `mscheck baseline` lists errors for that reason.
         (Some(_), Some(_)) => Outcome::ExpectedFailure,
-        (Some(f), _) if f.is_check => Outcome::Failed,
+        (Some(f), _) if f.is_check_failure() => Outcome::Failed,
         (Some(_), _) => Outcome::Errored,
     };
     result.reason = expected_reason;
@@ -238,8 +238,7 @@ fn source_line(file: &std::path::Path, pos: crate::scenario::Pos) -> Option<Stri
     }
     let text = std::fs::read_to_string(file).ok()?;
     let line = text.lines().nth(pos.line - 1)?;
-    let caret = " ".repeat(pos.column.saturating_sub(1) + format!("{} | ", pos.line).len());
-    Some(format!("{} | {line}\n{caret}^", pos.line))
+    Some(crate::yaml::snippet(pos, line))
 }
 
 /// A failure as every report shows it: secrets redacted, and what came from the server cut to

@@ -89,7 +89,7 @@ impl ScenarioRun {
                 None,
             );
             f.pos = spec.pos;
-            return (Err(StepError::Check(Box::new(f))), attempts);
+            return (Err(StepError::Failed(Box::new(f))), attempts);
         }
         (self.after_success(step, &last).await, attempts)
     }
@@ -147,7 +147,7 @@ impl ScenarioRun {
                             None,
                         );
                         f.pos = spec.pos;
-                        return Err(StepError::Check(Box::new(f)));
+                        return Err(StepError::Failed(Box::new(f)));
                     }
                 }
             }

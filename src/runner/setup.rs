@@ -58,7 +58,7 @@ impl ScenarioRun {
             )
             .await?;
         if resp.status != 200 {
-            return Err(StepError::Check(Box::new(failure_from_response(
+            return Err(StepError::Failed(Box::new(failure_from_response(
                 step,
                 "reading m.room.power_levels failed",
                 &resp,
@@ -170,7 +170,7 @@ impl ScenarioRun {
             )
             .await?;
         if resp.status != 200 {
-            return Err(StepError::Check(Box::new(failure_from_response(
+            return Err(StepError::Failed(Box::new(failure_from_response(
                 "setup",
                 &format!("GET /capabilities answered {}", resp.status),
                 &resp,

@@ -14,5 +14,5 @@ async fn a_panicking_scenario_is_an_error_with_the_panic_message() {
     assert!(r.outcome.is_bad(), "the run fails");
     let f = r.failure.unwrap();
     assert!(f.message.contains("boom at step 3"), "{}", f.message);
-    assert!(!f.is_check);
+    assert!(!f.is_check_failure());
 }

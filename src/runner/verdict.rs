@@ -37,7 +37,7 @@ pub(super) fn weigh(
     result: &mut ScenarioResult,
 ) {
     result.judged = blame::judge(&s.covers, &s.judging_order(), &failure.step);
-    if !failure.is_check {
+    if !failure.is_check_failure() {
         return;
     }
     let absent_group = |id: &str| ctx.absent_groups.get(s.group_of(id, revision));

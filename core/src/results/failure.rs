@@ -12,8 +12,8 @@ pub struct Failure {
     pub step: String,
     /// Where the step (or the failing check) is written.
     pub pos: Pos,
-    /// A failed check (`true`) or a harness/target error (`false`): `kind == check`, kept for
-    /// readers of earlier results.
+    /// `kind == check`, written for readers of earlier results; mscheck itself reads
+    /// [`Failure::known_kind`].
     pub is_check: bool,
     /// What kind of problem it is; absent in results written before mscheck recorded it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -70,13 +70,20 @@ impl FailureKind {
 }
 
 impl Failure {
+    /// What kind of problem it is: its `kind`, or in results written before mscheck recorded
+    /// it, a check when `is_check` says so (else unknown).
+    pub fn known_kind(&self) -> Option<FailureKind> {
+        self.kind.or(self.is_check.then_some(FailureKind::Check))
+    }
+
+    /// Whether the server failed a check (rather than not answering, or mscheck failing).
+    pub fn is_check_failure(&self) -> bool {
+        self.known_kind() == Some(FailureKind::Check)
+    }
+
     /// What kind of problem it is, in words (`error` for results written before the kind was).
     pub fn kind_words(&self) -> &'static str {
-        match (self.kind, self.is_check) {
-            (Some(k), _) => k.words(),
-            (None, true) => FailureKind::Check.words(),
-            (None, false) => "error",
-        }
+        self.known_kind().map_or("error", FailureKind::words)
     }
 
     /// A failure that is not a check: no response, a timeout, a harness problem.

@@ -54,21 +54,21 @@ impl fmt::Display for Diagnostic {
         )?;
         if let Some(line) = &self.source_line {
             let gutter = self.pos.line.to_string().len();
-            write!(
-                f,
-                "\n{:gutter$} |\n{} | {}\n{:gutter$} | {}^",
-                "",
-                self.pos.line,
-                line,
-                "",
-                " ".repeat(self.pos.column.saturating_sub(1))
-            )?;
+            write!(f, "\n{:gutter$} |\n{}", "", snippet(self.pos, line))?;
         }
         if let Some(hint) = &self.hint {
             write!(f, "\n  = hint: {hint}")?;
         }
         Ok(())
     }
+}
+
+/// A source line under its line number, and a caret under `pos`'s column: how load errors and
+/// run failures both show where in a file something is.
+pub fn snippet(pos: Pos, line: &str) -> String {
+    let gutter = pos.line.to_string().len();
+    let caret = " ".repeat(pos.column.saturating_sub(1));
+    format!("{} | {line}\n{:gutter$} | {caret}^", pos.line, "")
 }
 
 /// Several diagnostics, for the whole set of files a run loads.

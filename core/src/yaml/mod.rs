@@ -7,7 +7,7 @@ mod diagnostic;
 mod nodes;
 mod read;
 
-pub use diagnostic::{Diagnostic, Diagnostics};
+pub use diagnostic::{snippet, Diagnostic, Diagnostics};
 pub use nodes::*;
 pub use read::{load_error, read_file, unknown_keys, FileKind};
 
