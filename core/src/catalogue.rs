@@ -50,7 +50,7 @@ impl Proposal {
     }
 
     /// The proposal a requirement ID belongs to (`S-` sticky, `D-` delayed).
-    pub fn of_requirement(id: &str) -> Option<Self> {
+    pub(crate) fn of_requirement(id: &str) -> Option<Self> {
         if id.starts_with("S-") {
             Some(Proposal::Msc4354)
         } else if id.starts_with("D-") {
@@ -129,7 +129,7 @@ impl RevisionOf for BTreeMap<Proposal, Revision> {
 }
 
 /// The MSC4480 text the newest revision's sliding-sync requirements (S-50…S-58) follow.
-pub const MSC4480_COMMIT: &str = "147a4a3f";
+pub(crate) const MSC4480_COMMIT: &str = "147a4a3f";
 
 /// What `mscheck --version` prints after the name: the crate version and the proposal texts the
 /// built-in suites check (`0.1.0 (MSC4354 newest 02f7686c, seed b44ccaa4; …)`).
@@ -225,7 +225,7 @@ pub struct Requirement {
 }
 
 /// Proposals a requirement can move to, with their report titles.
-pub const MOVED_TO: &[(&str, &str)] = &[(
+pub(crate) const MOVED_TO: &[(&str, &str)] = &[(
     "msc4480",
     "MSC4480 sliding-sync extension for sticky events",
 )];
@@ -466,7 +466,7 @@ impl Catalogue {
 
 /// Whether a strength only recommends or permits (SHOULD, SHOULD NOT, MAY): a server that does
 /// otherwise is reported with a warning, not a failure (`--strict` makes it fail the run).
-pub fn is_recommendation(strength: &str) -> bool {
+pub(crate) fn is_recommendation(strength: &str) -> bool {
     matches!(strength, "SHOULD" | "SHOULD NOT" | "MAY")
 }
 

@@ -6,6 +6,8 @@
 //! schema with its judgements, and the one [`yaml`] reader with file:line:col diagnostics. The
 //! engine (the `mscheck` crate) runs it.
 
+#![warn(unreachable_pub)]
+
 pub mod catalogue;
 pub mod expectations;
 pub mod fake;

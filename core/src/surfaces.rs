@@ -44,7 +44,7 @@ pub enum Place {
 }
 
 /// Every place with its name in the catalogue.
-pub const PLACES: &[(Place, &str)] = &[
+pub(crate) const PLACES: &[(Place, &str)] = &[
     (Place::SyncTimeline, "sync.timeline"),
     (Place::SyncSticky, "sync.sticky"),
     (Place::SssTimeline, "sss.timeline"),
@@ -78,7 +78,7 @@ pub enum Variant {
 }
 
 /// Every variant with its name.
-pub const VARIANTS: &[(Variant, &str)] = &[
+pub(crate) const VARIANTS: &[(Variant, &str)] = &[
     (Variant::Initial, "initial"),
     (Variant::Incremental, "incremental"),
     (Variant::New, "new"),
@@ -125,7 +125,7 @@ impl Surface {
     }
 
     /// Whether a step observing `seen` observes this declared surface.
-    pub fn met_by(&self, seen: &Surface) -> bool {
+    pub(crate) fn met_by(&self, seen: &Surface) -> bool {
         self.place == seen.place && (self.variant.is_none() || self.variant == seen.variant)
     }
 }

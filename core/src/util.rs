@@ -110,7 +110,7 @@ pub fn read_text_capped(path: &std::path::Path, max: u64) -> std::io::Result<Str
 
 /// The most mscheck reads of an input file it is given (suite, catalogue, profile, expectations,
 /// faults): the largest shipped one is under 100 KB.
-pub const MAX_INPUT_FILE: u64 = 4 * 1024 * 1024;
+pub(crate) const MAX_INPUT_FILE: u64 = 4 * 1024 * 1024;
 
 /// `base/relative` when `relative` is a plain relative path (no `..`, no root, no prefix, no
 /// empty or control-character component), so the result cannot leave `base`; else `None`.

@@ -92,7 +92,7 @@ impl Vars {
     }
 
     /// Renders a string; a string that is exactly one template keeps the value's JSON type.
-    pub fn render_str(&self, s: &str) -> Result<Value, TemplateError> {
+    pub(crate) fn render_str(&self, s: &str) -> Result<Value, TemplateError> {
         let t = s.trim();
         if t.starts_with("{{")
             && t.ends_with("}}")
@@ -190,7 +190,7 @@ fn split_terms(expr: &str) -> Vec<(i64, &str)> {
 }
 
 /// Collects the variable names a string refers to (for load-time validation).
-pub fn referenced_names(s: &str) -> Vec<String> {
+pub(crate) fn referenced_names(s: &str) -> Vec<String> {
     let mut names = Vec::new();
     let mut rest = s;
     while let Some(start) = rest.find("{{") {

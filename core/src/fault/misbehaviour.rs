@@ -25,7 +25,7 @@ pub enum Misbehaviour {
 
 impl Misbehaviour {
     /// Names as written in `fixtures/faults.yaml`.
-    pub const NAMES: &'static [&'static str] = &[
+    pub(crate) const NAMES: &'static [&'static str] = &[
         "drop_sticky_pdus",
         "tamper_sticky_pdus",
         "redact_fetched_events",
@@ -35,7 +35,7 @@ impl Misbehaviour {
     ];
 
     /// Parses a name.
-    pub fn from_name(s: &str) -> Option<Self> {
+    pub(crate) fn from_name(s: &str) -> Option<Self> {
         match s {
             "drop_sticky_pdus" => Some(Self::DropStickyPdus),
             "tamper_sticky_pdus" => Some(Self::TamperStickyPdus),

@@ -115,7 +115,7 @@ pub enum Op {
 /// The fields in which a server answers with its own wall clock (Unix milliseconds): events'
 /// `origin_server_ts`, and the timestamps of a delayed event under each name the proposal's
 /// revisions and its merged text give them.
-pub const SERVER_CLOCK_FIELDS: &[&str] = &[
+pub(crate) const SERVER_CLOCK_FIELDS: &[&str] = &[
     "origin_server_ts",
     "scheduled_at",
     "running_since",

@@ -30,7 +30,7 @@ pub enum JsonType {
 
 impl JsonType {
     /// Parses a type name as written in scenario files.
-    pub fn from_name(name: &str) -> Option<Self> {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
         Some(match name {
             "null" => Self::Null,
             "bool" | "boolean" => Self::Bool,
@@ -44,7 +44,7 @@ impl JsonType {
     }
 
     /// The names accepted by [`JsonType::from_name`].
-    pub const NAMES: &'static [&'static str] = &[
+    pub(crate) const NAMES: &'static [&'static str] = &[
         "null", "bool", "integer", "number", "string", "array", "object",
     ];
 

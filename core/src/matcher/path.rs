@@ -90,7 +90,7 @@ impl Path {
     }
 
     /// A path made of these segments.
-    pub fn from_segments(segments: Vec<Segment>) -> Self {
+    pub(crate) fn from_segments(segments: Vec<Segment>) -> Self {
         Path { segments }
     }
 
@@ -100,7 +100,7 @@ impl Path {
     }
 
     /// Whether the path fans out, so that it selects a list.
-    pub fn fans_out(&self) -> bool {
+    pub(crate) fn fans_out(&self) -> bool {
         self.segments.iter().any(Segment::fans_out)
     }
 
@@ -249,7 +249,7 @@ impl Path {
     }
 
     /// Calls `f` with every value the path selects, mutably.
-    pub fn for_each_mut(&self, doc: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+    pub(crate) fn for_each_mut(&self, doc: &mut Value, f: &mut dyn FnMut(&mut Value)) {
         fn walk(v: &mut Value, segs: &[Segment], f: &mut dyn FnMut(&mut Value)) {
             let Some((seg, rest)) = segs.split_first() else {
                 f(v);
@@ -285,7 +285,7 @@ impl Path {
     }
 
     /// Removes every value the path selects. Returns how many were removed.
-    pub fn delete(&self, doc: &mut Value) -> usize {
+    pub(crate) fn delete(&self, doc: &mut Value) -> usize {
         let Some((last, parent)) = self.segments.split_last() else {
             return 0;
         };

@@ -312,12 +312,6 @@ pub fn find(catalogue: &Catalogue, name: &str) -> Option<Fault> {
         .map(|m| m.fault)
 }
 
-/// Places no operator rewrites (the fake federating server's traffic, `/versions`): a mutant
-/// cannot be aimed there, and the proof says so.
-pub fn unmutated(place: Place) -> bool {
-    shape(place).is_none()
-}
-
 /// The JSON a mutant list prints: name, requirement, surface, operator.
 pub fn describe(m: &Mutant) -> Value {
     json!({

@@ -8,7 +8,7 @@ use regex::Regex;
 use serde_json::Value;
 
 /// Every predicate key a check may use.
-pub const PREDICATES: &[&str] = &[
+pub(crate) const PREDICATES: &[&str] = &[
     "equals",
     "not_equals",
     "exists",
@@ -34,7 +34,7 @@ pub const PREDICATES: &[&str] = &[
 ];
 
 /// Builds one check.
-pub fn build_check(at: &str, predicate: &str, arg: &Value) -> Result<Check, String> {
+pub(crate) fn build_check(at: &str, predicate: &str, arg: &Value) -> Result<Check, String> {
     let at = Path::parse(at).map_err(|e| e.to_string())?;
     Ok(Check {
         at,
@@ -156,7 +156,7 @@ pub fn build_predicate(name: &str, arg: &Value) -> Result<Predicate, String> {
 }
 
 /// A nested check map `{at?: selector, <predicate>: arg, …}` (for `any`/`all`/`none`).
-pub fn build_nested(item: &Value) -> Result<Vec<Check>, String> {
+pub(crate) fn build_nested(item: &Value) -> Result<Vec<Check>, String> {
     let obj = item.as_object().ok_or_else(|| {
         format!("expected a check like `{{at: key, equals: value}}`, found {item}")
     })?;

@@ -174,7 +174,7 @@ impl Requires {
 
 /// Top-level configuration keys a scenario may not change: they keep every managed server on
 /// loopback, on its own ports and data, and registrable by the harness.
-pub const PROTECTED_CONFIG_KEYS: &[&str] = &[
+pub(crate) const PROTECTED_CONFIG_KEYS: &[&str] = &[
     "server_name",
     "listeners",
     "database",
@@ -321,10 +321,11 @@ pub enum LifecycleOp {
 
 impl LifecycleOp {
     /// Names as written in suites.
-    pub const NAMES: &'static [&'static str] = &["stop", "start", "restart", "pause", "resume"];
+    pub(crate) const NAMES: &'static [&'static str] =
+        &["stop", "start", "restart", "pause", "resume"];
 
     /// Parses a name.
-    pub fn from_name(s: &str) -> Option<Self> {
+    pub(crate) fn from_name(s: &str) -> Option<Self> {
         Some(match s {
             "stop" => Self::Stop,
             "start" => Self::Start,
@@ -404,7 +405,7 @@ pub enum Source {
 
 impl Source {
     /// The special sources, for messages.
-    pub const SPECIAL: &'static [&'static str] =
+    pub(crate) const SPECIAL: &'static [&'static str] =
         &["@status", "@request_ms", "@response_ms", "@header.<name>"];
 
     /// Reads a source as written; `None` for an unknown `@…` word.

@@ -28,7 +28,7 @@ pub struct NeedSpec {
 }
 
 /// Every need a scenario may state.
-pub const VOCABULARY: &[NeedSpec] = &[
+pub(crate) const VOCABULARY: &[NeedSpec] = &[
     NeedSpec {
         key: "max_delayed_events_per_user",
         kind: NeedKind::Count,

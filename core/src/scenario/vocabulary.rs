@@ -2,7 +2,7 @@
 //! The call kinds and their fields live in [`crate::steps`], one module each.
 
 /// Keys that every step may have besides its kind.
-pub const COMMON_KEYS: &[&str] = &[
+pub(crate) const COMMON_KEYS: &[&str] = &[
     "id",
     "note",
     "expect",
@@ -19,10 +19,10 @@ pub const COMMON_KEYS: &[&str] = &[
 ];
 
 /// Step kinds that are not calls: lifecycle, concurrency, repetition.
-pub const CONTROL_KINDS: &[&str] = &["homeserver", "concurrent", "repeat"];
+pub(crate) const CONTROL_KINDS: &[&str] = &["homeserver", "concurrent", "repeat"];
 
 /// Every step kind name, call and control.
-pub fn all_step_names() -> impl Iterator<Item = &'static str> {
+pub(crate) fn all_step_names() -> impl Iterator<Item = &'static str> {
     crate::steps::KINDS
         .iter()
         .map(|k| k.name)

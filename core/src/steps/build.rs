@@ -103,7 +103,7 @@ impl BuildCx {
     /// How long a sync request waits server-side: `timeout_ms` when the step gives one; else a
     /// chained sync long-polls for what is left of the step's wait (at most 2 s) and any other
     /// answers at once.
-    pub fn wait_ms(
+    pub(crate) fn wait_ms(
         &self,
         timeout_ms: Option<&super::Int>,
         chained: bool,
@@ -117,7 +117,7 @@ impl BuildCx {
 
     /// Replaces scenario user names used as keys of `users` (power levels) by their IDs; other
     /// keys (full user IDs) stay as they are.
-    pub fn user_keys(&self, mut content: Value) -> Value {
+    pub(crate) fn user_keys(&self, mut content: Value) -> Value {
         if let Some(Value::Object(users)) = content.get_mut("users") {
             let names: Vec<String> = users.keys().cloned().collect();
             for n in names {
@@ -188,7 +188,7 @@ pub enum Effect {
 }
 
 /// The HTTP methods a `request` or `fake_request` step may use.
-pub const METHODS: &[(&str, &str)] = &[
+pub(crate) const METHODS: &[(&str, &str)] = &[
     ("GET", "GET"),
     ("PUT", "PUT"),
     ("POST", "POST"),
@@ -197,7 +197,7 @@ pub const METHODS: &[(&str, &str)] = &[
 
 /// The query of an event-sending step: its `query` mapping, then the sticky-duration parameter
 /// (named per MSC4354 revision) when `sticky_ms` is given.
-pub fn event_query(
+pub(crate) fn event_query(
     cx: &BuildCx,
     query: Option<&Json>,
     sticky_ms: Option<&Json>,
@@ -216,7 +216,7 @@ pub fn event_query(
 }
 
 /// Query parameters from a JSON mapping (a list value repeats the parameter).
-pub fn query_pairs(v: Option<&Value>) -> Vec<(String, String)> {
+pub(crate) fn query_pairs(v: Option<&Value>) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let Some(Value::Object(o)) = v {
         for (k, x) in o {
@@ -232,7 +232,7 @@ pub fn query_pairs(v: Option<&Value>) -> Vec<(String, String)> {
 
 /// A JSON value as query text: a string as it is, anything else as JSON text (a filter object,
 /// a number).
-pub fn scalar_text(v: &Value) -> String {
+pub(crate) fn scalar_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),

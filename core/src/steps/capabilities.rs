@@ -5,11 +5,11 @@ use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, V3};
 /// Key in the YAML.
 pub const NAME: &str = "capabilities";
 /// One line for the README.
-pub const SUMMARY: &str = "GET /capabilities";
+pub(crate) const SUMMARY: &str = "GET /capabilities";
 /// `as:` is required.
-pub const NEEDS_USER: bool = true;
+pub(crate) const NEEDS_USER: bool = true;
 /// Its requests.
-pub const SAMPLES: &[(&str, &str)] = &[("GET", "/_matrix/client/v3/capabilities")];
+pub(crate) const SAMPLES: &[(&str, &str)] = &[("GET", "/_matrix/client/v3/capabilities")];
 
 /// No fields.
 #[derive(Debug, Clone)]

@@ -6,11 +6,11 @@ use serde_json::{json, Value};
 /// Key in the YAML.
 pub const NAME: &str = "create_room";
 /// One line for the README.
-pub const SUMMARY: &str = "POST /createRoom; capture `room_id`";
+pub(crate) const SUMMARY: &str = "POST /createRoom; capture `room_id`";
 /// `as:` is required.
-pub const NEEDS_USER: bool = true;
+pub(crate) const NEEDS_USER: bool = true;
 /// Its requests.
-pub const SAMPLES: &[(&str, &str)] = &[("POST", "/_matrix/client/v3/createRoom")];
+pub(crate) const SAMPLES: &[(&str, &str)] = &[("POST", "/_matrix/client/v3/createRoom")];
 
 /// The fields.
 #[derive(Debug, Clone, Default)]

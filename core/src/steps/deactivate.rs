@@ -7,12 +7,12 @@ use serde_json::json;
 /// Key in the YAML.
 pub const NAME: &str = "deactivate";
 /// One line for the README.
-pub const SUMMARY: &str =
+pub(crate) const SUMMARY: &str =
     "POST /account/deactivate with the user's password (`erase: true` asks the server to forget what the user sent)";
 /// `as:` is required.
-pub const NEEDS_USER: bool = true;
+pub(crate) const NEEDS_USER: bool = true;
 /// Its requests.
-pub const SAMPLES: &[(&str, &str)] = &[("POST", "/_matrix/client/v3/account/deactivate")];
+pub(crate) const SAMPLES: &[(&str, &str)] = &[("POST", "/_matrix/client/v3/account/deactivate")];
 
 /// The fields.
 #[derive(Debug, Clone)]

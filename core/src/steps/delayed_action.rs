@@ -8,11 +8,11 @@ use serde_json::json;
 /// Key in the YAML.
 pub const NAME: &str = "delayed_action";
 /// One line for the README.
-pub const SUMMARY: &str = "send, cancel or restart a delayed event (action in the path, or in the body for the seed revision)";
+pub(crate) const SUMMARY: &str = "send, cancel or restart a delayed event (action in the path, or in the body for the seed revision)";
 /// `as:` may be left out (an unauthenticated request).
-pub const NEEDS_USER: bool = false;
+pub(crate) const NEEDS_USER: bool = false;
 /// Its requests, in both forms.
-pub const SAMPLES: &[(&str, &str)] = &[
+pub(crate) const SAMPLES: &[(&str, &str)] = &[
     (
         "POST",
         "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d/send",
@@ -54,7 +54,7 @@ impl Action {
 
 /// Where the action goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Form {
+pub(crate) enum Form {
     /// By revision: the path at the newest, the body at the seed.
     Auto,
     /// `POST …/delayed_events/{id}/{action}`.

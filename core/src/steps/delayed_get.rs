@@ -5,11 +5,11 @@ use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, MSC4140_PRE
 /// Key in the YAML.
 pub const NAME: &str = "delayed_get";
 /// One line for the README.
-pub const SUMMARY: &str = "GET one delayed event";
+pub(crate) const SUMMARY: &str = "GET one delayed event";
 /// `as:` may be left out (an unauthenticated request).
-pub const NEEDS_USER: bool = false;
+pub(crate) const NEEDS_USER: bool = false;
 /// Its requests.
-pub const SAMPLES: &[(&str, &str)] = &[(
+pub(crate) const SAMPLES: &[(&str, &str)] = &[(
     "GET",
     "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d",
 )];

@@ -6,11 +6,11 @@ use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, MSC4140_PRE
 /// Key in the YAML.
 pub const NAME: &str = "delayed_list";
 /// One line for the README.
-pub const SUMMARY: &str = "GET the caller's delayed events";
+pub(crate) const SUMMARY: &str = "GET the caller's delayed events";
 /// `as:` may be left out (an unauthenticated request).
-pub const NEEDS_USER: bool = false;
+pub(crate) const NEEDS_USER: bool = false;
 /// Its requests.
-pub const SAMPLES: &[(&str, &str)] = &[(
+pub(crate) const SAMPLES: &[(&str, &str)] = &[(
     "GET",
     "/_matrix/client/unstable/org.matrix.msc4140/delayed_events",
 )];

@@ -6,11 +6,11 @@ use super::{Fields, Text};
 /// Key in the YAML.
 pub const NAME: &str = "fake_join";
 /// One line for the README.
-pub const SUMMARY: &str = "the fake federating server joins a room through `via` (make_join, send_join) as `@<user>:<fake>`";
+pub(crate) const SUMMARY: &str = "the fake federating server joins a room through `via` (make_join, send_join) as `@<user>:<fake>`";
 /// No `as:`: the fake server acts.
-pub const NEEDS_USER: bool = false;
+pub(crate) const NEEDS_USER: bool = false;
 /// No client-server request.
-pub const SAMPLES: &[(&str, &str)] = &[];
+pub(crate) const SAMPLES: &[(&str, &str)] = &[];
 
 /// The fields.
 #[derive(Debug, Clone)]

@@ -5,11 +5,11 @@ use super::Fields;
 /// Key in the YAML.
 pub const NAME: &str = "fake_received";
 /// One line for the README.
-pub const SUMMARY: &str = "what the fake federating server has received: transactions, statuses, intervals, PDUs and whether they verify";
+pub(crate) const SUMMARY: &str = "what the fake federating server has received: transactions, statuses, intervals, PDUs and whether they verify";
 /// No `as:`: the fake server acts.
-pub const NEEDS_USER: bool = false;
+pub(crate) const NEEDS_USER: bool = false;
 /// No client-server request.
-pub const SAMPLES: &[(&str, &str)] = &[];
+pub(crate) const SAMPLES: &[(&str, &str)] = &[];
 
 /// No fields.
 #[derive(Debug, Clone)]

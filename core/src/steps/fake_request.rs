@@ -9,12 +9,12 @@ use serde_json::Value;
 /// Key in the YAML.
 pub const NAME: &str = "fake_request";
 /// One line for the README.
-pub const SUMMARY: &str =
+pub(crate) const SUMMARY: &str =
     "a federation request signed by the fake federating server (method, path, query, body) to `to`";
 /// No `as:`: the fake server acts.
-pub const NEEDS_USER: bool = false;
+pub(crate) const NEEDS_USER: bool = false;
 /// No client-server request.
-pub const SAMPLES: &[(&str, &str)] = &[];
+pub(crate) const SAMPLES: &[(&str, &str)] = &[];
 
 /// The fields.
 #[derive(Debug, Clone)]

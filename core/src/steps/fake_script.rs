@@ -8,11 +8,11 @@ use serde_json::{json, Value};
 /// Key in the YAML.
 pub const NAME: &str = "fake_script";
 /// One line for the README.
-pub const SUMMARY: &str = "how the fake federating server answers the next incoming /send transactions (`answers`), and after them (`then`)";
+pub(crate) const SUMMARY: &str = "how the fake federating server answers the next incoming /send transactions (`answers`), and after them (`then`)";
 /// No `as:`: the fake server acts.
-pub const NEEDS_USER: bool = false;
+pub(crate) const NEEDS_USER: bool = false;
 /// No client-server request.
-pub const SAMPLES: &[(&str, &str)] = &[];
+pub(crate) const SAMPLES: &[(&str, &str)] = &[];
 
 /// The fields.
 #[derive(Debug, Clone)]

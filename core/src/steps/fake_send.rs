@@ -13,11 +13,11 @@ use std::time::Duration;
 /// Key in the YAML.
 pub const NAME: &str = "fake_send";
 /// One line for the README.
-pub const SUMMARY: &str = "the fake federating server sends its own signed PDUs (`count` of them, `{{i}}` in content) in /send transactions to `to`, retrying refused ones";
+pub(crate) const SUMMARY: &str = "the fake federating server sends its own signed PDUs (`count` of them, `{{i}}` in content) in /send transactions to `to`, retrying refused ones";
 /// No `as:`: the fake server acts.
-pub const NEEDS_USER: bool = false;
+pub(crate) const NEEDS_USER: bool = false;
 /// No client-server request.
-pub const SAMPLES: &[(&str, &str)] = &[];
+pub(crate) const SAMPLES: &[(&str, &str)] = &[];
 
 /// The fields of one PDU (rendered once per PDU, `{{i}}` counting).
 #[derive(Debug, Clone, Default)]

@@ -4,7 +4,7 @@ use super::{HarnessError, Text};
 use crate::vars::Vars;
 
 /// The fake user's local part when a step names none.
-pub const DEFAULT_USER: &str = "fake";
+pub(crate) const DEFAULT_USER: &str = "fake";
 
 /// The fake user's local part.
 pub fn user(user: Option<&Text>, vars: &Vars) -> Result<String, HarnessError> {

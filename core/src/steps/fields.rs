@@ -160,11 +160,6 @@ impl<'d, 'n> Fields<'d, 'n> {
         value
     }
 
-    /// The fields read so far, in order (for the schema: see [`shapes_of`]).
-    pub fn shapes(&self) -> &[FieldShape] {
-        &self.shapes
-    }
-
     fn error(&mut self, node: &Node, message: String) {
         self.diag.error(yaml::pos(node), message, None);
     }
@@ -185,7 +180,7 @@ impl<'d, 'n> Fields<'d, 'n> {
     }
 
     /// A string the step cannot do without.
-    pub fn need_text(&mut self, name: &'static str) -> Option<Text> {
+    pub(crate) fn need_text(&mut self, name: &'static str) -> Option<Text> {
         let v = self.text(name);
         self.need(name, v)
     }
@@ -199,7 +194,7 @@ impl<'d, 'n> Fields<'d, 'n> {
     }
 
     /// JSON the step cannot do without.
-    pub fn need_json(&mut self, name: &'static str) -> Option<Json> {
+    pub(crate) fn need_json(&mut self, name: &'static str) -> Option<Json> {
         let v = self.json(name);
         self.need(name, v)
     }
@@ -217,7 +212,7 @@ impl<'d, 'n> Fields<'d, 'n> {
     }
 
     /// A whole number, or a template that renders to one.
-    pub fn int(&mut self, name: &'static str) -> Option<Int> {
+    pub(crate) fn int(&mut self, name: &'static str) -> Option<Int> {
         let node = self.node(name, FieldType::Int)?;
         match yaml::to_json(node) {
             Value::Number(n) if n.is_i64() => n.as_i64().map(Int::Fixed),
@@ -268,7 +263,7 @@ impl<'d, 'n> Fields<'d, 'n> {
     }
 
     /// A user the step cannot do without.
-    pub fn need_user(&mut self, name: &'static str) -> Option<String> {
+    pub(crate) fn need_user(&mut self, name: &'static str) -> Option<String> {
         let v = self.user(name);
         self.need(name, v)
     }
@@ -296,13 +291,13 @@ impl<'d, 'n> Fields<'d, 'n> {
     }
 
     /// Users the step cannot do without.
-    pub fn need_users(&mut self, name: &'static str) -> Option<Vec<String>> {
+    pub(crate) fn need_users(&mut self, name: &'static str) -> Option<Vec<String>> {
         let v = self.users(name);
         self.need(name, v)
     }
 
     /// One of a few words, each standing for a value.
-    pub fn choice<T: Copy>(
+    pub(crate) fn choice<T: Copy>(
         &mut self,
         name: &'static str,
         words: &[(&'static str, T)],
@@ -334,7 +329,7 @@ impl<'d, 'n> Fields<'d, 'n> {
     }
 
     /// A choice the step cannot do without.
-    pub fn need_choice<T: Copy>(
+    pub(crate) fn need_choice<T: Copy>(
         &mut self,
         name: &'static str,
         words: &[(&'static str, T)],

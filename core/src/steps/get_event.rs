@@ -5,11 +5,11 @@ use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, V3};
 /// Key in the YAML.
 pub const NAME: &str = "get_event";
 /// One line for the README.
-pub const SUMMARY: &str = "GET /rooms/{room}/event/{event}";
+pub(crate) const SUMMARY: &str = "GET /rooms/{room}/event/{event}";
 /// `as:` is required.
-pub const NEEDS_USER: bool = true;
+pub(crate) const NEEDS_USER: bool = true;
 /// Its requests.
-pub const SAMPLES: &[(&str, &str)] = &[("GET", "/_matrix/client/v3/rooms/%21r/event/%24e")];
+pub(crate) const SAMPLES: &[(&str, &str)] = &[("GET", "/_matrix/client/v3/rooms/%21r/event/%24e")];
 
 /// The fields.
 #[derive(Debug, Clone)]

@@ -7,11 +7,11 @@ use serde_json::{json, Map};
 /// Key in the YAML.
 pub const NAME: &str = "ignore";
 /// One line for the README.
-pub const SUMMARY: &str = "PUT the m.ignored_user_list account data";
+pub(crate) const SUMMARY: &str = "PUT the m.ignored_user_list account data";
 /// `as:` is required.
-pub const NEEDS_USER: bool = true;
+pub(crate) const NEEDS_USER: bool = true;
 /// Its requests.
-pub const SAMPLES: &[(&str, &str)] = &[(
+pub(crate) const SAMPLES: &[(&str, &str)] = &[(
     "PUT",
     "/_matrix/client/v3/user/%40u/account_data/m.ignored_user_list",
 )];

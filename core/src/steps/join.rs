@@ -6,11 +6,12 @@ use serde_json::{json, Value};
 /// Key in the YAML.
 pub const NAME: &str = "join";
 /// One line for the README.
-pub const SUMMARY: &str = "POST /join/{room} (with `via` servers for another homeserver's room)";
+pub(crate) const SUMMARY: &str =
+    "POST /join/{room} (with `via` servers for another homeserver's room)";
 /// `as:` is required.
-pub const NEEDS_USER: bool = true;
+pub(crate) const NEEDS_USER: bool = true;
 /// Its requests.
-pub const SAMPLES: &[(&str, &str)] = &[("POST", "/_matrix/client/v3/join/%21r")];
+pub(crate) const SAMPLES: &[(&str, &str)] = &[("POST", "/_matrix/client/v3/join/%21r")];
 
 /// The fields.
 #[derive(Debug, Clone)]

@@ -6,11 +6,11 @@ use serde_json::json;
 /// Key in the YAML.
 pub const NAME: &str = "leave";
 /// One line for the README.
-pub const SUMMARY: &str = "POST /rooms/{room}/leave";
+pub(crate) const SUMMARY: &str = "POST /rooms/{room}/leave";
 /// `as:` is required.
-pub const NEEDS_USER: bool = true;
+pub(crate) const NEEDS_USER: bool = true;
 /// Its requests.
-pub const SAMPLES: &[(&str, &str)] = &[("POST", "/_matrix/client/v3/rooms/%21r/leave")];
+pub(crate) const SAMPLES: &[(&str, &str)] = &[("POST", "/_matrix/client/v3/rooms/%21r/leave")];
 
 /// The fields.
 #[derive(Debug, Clone)]

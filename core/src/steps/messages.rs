@@ -6,15 +6,15 @@ use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Int, Json, Text, 
 /// Key in the YAML.
 pub const NAME: &str = "messages";
 /// One line for the README.
-pub const SUMMARY: &str = "GET /rooms/{room}/messages";
+pub(crate) const SUMMARY: &str = "GET /rooms/{room}/messages";
 /// `as:` is required.
-pub const NEEDS_USER: bool = true;
+pub(crate) const NEEDS_USER: bool = true;
 /// Its requests.
-pub const SAMPLES: &[(&str, &str)] = &[("GET", "/_matrix/client/v3/rooms/%21r/messages")];
+pub(crate) const SAMPLES: &[(&str, &str)] = &[("GET", "/_matrix/client/v3/rooms/%21r/messages")];
 
 /// Which way to page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dir {
+pub(crate) enum Dir {
     /// Backwards from the newest (the default).
     Backwards,
     /// Forwards.

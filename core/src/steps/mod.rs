@@ -198,7 +198,7 @@ kinds! {
 
 impl StepCall {
     /// Whether it drives the fake federating server.
-    pub fn is_fake(&self) -> bool {
+    pub(crate) fn is_fake(&self) -> bool {
         matches!(self.execution(), Execution::Fake(_))
     }
 }
@@ -209,13 +209,13 @@ pub fn kind(name: &str) -> Option<&'static Kind> {
 }
 
 /// The client-server API version prefix most steps use.
-pub const V3: &str = "/_matrix/client/v3";
+pub(crate) const V3: &str = "/_matrix/client/v3";
 /// MSC4140 unstable prefix.
-pub const MSC4140_PREFIX: &str = "/_matrix/client/unstable/org.matrix.msc4140";
+pub(crate) const MSC4140_PREFIX: &str = "/_matrix/client/unstable/org.matrix.msc4140";
 /// Simplified sliding sync (MSC4186) unstable endpoint.
 pub const SSS_PATH: &str = "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync";
 /// The delay query parameter (MSC4140 seed API; what Synapse implements).
-pub const DELAY_PARAM: &str = "org.matrix.msc4140.delay";
+pub(crate) const DELAY_PARAM: &str = "org.matrix.msc4140.delay";
 
 /// The sticky-duration query parameter at a revision of MSC4354.
 pub use crate::catalogue::sticky_duration_param as sticky_param;

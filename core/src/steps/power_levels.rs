@@ -6,11 +6,11 @@ use serde_json::{json, Value};
 /// Key in the YAML.
 pub const NAME: &str = "power_levels";
 /// One line for the README.
-pub const SUMMARY: &str = "read m.room.power_levels, change it (user names → levels, event types → levels, other keys) and write it back";
+pub(crate) const SUMMARY: &str = "read m.room.power_levels, change it (user names → levels, event types → levels, other keys) and write it back";
 /// `as:` is required.
-pub const NEEDS_USER: bool = true;
+pub(crate) const NEEDS_USER: bool = true;
 /// Its requests (the read and the write).
-pub const SAMPLES: &[(&str, &str)] = &[
+pub(crate) const SAMPLES: &[(&str, &str)] = &[
     (
         "GET",
         "/_matrix/client/v3/rooms/%21r/state/m.room.power_levels/",

@@ -7,11 +7,12 @@ use serde_json::json;
 /// Key in the YAML.
 pub const NAME: &str = "redact";
 /// One line for the README.
-pub const SUMMARY: &str = "PUT /rooms/{room}/redact/{event}/{txn}";
+pub(crate) const SUMMARY: &str = "PUT /rooms/{room}/redact/{event}/{txn}";
 /// `as:` is required.
-pub const NEEDS_USER: bool = true;
+pub(crate) const NEEDS_USER: bool = true;
 /// Its requests.
-pub const SAMPLES: &[(&str, &str)] = &[("PUT", "/_matrix/client/v3/rooms/%21r/redact/%24e/x")];
+pub(crate) const SAMPLES: &[(&str, &str)] =
+    &[("PUT", "/_matrix/client/v3/rooms/%21r/redact/%24e/x")];
 
 /// The fields.
 #[derive(Debug, Clone)]

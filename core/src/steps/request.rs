@@ -6,12 +6,12 @@ use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text};
 /// Key in the YAML.
 pub const NAME: &str = "request";
 /// One line for the README.
-pub const SUMMARY: &str =
+pub(crate) const SUMMARY: &str =
     "any client-server request: method, path (templates allowed), query, body";
 /// `as:` may be left out (an unauthenticated request).
-pub const NEEDS_USER: bool = false;
+pub(crate) const NEEDS_USER: bool = false;
 /// Any request: a fault's `when` may match it, whatever it is.
-pub const SAMPLES: &[(&str, &str)] = &[("*", "*")];
+pub(crate) const SAMPLES: &[(&str, &str)] = &[("*", "*")];
 
 /// The fields.
 #[derive(Debug, Clone)]
@@ -24,7 +24,7 @@ pub struct Step {
 
 impl Step {
     /// Whether it reads room state (`GET …/rooms/{room}/state/…`).
-    pub fn reads_state(&self) -> bool {
+    pub(crate) fn reads_state(&self) -> bool {
         self.method == "GET" && self.path.0.contains("/state/")
     }
 

@@ -19,11 +19,11 @@ use serde_json::{json, Value};
 /// Key in the YAML.
 pub const NAME: &str = "schedule";
 /// One line for the README.
-pub const SUMMARY: &str = "schedule a delayed event (message, or state with `state_key`); API per MSC4140 revision unless `via` says `query` or `endpoint`";
+pub(crate) const SUMMARY: &str = "schedule a delayed event (message, or state with `state_key`); API per MSC4140 revision unless `via` says `query` or `endpoint`";
 /// `as:` is required.
-pub const NEEDS_USER: bool = true;
+pub(crate) const NEEDS_USER: bool = true;
 /// Its requests, through either API.
-pub const SAMPLES: &[(&str, &str)] = &[
+pub(crate) const SAMPLES: &[(&str, &str)] = &[
     ("PUT", "/_matrix/client/v3/rooms/%21r/send/t/x"),
     ("PUT", "/_matrix/client/v3/rooms/%21r/state/t/k"),
     (
@@ -34,7 +34,7 @@ pub const SAMPLES: &[(&str, &str)] = &[
 
 /// Which scheduling API a step uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
+pub(crate) enum Via {
     /// The revision's own (with the fallback described above).
     Auto,
     /// The `delay` query parameter on /send and /state.

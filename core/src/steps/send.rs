@@ -9,11 +9,11 @@ use serde_json::json;
 /// Key in the YAML.
 pub const NAME: &str = "send";
 /// One line for the README.
-pub const SUMMARY: &str = "PUT /rooms/{room}/send/{type}/{txn}, optionally sticky (`sticky_ms`, parameter name per MSC4354 revision)";
+pub(crate) const SUMMARY: &str = "PUT /rooms/{room}/send/{type}/{txn}, optionally sticky (`sticky_ms`, parameter name per MSC4354 revision)";
 /// `as:` is required.
-pub const NEEDS_USER: bool = true;
+pub(crate) const NEEDS_USER: bool = true;
 /// Its requests.
-pub const SAMPLES: &[(&str, &str)] = &[("PUT", "/_matrix/client/v3/rooms/%21r/send/t/x")];
+pub(crate) const SAMPLES: &[(&str, &str)] = &[("PUT", "/_matrix/client/v3/rooms/%21r/send/t/x")];
 
 /// The fields.
 #[derive(Debug, Clone)]

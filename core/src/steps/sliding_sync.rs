@@ -9,12 +9,12 @@ use std::time::Duration;
 /// Key in the YAML.
 pub const NAME: &str = "sliding_sync";
 /// One line for the README.
-pub const SUMMARY: &str =
+pub(crate) const SUMMARY: &str =
     "POST simplified sliding sync; `pos: last` chains the user's previous pos, `sticky_since: last` the sticky-events extension's previous next_batch";
 /// `as:` is required.
-pub const NEEDS_USER: bool = true;
+pub(crate) const NEEDS_USER: bool = true;
 /// Its requests.
-pub const SAMPLES: &[(&str, &str)] = &[(
+pub(crate) const SAMPLES: &[(&str, &str)] = &[(
     "POST",
     "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync",
 )];

@@ -8,12 +8,12 @@ use serde_json::json;
 /// Key in the YAML.
 pub const NAME: &str = "state";
 /// One line for the README.
-pub const SUMMARY: &str =
+pub(crate) const SUMMARY: &str =
     "PUT /rooms/{room}/state/{type}/{state_key}, optionally sticky (seed revision)";
 /// `as:` is required.
-pub const NEEDS_USER: bool = true;
+pub(crate) const NEEDS_USER: bool = true;
 /// Its requests.
-pub const SAMPLES: &[(&str, &str)] = &[("PUT", "/_matrix/client/v3/rooms/%21r/state/t/k")];
+pub(crate) const SAMPLES: &[(&str, &str)] = &[("PUT", "/_matrix/client/v3/rooms/%21r/state/t/k")];
 
 /// The fields.
 #[derive(Debug, Clone)]

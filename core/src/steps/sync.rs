@@ -9,16 +9,16 @@ use std::time::Duration;
 /// Key in the YAML.
 pub const NAME: &str = "sync";
 /// One line for the README.
-pub const SUMMARY: &str =
+pub(crate) const SUMMARY: &str =
     "GET /sync; `since: last` chains the user's previous next_batch (every response updates it)";
 /// `as:` is required.
-pub const NEEDS_USER: bool = true;
+pub(crate) const NEEDS_USER: bool = true;
 /// Its requests.
-pub const SAMPLES: &[(&str, &str)] = &[("GET", "/_matrix/client/v3/sync")];
+pub(crate) const SAMPLES: &[(&str, &str)] = &[("GET", "/_matrix/client/v3/sync")];
 
 /// Where a sync starts.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Since {
+pub(crate) enum Since {
     /// An initial sync (`since` left out, or `none`).
     Initial,
     /// The user's last `next_batch` (initial if there is none yet).
@@ -29,7 +29,7 @@ pub enum Since {
 
 impl Since {
     /// `none`, `last`, or a token.
-    pub fn decode(t: Option<Text>) -> Since {
+    pub(crate) fn decode(t: Option<Text>) -> Since {
         match t {
             None => Since::Initial,
             Some(t) if t.0 == "none" => Since::Initial,
@@ -39,7 +39,7 @@ impl Since {
     }
 
     /// The token to send, if any.
-    pub fn token(
+    pub(crate) fn token(
         &self,
         cx: &BuildCx,
         last: Option<&String>,
@@ -63,7 +63,7 @@ pub struct Step {
 
 impl Step {
     /// Whether it continues a sync chain (`since` given) rather than starting one.
-    pub fn is_incremental(&self) -> bool {
+    pub(crate) fn is_incremental(&self) -> bool {
         !matches!(self.since, Since::Initial)
     }
 

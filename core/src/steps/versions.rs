@@ -5,11 +5,11 @@ use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep};
 /// Key in the YAML.
 pub const NAME: &str = "versions";
 /// One line for the README.
-pub const SUMMARY: &str = "GET /versions";
+pub(crate) const SUMMARY: &str = "GET /versions";
 /// `as:` may be left out.
-pub const NEEDS_USER: bool = false;
+pub(crate) const NEEDS_USER: bool = false;
 /// Its requests.
-pub const SAMPLES: &[(&str, &str)] = &[("GET", "/_matrix/client/versions")];
+pub(crate) const SAMPLES: &[(&str, &str)] = &[("GET", "/_matrix/client/versions")];
 
 /// No fields.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use serde_json::{Map, Number, Value};
 /// together). The deepest shipped file nests about a dozen levels; the YAML loader and the
 /// conversions after it recurse per level, so a file nested thousands deep would overflow the
 /// stack: it is refused before parsing.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// Why a YAML text could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +39,7 @@ pub fn parse(source: &str) -> Result<Node, ParseError> {
 /// no parser recursion happens first): each deeper indentation opens a level, each `- ` that
 /// starts a compact nested sequence opens one, each open flow bracket opens one. Block scalars
 /// (`|`, `>`) and quoted strings open none. The estimate never undercounts real nesting.
-pub fn too_deep(source: &str, limit: usize) -> Option<Pos> {
+pub(crate) fn too_deep(source: &str, limit: usize) -> Option<Pos> {
     let mut indents: Vec<usize> = Vec::new();
     let mut flow = 0usize;
     // The indentation of a line that opened a block scalar: deeper lines are its text.
@@ -123,12 +123,12 @@ pub fn pos(node: &Node) -> Pos {
 }
 
 /// Where a scalar starts.
-pub fn scalar_pos(node: &MarkedScalarNode) -> Pos {
+pub(crate) fn scalar_pos(node: &MarkedScalarNode) -> Pos {
     span_pos(node.span())
 }
 
 /// Where a mapping starts: its first key (the loader's own mapping marker can sit elsewhere).
-pub fn mapping_pos(node: &MarkedMappingNode) -> Pos {
+pub(crate) fn mapping_pos(node: &MarkedMappingNode) -> Pos {
     node.keys()
         .next()
         .map(scalar_pos)
@@ -146,7 +146,7 @@ fn span_pos(span: &marked_yaml::Span) -> Pos {
 
 /// A YAML scalar as JSON: plain `null`/`~`, booleans and numbers are typed; quoted scalars are
 /// always strings.
-pub fn scalar_to_json(s: &MarkedScalarNode) -> Value {
+pub(crate) fn scalar_to_json(s: &MarkedScalarNode) -> Value {
     let text = s.as_str();
     if !s.may_coerce() {
         return Value::String(text.to_string());

@@ -39,7 +39,7 @@ impl FileKind {
     }
 
     /// The top-level keys the kind starts with, for the "must be a mapping" hint.
-    pub fn top_keys(self) -> &'static str {
+    pub(crate) fn top_keys(self) -> &'static str {
         match self {
             FileKind::Scenario => "`name:`, `covers:`, `steps:` …",
             FileKind::Catalogue => "`requirements:`",

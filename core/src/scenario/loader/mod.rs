@@ -48,7 +48,7 @@ const TOP_KEYS: &[&str] = &[
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 const DEFAULT_EVERY: Duration = Duration::from_millis(250);
 /// Variables every scenario has before its first step.
-pub const BUILTIN_VARS: &[&str] = &["user", "hs1", "hs2", "now_ms", "run_id", "fake"];
+pub(crate) const BUILTIN_VARS: &[&str] = &["user", "hs1", "hs2", "now_ms", "run_id", "fake"];
 
 /// Loads every `*.yaml` scenario under `suites_dir/<suite>/`, sorted by id.
 pub fn load_suites(suites_dir: &Path, catalogue: &Catalogue) -> Result<Vec<Scenario>, Diagnostics> {
