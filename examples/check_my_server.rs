@@ -10,8 +10,9 @@
 //! read their secret from `MSCHECK_SHARED_SECRET` / `MSCHECK_REGISTRATION_TOKEN`.
 
 use mscheck::error::Error;
-use mscheck::report::results::RunReport;
-use mscheck::runner::events::{EventKind, Outcome};
+use mscheck::results::Outcome;
+use mscheck::results::RunReport;
+use mscheck::runner::events::EventKind;
 use mscheck::session::{ExpectationsFile, RegistrationMethod, RunRequest, Session};
 use std::path::Path;
 

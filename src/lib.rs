@@ -29,7 +29,7 @@ pub mod snapshot;
 
 // The data and checking live in the core crate; the engine reaches them by the same paths.
 pub use mscheck_core::{
-    catalogue, expectations, fake, fault, http, matcher, mutants, plan, scenario, steps,
+    catalogue, expectations, fake, fault, http, matcher, mutants, plan, results, scenario, steps,
     surface_coverage, surfaces, util, vars, yaml,
 };
 

@@ -435,7 +435,7 @@ async fn the_example_runs_a_selection_against_a_url_from_rust() {
     .await
     .expect("the session runs");
     targets.shutdown().await;
-    let ran: Vec<(&str, mscheck::runner::events::Outcome)> = report
+    let ran: Vec<(&str, mscheck::results::Outcome)> = report
         .scenarios
         .iter()
         .map(|s| (s.id.as_str(), s.outcome))
@@ -444,7 +444,7 @@ async fn the_example_runs_a_selection_against_a_url_from_rust() {
         ran,
         [(
             "msc4354-sticky-events/sticky-send-parameter",
-            mscheck::runner::events::Outcome::Passed
+            mscheck::results::Outcome::Passed
         )]
     );
     assert_eq!(report.targets[0].implementation, "synapse");

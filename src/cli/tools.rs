@@ -6,7 +6,7 @@ use super::args::{
     ShowArgs, SuitesAction, SuitesArgs,
 };
 use crate::error::{exit, Error};
-use crate::report::results::RunReport;
+use crate::results::RunReport;
 use clap::CommandFactory;
 use std::path::Path;
 
@@ -41,7 +41,8 @@ pub(super) fn compare(a: CompareArgs) -> Result<i32, Error> {
 /// 1 if it did not (as `run` exited).
 pub(super) fn show(a: ShowArgs) -> Result<i32, Error> {
     use crate::report::{console::Console, Reporter};
-    use crate::runner::events::{EventKind, Outcome, RunEvent};
+    use crate::results::Outcome;
+    use crate::runner::events::{EventKind, RunEvent};
     let run = read_run(&a.report)?;
     let dir = if a.report.is_dir() {
         a.report.clone()

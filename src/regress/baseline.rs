@@ -2,8 +2,8 @@
 //! each with the failure's one-line message as its reason, so that a new implementation's CI
 //! starts green and fails only on regressions.
 
-use crate::report::results::RunReport;
-use crate::runner::events::Outcome;
+use crate::results::Outcome;
+use crate::results::RunReport;
 use std::fmt::Write;
 
 /// The expectations file for a run's failures (failed, errored and expected failures), and the

@@ -2,9 +2,9 @@
 //! regressions (passed or expected to fail, now failing or erroring), fixes, scenarios that went
 //! from skipped to run or back, changed observations, and scenarios that got much slower.
 
-use crate::report::results::RunReport;
-use crate::report::rollup::Status;
-use crate::runner::events::Outcome;
+use crate::results::rollup::Status;
+use crate::results::Outcome;
+use crate::results::RunReport;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -258,13 +258,12 @@ pub fn compare(
             detail,
         ));
         let (Some(o), Some(n)) = (o, n) else { continue };
-        let values =
-            |r: &crate::runner::events::ScenarioResult| -> BTreeMap<String, Option<Value>> {
-                r.observations
-                    .iter()
-                    .map(|x| (x.label.clone(), x.value.clone()))
-                    .collect()
-            };
+        let values = |r: &crate::results::ScenarioResult| -> BTreeMap<String, Option<Value>> {
+            r.observations
+                .iter()
+                .map(|x| (x.label.clone(), x.value.clone()))
+                .collect()
+        };
         let (ov, nv) = (values(o), values(n));
         // Only scenarios that ran both times say anything about a change of behaviour.
         if o.outcome != Outcome::Skipped && n.outcome != Outcome::Skipped {

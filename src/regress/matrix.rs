@@ -4,9 +4,9 @@
 //! scenarios that failed it. Rendered as Markdown here and as HTML in [`super::matrix_html`].
 
 use crate::catalogue::{Proposal, Revision};
-use crate::report::results::RunReport;
-use crate::report::rollup::{verdict_in, Status};
-use crate::runner::events::Outcome;
+use crate::results::rollup::{verdict_in, Status};
+use crate::results::Outcome;
+use crate::results::RunReport;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

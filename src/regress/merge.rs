@@ -2,9 +2,9 @@
 //! one report, as if the selection had run on one machine.
 
 use crate::plan::Partition;
-use crate::report::results::RunReport;
-use crate::report::rollup::{status_of, verdict_in, RequirementStatus};
-use crate::runner::events::RunStats;
+use crate::results::rollup::{status_of, verdict_in, RequirementStatus};
+use crate::results::RunReport;
+use crate::results::RunStats;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 pub enum MergeError {
     /// A folder's results could not be read.
     #[error(transparent)]
-    Read(#[from] crate::report::results::ReadError),
+    Read(#[from] crate::results::ReadError),
     /// A report without `--partition`.
     #[error("{} is not a slice of a partitioned run (it has no `partition`)", .0.display())]
     NotASlice(PathBuf),
@@ -118,13 +118,13 @@ fn combine(reports: Vec<RunReport>) -> RunReport {
     // spread over the slices.
     let mut requirements: Vec<RequirementStatus> = Vec::new();
     for req in &first.requirements {
-        let mut covering: Vec<(String, crate::runner::events::Outcome)> = reports
+        let mut covering: Vec<(String, crate::results::Outcome)> = reports
             .iter()
             .flat_map(|r| r.requirements.iter().filter(|x| x.id == req.id))
             .flat_map(|x| x.scenarios.clone())
             .collect();
         covering.sort();
-        let verdicts: Vec<crate::report::rollup::Status> = scenarios
+        let verdicts: Vec<crate::results::rollup::Status> = scenarios
             .iter()
             .filter(|s| covering.iter().any(|(id, _)| *id == s.id))
             .map(|s| verdict_in(s, &req.id))

@@ -2,8 +2,8 @@
 //! sampled lifetime, the federation retry schedules a scenario observed, and the run's timeline.
 //! Each chart is a pure function of the results, snapshot-tested as text.
 
-use crate::runner::events::{Outcome, ScenarioResult};
-use crate::runner::lifetime::Series;
+use crate::results::lifetime::Series;
+use crate::results::{Outcome, ScenarioResult};
 use crate::util::escape_html as esc;
 use serde_json::Value;
 use std::fmt::Write;
@@ -332,7 +332,7 @@ pub fn retry_schedule(statuses: &[u16], intervals_ms: &[i64]) -> String {
 
 /// The run timeline: a row per job slot, a bar per scenario.
 pub fn timeline(scenarios: &[ScenarioResult], run_ms: u64) -> String {
-    let ran: Vec<(&ScenarioResult, crate::runner::events::Timing)> = scenarios
+    let ran: Vec<(&ScenarioResult, crate::results::Timing)> = scenarios
         .iter()
         .filter_map(|r| r.timing.map(|t| (r, t)))
         .collect();
@@ -340,7 +340,7 @@ pub fn timeline(scenarios: &[ScenarioResult], run_ms: u64) -> String {
     let row = 14.0;
     let top = 6.0;
     let height = top + slots * row + 30.0;
-    let end = |r: &ScenarioResult, t: &crate::runner::events::Timing| t.started_ms + r.duration_ms;
+    let end = |r: &ScenarioResult, t: &crate::results::Timing| t.started_ms + r.duration_ms;
     let x_max = ran
         .iter()
         .map(|(r, t)| end(r, t))

@@ -1,8 +1,8 @@
 //! The charts as SVG text: snapshots, and what each must show.
 
 use super::*;
-use crate::runner::events::Timing;
-use crate::runner::lifetime::Sample;
+use crate::results::lifetime::Sample;
+use crate::results::Timing;
 
 /// A lifetime sampled every second from t=0: delivered with a countdown to 10 s, gone at 10.1 s.
 fn series() -> Series {
@@ -94,8 +94,8 @@ fn the_timeline_outlines_the_path_to_the_end_of_the_run() {
 #[test]
 fn sections_appear_only_for_what_the_run_has() {
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/runs/new.json");
-    let mut report = crate::report::results::RunReport::load(&data).unwrap();
-    let draw = |r: &crate::report::results::RunReport| sections(&r.scenarios, r.stats.duration_ms);
+    let mut report = crate::results::RunReport::load(&data).unwrap();
+    let draw = |r: &crate::results::RunReport| sections(&r.scenarios, r.stats.duration_ms);
     assert_eq!(
         draw(&report),
         "",
@@ -109,14 +109,14 @@ fn sections_appear_only_for_what_the_run_has() {
     });
     report.scenarios[1]
         .observations
-        .push(crate::runner::events::Observation {
+        .push(crate::results::Observation {
             step: "x".into(),
             label: RETRY_LABELS.0.into(),
             value: Some(serde_json::json!([429, 200])),
         });
     report.scenarios[1]
         .observations
-        .push(crate::runner::events::Observation {
+        .push(crate::results::Observation {
             step: "x".into(),
             label: RETRY_LABELS.1.into(),
             value: Some(serde_json::json!([4000])),

@@ -2,7 +2,8 @@
 //! scenario, failure details, and a per-proposal summary. Colour only on a TTY without NO_COLOR.
 
 use super::Reporter;
-use crate::runner::events::{EventKind, Outcome, RunEvent, RunStats, ScenarioResult};
+use crate::results::{Outcome, RunStats, ScenarioResult};
+use crate::runner::events::{EventKind, RunEvent};
 use crate::util::human_duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};

@@ -2,7 +2,7 @@
 //! step is written and what kind of problem it was (a check, transport, the harness), its source line with a caret, the message, the request, expected and actual
 //! (or the body), and the transcript.
 
-use crate::runner::events::ScenarioResult;
+use crate::results::ScenarioResult;
 
 /// The failure's lines (no trailing newline each), or none when the scenario did not fail.
 /// `transcript_base` is prefixed to the transcript's path (the report folder on the terminal,
@@ -57,7 +57,7 @@ pub fn text(r: &ScenarioResult, transcript_base: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::runner::events::{Failure, FailureKind, Outcome, ScenarioResult};
+    use crate::results::{Failure, FailureKind, Outcome, ScenarioResult};
 
     fn errored(kind: FailureKind) -> ScenarioResult {
         let mut r: ScenarioResult = serde_json::from_value(serde_json::json!({

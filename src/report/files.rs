@@ -1,11 +1,14 @@
 //! The report folder: `results.json`, `junit.xml`, `summary.md` and `transcripts/`.
 //! Homeserver logs are written there by the managed servers themselves (`homeservers/<hs>/`).
 
-use super::results::{RunReport, SelectionInfo, WriteError, SCHEMA_VERSION};
-use super::rollup::rollup;
+use crate::results::{RunReport, SelectionInfo, SCHEMA_VERSION};
+
+use super::results::WriteError;
 use super::Reporter;
 use crate::catalogue::{Catalogue, Proposal, Revision};
-use crate::runner::events::{EventKind, RunEvent, ScenarioResult, TargetInfo};
+use crate::results::rollup::rollup;
+use crate::results::{ScenarioResult, TargetInfo};
+use crate::runner::events::{EventKind, RunEvent};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

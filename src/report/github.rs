@@ -3,7 +3,8 @@
 //! file's line), and `cli::run` appends `summary.md` to `$GITHUB_STEP_SUMMARY`.
 
 use super::Reporter;
-use crate::runner::events::{EventKind, Outcome, RunEvent, ScenarioResult};
+use crate::results::{Outcome, ScenarioResult};
+use crate::runner::events::{EventKind, RunEvent};
 use std::io::Write;
 
 /// Prints workflow commands to standard output.

@@ -4,9 +4,9 @@
 //! lifetimes, retry schedules, the run timeline), timings, and each scenario's transcript folded
 //! away.
 
-use super::results::RunReport;
-use super::rollup::{RequirementStatus, Status};
-use crate::runner::events::{Outcome, ScenarioResult};
+use crate::results::rollup::{RequirementStatus, Status};
+use crate::results::RunReport;
+use crate::results::{Outcome, ScenarioResult};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -144,10 +144,10 @@ fn matrix(h: &mut String, report: &RunReport) {
         );
     }
     h.push_str("</div>\n");
-    let groups = crate::report::rollup::by_group(&report.requirements);
+    let groups = crate::results::rollup::by_group(&report.requirements);
     h.push_str("<table class=\"verdicts\"><tr><th>proposal</th><th>pass</th><th>fail</th><th>expected failures</th><th>not run</th><th>verdict</th></tr>\n");
     for (group, rows) in &groups {
-        let v = crate::report::rollup::GroupVerdict::of(rows);
+        let v = crate::results::rollup::GroupVerdict::of(rows);
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -2,7 +2,7 @@
 //! show test results. Expected failures and recommendations not met (without `--strict`) pass,
 //! saying so in the case's output.
 
-use crate::runner::events::{Outcome, RunStats, ScenarioResult};
+use crate::results::{Outcome, RunStats, ScenarioResult};
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use std::collections::BTreeMap;
 

@@ -2,9 +2,9 @@
 //! targets and revisions, a verdict per proposal, one row per requirement, then what was
 //! observed, transcripts and snapshots, and every failure in full.
 
-use super::results::RunReport;
-use super::rollup::{by_group, GroupVerdict, RequirementStatus};
-use crate::runner::events::{Outcome, RunStats, ScenarioResult};
+use crate::results::rollup::{by_group, GroupVerdict, RequirementStatus};
+use crate::results::RunReport;
+use crate::results::{Outcome, RunStats, ScenarioResult};
 use std::fmt::Write;
 
 /// The Markdown summary of a run.
@@ -149,7 +149,7 @@ fn snapshots(s: &mut String, results: &[ScenarioResult], stats: &RunStats) {
         ""
     };
     let _ = write!(s, "\n## Snapshots\n\n{counts}. Snapshots record how this implementation answers; they are not requirements and decide no scenario{strict}.\n");
-    let listed: Vec<(&ScenarioResult, &crate::snapshot::SnapshotRecord)> = results
+    let listed: Vec<(&ScenarioResult, &crate::results::SnapshotRecord)> = results
         .iter()
         .flat_map(|r| r.snapshots.iter().map(move |snap| (r, snap)))
         .filter(|(_, snap)| snap.status.is_news())

@@ -13,7 +13,6 @@ pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod results;
-pub use mscheck_core::results::rollup;
 
 use crate::runner::events::RunEvent;
 

@@ -4,10 +4,6 @@
 
 use std::path::Path;
 
-pub use mscheck_core::results::report::{
-    ReadError, RunReport, SelectionInfo, MAX_RESULTS_FILE, SCHEMA_VERSION,
-};
-
 /// A report file that could not be written: which, doing what, and the OS error.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot {action} {}: {source}", path.display())]

@@ -8,11 +8,11 @@
 //! timeline: a server implementing MSC4480 must deliver the sticky event in the extension (it is
 //! not in the timeline), so an answer without the extension's key means it is absent.
 
-use super::events::Absence;
 use crate::catalogue::{Proposal, Revision, RevisionOf};
 use crate::client::{encode, Client, Request};
 use crate::fault::RequestParts;
 use crate::homeserver::Homeserver;
+use crate::results::Absence;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;

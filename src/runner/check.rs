@@ -1,11 +1,11 @@
 //! Checking a response against a step's expectations: status, errcode, headers, JSON checks
 //! (on the body, or on a gathered list with `@vars.<name>`), and building the failure record.
 
-use super::events::Failure;
 use super::exec::ScenarioRun;
 use super::StepError;
 use crate::client::Response;
 use crate::matcher::{Check, Path, Predicate};
+use crate::results::Failure;
 use crate::scenario::loader::VARS_ROOT;
 use crate::scenario::{checks, CheckSpec, Expect, Step};
 use crate::util::trim_json;
@@ -151,7 +151,7 @@ pub fn failure_from_response(
     resp: &Response,
     m: Option<crate::matcher::Mismatch>,
 ) -> Failure {
-    let check = super::events::FailureKind::Check;
+    let check = crate::results::FailureKind::Check;
     Failure {
         at: m.as_ref().map(|m| m.at.clone()),
         expected: m.as_ref().map(|m| m.expected.clone()),

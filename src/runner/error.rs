@@ -4,10 +4,10 @@
 //! rendered, a bad selector), or a capability the server does not advertise (a skip). Their
 //! kinds are the report's [`FailureKind`]: one vocabulary from the step to the report.
 
-use super::events::{Failure, FailureKind};
 use crate::client::ClientError;
 use crate::federation::FederationError;
 use crate::matcher::PathError;
+use crate::results::{Failure, FailureKind};
 use crate::vars::TemplateError;
 use std::sync::Arc;
 

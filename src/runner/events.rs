@@ -2,12 +2,11 @@
 //!
 //! Lifecycle: `RunStarted` → `Progress`* → `ProposalAbsent`* → `TargetReady`+ →
 //! (`ScenarioStarted` → `StepFinished`* → `ScenarioFinished`)* → `RunFinished`; a scenario
-//! skipped before it starts gets only its `ScenarioFinished`, whose outcome says so. The data the events carry (and
-//! `results.json` holds) is `mscheck_core::results`, re-exported here.
+//! skipped before it starts gets only its `ScenarioFinished`, whose outcome says so. The data the
+//! events carry (and `results.json` holds) is [`crate::results`].
 
 use crate::catalogue::{Proposal, Revision};
-pub use mscheck_core::results::records::*;
-pub use mscheck_core::results::{Failure, FailureKind, Judged};
+use crate::results::{Absence, RunStats, ScenarioResult, StepRecord, TargetInfo};
 use std::collections::BTreeMap;
 use std::time::Duration;
 

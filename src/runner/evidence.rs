@@ -2,9 +2,9 @@
 //! observations, snapshot comparisons and sampled series. One owner ([`Evidence`] behind one
 //! lock in the scenario's run); the result takes it whole when the scenario ends.
 
-use super::events::{Observation, StepRecord};
-use super::lifetime::Series;
-use crate::snapshot::SnapshotRecord;
+use crate::results::lifetime::Series;
+use crate::results::SnapshotRecord;
+use crate::results::{Observation, StepRecord};
 use serde_json::Value;
 
 /// Everything a scenario recorded so far.

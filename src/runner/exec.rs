@@ -3,13 +3,13 @@
 //! [`super::setup`], making a call and waiting in [`super::call`], checking a response in
 //! [`super::check`], captures, observations and snapshots in [`super::capture`].
 
-use super::events::StepRecord;
 use super::evidence::Evidence;
 use super::positions::{Positions, Stream};
 use super::{RunContext, StepError, TransportError};
 use crate::catalogue::{Proposal, Revision, RevisionOf};
 use crate::client::Client;
 use crate::homeserver::{Control, Homeserver};
+use crate::results::StepRecord;
 use crate::scenario::{Action, LifecycleOp, Scenario, Step, Times};
 use crate::util::Held;
 use crate::vars::Vars;

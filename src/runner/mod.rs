@@ -4,7 +4,6 @@
 
 pub mod absent;
 pub mod applicable;
-pub use mscheck_core::results::{blame, lifetime};
 mod call;
 mod capture;
 mod check;
@@ -29,10 +28,11 @@ use crate::expectations::Expectations;
 use crate::fault::Fault;
 use crate::homeserver::Targets;
 use crate::redact::Redactor;
+use crate::results::{Failure, RunStats, ScenarioResult, StepRecord};
 use crate::scenario::{Scenario, Step};
 use crate::snapshot::SnapshotSettings;
 use crate::util::Held;
-use events::{EventKind, Failure, RunEvent, RunStats, ScenarioResult, StepRecord};
+use events::{EventKind, RunEvent};
 use one::{expected_reason, panicked, run_one};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -92,10 +92,10 @@ pub struct RunContext {
     /// The run's budget for large bodies in transcripts (see [`crate::client::transcript`]).
     pub bodies: Arc<crate::client::transcript::BodyBudget>,
     /// Scenarios whose proposal hs1 does not implement, by id (see [`absent`]).
-    pub absent: BTreeMap<String, events::Absence>,
+    pub absent: BTreeMap<String, crate::results::Absence>,
     /// The same absences by report group: a step of another proposal's scenario that judges
     /// only IDs of an absent group ends "not implemented" rather than failed.
-    pub absent_groups: BTreeMap<String, events::Absence>,
+    pub absent_groups: BTreeMap<String, crate::results::Absence>,
     /// The named windows the managed servers' profile sets (see
     /// [`crate::scenario::windows`]); empty for external targets, which get the defaults.
     pub windows: BTreeMap<String, std::time::Duration>,
@@ -135,7 +135,7 @@ pub struct RunParts {
     /// The run's budget for large bodies in transcripts.
     pub bodies: Arc<crate::client::transcript::BodyBudget>,
     /// Proposals hs1 does not implement (see [`absent`]).
-    pub absences: Vec<events::Absence>,
+    pub absences: Vec<crate::results::Absence>,
     /// The managed profile's named windows, and where they come from.
     pub windows: BTreeMap<String, std::time::Duration>,
     /// `profile synapse`, or empty.

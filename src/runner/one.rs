@@ -3,9 +3,8 @@
 //! one, its steps under the scenario's timeout, and the result every report reads (outcome,
 //! failure with its source line, redacted, what each covered requirement became).
 
-use super::events::{
-    EventKind, Failure, FailureKind, Observation, Outcome, ScenarioResult, Timing,
-};
+use super::events::EventKind;
+
 use super::exec::ScenarioRun;
 use super::{skip_reason, RunContext, StepError, TransportError};
 use crate::catalogue::{Revision, RevisionOf};
@@ -13,6 +12,7 @@ use crate::client::Client;
 use crate::expectations::Expectations;
 use crate::homeserver::Targets;
 use crate::redact::Redactor;
+use crate::results::{Failure, FailureKind, Observation, Outcome, ScenarioResult, Timing};
 use crate::scenario::Scenario;
 use std::sync::Arc;
 use std::time::Instant;

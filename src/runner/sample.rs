@@ -8,10 +8,10 @@
 
 use super::check::failure_from_response;
 use super::exec::ScenarioRun;
-use super::lifetime::{self, Rules, Sample};
 use super::StepError;
 use crate::client::Response;
 use crate::matcher::{Path, Selected};
+use crate::results::lifetime::{self, Rules, Sample};
 use crate::scenario::{Call, SampleSpec, Step};
 use crate::util::human_duration;
 use crate::util::Held;

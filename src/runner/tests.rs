@@ -1,7 +1,7 @@
 //! Tests of the runner (`mod.rs`).
 
-use super::events::Outcome;
 use super::*;
+use crate::results::Outcome;
 
 #[tokio::test]
 async fn a_panicking_scenario_is_an_error_with_the_panic_message() {

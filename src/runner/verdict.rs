@@ -2,9 +2,10 @@
 //! only IDs of a proposal found absent is that one "not implemented" finding, and one that judges
 //! only recommendations (SHOULD, SHOULD NOT, MAY) is a warning.
 
-use super::events::{Absence, Failure, Outcome, ScenarioResult};
-use super::{blame, RunContext};
+use super::RunContext;
 use crate::catalogue::Revision;
+use crate::results::blame;
+use crate::results::{Absence, Failure, Outcome, ScenarioResult};
 use crate::scenario::Scenario;
 use std::collections::BTreeMap;
 

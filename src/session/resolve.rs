@@ -238,7 +238,7 @@ fn last_failed(
     keep_revisions: bool,
     selection: &mut Selection,
 ) -> Result<std::collections::BTreeSet<String>, Error> {
-    let last = crate::report::results::RunReport::load(report_dir).map_err(|e| {
+    let last = crate::results::RunReport::load(report_dir).map_err(|e| {
         Error::Usage(format!(
             "`--last-failed` reruns what failed in the last run's report ({}): {}",
             report_dir.display(),

@@ -14,8 +14,8 @@ mod normalise;
 pub use normalise::normalise;
 
 use crate::catalogue::{Proposal, Revision, RevisionOf};
+use crate::results::{SnapshotRecord, SnapshotStatus};
 use crate::scenario::{Scenario, Step};
-pub use mscheck_core::results::snapshot::{SnapshotRecord, SnapshotStatus};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -13,3 +13,6 @@ pub mod snapshot;
 
 pub use blame::Judged;
 pub use failure::{Failure, FailureKind};
+pub use records::*;
+pub use report::{ReadError, RunReport, SelectionInfo, MAX_RESULTS_FILE, SCHEMA_VERSION};
+pub use snapshot::{SnapshotRecord, SnapshotStatus};
