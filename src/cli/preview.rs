@@ -7,6 +7,7 @@ use super::args::ListArgs;
 use crate::error::Error;
 use crate::homeserver::profile::Profile;
 use crate::runner::applicable::{Applicable, Offer};
+use crate::scenario::Hs;
 use crate::scenario::Scenario;
 use crate::session::{self, Loaded};
 use std::sync::Arc;
@@ -30,9 +31,9 @@ impl Preview {
             return Ok(Some(Preview::Managed(target.clone(), profile)));
         }
         let Some(hs1) = &a.hs1 else { return Ok(None) };
-        session::check_server_url("hs1", hs1)?;
+        session::check_server_url(Hs::Hs1.name(), hs1)?;
         if let Some(hs2) = &a.hs2 {
-            session::check_server_url("hs2", hs2)?;
+            session::check_server_url(Hs::Hs2.name(), hs2)?;
         }
         Ok(Some(Preview::External {
             hs2: a.hs2.is_some(),

@@ -81,13 +81,13 @@ pub async fn discover(
     let user = register(client, hs, &format!("mscheck-probe-{run_id}"), false)
         .await
         .map_err(|e| HomeserverError::RegistrationRefused {
-            name: hs.name.clone(),
+            name: hs.name.to_string(),
             detail: e.to_string(),
         })?;
     hs.server_name = server_name_of(&user.user_id)
         .filter(|n| valid_server_name(n))
         .ok_or_else(|| HomeserverError::RegistrationRefused {
-            name: hs.name.clone(),
+            name: hs.name.to_string(),
             detail: format!(
                 "registration answered a user ID without a valid server name: \"{}\"",
                 crate::client::bounded::excerpt(&user.user_id, 200)

@@ -19,6 +19,7 @@ mod profile_reader;
 pub use profile_lookup::find as find_profile;
 pub mod registration;
 
+use crate::scenario::Hs;
 use managed::{Launch, ManagedServer};
 use profile::{Profile, Provision, RegistrationKind};
 use serde_json::Value;
@@ -112,8 +113,8 @@ pub enum Control {
 /// One homeserver of a run.
 #[derive(Clone)]
 pub struct Homeserver {
-    /// `hs1` / `hs2`.
-    pub name: String,
+    /// Which of the run's servers it is.
+    pub name: Hs,
     /// Client-server base URL.
     pub base_url: String,
     /// The Matrix server name (from a registered user ID for external servers).
@@ -178,7 +179,7 @@ impl Homeserver {
             self.base_url.trim_end_matches('/')
         );
         let not_matrix = |detail: String| HomeserverError::NotMatrix {
-            name: self.name.clone(),
+            name: self.name.to_string(),
             url: self.base_url.clone(),
             detail,
         };
@@ -191,12 +192,12 @@ impl Homeserver {
         .await
         .map_err(|e| match e {
             FetchError::Unreachable { detail, .. } => HomeserverError::Unreachable {
-                name: self.name.clone(),
+                name: self.name.to_string(),
                 url: self.base_url.clone(),
                 detail,
             },
             FetchError::NoAnswer { .. } => HomeserverError::Unreachable {
-                name: self.name.clone(),
+                name: self.name.to_string(),
                 url: self.base_url.clone(),
                 detail: e.to_string(),
             },
@@ -357,12 +358,11 @@ pub struct Targets {
 }
 
 impl Targets {
-    /// Looks a server up by name.
-    pub fn get(&self, name: &str) -> Option<&Homeserver> {
-        match name {
-            "hs1" => Some(&self.hs1),
-            "hs2" => self.hs2.as_ref(),
-            _ => None,
+    /// The server `hs`, if the run has it.
+    pub fn get(&self, hs: Hs) -> Option<&Homeserver> {
+        match hs {
+            Hs::Hs1 => Some(&self.hs1),
+            Hs::Hs2 => self.hs2.as_ref(),
         }
     }
 
@@ -387,10 +387,7 @@ impl Targets {
     ) -> Result<Targets, HomeserverError> {
         let launch = setup.provision(progress).await?;
         let profile = launch.profile.clone();
-        let names: Vec<&str> = ["hs1", "hs2"]
-            .into_iter()
-            .take(count.max(1) as usize)
-            .collect();
+        let names: Vec<Hs> = Hs::ALL.into_iter().take(count.max(1) as usize).collect();
         let mut servers = Vec::new();
         // Working files live outside the report (they hold tokens and keys); `dir` gets the logs.
         sweep_stale_once(progress);
@@ -399,7 +396,7 @@ impl Targets {
             std::process::id(),
             keys::random_hex::<4>()
         ));
-        for name in &names {
+        for name in names.iter().map(|h| h.name()) {
             let _ = std::fs::remove_dir_all(dir.join(name));
             servers.push(Arc::new(ManagedServer::prepare(
                 name,
@@ -416,7 +413,11 @@ impl Targets {
             "starting {} {} ({})",
             profile.implementation,
             launch.version,
-            names.join(", ")
+            names
+                .iter()
+                .map(|h| h.name())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
         match servers.as_slice() {
             [one] => one.start(http).await?,
@@ -428,10 +429,10 @@ impl Targets {
             _ => unreachable!("one or two managed servers"),
         }
         let mut hs = Vec::new();
-        for s in servers {
+        for (s, name) in servers.into_iter().zip(names) {
             let c = s.config().clone();
             let mut h = Homeserver {
-                name: c.name.clone(),
+                name,
                 base_url: s.base_url(),
                 server_name: c.server_name.clone(),
                 registration: match profile.registration {

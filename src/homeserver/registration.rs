@@ -52,7 +52,7 @@ fn request(
     body: Option<Value>,
 ) -> Request {
     Request {
-        hs: hs.name.clone(),
+        hs: hs.name.to_string(),
         base: hs.base_url.clone(),
         actor: "harness".into(),
         token: None,
@@ -134,7 +134,7 @@ fn refusal<'a>(
     localpart: &'a str,
 ) -> impl Fn(u16, &Value, Option<String>) -> RegistrationError + 'a {
     move |status, body, why| RegistrationError::Refused {
-        hs: hs.name.clone(),
+        hs: hs.name.to_string(),
         localpart: localpart.to_string(),
         status,
         body: crate::client::bounded::excerpt(&client.redactor().json(body).to_string(), 2048),

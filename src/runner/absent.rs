@@ -67,7 +67,7 @@ pub async fn probe_msc4480(client: &Client, hs: &Homeserver, run_id: &str) -> Op
     .ok()?;
     let call = |method: &str, path: String, query: Vec<(String, String)>, body: Value| {
         client.send(Request {
-            hs: hs.name.clone(),
+            hs: hs.name.to_string(),
             base: hs.base_url.clone(),
             actor: "harness".into(),
             token: Some(user.access_token.clone()),

@@ -10,6 +10,7 @@ use super::positions::Stream;
 use super::StepError;
 use crate::client::{Request, Response};
 use crate::fault::RequestParts;
+use crate::scenario::Hs;
 use crate::scenario::{Call, Step, Wait};
 use crate::steps::{BuildCx, Effect, Execution, HttpStep};
 use crate::util::human_duration;
@@ -255,13 +256,10 @@ impl ScenarioRun {
         loop {
             let cx = self.build_cx(step, call, http, remaining).await?;
             let built = http.build(&cx)?;
-            let hs = cx
-                .actor
-                .as_ref()
-                .map_or_else(|| "hs1".to_string(), |u| u.hs.clone());
+            let hs = cx.actor.as_ref().map_or(Hs::Hs1, |u| u.hs);
             let request = Request {
-                base: self.homeserver(&hs)?.base_url.clone(),
-                hs: hs.clone(),
+                base: self.homeserver(hs)?.base_url.clone(),
+                hs: hs.to_string(),
                 actor: call.actor.clone().unwrap_or_else(|| "nobody".into()),
                 token: cx.actor.as_ref().map(|u| u.access_token.clone()),
                 step: step.id.clone(),
@@ -281,7 +279,7 @@ impl ScenarioRun {
                     Effect::SssPos(p) => self.set_position(Stream::SlidingSync, call, p),
                     Effect::StickyNext(t) => self.set_position(Stream::StickyExtension, call, t),
                     Effect::ScheduleEndpointUnknown if !retried => {
-                        self.ctx.note_schedule_endpoint_unknown(&hs);
+                        self.ctx.note_schedule_endpoint_unknown(hs);
                         again = true;
                     }
                     Effect::ScheduleEndpointUnknown => {}
@@ -314,15 +312,13 @@ impl ScenarioRun {
             Some(name) => Some(self.user(name)?),
             None => None,
         };
-        let hs = actor
-            .as_ref()
-            .map_or_else(|| "hs1".to_string(), |u| u.hs.clone());
+        let hs = actor.as_ref().map_or(Hs::Hs1, |u| u.hs);
         let vars = self.vars_snapshot();
         let power_levels = match http.reads_power_levels() {
             Some(room) => {
                 let room = crate::client::encode(&room.render(&vars)?);
                 Some(
-                    self.fetch_power_levels(&step.id, &hs, actor.as_ref(), &room)
+                    self.fetch_power_levels(&step.id, hs, actor.as_ref(), &room)
                         .await?,
                 )
             }
@@ -337,14 +333,14 @@ impl ScenarioRun {
                 .targets
                 .all()
                 .into_iter()
-                .map(|h| (h.name.clone(), h.server_name.clone()))
+                .map(|h| (h.name.to_string(), h.server_name.clone()))
                 .collect(),
             revisions: self.revisions.clone(),
             txn: self.next_txn(),
             sync_token: self.position(Stream::Sync, &name),
             sss_pos: self.position(Stream::SlidingSync, &name),
             sticky_next: self.position(Stream::StickyExtension, &name),
-            schedule_endpoint_unknown: self.ctx.schedule_endpoint_unknown(&hs),
+            schedule_endpoint_unknown: self.ctx.schedule_endpoint_unknown(hs),
             poll: remaining,
             power_levels,
             actor,

@@ -10,6 +10,7 @@ use crate::catalogue::{Proposal, Revision, RevisionOf};
 use crate::client::Client;
 use crate::homeserver::{Control, Homeserver};
 use crate::results::StepRecord;
+use crate::scenario::Hs;
 use crate::scenario::{Action, LifecycleOp, Scenario, Step, Times};
 use crate::util::Held;
 use crate::vars::Vars;
@@ -92,12 +93,12 @@ impl ScenarioRun {
             .ok_or_else(|| StepError::harness(format!("user `{name}` is not registered")))
     }
 
-    /// A homeserver by name.
-    pub fn homeserver(&self, name: &str) -> Result<&Homeserver, StepError> {
+    /// One of the run's homeservers.
+    pub fn homeserver(&self, hs: Hs) -> Result<&Homeserver, StepError> {
         self.ctx
             .targets
-            .get(name)
-            .ok_or_else(|| StepError::harness(format!("no homeserver `{name}` in this run")))
+            .get(hs)
+            .ok_or_else(|| StepError::harness(format!("no homeserver `{hs}` in this run")))
     }
 
     /// A fresh transaction ID.
@@ -141,7 +142,7 @@ impl ScenarioRun {
             }
             Action::Homeserver { hs, op, down_for } => (
                 "homeserver".to_string(),
-                self.lifecycle(hs, *op, *down_for).await,
+                self.lifecycle(*hs, *op, *down_for).await,
                 1,
             ),
             Action::Concurrent(branches) => {
@@ -203,7 +204,7 @@ impl ScenarioRun {
 
     async fn lifecycle(
         &self,
-        hs: &str,
+        hs: Hs,
         op: LifecycleOp,
         down_for: Option<std::time::Duration>,
     ) -> Result<(), StepError> {

@@ -8,6 +8,7 @@ use super::StepError;
 use crate::client::Response;
 use crate::federation::ops::Delivery;
 use crate::federation::FakeServer;
+use crate::scenario::Hs;
 use crate::steps::fake_support::user;
 use crate::steps::{self, FakeCall, Text};
 use crate::vars::Vars;
@@ -51,11 +52,15 @@ pub fn fake_step(call: FakeCall<'_>) -> &dyn FakeStep {
 
 /// The server name of the homeserver a step names (`hs1` when it names none).
 fn target(run: &ScenarioRun, hs: Option<&Text>, vars: &Vars) -> Result<String, StepError> {
-    let name = match hs {
-        Some(t) => t.render(vars)?,
-        None => "hs1".into(),
+    let hs = match hs {
+        Some(t) => {
+            let name = t.render(vars)?;
+            Hs::parse(&name)
+                .ok_or_else(|| StepError::harness(format!("`hs: {name}` is not `hs1` or `hs2`")))?
+        }
+        None => Hs::Hs1,
     };
-    Ok(run.homeserver(&name)?.server_name.clone())
+    Ok(run.homeserver(hs)?.server_name.clone())
 }
 
 /// A step's outcome as a response, recorded in the scenario's transcript (the fake's own

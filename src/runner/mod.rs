@@ -104,7 +104,7 @@ pub struct RunContext {
     user_serial: AtomicU64,
     /// Servers that answered the newest MSC4140 scheduling endpoint with "unrecognised": their
     /// `schedule` steps use the older query parameter for the rest of the run.
-    schedule_endpoint_unknown: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    schedule_endpoint_unknown: std::sync::Mutex<std::collections::BTreeSet<crate::scenario::Hs>>,
     events: UnboundedSender<RunEvent>,
     started: Instant,
     /// Private-server boots that may run at once (see [`schedule::boot_slots`]).
@@ -221,13 +221,13 @@ impl RunContext {
     }
 
     /// Whether `hs` is known not to have the MSC4140 scheduling endpoint.
-    pub fn schedule_endpoint_unknown(&self, hs: &str) -> bool {
-        self.schedule_endpoint_unknown.held().contains(hs)
+    pub fn schedule_endpoint_unknown(&self, hs: crate::scenario::Hs) -> bool {
+        self.schedule_endpoint_unknown.held().contains(&hs)
     }
 
     /// Remembers that `hs` does not have the MSC4140 scheduling endpoint.
-    pub fn note_schedule_endpoint_unknown(&self, hs: &str) {
-        self.schedule_endpoint_unknown.held().insert(hs.to_string());
+    pub fn note_schedule_endpoint_unknown(&self, hs: crate::scenario::Hs) {
+        self.schedule_endpoint_unknown.held().insert(hs);
     }
 
     /// A unique number for user names.

@@ -8,6 +8,7 @@ use crate::client::{Request, Response, DEFAULT_TIMEOUT};
 use crate::fault::RequestParts;
 use crate::homeserver::registration::{register, RegistrationError};
 use crate::matcher::Path;
+use crate::scenario::Hs;
 use crate::util::Held;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -16,7 +17,7 @@ impl ScenarioRun {
     /// A GET the harness makes itself (not a step's request), as `user` when given.
     pub(super) async fn harness_get(
         &self,
-        hs: &str,
+        hs: Hs,
         user: Option<&UserState>,
         step: &str,
         path: String,
@@ -45,7 +46,7 @@ impl ScenarioRun {
     pub async fn fetch_power_levels(
         &self,
         step: &str,
-        hs: &str,
+        hs: Hs,
         user: Option<&UserState>,
         room_enc: &str,
     ) -> Result<Value, StepError> {
@@ -72,7 +73,7 @@ impl ScenarioRun {
     pub async fn setup(&self) -> Result<(), StepError> {
         let mut user_ids = serde_json::Map::new();
         for u in &self.scenario.users {
-            let hs = self.homeserver(&u.hs)?.clone();
+            let hs = self.homeserver(u.hs)?.clone();
             if u.appservice {
                 let Some(a) = &hs.appservice else {
                     return Err(StepError::harness(format!(
@@ -140,7 +141,7 @@ impl ScenarioRun {
         vars.set("run_id", Value::String(self.ctx.run_id.clone()));
         for h in self.ctx.targets.all() {
             vars.set(
-                h.name.clone(),
+                h.name.name(),
                 json!({"server_name": h.server_name, "url": h.base_url}),
             );
         }
@@ -158,12 +159,12 @@ impl ScenarioRun {
             .users
             .held()
             .values()
-            .find(|u| u.hs == "hs1")
+            .find(|u| u.hs == Hs::Hs1)
             .cloned()
             .ok_or_else(|| StepError::harness("`requires: capabilities` needs a user on hs1"))?;
         let resp = self
             .harness_get(
-                "hs1",
+                Hs::Hs1,
                 Some(&user),
                 "setup",
                 "/_matrix/client/v3/capabilities".into(),

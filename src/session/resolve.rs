@@ -10,6 +10,7 @@ use crate::fault::{load_faults, Fault};
 use crate::homeserver::discover;
 use crate::homeserver::Registration;
 use crate::plan::{self, Selection};
+use crate::scenario::Hs;
 use crate::scenario::Scenario;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -162,10 +163,10 @@ pub(super) fn resolve(mut req: RunRequest) -> Result<Settings, Error> {
             implementation,
             version,
         } => {
-            for (name, given) in [("hs1", Some(hs1)), ("hs2", hs2.as_ref())] {
+            for (hs, given) in [(Hs::Hs1, Some(hs1)), (Hs::Hs2, hs2.as_ref())] {
                 if let Some(url) = given {
-                    check_server_url(name, url)?;
-                    registration_method(name, *registration)?;
+                    check_server_url(hs.name(), url)?;
+                    registration_method(hs, *registration)?;
                 }
             }
             (implementation.as_ref(), version.as_ref())
@@ -352,7 +353,7 @@ fn scenario_ids(s: &[Scenario]) -> Vec<&str> {
 /// (flags show up in process lists and CI logs). hs2 has variables of its own; a registration
 /// token may be shared by both.
 pub(super) fn registration_method(
-    name: &str,
+    name: Hs,
     method: RegistrationMethod,
 ) -> Result<Registration, Error> {
     let word = method.word();
@@ -366,7 +367,7 @@ pub(super) fn registration_method(
                 ))
             })
     };
-    let hs2 = name == "hs2";
+    let hs2 = name == Hs::Hs2;
     Ok(match method {
         RegistrationMethod::Open => Registration::Open,
         RegistrationMethod::SharedSecret if hs2 => {

@@ -11,6 +11,7 @@ use crate::redact::Redactor;
 use crate::results::TargetInfo;
 use crate::runner::events::EventKind;
 use crate::runner::{schedule, shared_servers_needed, Prebooted, PrivateServers};
+use crate::scenario::Hs;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -34,12 +35,12 @@ pub(super) async fn reach(
                 implementation: implementation.clone(),
                 version: version.clone(),
             };
-            let hs1 = external("hs1", hs1, *registration, http, redactor, &declared).await?;
+            let hs1 = external(Hs::Hs1, hs1, *registration, http, redactor, &declared).await?;
             let hs2 = match hs2 {
                 // `implementation` describes hs1; hs2 is always identified by asking it.
                 Some(url2) => {
                     let undeclared = Declared::default();
-                    Some(external("hs2", url2, *registration, http, redactor, &undeclared).await?)
+                    Some(external(Hs::Hs2, url2, *registration, http, redactor, &undeclared).await?)
                 }
                 None => None,
             };
@@ -92,7 +93,7 @@ pub(super) fn announce(targets: &Targets, redactor: &Redactor, emit: &dyn Fn(Eve
 /// How a server is described in the report.
 fn info(h: &Homeserver) -> TargetInfo {
     TargetInfo {
-        name: h.name.clone(),
+        name: h.name.to_string(),
         url: h.base_url.clone(),
         server_name: h.server_name.clone(),
         implementation: h.implementation.clone(),
@@ -117,7 +118,7 @@ fn info(h: &Homeserver) -> TargetInfo {
 
 /// An external target, probed (`/versions`) and identified (server name, implementation).
 async fn external(
-    name: &str,
+    name: Hs,
     url: &str,
     method: RegistrationMethod,
     http: &reqwest::Client,
@@ -126,7 +127,7 @@ async fn external(
 ) -> Result<Homeserver, Error> {
     let registration = registration_method(name, method)?;
     let mut hs = Homeserver {
-        name: name.into(),
+        name,
         base_url: url.trim_end_matches('/').into(),
         server_name: String::new(),
         registration,

@@ -195,8 +195,8 @@ pub(crate) const PROTECTED_CONFIG_KEYS: &[&str] = &[
 pub struct UserDecl {
     /// The name used in steps (`as: alice`).
     pub name: String,
-    /// `hs1` or `hs2`.
-    pub hs: String,
+    /// Its homeserver.
+    pub hs: super::Hs,
     /// Register as a guest.
     pub guest: bool,
     /// Act as the application service registered with the (managed) server, not a new user.
@@ -265,8 +265,8 @@ pub enum Action {
     Call(Box<Call>),
     /// Homeserver lifecycle.
     Homeserver {
-        /// `hs1` or `hs2`.
-        hs: String,
+        /// Which server.
+        hs: super::Hs,
         /// What to do.
         op: LifecycleOp,
         /// For `restart`: how long the server stays down between stop and start. This is the

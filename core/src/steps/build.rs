@@ -13,8 +13,8 @@ use std::time::Duration;
 pub struct UserState {
     /// Name in the scenario.
     pub name: String,
-    /// `hs1` / `hs2`.
-    pub hs: String,
+    /// Its homeserver.
+    pub hs: crate::scenario::Hs,
     /// Matrix user ID.
     pub user_id: String,
     /// Access token.
@@ -247,7 +247,7 @@ pub mod testing {
     pub fn cx() -> BuildCx {
         let user = |name: &str| UserState {
             name: name.into(),
-            hs: "hs1".into(),
+            hs: crate::scenario::Hs::Hs1,
             user_id: format!("@{name}:hs1.test"),
             access_token: "secret".into(),
             password: Some(format!("pw-{name}")),

@@ -19,6 +19,7 @@ mod waits;
 use super::checks;
 use super::model::*;
 use super::vocabulary::{self, COMMON_KEYS, CONTROL_KINDS};
+use super::Hs;
 use crate::yaml::{Diagnostic, Diagnostics};
 
 /// The selector prefix that makes a check read a variable instead of the response body.

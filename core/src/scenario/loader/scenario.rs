@@ -335,7 +335,7 @@ impl<'a> Loader<'a> {
             }
             let mut u = UserDecl {
                 name,
-                hs: "hs1".into(),
+                hs: Hs::Hs1,
                 guest: false,
                 appservice: false,
             };
@@ -343,20 +343,19 @@ impl<'a> Loader<'a> {
                 for (uk, uv) in um.iter() {
                     match uk.as_str() {
                         "hs" => {
-                            let hs = self.string(uv, "`hs`").unwrap_or_default();
-                            if hs != "hs1" && hs != "hs2" {
-                                self.err(
+                            let named = self.string(uv, "`hs`").unwrap_or_default();
+                            match Hs::parse(&named) {
+                                None => self.err(
                                     yaml::pos(uv),
-                                    format!("`hs` must be `hs1` or `hs2`, found `{hs}`"),
-                                );
-                            } else if hs == "hs2" && homeservers < 2 {
-                                self.err_hint(
+                                    format!("`hs` must be `hs1` or `hs2`, found `{named}`"),
+                                ),
+                                Some(hs) if !hs.within(homeservers) => self.err_hint(
                                     yaml::pos(uv),
                                     "a user on `hs2` needs two homeservers",
                                     "add `requires: {homeservers: 2}`",
-                                );
+                                ),
+                                Some(hs) => u.hs = hs,
                             }
-                            u.hs = hs;
                         }
                         "guest" => {
                             u.guest = uv.as_scalar().and_then(|s| s.as_bool()).unwrap_or(false)

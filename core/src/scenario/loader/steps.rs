@@ -348,16 +348,18 @@ impl<'a> Loader<'a> {
 
     pub(super) fn lifecycle(&mut self, body: &Node, homeservers: u8) -> Option<Action> {
         let m = self.mapping(body, "`homeserver`")?;
-        let hs = m
+        let named = m
             .get_node("hs")
             .and_then(|n| self.string(n, "`hs`"))
-            .unwrap_or_else(|| "hs1".into());
-        if hs != "hs1" && hs != "hs2" || (hs == "hs2" && homeservers < 2) {
+            .unwrap_or_else(|| Hs::Hs1.name().into());
+        let hs = Hs::parse(&named).filter(|h| h.within(homeservers));
+        if hs.is_none() {
             self.err(
                 yaml::mapping_pos(m),
-                format!("`hs: {hs}` is not a homeserver of this scenario"),
+                format!("`hs: {named}` is not a homeserver of this scenario"),
             );
         }
+        let hs = hs.unwrap_or_default();
         let Some(op_node) = m.get_node("do") else {
             self.err_hint(
                 yaml::mapping_pos(m),
