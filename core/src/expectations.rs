@@ -50,20 +50,19 @@ impl Expectations {
     /// Finds the file for an implementation: `<impl>-<version>.yaml`, then `<impl>-<major.minor>.yaml`,
     /// then `<impl>.yaml`.
     /// Names that could not safely name a file find nothing.
-    pub fn find(dir: &Path, implementation: &str, version: &str) -> Option<PathBuf> {
+    pub fn find(dir: &Path, implementation: &str, version: Option<&str>) -> Option<PathBuf> {
         use crate::util::{valid_implementation, valid_version};
-        if !valid_implementation(implementation) || !valid_version(version) {
+        if !valid_implementation(implementation) || !version.is_none_or(valid_version) {
             return None;
         }
-        let minor: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
-        [
-            format!("{implementation}-{version}.yaml"),
-            format!("{implementation}-{minor}.yaml"),
-            format!("{implementation}.yaml"),
-        ]
-        .into_iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.exists())
+        let mut names = Vec::new();
+        if let Some(version) = version {
+            let minor: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
+            names.push(format!("{implementation}-{version}.yaml"));
+            names.push(format!("{implementation}-{minor}.yaml"));
+        }
+        names.push(format!("{implementation}.yaml"));
+        names.into_iter().map(|n| dir.join(n)).find(|p| p.exists())
     }
 
     /// Loads a file, checking its whole shape (unknown keys with a did-you-mean, wrong types),

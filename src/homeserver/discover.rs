@@ -111,21 +111,21 @@ pub async fn discover(
             let v = version
                 .clone()
                 .or_else(|| found.filter(|(fi, _)| fi == i).map(|(_, fv)| fv));
-            (i.clone(), v, Source::Declared)
+            (Some(i.clone()), v, Source::Declared)
         }
         (d, Some((fi, fv))) => (
-            fi,
+            Some(fi),
             d.version.clone().or(Some(fv)),
             Source::FederationVersion,
         ),
         (d, None) => (
-            "unknown".to_string(),
+            None,
             d.version.clone(),
             Source::Unknown(why.unwrap_or_default()),
         ),
     };
     hs.implementation = implementation;
-    hs.version = version.unwrap_or_else(|| "unknown".into());
+    hs.version = version;
     Ok(source)
 }
 

@@ -47,6 +47,6 @@ pub struct Launch {
     pub python: Option<PathBuf>,
     /// `{{program}}`: the server's program (command provisioning).
     pub program: Option<PathBuf>,
-    /// The implementation's version, for reports and expectations.
-    pub version: String,
+    /// The implementation's version, for reports and expectations, when known.
+    pub version: Option<String>,
 }

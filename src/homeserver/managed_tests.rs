@@ -47,7 +47,7 @@ fn test_launch(profile: &str) -> Launch {
         profile: std::sync::Arc::new(Profile::load(&file).unwrap()),
         python: Some("/venv/bin/python".into()),
         program: Some("/opt/server".into()),
-        version: "1".into(),
+        version: Some("1".into()),
     }
 }
 
@@ -155,7 +155,7 @@ fn kill_all_managed_runs_owed_teardowns_and_removes_the_folders() {
         profile: std::sync::Arc::new(Profile::load(&profile).unwrap()),
         python: None,
         program: Some("/bin/true".into()),
-        version: "1".into(),
+        version: Some("1".into()),
     };
     let data = dir.path().join("work/hs1");
     let server = ManagedServer::prepare(

@@ -123,10 +123,11 @@ pub struct Homeserver {
     pub registration: Registration,
     /// Process control.
     pub control: Control,
-    /// Implementation name (`synapse`) and version, for reports and expectations.
-    pub implementation: String,
-    /// Version string, or `unknown`.
-    pub version: String,
+    /// Implementation name (`synapse`), for reports, expectations and snapshots; `None` when
+    /// the server could not be identified.
+    pub implementation: Option<String>,
+    /// Its version, when known.
+    pub version: Option<String>,
     /// `/versions` `unstable_features`.
     pub features: BTreeMap<String, bool>,
     /// `/versions` `versions`.
@@ -281,7 +282,7 @@ impl ManagedSetup {
                     profile,
                     python: Some(install.python),
                     program: None,
-                    version: install.version,
+                    version: Some(install.version),
                 })
             }
             Provision::Command(program) => {
@@ -298,13 +299,22 @@ impl ManagedSetup {
                     ))
                 })?;
                 Ok(Launch {
-                    version: profile.version.clone().unwrap_or_else(|| "unknown".into()),
+                    version: profile.version.clone(),
                     profile,
                     python: None,
                     program: Some(found),
                 })
             }
         }
+    }
+}
+
+/// `synapse 1.163.2`, `synapse` (version unknown) or `an unknown implementation`.
+pub fn described(implementation: Option<&str>, version: Option<&str>) -> String {
+    match (implementation, version) {
+        (Some(i), Some(v)) => format!("{i} {v}"),
+        (Some(i), None) => format!("{i} (version unknown)"),
+        (None, _) => "an unknown implementation".into(),
     }
 }
 
@@ -410,9 +420,8 @@ impl Targets {
             run_setups(&servers).await?;
         }
         progress(&format!(
-            "starting {} {} ({})",
-            profile.implementation,
-            launch.version,
+            "starting {} ({})",
+            described(Some(&profile.implementation), launch.version.as_deref()),
             names
                 .iter()
                 .map(|h| h.name())
@@ -443,7 +452,7 @@ impl Targets {
                     RegistrationKind::Token => Registration::Token(c.registration_token.clone()),
                 },
                 control: Control::Managed(s),
-                implementation: profile.implementation.clone(),
+                implementation: Some(profile.implementation.clone()),
                 version: launch.version.clone(),
                 features: BTreeMap::new(),
                 spec_versions: Vec::new(),

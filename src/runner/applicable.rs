@@ -42,7 +42,14 @@ impl<'a> Offer<'a> {
     pub fn of(targets: &Targets, profile: Option<&'a Profile>) -> Offer<'a> {
         let all = targets.all();
         Offer {
-            implementation: Some(targets.hs1.implementation.clone()),
+            // A booted server that could not be identified is not the one a scenario is for.
+            implementation: Some(
+                targets
+                    .hs1
+                    .implementation
+                    .clone()
+                    .unwrap_or_else(|| "an unknown implementation".into()),
+            ),
             managed: all.iter().all(|h| matches!(h.control, Control::Managed(_))),
             second_server: targets.hs2.is_some(),
             profile,

@@ -140,8 +140,8 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
     targets::announce(&targets, &redactor, &emit);
     let expectations = s.expectations.pick(
         &s.loaded.root.join("fixtures").join("expectations"),
-        &targets.hs1.implementation,
-        &targets.hs1.version,
+        targets.hs1.implementation.as_deref(),
+        targets.hs1.version.as_deref(),
     );
     let snapshots = snapshot_settings(&s, &targets.hs1)?;
     let run_id = runner::new_run_id();
@@ -226,8 +226,11 @@ fn windows(s: &Settings) -> (BTreeMap<String, std::time::Duration>, String) {
 /// not safely name a folder gets none), never written under CI or from the built-in copy.
 fn snapshot_settings(s: &Settings, hs1: &Homeserver) -> Result<SnapshotSettings, Error> {
     let policy = snapshot_policy(s.request.snapshots, s.request.ci)?;
-    let implementation = &hs1.implementation;
-    let mode = if implementation == "unknown" || !discover::valid_implementation(implementation) {
+    let folder = hs1
+        .implementation
+        .as_deref()
+        .filter(|i| discover::valid_implementation(i));
+    let mode = if folder.is_none() {
         SnapshotMode::Off
     } else if s.request.ci || matches!(s.loaded.source, crate::embedded::Source::BuiltIn(_)) {
         // Nobody reviews the cache folder of the built-in copy: pending ones go to the report.
@@ -237,11 +240,13 @@ fn snapshot_settings(s: &Settings, hs1: &Homeserver) -> Result<SnapshotSettings,
     } else {
         SnapshotMode::Review
     };
+    // With snapshots off the folders are never read or written.
+    let folder = folder.unwrap_or_default();
     Ok(SnapshotSettings {
-        dir: s.loaded.root.join("snapshots").join(implementation),
-        report_dir: s.report_dir.join("snapshots").join(implementation),
+        dir: s.loaded.root.join("snapshots").join(folder),
+        report_dir: s.report_dir.join("snapshots").join(folder),
         mode,
         strict: policy == SnapshotPolicy::Strict,
-        info: format!("{} {}", implementation, hs1.version),
+        info: crate::homeserver::described(hs1.implementation.as_deref(), hs1.version.as_deref()),
     })
 }

@@ -95,10 +95,16 @@ pub(super) enum ExpectationsChoice {
 
 impl ExpectationsChoice {
     /// The expectations for hs1's implementation and version.
-    pub(super) fn pick(&self, dir: &Path, implementation: &str, version: &str) -> Expectations {
+    pub(super) fn pick(
+        &self,
+        dir: &Path,
+        implementation: Option<&str>,
+        version: Option<&str>,
+    ) -> Expectations {
         match self {
             ExpectationsChoice::Given(e) => e.clone(),
-            ExpectationsChoice::Shipped(files) => Expectations::find(dir, implementation, version)
+            ExpectationsChoice::Shipped(files) => implementation
+                .and_then(|i| Expectations::find(dir, i, version))
                 .and_then(|p| files.iter().find(|(f, _)| *f == p))
                 .map(|(_, e)| e.clone())
                 .unwrap_or_default(),

@@ -96,8 +96,9 @@ fn info(h: &Homeserver) -> TargetInfo {
         name: h.name.to_string(),
         url: h.base_url.clone(),
         server_name: h.server_name.clone(),
-        implementation: h.implementation.clone(),
-        version: h.version.clone(),
+        // results.json says `unknown` for what could not be identified.
+        implementation: h.implementation.clone().unwrap_or_else(|| "unknown".into()),
+        version: h.version.clone().unwrap_or_else(|| "unknown".into()),
         identified_by: h.identified_by.clone(),
         managed: matches!(h.control, Control::Managed(_)),
         features: h
@@ -132,8 +133,8 @@ async fn external(
         server_name: String::new(),
         registration,
         control: Control::External,
-        implementation: "unknown".into(),
-        version: "unknown".into(),
+        implementation: None,
+        version: None,
         appservice: None,
         features: BTreeMap::new(),
         spec_versions: Vec::new(),
