@@ -16,6 +16,7 @@ pub mod profile;
 mod profile_lookup;
 pub mod profile_needs;
 mod profile_reader;
+mod profile_sections;
 pub use profile_lookup::find as find_profile;
 pub mod registration;
 
