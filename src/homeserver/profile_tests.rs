@@ -73,7 +73,10 @@ fn hooks_load_with_their_limits_and_placeholders_are_collected() {
     .unwrap();
     assert_eq!(p.setup[0].argv[0], "createdb");
     assert_eq!(p.setup[0].within, std::time::Duration::from_secs(20));
-    assert_eq!(p.teardown[0].within, crate::homeserver::hooks::DEFAULT_WITHIN);
+    assert_eq!(
+        p.teardown[0].within,
+        crate::homeserver::hooks::DEFAULT_WITHIN
+    );
     assert!(p.texts().any(|t| t == "{{port.postgres}}"));
     let e = load_text(&format!("{MINIMAL}setup: createdb x\n")).unwrap_err();
     assert!(

@@ -8,6 +8,7 @@
 //! [`expect`] what a step checks and keeps (expectations, captures, snapshots).
 
 mod call;
+mod control;
 mod expect;
 mod sample;
 mod scenario;

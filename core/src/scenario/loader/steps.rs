@@ -39,6 +39,116 @@ impl<'a> Loader<'a> {
     ) -> Option<Step> {
         let m = self.mapping(node, "a step")?;
         let pos = yaml::mapping_pos(m);
+        let (kind, body) = self.kind_of(m, pos)?;
+        let id = match m.get_node("id") {
+            Some(n) => self.string(n, "`id`").unwrap_or(default_id),
+            None => default_id,
+        };
+        // A step's own key indented into its kind's body (`capture:` under `sync:`) is one
+        // mistake: said once, with the fix, and what it captures is known afterwards (no cascade
+        // of "unknown variable" errors).
+        let misplaced = self.misplaced_step_keys(&kind, body);
+        for (_, names) in &misplaced {
+            scope.defined.extend(names.iter().cloned());
+        }
+        let action = match kind.as_str() {
+            "homeserver" => self.lifecycle(body, homeservers),
+            "concurrent" => self.concurrent(body, &id, users, scope, homeservers),
+            "repeat" => self.repeat(body, &id, users, scope, homeservers),
+            _ => self.call(
+                &kind,
+                body,
+                users,
+                scope,
+                &misplaced.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            ),
+        };
+        let action = action?;
+        let accumulate = self.captures_at(m, "accumulate");
+        // Accumulated lists exist (empty) from the start of the step, so its own checks can read
+        // them with `@vars.<name>`.
+        for a in &accumulate {
+            scope.defined.insert(a.name.clone());
+        }
+        let expect = match m.get_node("expect") {
+            Some(n) => self.expect(n, scope),
+            None => Expect::default(),
+        };
+        let capture = self.captures_at(m, "capture");
+        let observe = self.captures_at(m, "observe");
+        let wait = self.wait(m, scope);
+        let sample = m.get_node("sample").and_then(|n| self.sample(n, scope));
+        let snapshot = m.get_node("snapshot").and_then(|n| self.snapshot(n));
+        let judges = m
+            .get_node("judges")
+            .map(|n| self.judges(n))
+            .unwrap_or_default();
+        for c in &capture {
+            scope.defined.insert(c.name.clone());
+        }
+        let step = Step {
+            id,
+            pos,
+            action,
+            expect,
+            capture,
+            accumulate,
+            observe,
+            wait,
+            snapshot,
+            sample,
+            judges,
+        };
+        self.check_step(&step, &kind);
+        Some(step)
+    }
+
+    /// `capture`, `accumulate` or `observe`, when the step has it.
+    fn captures_at(&mut self, m: &MarkedMappingNode, key: &str) -> Vec<Capture> {
+        match m.get_node(key) {
+            Some(n) => self.captures(n, key),
+            None => Vec::new(),
+        }
+    }
+
+    /// What a step may not combine: sampling with waiting, a hold that checks nothing, and a
+    /// control or lifecycle step with anything a call has.
+    fn check_step(&mut self, step: &Step, kind: &str) {
+        if let Some(sp) = &step.sample {
+            if step.wait != Wait::Once {
+                self.err(
+                    sp.pos,
+                    "a step either `sample`s an item across its lifetime or waits with `within`/`hold`; not both",
+                );
+            }
+        }
+        let holds = matches!(step.wait, Wait::Hold { .. } | Wait::HoldUntil { .. });
+        if holds && step.expect.is_default() {
+            self.err_hint(
+                step.pos,
+                "`hold` with no `expect` checks nothing",
+                "state what must stay true, e.g. an `absent` check",
+            );
+        }
+        let plain = step.expect.is_default()
+            && step.capture.is_empty()
+            && step.accumulate.is_empty()
+            && step.observe.is_empty()
+            && step.sample.is_none()
+            && step.wait == Wait::Once;
+        if !matches!(step.action, Action::Call(_)) && !plain {
+            self.err(
+                step.pos,
+                format!(
+                    "`{kind}` steps take no `expect`, `capture`, `accumulate`, `observe`, `within`, `hold` or `sample`"
+                ),
+            );
+        }
+    }
+
+    /// The one key of a step that says what it does (a call's kind or a control step), and its
+    /// body; an unknown key, a second kind or none is a diagnostic.
+    fn kind_of<'n>(&mut self, m: &'n MarkedMappingNode, pos: Pos) -> Option<(String, &'n Node)> {
         let mut kind_key = None;
         for (k, v) in m.iter() {
             let key = k.as_str();
@@ -52,7 +162,7 @@ impl<'a> Loader<'a> {
                         format!("a step does one thing: found both `{prev}` and `{key}`"),
                     );
                 } else {
-                    kind_key = Some((key.to_string(), (k, v)));
+                    kind_key = Some((key.to_string(), v));
                 }
                 continue;
             }
@@ -74,7 +184,7 @@ impl<'a> Loader<'a> {
             };
             self.errors.push(d);
         }
-        let Some((kind, (_, body))) = kind_key else {
+        let Some((kind, body)) = kind_key else {
             if self.errors.is_empty() {
                 self.err_hint(
                     pos,
@@ -87,219 +197,7 @@ impl<'a> Loader<'a> {
             }
             return None;
         };
-        let id = match m.get_node("id") {
-            Some(n) => self.string(n, "`id`").unwrap_or(default_id),
-            None => default_id,
-        };
-        // A step's own key indented into its kind's body (`capture:` under `sync:`) is one
-        // mistake: said once, with the fix, and what it captures is known afterwards (no cascade
-        // of "unknown variable" errors).
-        let misplaced = self.misplaced_step_keys(&kind, body);
-        for (_, names) in &misplaced {
-            scope.defined.extend(names.iter().cloned());
-        }
-        let action = match kind.as_str() {
-            "homeserver" => self.lifecycle(body, homeservers),
-            "concurrent" => {
-                let Node::Sequence(branches) = body else {
-                    self.err(
-                        yaml::pos(body),
-                        "`concurrent` takes a list of branches, each a list of steps",
-                    );
-                    return None;
-                };
-                let mut out = Vec::new();
-                let mut captured = BTreeSet::new();
-                for (b, branch) in branches.iter().enumerate() {
-                    let Node::Sequence(steps) = branch else {
-                        self.err(
-                            yaml::pos(branch),
-                            "each `concurrent` branch is a list of steps",
-                        );
-                        continue;
-                    };
-                    let mut branch_scope = Scope {
-                        defined: scope.defined.clone(),
-                    };
-                    out.push(self.steps(
-                        steps,
-                        &format!("{id}.{}", b + 1),
-                        users,
-                        &mut branch_scope,
-                        homeservers,
-                    ));
-                    captured.extend(branch_scope.defined);
-                }
-                scope.defined.extend(captured);
-                Some(Action::Concurrent(out))
-            }
-            "repeat" => {
-                let rm = self.mapping(body, "`repeat`")?;
-                let times = match rm.get_node("times") {
-                    Some(n) => match n.as_scalar() {
-                        Some(t) if t.as_u32().is_some() => t.as_u32().map(Times::Fixed),
-                        Some(t) if !referenced_names(t.as_str()).is_empty() => {
-                            self.check_refs(
-                                &Value::String(t.as_str().to_string()),
-                                yaml::pos(n),
-                                scope,
-                            );
-                            Some(Times::Template(t.as_str().to_string()))
-                        }
-                        _ => {
-                            self.err(
-                                yaml::pos(n),
-                                "`times` must be a whole number or a template such as \"{{max}}\"",
-                            );
-                            None
-                        }
-                    },
-                    None => {
-                        self.err(
-                            yaml::mapping_pos(rm),
-                            "`repeat` needs `times:` (a whole number)",
-                        );
-                        None
-                    }
-                };
-                for (k, _) in rm.iter() {
-                    if !["times", "steps"].contains(&k.as_str()) {
-                        self.unknown_key(
-                            yaml::scalar_pos(k),
-                            "key in `repeat`",
-                            k.as_str(),
-                            &["times", "steps"],
-                        );
-                    }
-                }
-                let Some(steps) = rm.get_sequence("steps") else {
-                    self.err(yaml::mapping_pos(rm), "`repeat` needs `steps:` (a list)");
-                    return None;
-                };
-                scope.defined.insert("i".into());
-                let steps = self.steps(steps, &id, users, scope, homeservers);
-                Some(Action::Repeat {
-                    times: times.unwrap_or(Times::Fixed(0)),
-                    steps,
-                })
-            }
-            _ => self.call(
-                &kind,
-                body,
-                users,
-                scope,
-                &misplaced.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
-            ),
-        };
-        let action = action?;
-        let accumulate = match m.get_node("accumulate") {
-            Some(n) => self.captures(n, "accumulate"),
-            None => Vec::new(),
-        };
-        // Accumulated lists exist (empty) from the start of the step, so its own checks can read
-        // them with `@vars.<name>`.
-        for a in &accumulate {
-            scope.defined.insert(a.name.clone());
-        }
-        let expect = match m.get_node("expect") {
-            Some(n) => self.expect(n, scope),
-            None => Expect::default(),
-        };
-        let capture = match m.get_node("capture") {
-            Some(n) => self.captures(n, "capture"),
-            None => Vec::new(),
-        };
-        let observe = match m.get_node("observe") {
-            Some(n) => self.captures(n, "observe"),
-            None => Vec::new(),
-        };
-        let every = match m.get_node("every") {
-            Some(n) => self.duration(n, "`every`").unwrap_or(DEFAULT_EVERY),
-            None => DEFAULT_EVERY,
-        };
-        let waits: Vec<(&str, &Node)> = ["within", "hold", "hold_until"]
-            .into_iter()
-            .filter_map(|k| m.get_node(k).map(|n| (k, n)))
-            .collect();
-        let wait = match waits.as_slice() {
-            [] => Wait::Once,
-            [("within", w)] => match self.window(w) {
-                Some(window) => Wait::Until {
-                    within: window.default,
-                    window: Some(window.name),
-                    every,
-                },
-                None => Wait::Until {
-                    within: self.duration(w, "`within`").unwrap_or_default(),
-                    window: None,
-                    every,
-                },
-            },
-            [("hold", h)] => Wait::Hold {
-                duration: self.duration(h, "`hold`").unwrap_or_default(),
-                every,
-            },
-            [(_, u)] => match self.moment(u, scope) {
-                Some(until) => Wait::HoldUntil { until, every },
-                None => Wait::Once,
-            },
-            [_, (_, second), ..] => {
-                self.err(yaml::pos(second), "a step either waits `within` a deadline for its checks to pass, `hold`s them for a while or holds them `hold_until` a moment; only one of them");
-                Wait::Once
-            }
-        };
-        let sample = m.get_node("sample").and_then(|n| self.sample(n, scope));
-        if let Some(sp) = &sample {
-            if wait != Wait::Once {
-                self.err(
-                    sp.pos,
-                    "a step either `sample`s an item across its lifetime or waits with `within`/`hold`; not both",
-                );
-            }
-        }
-        if matches!(wait, Wait::Hold { .. } | Wait::HoldUntil { .. }) && expect.is_default() {
-            self.err_hint(
-                pos,
-                "`hold` with no `expect` checks nothing",
-                "state what must stay true, e.g. an `absent` check",
-            );
-        }
-        if !matches!(action, Action::Call(_))
-            && (!expect.is_default()
-                || !capture.is_empty()
-                || !accumulate.is_empty()
-                || !observe.is_empty()
-                || sample.is_some()
-                || wait != Wait::Once)
-        {
-            self.err(
-                pos,
-                format!(
-                    "`{kind}` steps take no `expect`, `capture`, `accumulate`, `observe`, `within`, `hold` or `sample`"
-                ),
-            );
-        }
-        let snapshot = m.get_node("snapshot").and_then(|n| self.snapshot(n));
-        let judges = m
-            .get_node("judges")
-            .map(|n| self.judges(n))
-            .unwrap_or_default();
-        for c in &capture {
-            scope.defined.insert(c.name.clone());
-        }
-        Some(Step {
-            id,
-            pos,
-            action,
-            expect,
-            capture,
-            accumulate,
-            observe,
-            wait,
-            snapshot,
-            sample,
-            judges,
-        })
+        Some((kind, body))
     }
 
     /// `judges: [IDs]`: which of the scenario's covered requirements a step judges, so that its

@@ -68,4 +68,45 @@ impl<'a> Loader<'a> {
         }
         m
     }
+
+    /// How a step waits: once, `within` a deadline (a duration or a named window), `hold`ing
+    /// for a while or `hold_until` a moment, polling `every` so often; more than one is a
+    /// diagnostic.
+    pub(super) fn wait(&mut self, m: &MarkedMappingNode, scope: &Scope) -> Wait {
+        let every = match m.get_node("every") {
+            Some(n) => self.duration(n, "`every`").unwrap_or(DEFAULT_EVERY),
+            None => DEFAULT_EVERY,
+        };
+        let waits: Vec<(&str, &Node)> = ["within", "hold", "hold_until"]
+            .into_iter()
+            .filter_map(|k| m.get_node(k).map(|n| (k, n)))
+            .collect();
+        match waits.as_slice() {
+            [] => Wait::Once,
+            [("within", w)] => match self.window(w) {
+                Some(window) => Wait::Until {
+                    within: window.default,
+                    window: Some(window.name),
+                    every,
+                },
+                None => Wait::Until {
+                    within: self.duration(w, "`within`").unwrap_or_default(),
+                    window: None,
+                    every,
+                },
+            },
+            [("hold", h)] => Wait::Hold {
+                duration: self.duration(h, "`hold`").unwrap_or_default(),
+                every,
+            },
+            [(_, u)] => match self.moment(u, scope) {
+                Some(until) => Wait::HoldUntil { until, every },
+                None => Wait::Once,
+            },
+            [_, (_, second), ..] => {
+                self.err(yaml::pos(second), "a step either waits `within` a deadline for its checks to pass, `hold`s them for a while or holds them `hold_until` a moment; only one of them");
+                Wait::Once
+            }
+        }
+    }
 }
