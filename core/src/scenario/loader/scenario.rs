@@ -2,6 +2,14 @@
 
 use super::*;
 
+/// What the catalogue says of a scenario's covered requirements.
+struct CatalogueFacts {
+    merged_notes: Vec<String>,
+    newest_group: &'static str,
+    id_groups: std::collections::BTreeMap<String, (&'static str, &'static str)>,
+    recommendations: std::collections::BTreeSet<String>,
+}
+
 impl<'a> Loader<'a> {
     pub(super) fn scenario(&mut self, root: &Node, suite: &str) -> Option<Scenario> {
         let top = self.mapping(root, "a scenario file")?;
@@ -23,46 +31,8 @@ impl<'a> Loader<'a> {
         };
         let covers = self.covers(top, top_pos);
         self.covers = covers.clone();
-        let proposal = match top.get_node("proposal") {
-            Some(n) => {
-                let text = self.string(n, "`proposal`").unwrap_or_default();
-                match text.parse::<Proposal>() {
-                    Ok(p) => Some(p),
-                    Err(e) => {
-                        self.err(yaml::pos(n), e);
-                        None
-                    }
-                }
-            }
-            None => covers.first().and_then(|c| Proposal::of_requirement(c)),
-        };
-        let proposal = proposal.unwrap_or(Proposal::Msc4354);
-        let revisions = match top.get_node("revisions") {
-            Some(n) => {
-                let mut out = Vec::new();
-                for (r, p) in self.string_list(n, "a revision") {
-                    match r.parse::<Revision>() {
-                        Ok(r) => out.push(r),
-                        Err(e) => self.err(p, e),
-                    }
-                }
-                out
-            }
-            None => vec![Revision::Seed, Revision::Newest],
-        };
-        let covers_pos = top.get_node("covers").map(yaml::pos).unwrap_or(top_pos);
-        for c in &covers {
-            if let Some(req) = self.catalogue.get(c) {
-                if !req.revisions.iter().any(|r| revisions.contains(r)) {
-                    self.err(
-                        covers_pos,
-                        format!(
-                            "`{c}` belongs to no revision this scenario runs at ({revisions:?})"
-                        ),
-                    );
-                }
-            }
-        }
+        let proposal = self.proposal(top, &covers);
+        let revisions = self.revisions(top, &covers, top_pos);
         let requires = top
             .get_node("requires")
             .map(|n| self.requires(n))
@@ -78,14 +48,101 @@ impl<'a> Loader<'a> {
             Some(n) => self.duration(n, "`timeout`").unwrap_or(DEFAULT_TIMEOUT),
             None => DEFAULT_TIMEOUT,
         };
+        let steps = self.scenario_steps(top, top_pos, &users, requires.homeservers);
+        let stem = self
+            .file
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let facts = self.catalogue_facts(&covers, proposal);
+        let scenario = Scenario {
+            id: format!("{suite}/{stem}"),
+            suite: suite.to_string(),
+            file: self.file.to_path_buf(),
+            name,
+            covers,
+            proposal,
+            revisions,
+            requires,
+            users,
+            steps,
+            timeout,
+            merged_notes: facts.merged_notes,
+            newest_group: facts.newest_group,
+            id_groups: facts.id_groups,
+            recommendations: facts.recommendations,
+        };
+        self.check_judged(&scenario, top, top_pos);
+        Some(scenario)
+    }
+
+    /// `proposal:`, or the proposal of the first covered requirement.
+    fn proposal(&mut self, top: &MarkedMappingNode, covers: &[String]) -> Proposal {
+        let proposal = match top.get_node("proposal") {
+            Some(n) => {
+                let text = self.string(n, "`proposal`").unwrap_or_default();
+                match text.parse::<Proposal>() {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        self.err(yaml::pos(n), e);
+                        None
+                    }
+                }
+            }
+            None => covers.first().and_then(|c| Proposal::of_requirement(c)),
+        };
+        proposal.unwrap_or(Proposal::Msc4354)
+    }
+
+    /// `revisions:` (default both); every covered requirement must belong to one of them.
+    fn revisions(
+        &mut self,
+        top: &MarkedMappingNode,
+        covers: &[String],
+        top_pos: Pos,
+    ) -> Vec<Revision> {
+        let revisions = match top.get_node("revisions") {
+            Some(n) => {
+                let mut out = Vec::new();
+                for (r, p) in self.string_list(n, "a revision") {
+                    match r.parse::<Revision>() {
+                        Ok(r) => out.push(r),
+                        Err(e) => self.err(p, e),
+                    }
+                }
+                out
+            }
+            None => vec![Revision::Seed, Revision::Newest],
+        };
+        let covers_pos = top.get_node("covers").map(yaml::pos).unwrap_or(top_pos);
+        for c in covers {
+            let Some(req) = self.catalogue.get(c) else {
+                continue;
+            };
+            if !req.revisions.iter().any(|r| revisions.contains(r)) {
+                self.err(
+                    covers_pos,
+                    format!("`{c}` belongs to no revision this scenario runs at ({revisions:?})"),
+                );
+            }
+        }
+        revisions
+    }
+
+    /// `steps:`, with the built-in variables and the users in scope.
+    fn scenario_steps(
+        &mut self,
+        top: &MarkedMappingNode,
+        top_pos: Pos,
+        users: &[UserDecl],
+        homeservers: u8,
+    ) -> Vec<Step> {
         let user_names: Vec<String> = users.iter().map(|u| u.name.clone()).collect();
         let mut scope = Scope {
             defined: BUILTIN_VARS.iter().map(|s| s.to_string()).collect(),
         };
-        let steps = match top.get_node("steps") {
-            Some(Node::Sequence(seq)) => {
-                self.steps(seq, "", &user_names, &mut scope, requires.homeservers)
-            }
+        match top.get_node("steps") {
+            Some(Node::Sequence(seq)) => self.steps(seq, "", &user_names, &mut scope, homeservers),
             Some(other) => {
                 self.err(yaml::pos(other), "`steps` must be a list");
                 Vec::new()
@@ -94,12 +151,11 @@ impl<'a> Loader<'a> {
                 self.err(top_pos, "missing `steps`");
                 Vec::new()
             }
-        };
-        let stem = self
-            .file
-            .file_stem()
-            .map(|s| s.to_string_lossy().to_string())
-            .unwrap_or_default();
+        }
+    }
+
+    /// What the catalogue says of the covered requirements.
+    fn catalogue_facts(&self, covers: &[String], proposal: Proposal) -> CatalogueFacts {
         let merged_notes = covers
             .iter()
             .filter_map(|c| {
@@ -121,13 +177,11 @@ impl<'a> Loader<'a> {
             .iter()
             .filter_map(|c| {
                 let r = self.catalogue.get(c)?;
-                Some((
-                    c.clone(),
-                    (
-                        r.reported_under(Revision::Seed),
-                        r.reported_under(Revision::Newest),
-                    ),
-                ))
+                let groups = (
+                    r.reported_under(Revision::Seed),
+                    r.reported_under(Revision::Newest),
+                );
+                Some((c.clone(), groups))
             })
             .collect();
         let recommendations = covers
@@ -139,24 +193,16 @@ impl<'a> Loader<'a> {
             })
             .cloned()
             .collect();
-        let scenario = Scenario {
-            id: format!("{suite}/{stem}"),
-            suite: suite.to_string(),
-            file: self.file.to_path_buf(),
-            name,
-            covers,
-            proposal,
-            revisions,
-            requires,
-            users,
-            steps,
-            timeout,
+        CatalogueFacts {
             merged_notes,
             newest_group,
             id_groups,
             recommendations,
-        };
-        // A covered ID no step judges would be reported "pass" without any check looking at it.
+        }
+    }
+
+    /// A covered ID no step judges would be reported "pass" without any check looking at it.
+    fn check_judged(&mut self, scenario: &Scenario, top: &MarkedMappingNode, top_pos: Pos) {
         let order = scenario.judging_order();
         for c in &scenario.covers {
             if !order.iter().any(|(_, judged)| judged.contains(&c.as_str())) {
@@ -168,7 +214,6 @@ impl<'a> Loader<'a> {
                 );
             }
         }
-        Some(scenario)
     }
 
     pub(super) fn covers(&mut self, top: &MarkedMappingNode, top_pos: Pos) -> Vec<String> {
