@@ -58,6 +58,11 @@ pub fn default_jobs(cores: usize) -> usize {
     (cores * 6).clamp(4, 32)
 }
 
+/// [`default_jobs`] for this machine's cores.
+pub fn jobs_for_this_machine() -> usize {
+    default_jobs(std::thread::available_parallelism().map_or(2, |n| n.get()))
+}
+
 /// Private-server boots at once: a boot keeps a core busy for seconds.
 pub fn boot_slots(cores: usize) -> usize {
     cores.div_ceil(2).max(1)

@@ -180,17 +180,12 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
         events: tx.clone(),
         started,
     }));
-    let jobs = s.request.jobs.unwrap_or_else(|| {
-        runner::schedule::default_jobs(std::thread::available_parallelism().map_or(2, |n| n.get()))
-    });
-    let (_results, mut stats) = runner::run(
-        s.plan.clone(),
-        ctx,
-        &expectations,
-        jobs,
-        &s.previous_durations,
-    )
-    .await;
+    let jobs = s
+        .request
+        .jobs
+        .unwrap_or_else(runner::schedule::jobs_for_this_machine);
+    let plan = s.plan.clone();
+    let (_, mut stats) = runner::run(plan, ctx, &expectations, jobs, &s.previous_durations).await;
     stats.strict = s.request.strict;
     targets.shutdown().await;
     emit(EventKind::RunFinished {

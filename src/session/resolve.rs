@@ -116,6 +116,36 @@ pub(super) fn resolve(mut req: RunRequest) -> Result<Settings, Error> {
     let loaded = load(req.select.root.as_deref(), &req.select.suites)?;
     req.select.requirements = check_requirements(&loaded.catalogue, &req.select.requirements)?;
     let mut selection = selection(&req.select);
+    let faults = injected_faults(&loaded, &req.inject)?;
+    snapshot_policy(req.snapshots, req.ci)?;
+    check_servers(&req.servers)?;
+    let report_dir = req
+        .report_dir
+        .clone()
+        .unwrap_or_else(|| match &loaded.source {
+            // Not next to a project: the report goes into the current folder.
+            crate::embedded::Source::BuiltIn(_) => PathBuf::from("mscheck-report"),
+            _ => loaded.root.join("target").join("mscheck-report"),
+        });
+    let plan = plan_of(&loaded, &req.select, &mut selection, &report_dir)?;
+    let managed = managed_setup(&loaded.root.join("fixtures"), &req.servers)?;
+    let expectations = read_expectations(&req.expectations, &loaded)?;
+    Ok(Settings {
+        loaded,
+        managed,
+        plan,
+        selection,
+        faults,
+        report_dir,
+        expectations,
+        request: req,
+        previous_durations: BTreeMap::new(),
+    })
+}
+
+/// The faults (and repairs, and generated mutants) `--inject` names; an unknown name is refused
+/// with the nearest ones.
+fn injected_faults(loaded: &Loaded, inject: &[String]) -> Result<Vec<Fault>, Error> {
     let mut all_faults = load_faults(&loaded.root.join("fixtures").join("faults.yaml"))?;
     // Repairs (positive controls: rewrites that make a server's answers what the text requires)
     // are injected like faults.
@@ -124,7 +154,7 @@ pub(super) fn resolve(mut req: RunRequest) -> Result<Settings, Error> {
         all_faults.extend(load_faults(&repairs)?);
     }
     let mut faults = Vec::new();
-    for name in &req.inject {
+    for name in inject {
         let generated = name
             .starts_with(crate::mutants::PREFIX)
             .then(|| crate::mutants::find(&loaded.catalogue, name))
@@ -160,8 +190,12 @@ pub(super) fn resolve(mut req: RunRequest) -> Result<Settings, Error> {
             }
         }
     }
-    snapshot_policy(req.snapshots, req.ci)?;
-    let (implementation, version) = match &req.servers {
+    Ok(faults)
+}
+
+/// External servers' URLs, registration secrets, and declared implementation and version.
+fn check_servers(servers: &Servers) -> Result<(), Error> {
+    let (implementation, version) = match servers {
         Servers::External {
             hs1,
             hs2,
@@ -195,21 +229,24 @@ pub(super) fn resolve(mut req: RunRequest) -> Result<Settings, Error> {
             )));
         }
     }
-    let report_dir = req
-        .report_dir
-        .clone()
-        .unwrap_or_else(|| match &loaded.source {
-            // Not next to a project: the report goes into the current folder.
-            crate::embedded::Source::BuiltIn(_) => PathBuf::from("mscheck-report"),
-            _ => loaded.root.join("target").join("mscheck-report"),
-        });
-    let last_failed = if req.select.last_failed {
-        let keep_revisions = !req.select.revisions.is_empty();
-        Some(last_failed(&report_dir, keep_revisions, &mut selection)?)
+    Ok(())
+}
+
+/// The selected scenarios (only what did not pass last time, with `--last-failed`); none is an
+/// error that says why.
+fn plan_of(
+    loaded: &Loaded,
+    select: &super::request::SelectRequest,
+    selection: &mut Selection,
+    report_dir: &Path,
+) -> Result<Vec<Arc<Scenario>>, Error> {
+    let last_failed = if select.last_failed {
+        let keep_revisions = !select.revisions.is_empty();
+        Some(last_failed(report_dir, keep_revisions, selection)?)
     } else {
         None
     };
-    let plan: Vec<Arc<Scenario>> = plan::select(&loaded.scenarios, &selection)
+    let plan: Vec<Arc<Scenario>> = plan::select(&loaded.scenarios, selection)
         .into_iter()
         .filter(|s| last_failed.as_ref().is_none_or(|ids| ids.contains(&s.id)))
         .cloned()
@@ -217,25 +254,13 @@ pub(super) fn resolve(mut req: RunRequest) -> Result<Settings, Error> {
         .collect();
     if plan.is_empty() {
         return Err(match last_failed {
-            Some(ids) if ids.is_empty() => Error::NothingToRerun(report_dir.clone()),
+            Some(ids) if ids.is_empty() => Error::NothingToRerun(report_dir.to_path_buf()),
             _ => Error::Usage(
                 "no scenario matches the given --suite/--filter/--requirement/--revision/--partition".into(),
             ),
         });
     }
-    let managed = managed_setup(&loaded.root.join("fixtures"), &req.servers)?;
-    let expectations = read_expectations(&req.expectations, &loaded)?;
-    Ok(Settings {
-        loaded,
-        managed,
-        plan,
-        selection,
-        faults,
-        report_dir,
-        expectations,
-        request: req,
-        previous_durations: BTreeMap::new(),
-    })
+    Ok(plan)
 }
 
 /// `--last-failed`: what did not pass in the report folder's last run, at that run's revisions
