@@ -2,14 +2,13 @@
 
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, V3};
 
-/// Key in the YAML.
-pub const NAME: &str = "capabilities";
-/// One line for the README.
-pub(crate) const SUMMARY: &str = "GET /capabilities";
-/// `as:` is required.
-pub(crate) const NEEDS_USER: bool = true;
-/// Its requests.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[("GET", "/_matrix/client/v3/capabilities")];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "capabilities",
+    summary: "GET /capabilities",
+    needs_user: true,
+    samples: &[("GET", "/_matrix/client/v3/capabilities")],
+};
 
 /// No fields.
 #[derive(Debug, Clone)]

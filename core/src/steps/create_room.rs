@@ -3,14 +3,13 @@
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text, V3};
 use serde_json::{json, Value};
 
-/// Key in the YAML.
-pub const NAME: &str = "create_room";
-/// One line for the README.
-pub(crate) const SUMMARY: &str = "POST /createRoom; capture `room_id`";
-/// `as:` is required.
-pub(crate) const NEEDS_USER: bool = true;
-/// Its requests.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[("POST", "/_matrix/client/v3/createRoom")];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "create_room",
+    summary: "POST /createRoom; capture `room_id`",
+    needs_user: true,
+    samples: &[("POST", "/_matrix/client/v3/createRoom")],
+};
 
 /// The fields.
 #[derive(Debug, Clone, Default)]

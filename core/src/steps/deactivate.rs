@@ -4,15 +4,13 @@
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, V3};
 use serde_json::json;
 
-/// Key in the YAML.
-pub const NAME: &str = "deactivate";
-/// One line for the README.
-pub(crate) const SUMMARY: &str =
-    "POST /account/deactivate with the user's password (`erase: true` asks the server to forget what the user sent)";
-/// `as:` is required.
-pub(crate) const NEEDS_USER: bool = true;
-/// Its requests.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[("POST", "/_matrix/client/v3/account/deactivate")];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "deactivate",
+    summary: "POST /account/deactivate with the user's password (`erase: true` asks the server to forget what the user sent)",
+    needs_user: true,
+    samples: &[("POST", "/_matrix/client/v3/account/deactivate")],
+};
 
 /// The fields.
 #[derive(Debug, Clone)]

@@ -5,14 +5,14 @@ use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, MSC4140_PRE
 use crate::catalogue::{Proposal, Revision};
 use serde_json::json;
 
-/// Key in the YAML.
-pub const NAME: &str = "delayed_action";
-/// One line for the README.
-pub(crate) const SUMMARY: &str = "send, cancel or restart a delayed event (action in the path, or in the body for the seed revision)";
-/// `as:` may be left out (an unauthenticated request).
-pub(crate) const NEEDS_USER: bool = false;
-/// Its requests, in both forms.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "delayed_action",
+    summary: "send, cancel or restart a delayed event (action in the path, or in the body for the seed revision)",
+    // `as:` may be left out (an unauthenticated request).
+    needs_user: false,
+    // Its requests, in both forms.
+    samples: &[
     (
         "POST",
         "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d/send",
@@ -29,7 +29,8 @@ pub(crate) const SAMPLES: &[(&str, &str)] = &[
         "POST",
         "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d",
     ),
-];
+],
+};
 
 /// What to do with the delayed event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,17 +2,17 @@
 
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, MSC4140_PREFIX};
 
-/// Key in the YAML.
-pub const NAME: &str = "delayed_get";
-/// One line for the README.
-pub(crate) const SUMMARY: &str = "GET one delayed event";
-/// `as:` may be left out (an unauthenticated request).
-pub(crate) const NEEDS_USER: bool = false;
-/// Its requests.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[(
-    "GET",
-    "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d",
-)];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "delayed_get",
+    summary: "GET one delayed event",
+    // `as:` may be left out (an unauthenticated request).
+    needs_user: false,
+    samples: &[(
+        "GET",
+        "/_matrix/client/unstable/org.matrix.msc4140/delayed_events/d",
+    )],
+};
 
 /// The fields.
 #[derive(Debug, Clone)]

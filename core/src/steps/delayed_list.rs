@@ -3,17 +3,17 @@
 use super::build::query_pairs;
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, MSC4140_PREFIX};
 
-/// Key in the YAML.
-pub const NAME: &str = "delayed_list";
-/// One line for the README.
-pub(crate) const SUMMARY: &str = "GET the caller's delayed events";
-/// `as:` may be left out (an unauthenticated request).
-pub(crate) const NEEDS_USER: bool = false;
-/// Its requests.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[(
-    "GET",
-    "/_matrix/client/unstable/org.matrix.msc4140/delayed_events",
-)];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "delayed_list",
+    summary: "GET the caller's delayed events",
+    // `as:` may be left out (an unauthenticated request).
+    needs_user: false,
+    samples: &[(
+        "GET",
+        "/_matrix/client/unstable/org.matrix.msc4140/delayed_events",
+    )],
+};
 
 /// The fields.
 #[derive(Debug, Clone)]

@@ -3,14 +3,15 @@
 
 use super::{Fields, Text};
 
-/// Key in the YAML.
-pub const NAME: &str = "fake_join";
-/// One line for the README.
-pub(crate) const SUMMARY: &str = "the fake federating server joins a room through `via` (make_join, send_join) as `@<user>:<fake>`";
-/// No `as:`: the fake server acts.
-pub(crate) const NEEDS_USER: bool = false;
-/// No client-server request.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "fake_join",
+    summary: "the fake federating server joins a room through `via` (make_join, send_join) as `@<user>:<fake>`",
+    // No `as:`: the fake server acts.
+    needs_user: false,
+    // No client-server request.
+    samples: &[],
+};
 
 /// The fields.
 #[derive(Debug, Clone)]

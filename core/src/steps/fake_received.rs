@@ -2,14 +2,15 @@
 
 use super::Fields;
 
-/// Key in the YAML.
-pub const NAME: &str = "fake_received";
-/// One line for the README.
-pub(crate) const SUMMARY: &str = "what the fake federating server has received: transactions, statuses, intervals, PDUs and whether they verify";
-/// No `as:`: the fake server acts.
-pub(crate) const NEEDS_USER: bool = false;
-/// No client-server request.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "fake_received",
+    summary: "what the fake federating server has received: transactions, statuses, intervals, PDUs and whether they verify",
+    // No `as:`: the fake server acts.
+    needs_user: false,
+    // No client-server request.
+    samples: &[],
+};
 
 /// No fields.
 #[derive(Debug, Clone)]

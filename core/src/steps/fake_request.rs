@@ -6,15 +6,15 @@ use super::{Fields, HarnessError, Json, Text};
 use crate::http::encode;
 use serde_json::Value;
 
-/// Key in the YAML.
-pub const NAME: &str = "fake_request";
-/// One line for the README.
-pub(crate) const SUMMARY: &str =
-    "a federation request signed by the fake federating server (method, path, query, body) to `to`";
-/// No `as:`: the fake server acts.
-pub(crate) const NEEDS_USER: bool = false;
-/// No client-server request.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "fake_request",
+    summary: "a federation request signed by the fake federating server (method, path, query, body) to `to`",
+    // No `as:`: the fake server acts.
+    needs_user: false,
+    // No client-server request.
+    samples: &[],
+};
 
 /// The fields.
 #[derive(Debug, Clone)]

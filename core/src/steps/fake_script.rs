@@ -5,14 +5,15 @@ use super::Fields;
 use crate::fake::SendAnswer;
 use serde_json::{json, Value};
 
-/// Key in the YAML.
-pub const NAME: &str = "fake_script";
-/// One line for the README.
-pub(crate) const SUMMARY: &str = "how the fake federating server answers the next incoming /send transactions (`answers`), and after them (`then`)";
-/// No `as:`: the fake server acts.
-pub(crate) const NEEDS_USER: bool = false;
-/// No client-server request.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "fake_script",
+    summary: "how the fake federating server answers the next incoming /send transactions (`answers`), and after them (`then`)",
+    // No `as:`: the fake server acts.
+    needs_user: false,
+    // No client-server request.
+    samples: &[],
+};
 
 /// The fields.
 #[derive(Debug, Clone)]

@@ -10,14 +10,15 @@ use crate::vars::Vars;
 use serde_json::{json, Map, Value};
 use std::time::Duration;
 
-/// Key in the YAML.
-pub const NAME: &str = "fake_send";
-/// One line for the README.
-pub(crate) const SUMMARY: &str = "the fake federating server sends its own signed PDUs (`count` of them, `{{i}}` in content) in /send transactions to `to`, retrying refused ones";
-/// No `as:`: the fake server acts.
-pub(crate) const NEEDS_USER: bool = false;
-/// No client-server request.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "fake_send",
+    summary: "the fake federating server sends its own signed PDUs (`count` of them, `{{i}}` in content) in /send transactions to `to`, retrying refused ones",
+    // No `as:`: the fake server acts.
+    needs_user: false,
+    // No client-server request.
+    samples: &[],
+};
 
 /// The fields of one PDU (rendered once per PDU, `{{i}}` counting).
 #[derive(Debug, Clone, Default)]

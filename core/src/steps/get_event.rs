@@ -2,14 +2,13 @@
 
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, V3};
 
-/// Key in the YAML.
-pub const NAME: &str = "get_event";
-/// One line for the README.
-pub(crate) const SUMMARY: &str = "GET /rooms/{room}/event/{event}";
-/// `as:` is required.
-pub(crate) const NEEDS_USER: bool = true;
-/// Its requests.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[("GET", "/_matrix/client/v3/rooms/%21r/event/%24e")];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "get_event",
+    summary: "GET /rooms/{room}/event/{event}",
+    needs_user: true,
+    samples: &[("GET", "/_matrix/client/v3/rooms/%21r/event/%24e")],
+};
 
 /// The fields.
 #[derive(Debug, Clone)]

@@ -4,17 +4,16 @@ use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, V3};
 use crate::http::encode;
 use serde_json::{json, Map};
 
-/// Key in the YAML.
-pub const NAME: &str = "ignore";
-/// One line for the README.
-pub(crate) const SUMMARY: &str = "PUT the m.ignored_user_list account data";
-/// `as:` is required.
-pub(crate) const NEEDS_USER: bool = true;
-/// Its requests.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[(
-    "PUT",
-    "/_matrix/client/v3/user/%40u/account_data/m.ignored_user_list",
-)];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "ignore",
+    summary: "PUT the m.ignored_user_list account data",
+    needs_user: true,
+    samples: &[(
+        "PUT",
+        "/_matrix/client/v3/user/%40u/account_data/m.ignored_user_list",
+    )],
+};
 
 /// The fields.
 #[derive(Debug, Clone)]

@@ -3,15 +3,13 @@
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text, V3};
 use serde_json::{json, Value};
 
-/// Key in the YAML.
-pub const NAME: &str = "join";
-/// One line for the README.
-pub(crate) const SUMMARY: &str =
-    "POST /join/{room} (with `via` servers for another homeserver's room)";
-/// `as:` is required.
-pub(crate) const NEEDS_USER: bool = true;
-/// Its requests.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[("POST", "/_matrix/client/v3/join/%21r")];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "join",
+    summary: "POST /join/{room} (with `via` servers for another homeserver's room)",
+    needs_user: true,
+    samples: &[("POST", "/_matrix/client/v3/join/%21r")],
+};
 
 /// The fields.
 #[derive(Debug, Clone)]

@@ -3,14 +3,13 @@
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, V3};
 use serde_json::json;
 
-/// Key in the YAML.
-pub const NAME: &str = "leave";
-/// One line for the README.
-pub(crate) const SUMMARY: &str = "POST /rooms/{room}/leave";
-/// `as:` is required.
-pub(crate) const NEEDS_USER: bool = true;
-/// Its requests.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[("POST", "/_matrix/client/v3/rooms/%21r/leave")];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "leave",
+    summary: "POST /rooms/{room}/leave",
+    needs_user: true,
+    samples: &[("POST", "/_matrix/client/v3/rooms/%21r/leave")],
+};
 
 /// The fields.
 #[derive(Debug, Clone)]

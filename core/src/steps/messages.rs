@@ -3,14 +3,13 @@
 use super::build::scalar_text;
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Int, Json, Text, V3};
 
-/// Key in the YAML.
-pub const NAME: &str = "messages";
-/// One line for the README.
-pub(crate) const SUMMARY: &str = "GET /rooms/{room}/messages";
-/// `as:` is required.
-pub(crate) const NEEDS_USER: bool = true;
-/// Its requests.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[("GET", "/_matrix/client/v3/rooms/%21r/messages")];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "messages",
+    summary: "GET /rooms/{room}/messages",
+    needs_user: true,
+    samples: &[("GET", "/_matrix/client/v3/rooms/%21r/messages")],
+};
 
 /// Which way to page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

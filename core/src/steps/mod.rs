@@ -7,7 +7,8 @@
 //! (`fake_*`) run against it instead of building an HTTP request.
 //!
 //! # Adding a step kind
-//! 1. Write `core/src/steps/<kind>.rs` with `NAME`, `SUMMARY`, `NEEDS_USER`, `SAMPLES`, a `Step`
+//! 1. Write `core/src/steps/<kind>.rs` with its `KIND` (name, summary, whether it needs `as:`,
+//!    sample requests), a `Step`
 //!    struct with `fn decode(f: &mut Fields) -> Option<Step>`, and `impl HttpStep for Step`
 //!    (or `impl FakeStep`), with unit tests of its request.
 //! 2. Add one line `Variant => module` to the `kinds!` list below.
@@ -131,30 +132,26 @@ macro_rules! kinds {
 
         /// Every step kind.
         pub const KINDS: &[Kind] = &[
-            $(Kind {
-                name: $module::NAME,
-                summary: $module::SUMMARY,
-                needs_user: $module::NEEDS_USER,
-                samples: $module::SAMPLES,
-            },)*
+            $($module::KIND,)*
         ];
 
         impl StepCall {
             /// Decodes the fields of a `kind` step; `None` after reporting what was wrong (or
             /// when `kind` is not a step kind).
             pub fn decode(kind: &str, f: &mut Fields) -> Option<StepCall> {
-                match kind {
-                    $($module::NAME => $module::Step::decode(f).map(StepCall::$variant),)*
-                    _ => None,
-                }
+                $(
+                    if kind == $module::KIND.name {
+                        return $module::Step::decode(f).map(StepCall::$variant);
+                    }
+                )*
+                None
             }
 
             /// What the kind is.
             pub fn kind(&self) -> &'static Kind {
-                let name = match self {
-                    $(StepCall::$variant(_) => $module::NAME,)*
-                };
-                KINDS.iter().find(|k| k.name == name).expect("every kind is listed")
+                match self {
+                    $(StepCall::$variant(_) => &$module::KIND,)*
+                }
             }
 
             /// How it is carried out.

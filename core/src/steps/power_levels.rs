@@ -3,14 +3,13 @@
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text, V3};
 use serde_json::{json, Value};
 
-/// Key in the YAML.
-pub const NAME: &str = "power_levels";
-/// One line for the README.
-pub(crate) const SUMMARY: &str = "read m.room.power_levels, change it (user names → levels, event types → levels, other keys) and write it back";
-/// `as:` is required.
-pub(crate) const NEEDS_USER: bool = true;
-/// Its requests (the read and the write).
-pub(crate) const SAMPLES: &[(&str, &str)] = &[
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "power_levels",
+    summary: "read m.room.power_levels, change it (user names → levels, event types → levels, other keys) and write it back",
+    needs_user: true,
+    // Its requests (the read and the write).
+    samples: &[
     (
         "GET",
         "/_matrix/client/v3/rooms/%21r/state/m.room.power_levels/",
@@ -19,7 +18,8 @@ pub(crate) const SAMPLES: &[(&str, &str)] = &[
         "PUT",
         "/_matrix/client/v3/rooms/%21r/state/m.room.power_levels/",
     ),
-];
+],
+};
 
 /// The fields.
 #[derive(Debug, Clone)]

@@ -4,15 +4,13 @@ use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, V3};
 use crate::http::encode;
 use serde_json::json;
 
-/// Key in the YAML.
-pub const NAME: &str = "redact";
-/// One line for the README.
-pub(crate) const SUMMARY: &str = "PUT /rooms/{room}/redact/{event}/{txn}";
-/// `as:` is required.
-pub(crate) const NEEDS_USER: bool = true;
-/// Its requests.
-pub(crate) const SAMPLES: &[(&str, &str)] =
-    &[("PUT", "/_matrix/client/v3/rooms/%21r/redact/%24e/x")];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "redact",
+    summary: "PUT /rooms/{room}/redact/{event}/{txn}",
+    needs_user: true,
+    samples: &[("PUT", "/_matrix/client/v3/rooms/%21r/redact/%24e/x")],
+};
 
 /// The fields.
 #[derive(Debug, Clone)]

@@ -3,15 +3,15 @@
 use super::build::query_pairs;
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text};
 
-/// Key in the YAML.
-pub const NAME: &str = "request";
-/// One line for the README.
-pub(crate) const SUMMARY: &str =
-    "any client-server request: method, path (templates allowed), query, body";
-/// `as:` may be left out (an unauthenticated request).
-pub(crate) const NEEDS_USER: bool = false;
-/// Any request: a fault's `when` may match it, whatever it is.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[("*", "*")];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "request",
+    summary: "any client-server request: method, path (templates allowed), query, body",
+    // `as:` may be left out (an unauthenticated request).
+    needs_user: false,
+    // Any request: a fault's `when` may match it, whatever it is.
+    samples: &[("*", "*")],
+};
 
 /// The fields.
 #[derive(Debug, Clone)]

@@ -16,21 +16,21 @@ use crate::catalogue::{Proposal, Revision};
 use crate::http::{encode, Response};
 use serde_json::{json, Value};
 
-/// Key in the YAML.
-pub const NAME: &str = "schedule";
-/// One line for the README.
-pub(crate) const SUMMARY: &str = "schedule a delayed event (message, or state with `state_key`); API per MSC4140 revision unless `via` says `query` or `endpoint`";
-/// `as:` is required.
-pub(crate) const NEEDS_USER: bool = true;
-/// Its requests, through either API.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "schedule",
+    summary: "schedule a delayed event (message, or state with `state_key`); API per MSC4140 revision unless `via` says `query` or `endpoint`",
+    needs_user: true,
+    // Its requests, through either API.
+    samples: &[
     ("PUT", "/_matrix/client/v3/rooms/%21r/send/t/x"),
     ("PUT", "/_matrix/client/v3/rooms/%21r/state/t/k"),
     (
         "PUT",
         "/_matrix/client/unstable/org.matrix.msc4140/rooms/%21r/delayed_event/t/x",
     ),
-];
+],
+};
 
 /// Which scheduling API a step uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

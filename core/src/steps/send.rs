@@ -6,14 +6,13 @@ use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text, V3};
 use crate::http::encode;
 use serde_json::json;
 
-/// Key in the YAML.
-pub const NAME: &str = "send";
-/// One line for the README.
-pub(crate) const SUMMARY: &str = "PUT /rooms/{room}/send/{type}/{txn}, optionally sticky (`sticky_ms`, parameter name per MSC4354 revision)";
-/// `as:` is required.
-pub(crate) const NEEDS_USER: bool = true;
-/// Its requests.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[("PUT", "/_matrix/client/v3/rooms/%21r/send/t/x")];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "send",
+    summary: "PUT /rooms/{room}/send/{type}/{txn}, optionally sticky (`sticky_ms`, parameter name per MSC4354 revision)",
+    needs_user: true,
+    samples: &[("PUT", "/_matrix/client/v3/rooms/%21r/send/t/x")],
+};
 
 /// The fields.
 #[derive(Debug, Clone)]

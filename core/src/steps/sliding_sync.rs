@@ -6,18 +6,16 @@ use crate::http::Response;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// Key in the YAML.
-pub const NAME: &str = "sliding_sync";
-/// One line for the README.
-pub(crate) const SUMMARY: &str =
-    "POST simplified sliding sync; `pos: last` chains the user's previous pos, `sticky_since: last` the sticky-events extension's previous next_batch";
-/// `as:` is required.
-pub(crate) const NEEDS_USER: bool = true;
-/// Its requests.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[(
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "sliding_sync",
+    summary: "POST simplified sliding sync; `pos: last` chains the user's previous pos, `sticky_since: last` the sticky-events extension's previous next_batch",
+    needs_user: true,
+    samples: &[(
     "POST",
     "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync",
-)];
+)],
+};
 
 /// The fields.
 #[derive(Debug, Clone)]

@@ -5,15 +5,13 @@ use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text, V3};
 use crate::http::encode;
 use serde_json::json;
 
-/// Key in the YAML.
-pub const NAME: &str = "state";
-/// One line for the README.
-pub(crate) const SUMMARY: &str =
-    "PUT /rooms/{room}/state/{type}/{state_key}, optionally sticky (seed revision)";
-/// `as:` is required.
-pub(crate) const NEEDS_USER: bool = true;
-/// Its requests.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[("PUT", "/_matrix/client/v3/rooms/%21r/state/t/k")];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "state",
+    summary: "PUT /rooms/{room}/state/{type}/{state_key}, optionally sticky (seed revision)",
+    needs_user: true,
+    samples: &[("PUT", "/_matrix/client/v3/rooms/%21r/state/t/k")],
+};
 
 /// The fields.
 #[derive(Debug, Clone)]

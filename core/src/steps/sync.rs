@@ -6,15 +6,14 @@ use crate::http::Response;
 use serde_json::Value;
 use std::time::Duration;
 
-/// Key in the YAML.
-pub const NAME: &str = "sync";
-/// One line for the README.
-pub(crate) const SUMMARY: &str =
-    "GET /sync; `since: last` chains the user's previous next_batch (every response updates it)";
-/// `as:` is required.
-pub(crate) const NEEDS_USER: bool = true;
-/// Its requests.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[("GET", "/_matrix/client/v3/sync")];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "sync",
+    summary:
+        "GET /sync; `since: last` chains the user's previous next_batch (every response updates it)",
+    needs_user: true,
+    samples: &[("GET", "/_matrix/client/v3/sync")],
+};
 
 /// Where a sync starts.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,14 +2,14 @@
 
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep};
 
-/// Key in the YAML.
-pub const NAME: &str = "versions";
-/// One line for the README.
-pub(crate) const SUMMARY: &str = "GET /versions";
-/// `as:` may be left out.
-pub(crate) const NEEDS_USER: bool = false;
-/// Its requests.
-pub(crate) const SAMPLES: &[(&str, &str)] = &[("GET", "/_matrix/client/versions")];
+/// What the kind is (see [`super::Kind`]).
+pub const KIND: super::Kind = super::Kind {
+    name: "versions",
+    summary: "GET /versions",
+    // `as:` may be left out.
+    needs_user: false,
+    samples: &[("GET", "/_matrix/client/versions")],
+};
 
 /// No fields.
 #[derive(Debug, Clone)]

@@ -57,7 +57,7 @@ impl<'a> Loader<'a> {
         let spec = crate::steps::kind(kind)?;
         // `fake_send` builds `count` PDUs from its fields, `{{i}}` counting them.
         let counted;
-        let scope = if kind == crate::steps::fake_send::NAME {
+        let scope = if kind == crate::steps::fake_send::KIND.name {
             let mut defined = scope.defined.clone();
             defined.insert("i".into());
             counted = Scope { defined };
