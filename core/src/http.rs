@@ -6,6 +6,45 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// An HTTP method a step sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET.
+    Get,
+    /// PUT.
+    Put,
+    /// POST.
+    Post,
+    /// DELETE.
+    Delete,
+}
+
+impl Method {
+    /// Every method a step may send, by its word (what `request` and `fake_request` accept).
+    pub const WORDS: [(&'static str, Method); 4] = [
+        ("GET", Method::Get),
+        ("PUT", Method::Put),
+        ("POST", Method::Post),
+        ("DELETE", Method::Delete),
+    ];
+
+    /// `GET`, `PUT`, `POST` or `DELETE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Timeout of a request that is not a long poll.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 

@@ -246,7 +246,7 @@ impl FakeStep for steps::fake_request::Step {
             let uri = self.uri(&vars)?;
             let body = self.body.as_ref().map(|b| b.render(&vars)).transpose()?;
             let resp = fake
-                .request(step_id, &to, self.method, &uri, body.as_ref())
+                .request(step_id, &to, self.method.as_str(), &uri, body.as_ref())
                 .await?;
             let line = format!("FAKE {} {uri} on {to}", self.method);
             Ok(FakeOutcome {

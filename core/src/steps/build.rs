@@ -3,6 +3,7 @@
 use super::{HarnessError, Json, Text};
 use crate::catalogue::{Proposal, Revision, RevisionOf};
 use crate::http::encode;
+use crate::http::Method;
 use crate::vars::Vars;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -135,7 +136,7 @@ impl BuildCx {
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpCall {
     /// HTTP method.
-    pub method: &'static str,
+    pub method: Method,
     /// Path, percent-encoded, without query.
     pub path: String,
     /// Query parameters, in order.
@@ -148,7 +149,7 @@ pub struct HttpCall {
 
 impl HttpCall {
     /// A request with the default timeout.
-    pub fn new(method: &'static str, path: String) -> Self {
+    pub fn new(method: Method, path: String) -> Self {
         HttpCall {
             method,
             path,
@@ -186,14 +187,6 @@ pub enum Effect {
     /// Record an observation once per scenario.
     ObserveOnce(&'static str, String),
 }
-
-/// The HTTP methods a `request` or `fake_request` step may use.
-pub(crate) const METHODS: &[(&str, &str)] = &[
-    ("GET", "GET"),
-    ("PUT", "PUT"),
-    ("POST", "POST"),
-    ("DELETE", "DELETE"),
-];
 
 /// The query of an event-sending step: its `query` mapping, then the sticky-duration parameter
 /// (named per MSC4354 revision) when `sticky_ms` is given.

@@ -1,6 +1,7 @@
 //! `capabilities`: GET /capabilities.
 
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, V3};
+use crate::http::Method;
 
 /// What the kind is (see [`super::Kind`]).
 pub const KIND: super::Kind = super::Kind {
@@ -23,6 +24,6 @@ impl Step {
 
 impl HttpStep for Step {
     fn build(&self, _: &BuildCx) -> Result<HttpCall, HarnessError> {
-        Ok(HttpCall::new("GET", format!("{V3}/capabilities")))
+        Ok(HttpCall::new(Method::Get, format!("{V3}/capabilities")))
     }
 }

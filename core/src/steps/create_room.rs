@@ -1,6 +1,7 @@
 //! `create_room`: POST /createRoom.
 
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text, V3};
+use crate::http::Method;
 use serde_json::{json, Value};
 
 /// What the kind is (see [`super::Kind`]).
@@ -84,7 +85,7 @@ impl HttpStep for Step {
         if initial.as_array().is_some_and(|x| !x.is_empty()) {
             o.insert("initial_state".into(), initial);
         }
-        Ok(HttpCall::new("POST", format!("{V3}/createRoom")).body(body))
+        Ok(HttpCall::new(Method::Post, format!("{V3}/createRoom")).body(body))
     }
 }
 

@@ -2,6 +2,7 @@
 //! interactive auth in one round), optionally erasing the account (`erase: true`).
 
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, V3};
+use crate::http::Method;
 use serde_json::json;
 
 /// What the kind is (see [`super::Kind`]).
@@ -41,7 +42,7 @@ impl HttpStep for Step {
             ))
         })?;
         Ok(
-            HttpCall::new("POST", format!("{V3}/account/deactivate")).body(json!({
+            HttpCall::new(Method::Post, format!("{V3}/account/deactivate")).body(json!({
                 "erase": self.erase,
                 "auth": {
                     "type": "m.login.password",

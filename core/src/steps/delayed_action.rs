@@ -3,6 +3,7 @@
 
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, MSC4140_PREFIX};
 use crate::catalogue::{Proposal, Revision};
+use crate::http::Method;
 use serde_json::json;
 
 /// What the kind is (see [`super::Kind`]).
@@ -111,9 +112,9 @@ impl HttpStep for Step {
         };
         let base = format!("{MSC4140_PREFIX}/delayed_events/{}", cx.segment(&self.id)?);
         Ok(if in_body {
-            HttpCall::new("POST", base).body(json!({"action": self.action.word()}))
+            HttpCall::new(Method::Post, base).body(json!({"action": self.action.word()}))
         } else {
-            HttpCall::new("POST", format!("{base}/{}", self.action.word())).body(json!({}))
+            HttpCall::new(Method::Post, format!("{base}/{}", self.action.word())).body(json!({}))
         })
     }
 }

@@ -1,6 +1,7 @@
 //! `delayed_get`: GET one delayed event.
 
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, MSC4140_PREFIX};
+use crate::http::Method;
 
 /// What the kind is (see [`super::Kind`]).
 pub const KIND: super::Kind = super::Kind {
@@ -32,7 +33,7 @@ impl Step {
 impl HttpStep for Step {
     fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         Ok(HttpCall::new(
-            "GET",
+            Method::Get,
             format!("{MSC4140_PREFIX}/delayed_events/{}", cx.segment(&self.id)?),
         ))
     }

@@ -2,6 +2,7 @@
 
 use super::build::query_pairs;
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, MSC4140_PREFIX};
+use crate::http::Method;
 
 /// What the kind is (see [`super::Kind`]).
 pub const KIND: super::Kind = super::Kind {
@@ -36,7 +37,7 @@ impl HttpStep for Step {
             Some(q) => query_pairs(Some(&cx.json(q)?)),
             None => Vec::new(),
         };
-        Ok(HttpCall::new("GET", format!("{MSC4140_PREFIX}/delayed_events")).query(query))
+        Ok(HttpCall::new(Method::Get, format!("{MSC4140_PREFIX}/delayed_events")).query(query))
     }
 }
 

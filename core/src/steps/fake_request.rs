@@ -4,6 +4,7 @@
 use super::build::scalar_text;
 use super::{Fields, HarnessError, Json, Text};
 use crate::http::encode;
+use crate::http::Method;
 use serde_json::Value;
 
 /// What the kind is (see [`super::Kind`]).
@@ -19,7 +20,7 @@ pub const KIND: super::Kind = super::Kind {
 /// The fields.
 #[derive(Debug, Clone)]
 pub struct Step {
-    pub method: &'static str,
+    pub method: Method,
     pub path: Text,
     pub query: Option<Json>,
     pub body: Option<Json>,
@@ -29,7 +30,7 @@ pub struct Step {
 impl Step {
     /// Reads the fields.
     pub fn decode(f: &mut Fields) -> Option<Self> {
-        let method = f.need_choice("method", super::build::METHODS);
+        let method = f.need_choice("method", &Method::WORDS);
         let path = f.need_text("path");
         Some(Step {
             query: f.mapping("query"),

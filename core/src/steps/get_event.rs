@@ -1,6 +1,7 @@
 //! `get_event`: GET /rooms/{room}/event/{event}.
 
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, V3};
+use crate::http::Method;
 
 /// What the kind is (see [`super::Kind`]).
 pub const KIND: super::Kind = super::Kind {
@@ -32,7 +33,7 @@ impl Step {
 impl HttpStep for Step {
     fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         Ok(HttpCall::new(
-            "GET",
+            Method::Get,
             format!(
                 "{V3}/rooms/{}/event/{}",
                 cx.segment(&self.room)?,

@@ -2,6 +2,7 @@
 
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, V3};
 use crate::http::encode;
+use crate::http::Method;
 use serde_json::{json, Map};
 
 /// What the kind is (see [`super::Kind`]).
@@ -37,7 +38,7 @@ impl HttpStep for Step {
             ignored.insert(cx.user_id(n)?, json!({}));
         }
         Ok(HttpCall::new(
-            "PUT",
+            Method::Put,
             format!(
                 "{V3}/user/{}/account_data/m.ignored_user_list",
                 encode(&cx.me())

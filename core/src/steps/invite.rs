@@ -1,6 +1,7 @@
 //! `invite`: POST /rooms/{room}/invite.
 
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, V3};
+use crate::http::Method;
 use serde_json::json;
 
 /// What the kind is (see [`super::Kind`]).
@@ -33,7 +34,7 @@ impl Step {
 impl HttpStep for Step {
     fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         Ok(HttpCall::new(
-            "POST",
+            Method::Post,
             format!("{V3}/rooms/{}/invite", cx.segment(&self.room)?),
         )
         .body(json!({"user_id": cx.user_id(&self.user)?})))

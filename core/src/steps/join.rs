@@ -1,6 +1,7 @@
 //! `join`: POST /join/{room}, with `via` servers for a room on another homeserver.
 
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text, V3};
+use crate::http::Method;
 use serde_json::{json, Value};
 
 /// What the kind is (see [`super::Kind`]).
@@ -40,11 +41,12 @@ impl HttpStep for Step {
                 }
             }
         }
-        Ok(
-            HttpCall::new("POST", format!("{V3}/join/{}", cx.segment(&self.room)?))
-                .query(query)
-                .body(json!({})),
+        Ok(HttpCall::new(
+            Method::Post,
+            format!("{V3}/join/{}", cx.segment(&self.room)?),
         )
+        .query(query)
+        .body(json!({})))
     }
 }
 

@@ -1,6 +1,7 @@
 //! `leave`: POST /rooms/{room}/leave.
 
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, V3};
+use crate::http::Method;
 use serde_json::json;
 
 /// What the kind is (see [`super::Kind`]).
@@ -29,7 +30,7 @@ impl Step {
 impl HttpStep for Step {
     fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError> {
         Ok(HttpCall::new(
-            "POST",
+            Method::Post,
             format!("{V3}/rooms/{}/leave", cx.segment(&self.room)?),
         )
         .body(json!({})))

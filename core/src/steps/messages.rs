@@ -2,6 +2,7 @@
 
 use super::build::scalar_text;
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Int, Json, Text, V3};
+use crate::http::Method;
 
 /// What the kind is (see [`super::Kind`]).
 pub const KIND: super::Kind = super::Kind {
@@ -63,7 +64,7 @@ impl HttpStep for Step {
             query.push(("filter".into(), scalar_text(&cx.json(f)?)));
         }
         Ok(HttpCall::new(
-            "GET",
+            Method::Get,
             format!("{V3}/rooms/{}/messages", cx.segment(&self.room)?),
         )
         .query(query))

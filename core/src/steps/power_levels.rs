@@ -1,6 +1,7 @@
 //! `power_levels`: read the room's m.room.power_levels, change it, write it back.
 
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text, V3};
+use crate::http::Method;
 use serde_json::{json, Value};
 
 /// What the kind is (see [`super::Kind`]).
@@ -81,7 +82,7 @@ impl HttpStep for Step {
             o.extend(set);
         }
         Ok(HttpCall::new(
-            "PUT",
+            Method::Put,
             format!(
                 "{V3}/rooms/{}/state/m.room.power_levels/",
                 cx.segment(&self.room)?
@@ -108,7 +109,7 @@ mod tests {
         assert!(step.build(&c).is_err(), "the levels must be read first");
         c.power_levels = Some(json!({"users": {"@alice:hs1.test": 100}, "events_default": 50}));
         let call = step.build(&c).unwrap();
-        assert_eq!(call.method, "PUT");
+        assert_eq!(call.method, Method::Put);
         assert_eq!(
             call.body.unwrap(),
             json!({"users": {"@alice:hs1.test": 100, "@bob:hs1.test": 50, "@zed:fake": -1}, "events_default": 0, "events": {"org.example": 10}})

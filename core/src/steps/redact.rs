@@ -2,6 +2,7 @@
 
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, V3};
 use crate::http::encode;
+use crate::http::Method;
 use serde_json::json;
 
 /// What the kind is (see [`super::Kind`]).
@@ -41,7 +42,7 @@ impl HttpStep for Step {
             None => json!({}),
         };
         Ok(HttpCall::new(
-            "PUT",
+            Method::Put,
             format!(
                 "{V3}/rooms/{}/redact/{}/{}",
                 cx.segment(&self.room)?,

@@ -2,6 +2,7 @@
 
 use super::build::query_pairs;
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text};
+use crate::http::Method;
 
 /// What the kind is (see [`super::Kind`]).
 pub const KIND: super::Kind = super::Kind {
@@ -16,7 +17,7 @@ pub const KIND: super::Kind = super::Kind {
 /// The fields.
 #[derive(Debug, Clone)]
 pub struct Step {
-    method: &'static str,
+    method: Method,
     path: Text,
     query: Option<Json>,
     body: Option<Json>,
@@ -25,12 +26,12 @@ pub struct Step {
 impl Step {
     /// Whether it reads room state (`GET …/rooms/{room}/state/…`).
     pub(crate) fn reads_state(&self) -> bool {
-        self.method == "GET" && self.path.0.contains("/state/")
+        self.method == Method::Get && self.path.0.contains("/state/")
     }
 
     /// Reads the fields.
     pub fn decode(f: &mut Fields) -> Option<Self> {
-        let method = f.need_choice("method", super::build::METHODS);
+        let method = f.need_choice("method", &Method::WORDS);
         let path = f.need_text("path");
         Some(Step {
             query: f.mapping("query"),
@@ -62,7 +63,7 @@ mod tests {
     #[test]
     fn sends_what_it_says() {
         let call = Step {
-            method: "POST",
+            method: Method::Post,
             path: text("/_matrix/client/v3/rooms/{{room}}/kick"),
             query: None,
             body: Some(json(json!({"user_id": "@zed:fake"}))),

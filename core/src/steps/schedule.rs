@@ -13,6 +13,7 @@ use super::{
     MSC4140_PREFIX, V3,
 };
 use crate::catalogue::{Proposal, Revision};
+use crate::http::Method;
 use crate::http::{encode, Response};
 use serde_json::{json, Value};
 
@@ -125,7 +126,7 @@ impl HttpStep for Step {
                 body["state_key"] = Value::String(k);
             }
             return Ok(HttpCall::new(
-                "PUT",
+                Method::Put,
                 format!(
                     "{MSC4140_PREFIX}/rooms/{room}/delayed_event/{}/{}",
                     encode(&event_type),
@@ -148,7 +149,7 @@ impl HttpStep for Step {
                 encode(&txn)
             ),
         };
-        Ok(HttpCall::new("PUT", path).query(query).body(content))
+        Ok(HttpCall::new(Method::Put, path).query(query).body(content))
     }
 
     fn effects(&self, cx: &BuildCx, resp: &Response) -> Vec<Effect> {

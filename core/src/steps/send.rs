@@ -4,6 +4,7 @@
 use super::build::event_query;
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text, V3};
 use crate::http::encode;
+use crate::http::Method;
 use serde_json::json;
 
 /// What the kind is (see [`super::Kind`]).
@@ -57,7 +58,7 @@ impl HttpStep for Step {
             None => json!({"msgtype": "m.text", "body": "mscheck"}),
         };
         Ok(HttpCall::new(
-            "PUT",
+            Method::Put,
             format!(
                 "{V3}/rooms/{}/send/{}/{}",
                 cx.segment(&self.room)?,

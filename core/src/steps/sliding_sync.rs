@@ -2,6 +2,7 @@
 
 use super::sync::Since;
 use super::{BuildCx, Effect, Fields, HarnessError, HttpCall, HttpStep, Int, Json, SSS_PATH};
+use crate::http::Method;
 use crate::http::Response;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -64,7 +65,7 @@ impl HttpStep for Step {
             body["extensions"][STICKY_EXTENSION]["since"] = Value::String(since);
         }
         query.push(("timeout".into(), wait_ms.to_string()));
-        let mut call = HttpCall::new("POST", SSS_PATH.to_string())
+        let mut call = HttpCall::new(Method::Post, SSS_PATH.to_string())
             .query(query)
             .body(body);
         call.timeout += Duration::from_millis(wait_ms);

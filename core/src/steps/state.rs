@@ -3,6 +3,7 @@
 use super::build::event_query;
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text, V3};
 use crate::http::encode;
+use crate::http::Method;
 use serde_json::json;
 
 /// What the kind is (see [`super::Kind`]).
@@ -52,7 +53,7 @@ impl HttpStep for Step {
             None => json!({}),
         };
         Ok(HttpCall::new(
-            "PUT",
+            Method::Put,
             format!(
                 "{V3}/rooms/{}/state/{}/{}",
                 cx.segment(&self.room)?,

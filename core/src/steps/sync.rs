@@ -2,6 +2,7 @@
 
 use super::build::scalar_text;
 use super::{BuildCx, Effect, Fields, HarnessError, HttpCall, HttpStep, Int, Json, Text, V3};
+use crate::http::Method;
 use crate::http::Response;
 use serde_json::Value;
 use std::time::Duration;
@@ -92,7 +93,7 @@ impl HttpStep for Step {
         if self.full_state {
             query.push(("full_state".into(), "true".into()));
         }
-        let mut call = HttpCall::new("GET", format!("{V3}/sync")).query(query);
+        let mut call = HttpCall::new(Method::Get, format!("{V3}/sync")).query(query);
         call.timeout += Duration::from_millis(wait_ms);
         Ok(call)
     }

@@ -1,6 +1,7 @@
 //! `versions`: GET /versions.
 
 use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep};
+use crate::http::Method;
 
 /// What the kind is (see [`super::Kind`]).
 pub const KIND: super::Kind = super::Kind {
@@ -24,6 +25,9 @@ impl Step {
 
 impl HttpStep for Step {
     fn build(&self, _: &BuildCx) -> Result<HttpCall, HarnessError> {
-        Ok(HttpCall::new("GET", "/_matrix/client/versions".into()))
+        Ok(HttpCall::new(
+            Method::Get,
+            "/_matrix/client/versions".into(),
+        ))
     }
 }
