@@ -15,11 +15,14 @@
 
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod embedded;
 pub mod error;
+pub mod escape;
 pub mod federation;
 pub mod homeserver;
 pub mod proof;
+pub mod random;
 pub mod redact;
 pub mod regress;
 pub mod report;
@@ -29,8 +32,8 @@ pub mod snapshot;
 
 // The data and checking live in the core crate; the engine reaches them by the same paths.
 pub use mscheck_core::{
-    catalogue, expectations, fake, fault, http, matcher, mutants, plan, results, scenario, steps,
-    surface_coverage, surfaces, util, vars, yaml,
+    catalogue, expectations, fake, fault, held, http, limits, matcher, mutants, names, plan,
+    results, scenario, steps, surface_coverage, surfaces, text, units, vars, yaml,
 };
 
 /// The shipped catalogue and suites of this source tree, for unit tests.

@@ -3,7 +3,8 @@
 //! Captures store JSON values under a name. Strings in a scenario may refer to them as
 //! `{{name}}`, `{{name.field}}` or `{{name + 5000}}` (integer arithmetic with `+`/`-`). A string
 //! that is exactly one template keeps the variable's JSON type (`"{{count}}"` → `3`); a template
-//! inside a longer string is inserted as text. `{{now_ms}}` is the local clock.
+//! inside a longer string is inserted as text. `{{now_ms}}` is mscheck's clock, read by the
+//! caller and passed in ([`Vars::at`]): rendering a template never reads a clock itself.
 
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -34,9 +35,22 @@ pub enum TemplateError {
 #[derive(Debug, Clone, Default)]
 pub struct Vars {
     values: BTreeMap<String, Value>,
+    /// What `{{now_ms}}` reads: the moment these variables were taken, by mscheck's clock.
+    now_ms: Option<i64>,
 }
 
 impl Vars {
+    /// The same variables, taken at `now_ms` (what `{{now_ms}}` reads).
+    pub fn at(mut self, now_ms: i64) -> Self {
+        self.now_ms = Some(now_ms);
+        self
+    }
+
+    /// The moment the variables were taken, when it was given.
+    pub fn now_ms(&self) -> Option<i64> {
+        self.now_ms
+    }
+
     /// Stores a value.
     pub fn set(&mut self, name: impl Into<String>, value: Value) {
         self.values.insert(name.into(), value);
@@ -47,7 +61,7 @@ impl Vars {
     /// the list's length (`{{ids.length - 1}}`).
     pub fn get(&self, dotted: &str) -> Option<Value> {
         if dotted == "now_ms" {
-            return Some(Value::from(crate::util::now_ms()));
+            return self.now_ms.map(Value::from);
         }
         let mut parts = dotted.split('.');
         let mut v = self.values.get(parts.next()?)?;

@@ -355,7 +355,7 @@ fn jobs_in_range(text: &str) -> Result<usize, String> {
 
 /// `--max-body`: a size from 1 KiB to 1 GiB.
 fn body_size(text: &str) -> Result<usize, String> {
-    match crate::util::parse_bytes(text) {
+    match crate::units::parse_bytes(text) {
         Some(n) if (1024..=1024 * 1024 * 1024).contains(&n) => Ok(n as usize),
         Some(_) => Err(format!("`{text}` is outside 1KiB…1GiB")),
         None => Err(format!(
@@ -366,7 +366,7 @@ fn body_size(text: &str) -> Result<usize, String> {
 
 /// `--transcript-budget`: a size up to 64 GiB (0 keeps heads only).
 fn budget_size(text: &str) -> Result<u64, String> {
-    match crate::util::parse_bytes(text) {
+    match crate::units::parse_bytes(text) {
         Some(n) if n <= 64 * 1024 * 1024 * 1024 => Ok(n),
         Some(_) => Err(format!("`{text}` is above 64GiB")),
         None => Err(format!(

@@ -86,7 +86,7 @@ pub enum FetchError {
         detail: String,
     },
     /// No status line and headers within the deadline.
-    #[error("no answer from {url} within {}", crate::util::human_duration(*after))]
+    #[error("no answer from {url} within {}", crate::units::human_duration(*after))]
     NoAnswer {
         /// Where.
         url: String,
@@ -94,7 +94,7 @@ pub enum FetchError {
         after: Duration,
     },
     /// Headers came, the whole body did not, within the deadline.
-    #[error("{url} answered {status} but its body did not arrive within {} ({received} bytes received)", crate::util::human_duration(*after))]
+    #[error("{url} answered {status} but its body did not arrive within {} ({received} bytes received)", crate::units::human_duration(*after))]
     BodyTimedOut {
         /// Where.
         url: String,
@@ -119,9 +119,9 @@ pub enum FetchError {
     },
     /// The body is larger than the cap.
     #[error("answer larger than {} from {url} (status {status}{}); mscheck reads at most {} of an answer (raise it with --max-body)",
-        crate::util::human_bytes(*limit as u64),
+        crate::units::human_bytes(*limit as u64),
         declared.map(|d| format!(", Content-Length {d}")).unwrap_or_default(),
-        crate::util::human_bytes(*limit as u64))]
+        crate::units::human_bytes(*limit as u64))]
     TooLarge {
         /// Where.
         url: String,
@@ -172,7 +172,7 @@ async fn read_answer(
     // Nothing answered (the connect timeout, a refusal, a TLS alert): the chain names which.
     let mut resp = request.send().await.map_err(|e| FetchError::Unreachable {
         url: url.to_string(),
-        detail: crate::util::error_chain(&e),
+        detail: crate::escape::error_chain(&e),
     })?;
     let status = resp.status().as_u16();
     *progress = Some((status, 0));
@@ -216,7 +216,7 @@ async fn read_answer(
                     url: url.to_string(),
                     status,
                     received: bytes.len(),
-                    detail: crate::util::error_chain(&e),
+                    detail: crate::escape::error_chain(&e),
                 })
             }
         }
@@ -235,7 +235,7 @@ pub const EXCERPT_CHARS: usize = 2048;
 /// sequence from a server reaches a terminal), cut to `max` characters, and when cut, the whole
 /// length and a hash of the whole, so two long answers can still be told apart.
 pub fn excerpt(text: &str, max: usize) -> String {
-    cut(crate::util::escape_control(text), text, max)
+    cut(crate::escape::escape_control(text), text, max)
 }
 
 /// Like [`excerpt`] for a paragraph of several lines (a failure message): newlines are kept,
@@ -243,7 +243,7 @@ pub fn excerpt(text: &str, max: usize) -> String {
 pub fn excerpt_lines(text: &str, max: usize) -> String {
     let escaped = text
         .split('\n')
-        .map(crate::util::escape_control)
+        .map(crate::escape::escape_control)
         .collect::<Vec<_>>()
         .join("\n");
     cut(escaped, text, max)
@@ -258,7 +258,7 @@ fn cut(escaped: String, original: &str, max: usize) -> String {
     format!(
         "{head}… ({} characters in all, sha256 {})",
         original.chars().count(),
-        crate::util::sha256_hex(original.as_bytes())
+        crate::random::sha256_hex(original.as_bytes())
     )
 }
 

@@ -118,7 +118,7 @@ impl Client {
         if let Some(b) = &req.parts.body {
             builder = builder.json(b);
         }
-        let request_ms = crate::util::now_ms();
+        let request_ms = crate::clock::now_ms();
         let t0 = Instant::now();
         let at_ms = self.started.elapsed().as_millis() as u64;
         let result = bounded::fetch(builder, &url, req.timeout, bounded::body_limit())
@@ -145,7 +145,7 @@ impl Client {
             Err(e) => Err(e),
         };
         let duration_ms = t0.elapsed().as_millis() as u64;
-        let response_ms = crate::util::now_ms();
+        let response_ms = crate::clock::now_ms();
         self.transcript.record(Exchange {
             step: req.step.clone(),
             hs: req.hs.clone(),

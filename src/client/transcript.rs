@@ -6,8 +6,8 @@
 //! So a server answering megabytes on every poll cannot fill the disk or the memory, while a run
 //! against a real server keeps every body.
 
+use crate::held::Held;
 use crate::redact::Redactor;
-use crate::util::Held;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -63,7 +63,7 @@ impl BodyBudget {
         if text.len() <= INLINE_BODY {
             return body;
         }
-        let hash = crate::util::sha256_hex(text.as_bytes());
+        let hash = crate::random::sha256_hex(text.as_bytes());
         let name = format!("bodies/{hash}.txt");
         let mut written = self.written.held();
         let stored = if written.contains(&hash) {
@@ -87,14 +87,14 @@ impl BodyBudget {
         if stored {
             Value::String(format!(
                 "(a body of {}, sha256 {hash}: in transcripts/{name})",
-                crate::util::human_bytes(text.len() as u64)
+                crate::units::human_bytes(text.len() as u64)
             ))
         } else {
             self.cut.fetch_add(1, Ordering::Relaxed);
             let head: String = text.chars().take(HEAD_ONLY).collect();
             Value::String(format!(
                 "(a body of {}, sha256 {hash}; the run's budget for large bodies is spent, so only its first {} characters are kept) {head}…",
-                crate::util::human_bytes(text.len() as u64),
+                crate::units::human_bytes(text.len() as u64),
                 HEAD_ONLY
             ))
         }

@@ -6,8 +6,8 @@
 use super::signing::ServerKey;
 use super::FederationError;
 use crate::client::transcript::{Exchange, Transcript};
+use crate::held::Held;
 use crate::redact::Redactor;
-use crate::util::Held;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -38,7 +38,7 @@ impl FedResponse {
         Err(FederationError::Protocol(format!(
             "{what} answered {}: {}",
             self.status,
-            crate::util::trim_json(&self.body, 300)
+            crate::text::trim_json(&self.body, 300)
         )))
     }
 }
@@ -64,7 +64,22 @@ struct TranscriptSink {
 
 /// `https://127.0.0.1:<port>` for a loopback server name; an error for anything else.
 pub fn loopback_address(server_name: &str) -> Result<String, FederationError> {
-    crate::util::loopback_address(server_name).map_err(FederationError::NotLoopback)
+    loopback_base(server_name).map_err(FederationError::NotLoopback)
+}
+
+/// `https://127.0.0.1:<port>` for a loopback server name (`localhost:8448`, `127.0.0.1:8448`);
+/// why not for anything else. mscheck talks server-server only to servers on loopback.
+pub fn loopback_base(server_name: &str) -> Result<String, String> {
+    let (host, port) = server_name
+        .rsplit_once(':')
+        .ok_or_else(|| format!("`{server_name}` names no port"))?;
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("`{server_name}`: bad port"))?;
+    if host != "localhost" && host != "127.0.0.1" {
+        return Err(format!("`{server_name}` is not on loopback"));
+    }
+    Ok(format!("https://127.0.0.1:{port}"))
 }
 
 impl Outbound {
@@ -119,7 +134,7 @@ impl Outbound {
         if let Some(body) = body {
             b = b.json(body);
         }
-        let request_ms = crate::util::now_ms();
+        let request_ms = crate::clock::now_ms();
         let t0 = Instant::now();
         let url = format!("{base}{}", uri.split('?').next().unwrap_or(uri));
         let result =
@@ -153,7 +168,7 @@ impl Outbound {
             status,
             body,
             request_ms,
-            response_ms: crate::util::now_ms(),
+            response_ms: crate::clock::now_ms(),
         })
     }
 

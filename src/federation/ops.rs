@@ -110,7 +110,7 @@ impl FakeServer {
             .get("event")
             .cloned()
             .ok_or_else(|| FederationError::Protocol("make_join returned no event".into()))?;
-        template["origin_server_ts"] = json!(crate::util::now_ms());
+        template["origin_server_ts"] = json!(crate::clock::now_ms());
         if let Some(o) = template.as_object_mut() {
             o.remove("event_id");
             o.remove("signatures");
@@ -211,7 +211,7 @@ impl FakeServer {
                     signed_all.push(signed);
                 }
                 batches.push((
-                    format!("mscheck{}", crate::util::random_hex::<6>()),
+                    format!("mscheck{}", crate::random::random_hex::<6>()),
                     ids,
                     signed_all,
                 ));
@@ -251,11 +251,11 @@ impl FakeServer {
         loop {
             let body = json!({
                 "origin": self.server_name,
-                "origin_server_ts": crate::util::now_ms(),
+                "origin_server_ts": crate::clock::now_ms(),
                 "pdus": pdus,
                 "edus": [],
             });
-            let at_ms = crate::util::now_ms();
+            let at_ms = crate::clock::now_ms();
             let r = self
                 .outbound()
                 .request(step, to, "PUT", &uri, Some(&body), REQUEST_TIMEOUT)

@@ -54,7 +54,7 @@ pub(super) async fn handle(
                 413,
                 &json!({
                     "errcode": "M_TOO_LARGE",
-                    "error": format!("mscheck's fake server reads at most {} of a request", crate::util::human_bytes(limit as u64))
+                    "error": format!("mscheck's fake server reads at most {} of a request", crate::units::human_bytes(limit as u64))
                 }),
             ))
         }
@@ -106,7 +106,7 @@ pub(super) async fn handle(
         pdus: Vec::new(),
         pdu_count: 0,
         body: body.clone(),
-        at_ms: crate::util::now_ms(),
+        at_ms: crate::clock::now_ms(),
         status: 0,
     };
     let (status, answer) = if let Some(why) = &auth_error {
@@ -145,7 +145,7 @@ async fn route(
     body: &Value,
     record: &mut Recorded,
 ) -> (u16, Value) {
-    let now = crate::util::now_ms();
+    let now = crate::clock::now_ms();
     let me = inner.key.server_name.clone();
     match (method, seg) {
         ("GET", ["_matrix", "key", "v2", "server", ..]) => {

@@ -5,7 +5,7 @@
 use super::client::Outbound;
 use super::room::FakeRoom;
 use super::signing::ServerKey;
-use crate::util::Held;
+use crate::held::Held;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};

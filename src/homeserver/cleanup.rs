@@ -7,7 +7,7 @@
 use super::config_file::redacted_config;
 use super::hooks;
 use super::profile::{Format, Profile};
-use crate::util::Held;
+use crate::held::Held;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -176,7 +176,7 @@ fn run_owed_teardowns(run_dir: &std::path::Path) {
         if !owned_by_me_and_closed(&dir) || !owned_by_me_and_closed(&record) {
             continue;
         }
-        let Ok(text) = crate::util::read_text_capped(&record, 1 << 20) else {
+        let Ok(text) = crate::limits::read_text_capped(&record, 1 << 20) else {
             continue;
         };
         if let Ok(teardown) = serde_json::from_str::<Vec<hooks::Prepared>>(&text) {

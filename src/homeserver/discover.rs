@@ -6,6 +6,7 @@
 use super::registration::register;
 use super::{Homeserver, HomeserverError};
 use crate::client::Client;
+use crate::names::{valid_implementation, valid_version};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -57,8 +58,6 @@ pub enum Probed {
     /// Nothing usable, and why (for the report).
     Nothing(String),
 }
-
-pub use crate::util::{valid_implementation, valid_version};
 
 /// Whether a server name has the grammar of one (a host name, IPv4 or bracketed IPv6 address,
 /// and an optional port; at most 255 characters): anything else from a server is refused before
@@ -177,7 +176,7 @@ pub fn parse_federation_version(body: &Value) -> Probed {
 /// redirect followed); what it got instead when that tells nothing.
 async fn federation_version(server_name: &str) -> Probed {
     use crate::client::bounded;
-    let base = match crate::util::loopback_address(server_name) {
+    let base = match crate::federation::client::loopback_base(server_name) {
         Ok(b) => b,
         Err(_) => {
             return Probed::Nothing(format!(

@@ -19,7 +19,7 @@ static RUNNING: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
 /// Kills every hook command still running, with whatever it started (Ctrl-C, panic): its
 /// teardown follows and must not race it.
 pub fn kill_running() {
-    use crate::util::Held;
+    use crate::held::Held;
     for group in std::mem::take(&mut *RUNNING.held()) {
         unsafe { libc::kill(-group, libc::SIGKILL) };
     }
@@ -73,7 +73,7 @@ pub fn parse(v: Option<&Value>, key: &str) -> Result<Vec<HookCommand>, String> {
             None => DEFAULT_WITHIN,
             Some(w) => w
                 .as_str()
-                .and_then(crate::util::parse_duration)
+                .and_then(crate::units::parse_duration)
                 .filter(|d| !d.is_zero())
                 .ok_or_else(|| format!("`{key}[{i}].within` must be a duration such as 30s"))?,
         };
@@ -172,12 +172,12 @@ fn run_one(hook: &'static str, c: &Prepared, log: &Path) -> Result<(), HookFaile
         .map_err(|e| failed(format!("cannot start: {e}")))?;
     let group = child.id() as i32;
     {
-        use crate::util::Held;
+        use crate::held::Held;
         RUNNING.held().push(group);
     }
     let result = wait(hook, &mut child, c, log, &mut out, &failed);
     {
-        use crate::util::Held;
+        use crate::held::Held;
         RUNNING.held().retain(|g| *g != group);
     }
     result
@@ -199,7 +199,7 @@ fn wait(
                 let _ = writeln!(
                     out,
                     "mscheck: {hook}: done in {}",
-                    crate::util::human_duration(started.elapsed())
+                    crate::units::human_duration(started.elapsed())
                 );
                 return Ok(());
             }
@@ -215,7 +215,7 @@ fn wait(
                 let _ = child.wait();
                 return Err(failed(format!(
                     "did not finish within {} and was killed",
-                    crate::util::human_duration(c.within)
+                    crate::units::human_duration(c.within)
                 )));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),

@@ -7,7 +7,7 @@ use super::HomeserverError;
 use base64::Engine;
 use std::path::Path;
 
-pub use crate::util::{random_bytes, random_hex};
+use crate::random::{random_bytes, random_hex};
 
 /// The files a server's signing key is written to, one per form.
 pub const SIGNING_KEY_FILES: &[(&str, &str)] = &[

@@ -118,10 +118,10 @@ impl ManagedServer {
             federation_port,
             server_name: format!("localhost:{federation_port}"),
             data_dir: data_dir.to_path_buf(),
-            shared_secret: keys::random_hex::<24>(),
-            as_token: keys::random_hex::<24>(),
-            hs_token: keys::random_hex::<24>(),
-            registration_token: keys::random_hex::<12>(),
+            shared_secret: crate::random::random_hex::<24>(),
+            as_token: crate::random::random_hex::<24>(),
+            hs_token: crate::random::random_hex::<24>(),
+            registration_token: crate::random::random_hex::<12>(),
             instance_id: placeholders::instance_id(name),
             signing_key_id: keys::write_signing_key(data_dir)?,
             ports,
@@ -273,7 +273,7 @@ impl ManagedServer {
                     detail: format!(
                         "not ready: GET {url}, every {} ms for {}, never answered 2xx ({}):\n{}",
                         READY_POLL.as_millis(),
-                        crate::util::human_duration(profile.ready_within),
+                        crate::units::human_duration(profile.ready_within),
                         answers.summary(),
                         self.log_tail(15)
                     ),

@@ -69,7 +69,7 @@ pub enum HomeserverError {
         detail: String,
     },
     /// Probing and identifying an external server took longer than its budget.
-    #[error("homeserver `{name}` at {url} answered too slowly: reading /versions, registering a first user and identifying it did not finish within {} (hint: the server is up but slow; its logs say why)", crate::util::human_duration(*budget))]
+    #[error("homeserver `{name}` at {url} answered too slowly: reading /versions, registering a first user and identifying it did not finish within {} (hint: the server is up but slow; its logs say why)", crate::units::human_duration(*budget))]
     TooSlow {
         /// `hs1` / `hs2`.
         name: String,
@@ -224,7 +224,7 @@ impl Homeserver {
             return Err(not_matrix(format!(
                 "GET /_matrix/client/versions answered {} with a body that is not a JSON object ({}{}): {}",
                 answer.status,
-                crate::util::human_bytes(answer.bytes.len() as u64),
+                crate::units::human_bytes(answer.bytes.len() as u64),
                 answer
                     .headers
                     .get("content-type")
@@ -405,7 +405,7 @@ impl Targets {
         let work = managed::work_root().join(format!(
             "mscheck-{}-{}",
             std::process::id(),
-            keys::random_hex::<4>()
+            crate::random::random_hex::<4>()
         ));
         for name in names.iter().map(|h| h.name()) {
             let _ = std::fs::remove_dir_all(dir.join(name));

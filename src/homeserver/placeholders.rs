@@ -73,7 +73,7 @@ pub fn instance_id(name: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric())
         .map(|c| c.to_ascii_lowercase())
         .collect();
-    format!("{name}_{}", super::keys::random_hex::<3>())
+    format!("{name}_{}", crate::random::random_hex::<3>())
 }
 
 #[cfg(test)]

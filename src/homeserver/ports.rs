@@ -1,8 +1,8 @@
 //! Loopback ports for managed servers: picked below the kernel's ephemeral range, and reserved for
 //! the rest of the run so a server stopped for a while gets its ports back.
 
-use super::{keys, HomeserverError};
-use crate::util::Held;
+use super::HomeserverError;
+use crate::held::Held;
 use std::sync::Mutex;
 
 /// Picks a free loopback port for a server that binds it later.
@@ -36,7 +36,7 @@ fn pick_port() -> Result<u16, HomeserverError> {
     if ephemeral_low > LOWEST + 1000 {
         let span = u32::from(ephemeral_low - LOWEST);
         for _ in 0..64 {
-            let r = u32::from_str_radix(&keys::random_hex::<2>(), 16).unwrap_or(0);
+            let r = u32::from_str_radix(&crate::random::random_hex::<2>(), 16).unwrap_or(0);
             let port = LOWEST + (r % span) as u16;
             if !reserved(port) && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
                 return Ok(port);

@@ -29,7 +29,7 @@ pub fn find(fixtures: &Path, target: &str) -> Result<PathBuf, HomeserverError> {
         })
         .collect();
     profiles.sort();
-    let hint = crate::util::did_you_mean(target, profiles.iter().map(String::as_str))
+    let hint = crate::text::did_you_mean(target, profiles.iter().map(String::as_str))
         .map(|h| format!("did you mean `{h}`? "))
         .unwrap_or_default();
     Err(HomeserverError::Setup(format!(

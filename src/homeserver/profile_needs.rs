@@ -68,7 +68,7 @@ fn render_value(fragment: &Value, value: Option<&Value>) -> Value {
     };
     let ms = value
         .as_str()
-        .and_then(crate::util::parse_duration)
+        .and_then(crate::units::parse_duration)
         .map(|d| Value::from(d.as_millis() as u64));
     match fragment {
         Value::String(s) if s == "{{value}}" => value.clone(),

@@ -52,7 +52,7 @@ impl Reader<'_> {
     ) -> Duration {
         match v {
             None => default,
-            Some(v) => match v.as_str().and_then(crate::util::parse_duration) {
+            Some(v) => match v.as_str().and_then(crate::units::parse_duration) {
                 Some(d) => d,
                 None => {
                     self.err(pos, format!("`{what}` must be a duration such as 10s"));

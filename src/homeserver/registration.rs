@@ -82,7 +82,7 @@ pub async fn register(
     localpart: &str,
     guest: bool,
 ) -> Result<RegisteredUser, RegistrationError> {
-    let password = super::keys::random_hex::<16>();
+    let password = crate::random::random_hex::<16>();
     client.redactor().add_secret(&password);
     let resp = match (&hs.registration, guest) {
         (Registration::SharedSecret(secret), false) => {

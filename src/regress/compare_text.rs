@@ -7,7 +7,7 @@ fn value_text(v: &Option<Value>) -> String {
     match v {
         None => "(nothing)".into(),
         Some(Value::String(s)) => s.clone(),
-        Some(v) => crate::util::trim_json(v, 120),
+        Some(v) => crate::text::trim_json(v, 120),
     }
 }
 

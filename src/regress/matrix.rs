@@ -283,7 +283,7 @@ fn column(path: &std::path::Path, r: &RunReport) -> Column {
     }
     let failed = r.stats.failed + r.stats.errored + r.stats.not_implemented > 0;
     Column {
-        server: crate::util::escape_control(&server),
+        server: crate::escape::escape_control(&server),
         revision,
         date: r.started_at.as_ref().map(|t| t.chars().take(10).collect()),
         faults: r.faults.clone(),
@@ -310,8 +310,8 @@ fn culprits(run: &RunReport, id: &str, status: Status) -> Vec<Culprit> {
             (verdict != Status::Pass).then(|| Culprit {
                 scenario: s.id.clone(),
                 verdict,
-                message: crate::util::trim_text(
-                    &crate::util::escape_control(
+                message: crate::text::trim_text(
+                    &crate::escape::escape_control(
                         s.failure
                             .as_ref()
                             .map(|f| f.message.as_str())
@@ -345,7 +345,7 @@ fn id_key(id: &str) -> (String, u32) {
 
 /// Text for a Markdown table cell: no line breaks, no column separators, no control characters.
 fn md(s: &str) -> String {
-    crate::util::escape_control(s)
+    crate::escape::escape_control(s)
         .replace('|', "\\|")
         .replace(['\n', '\r'], " ")
 }

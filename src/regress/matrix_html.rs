@@ -4,7 +4,7 @@
 //! with CSS alone.
 
 use super::matrix::{Cell, Matrix};
-use crate::util::escape_html as esc;
+use crate::escape::escape_html as esc;
 use std::fmt::Write;
 
 const STYLE: &str = "

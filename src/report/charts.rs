@@ -2,9 +2,9 @@
 //! sampled lifetime, the federation retry schedules a scenario observed, and the run's timeline.
 //! Each chart is a pure function of the results, snapshot-tested as text.
 
+use crate::escape::escape_html as esc;
 use crate::results::lifetime::Series;
 use crate::results::{Outcome, ScenarioResult};
-use crate::util::escape_html as esc;
 use serde_json::Value;
 use std::fmt::Write;
 

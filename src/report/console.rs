@@ -5,7 +5,7 @@ use super::Reporter;
 use crate::catalogue::{Proposal, Revision};
 use crate::results::{Absence, Outcome, RunStats, ScenarioResult, TargetInfo};
 use crate::runner::events::{EventKind, RunEvent};
-use crate::util::human_duration;
+use crate::units::human_duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};

@@ -62,10 +62,10 @@ impl Files {
         use super::results::WriteError;
         // Names come from scenario ids (suite folder and file stem); a name that would leave
         // the report folder is refused rather than written elsewhere.
-        let Some(p) = crate::util::join_under(&self.dir, name) else {
+        let Some(p) = join_under(&self.dir, name) else {
             self.error.get_or_insert(WriteError {
                 action: "write",
-                path: self.dir.join(crate::util::escape_control(name)),
+                path: self.dir.join(crate::escape::escape_control(name)),
                 source: std::io::Error::other("the name leaves the report folder"),
             });
             return;
@@ -89,8 +89,8 @@ impl Reporter for Files {
     fn event(&mut self, ev: &RunEvent) {
         match &ev.kind {
             EventKind::RunStarted { .. } => {
-                let started = crate::util::now_ms() - ev.elapsed.as_millis() as i64;
-                self.started_at = Some(crate::util::utc_timestamp(started));
+                let started = crate::clock::now_ms() - ev.elapsed.as_millis() as i64;
+                self.started_at = Some(crate::clock::utc_timestamp(started));
             }
             EventKind::TargetReady { target } => self.targets.push(target.clone()),
             EventKind::ScenarioFinished { result, transcript } => {
@@ -159,4 +159,32 @@ pub fn write_report(report: &RunReport, dir: &Path) -> Result<(), WriteError> {
         })?;
     }
     Ok(())
+}
+
+/// `base/relative` when `relative` is a plain relative path (no `..`, no root, no prefix, no
+/// empty or control-character component), so the result cannot leave `base`; else `None`.
+pub fn join_under(base: &std::path::Path, relative: &str) -> Option<std::path::PathBuf> {
+    use std::path::Component;
+    let rel = std::path::Path::new(relative);
+    let plain = !relative.is_empty()
+        && !relative.chars().any(char::is_control)
+        && rel.components().all(|c| matches!(c, Component::Normal(_)));
+    plain.then(|| base.join(rel))
+}
+
+#[cfg(test)]
+mod join_tests {
+    use super::*;
+
+    #[test]
+    fn joined_paths_stay_under_their_base() {
+        let base = std::path::Path::new("/r");
+        assert_eq!(
+            join_under(base, "transcripts/a/b.txt"),
+            Some(std::path::PathBuf::from("/r/transcripts/a/b.txt"))
+        );
+        for bad in ["../x", "/etc/passwd", "a/../../b", "", "a\u{1b}b"] {
+            assert_eq!(join_under(base, bad), None, "{bad:?}");
+        }
+    }
 }

@@ -43,7 +43,7 @@ document.addEventListener('DOMContentLoaded',function(){
 });
 ";
 
-pub(crate) use crate::util::escape_html as esc;
+pub(crate) use crate::escape::escape_html as esc;
 
 /// The page for a run; transcripts are read from `dir` (the report folder) where present.
 pub fn render(report: &RunReport, dir: &Path) -> String {

@@ -10,11 +10,11 @@ use super::positions::Stream;
 use super::StepError;
 use crate::client::{Request, Response};
 use crate::fault::RequestParts;
+use crate::held::Held;
 use crate::scenario::Hs;
 use crate::scenario::{Call, Step, Wait};
 use crate::steps::{BuildCx, Effect, Execution, HttpStep};
-use crate::util::human_duration;
-use crate::util::Held;
+use crate::units::human_duration;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -145,13 +145,13 @@ impl ScenarioRun {
         until: i64,
         every: Duration,
     ) -> (Result<(), StepError>, u32) {
-        let started = crate::util::now_ms();
+        let started = crate::clock::now_ms();
         let mut attempts = 0;
         let mut last_judged: Option<Response> = None;
         let mut unjudged: Option<i64> = None;
         loop {
             attempts += 1;
-            let left = Duration::from_millis((until - crate::util::now_ms()).max(0) as u64);
+            let left = Duration::from_millis((until - crate::clock::now_ms()).max(0) as u64);
             let actor = call.actor.clone().unwrap_or_default();
             let before = self.positions.held().of(&actor);
             let resp = match self.fetch(step, call, Some(left)).await {
@@ -176,7 +176,7 @@ impl ScenarioRun {
                 );
             }
             last_judged = Some(resp);
-            let now = crate::util::now_ms();
+            let now = crate::clock::now_ms();
             if now >= until {
                 break;
             }
@@ -227,7 +227,7 @@ impl ScenarioRun {
         Ok(match call.step.execution() {
             Execution::Fake(call) => {
                 let fake = self.fake_server()?;
-                let request_ms = crate::util::now_ms();
+                let request_ms = crate::clock::now_ms();
                 let outcome = super::fake_steps::fake_step(call)
                     .run(self, &fake, &step.id)
                     .await?;

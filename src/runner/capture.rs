@@ -5,10 +5,10 @@ use super::check::failure_from_response;
 use super::exec::ScenarioRun;
 use super::StepError;
 use crate::client::Response;
+use crate::held::Held;
 use crate::matcher::Path;
 use crate::scenario::{Source, Step};
 use crate::snapshot;
-use crate::util::Held;
 use serde_json::{json, Value};
 
 impl ScenarioRun {

@@ -8,7 +8,7 @@ use crate::matcher::{Check, Path, Predicate};
 use crate::results::Failure;
 use crate::scenario::loader::VARS_ROOT;
 use crate::scenario::{checks, CheckSpec, Expect, Step};
-use crate::util::trim_json;
+use crate::text::trim_json;
 use serde_json::Value;
 
 impl ScenarioRun {

@@ -8,11 +8,11 @@ use super::positions::{Positions, Stream};
 use super::{RunContext, StepError, TransportError};
 use crate::catalogue::{Proposal, Revision, RevisionOf};
 use crate::client::Client;
+use crate::held::Held;
 use crate::homeserver::{Control, Homeserver};
 use crate::results::StepRecord;
 use crate::scenario::Hs;
 use crate::scenario::{Action, LifecycleOp, Scenario, Step, Times};
-use crate::util::Held;
 use crate::vars::Vars;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -76,12 +76,14 @@ impl ScenarioRun {
 
     /// Renders templates in a value.
     pub fn render(&self, v: &Value) -> Result<Value, StepError> {
-        self.vars.held().render(v).map_err(StepError::from)
+        self.vars_snapshot().render(v).map_err(StepError::from)
     }
 
     /// Renders templates in a text (selectors), inserting values as text.
     pub fn render_text(&self, text: &str) -> Result<String, StepError> {
-        self.vars.held().render_text(text).map_err(StepError::from)
+        self.vars_snapshot()
+            .render_text(text)
+            .map_err(StepError::from)
     }
 
     /// A registered user by scenario name.
@@ -115,9 +117,10 @@ impl ScenarioRun {
         self.positions.held().get(stream, user)
     }
 
-    /// A copy of the variables as they are now (for rendering a step's fields).
+    /// A copy of the variables as they are now, taken at this moment by mscheck's clock (what
+    /// `{{now_ms}}` reads), for rendering a step's fields.
     pub fn vars_snapshot(&self) -> Vars {
-        self.vars.held().clone()
+        self.vars.held().clone().at(crate::clock::now_ms())
     }
 
     /// Runs steps in order, stopping at the first failure.

@@ -86,7 +86,7 @@ pub(super) fn respond(
             response: Some(run.ctx.redactor.json(&body)),
             error: None,
             at_ms: 0,
-            duration_ms: (crate::util::now_ms() - request_ms).max(0) as u64,
+            duration_ms: (crate::clock::now_ms() - request_ms).max(0) as u64,
             faults: Vec::new(),
         });
     Response {
@@ -94,7 +94,7 @@ pub(super) fn respond(
         headers: BTreeMap::new(),
         body,
         request_ms,
-        response_ms: crate::util::now_ms(),
+        response_ms: crate::clock::now_ms(),
         request_line: line,
     }
 }

@@ -26,12 +26,12 @@ pub use private::{shared_servers_needed, Prebooted, PrivateServers};
 use crate::catalogue::{Proposal, Revision, RevisionOf};
 use crate::expectations::Expectations;
 use crate::fault::Fault;
+use crate::held::Held;
 use crate::homeserver::Targets;
 use crate::redact::Redactor;
 use crate::results::{Failure, RunStats, ScenarioResult, StepRecord};
 use crate::scenario::{Scenario, Step};
 use crate::snapshot::SnapshotSettings;
-use crate::util::Held;
 use events::{EventKind, RunEvent};
 use one::{expected_reason, panicked, run_one};
 use std::collections::BTreeMap;
@@ -148,7 +148,7 @@ pub struct RunParts {
 
 /// A short random id making a run's user names unique.
 pub fn new_run_id() -> String {
-    crate::homeserver::keys::random_hex::<3>()
+    crate::random::random_hex::<3>()
 }
 
 impl RunContext {

@@ -161,7 +161,7 @@ async fn run_steps(
         Ok(r) => r,
         Err(_) => Err(StepError::Transport(TransportError::Timeout(format!(
             "scenario timeout: not finished within {}",
-            crate::util::human_duration(s.timeout)
+            crate::units::human_duration(s.timeout)
         )))),
     };
     keep_evidence(result, run.take_evidence(), &ctx.redactor);

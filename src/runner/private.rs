@@ -4,9 +4,9 @@
 //! first scenario's private servers are booted before the run and identify the target (see
 //! [`Prebooted`]).
 
+use crate::held::Held;
 use crate::homeserver::{HomeserverError, ManagedSetup, Targets};
 use crate::scenario::Scenario;
-use crate::util::Held;
 use std::sync::Mutex;
 
 /// How to boot a private managed server for a scenario.

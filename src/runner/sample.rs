@@ -10,11 +10,11 @@ use super::check::failure_from_response;
 use super::exec::ScenarioRun;
 use super::StepError;
 use crate::client::Response;
+use crate::held::Held;
 use crate::matcher::{Path, Selected};
 use crate::results::lifetime::{self, Rules, Sample};
 use crate::scenario::{Call, SampleSpec, Step};
-use crate::util::human_duration;
-use crate::util::Held;
+use crate::units::human_duration;
 use serde_json::{json, Value};
 use std::time::Instant;
 

@@ -6,8 +6,8 @@
 //! booting managed servers (a private pair for a lifecycle scenario costs seconds of CPU), which
 //! takes one of a few boot slots.
 
+use crate::held::Held;
 use crate::scenario::{Action, Scenario, Step, Times, Wait};
-use crate::util::Held;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -180,9 +180,9 @@ pub fn estimate(s: &Scenario) -> Duration {
 /// The last run's duration per scenario, from `results.json` in the report folder (none when
 /// there is no readable file: the estimates are used).
 pub fn previous_durations(report_dir: &std::path::Path) -> BTreeMap<String, u64> {
-    let Ok(text) = crate::util::read_text_capped(
+    let Ok(text) = crate::limits::read_text_capped(
         &report_dir.join("results.json"),
-        crate::util::MAX_RESULTS_FILE,
+        crate::limits::MAX_RESULTS_FILE,
     ) else {
         return BTreeMap::new();
     };

@@ -6,10 +6,10 @@ use super::exec::{ScenarioRun, UserState};
 use super::{StepError, TransportError};
 use crate::client::{Request, Response, DEFAULT_TIMEOUT};
 use crate::fault::RequestParts;
+use crate::held::Held;
 use crate::homeserver::registration::{register, RegistrationError};
 use crate::matcher::Path;
 use crate::scenario::Hs;
-use crate::util::Held;
 use serde_json::{json, Value};
 use std::sync::Arc;
 

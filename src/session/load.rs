@@ -30,7 +30,7 @@ pub fn check_requirements(catalogue: &Catalogue, ids: &[String]) -> Result<Vec<S
                 return Ok(upper);
             }
             let known: Vec<&str> = catalogue.all().into_iter().map(|r| r.id.as_str()).collect();
-            let hint = crate::util::did_you_mean(&upper, known.iter().copied())
+            let hint = crate::text::did_you_mean(&upper, known.iter().copied())
                 .map(|h| format!(" (did you mean `{h}`?)"))
                 .unwrap_or_default();
             Err(Error::Usage(format!(
@@ -53,7 +53,7 @@ pub fn load(root: Option<&Path>, suites: &[String]) -> Result<Loaded, Error> {
     if !catalogue_file.is_file() {
         return Err(Error::Usage(format!(
             "`--root {}`: no suites/requirements.yaml there; a root is this repository or a folder written by `mscheck suites export DIR`",
-            crate::util::escape_control(&root.display().to_string())
+            crate::escape::escape_control(&root.display().to_string())
         )));
     }
     let catalogue = Catalogue::load(&catalogue_file)?;
@@ -63,7 +63,7 @@ pub fn load(root: Option<&Path>, suites: &[String]) -> Result<Loaded, Error> {
     known.dedup();
     for s in suites {
         if !known.contains(&s.as_str()) {
-            let hint = crate::util::did_you_mean(s, known.iter().copied())
+            let hint = crate::text::did_you_mean(s, known.iter().copied())
                 .map(|h| format!(" (did you mean `{h}`?)"))
                 .unwrap_or_default();
             return Err(Error::Usage(format!(

@@ -17,7 +17,6 @@ pub use resolve::{check_server_url, target_profile};
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::homeserver::discover;
 use crate::homeserver::Homeserver;
 use crate::redact::Redactor;
 use crate::report::files::Files;
@@ -224,7 +223,7 @@ fn snapshot_settings(s: &Settings, hs1: &Homeserver) -> Result<SnapshotSettings,
     let folder = hs1
         .implementation
         .as_deref()
-        .filter(|i| discover::valid_implementation(i));
+        .filter(|i| crate::names::valid_implementation(i));
     let mode = if folder.is_none() {
         SnapshotMode::Off
     } else if s.request.ci || matches!(s.loaded.source, crate::embedded::Source::BuiltIn(_)) {

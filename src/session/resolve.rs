@@ -7,7 +7,6 @@ use super::request::{ExpectationsFile, RegistrationMethod, RunRequest, Servers, 
 use crate::error::Error;
 use crate::expectations::Expectations;
 use crate::fault::{load_faults, Fault};
-use crate::homeserver::discover;
 use crate::homeserver::Registration;
 use crate::plan::{self, Selection};
 use crate::scenario::Hs;
@@ -163,7 +162,7 @@ fn injected_faults(loaded: &Loaded, inject: &[String]) -> Result<Vec<Fault>, Err
             Some(f) => faults.push(f),
             None => {
                 // The nearest name, else the names that contain what was typed.
-                let near = crate::util::did_you_mean(name, all_faults.keys().map(String::as_str))
+                let near = crate::text::did_you_mean(name, all_faults.keys().map(String::as_str))
                     .map(|h| vec![h.to_string()])
                     .unwrap_or_else(|| {
                         all_faults
@@ -214,18 +213,18 @@ fn check_servers(servers: &Servers) -> Result<(), Error> {
         Servers::Managed { .. } => (None, None),
     };
     if let Some(i) = implementation {
-        if !discover::valid_implementation(i) {
+        if !crate::names::valid_implementation(i) {
             return Err(Error::Usage(format!(
                 "`--implementation {}`: an implementation name is 1–64 characters of [a-z0-9._-], starting with a letter or digit (it names the expectations file and the snapshot folder)",
-                crate::util::escape_control(i)
+                crate::escape::escape_control(i)
             )));
         }
     }
     if let Some(v) = version {
-        if !discover::valid_version(v) {
+        if !crate::names::valid_version(v) {
             return Err(Error::Usage(format!(
                 "`--impl-version {}`: a version is 1–64 characters of [A-Za-z0-9._+-], starting with a letter or digit",
-                crate::util::escape_control(v)
+                crate::escape::escape_control(v)
             )));
         }
     }
@@ -337,7 +336,7 @@ pub fn target_profile(
 
 /// Checks an `--hs1`/`--hs2` URL without contacting it.
 pub fn check_server_url(name: &str, url: &str) -> Result<(), Error> {
-    let shown = crate::util::escape_control(url);
+    let shown = crate::escape::escape_control(url);
     let bad = |why: &str| Error::Usage(format!("`--{name} {shown}`: {why}"));
     // `localhost:8008` and `127.0.0.1:8008` are what people type for a local server.
     let did_you_mean = if url.contains("://") {

@@ -144,7 +144,7 @@ async fn external(
         redactor.add_secret(secret);
     }
     let client = Client::new(http.clone(), redactor.clone(), Arc::new(Vec::new()));
-    let run_id = crate::homeserver::keys::random_hex::<3>();
+    let run_id = crate::random::random_hex::<3>();
     // However the server answers (slowly, every round late), the probe, the first registration
     // and the federation /version question end within one stated budget.
     let identify = async {
@@ -155,7 +155,7 @@ async fn external(
         .await
         .map_err(|_| crate::homeserver::HomeserverError::TooSlow {
             name: name.to_string(),
-            url: crate::util::escape_control(url),
+            url: crate::escape::escape_control(url),
             budget: discover::DISCOVERY_BUDGET,
         })??;
     hs.identified_by = source.describe();

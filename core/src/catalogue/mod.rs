@@ -279,7 +279,7 @@ impl Catalogue {
     /// Loads `requirements.yaml`.
     pub fn load(path: &Path) -> Result<Self, Diagnostics> {
         let source =
-            crate::util::read_text_capped(path, crate::util::MAX_INPUT_FILE).map_err(|e| {
+            crate::limits::read_text_capped(path, crate::limits::MAX_INPUT_FILE).map_err(|e| {
                 Diagnostics(vec![Diagnostic::new(
                     path,
                     "",

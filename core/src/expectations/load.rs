@@ -206,7 +206,7 @@ impl Reader<'_> {
         }
         for id in &entry.scenarios {
             if !self.scenario_ids.contains(&id.as_str()) {
-                let hint = crate::util::did_you_mean(id, self.scenario_ids.iter().copied());
+                let hint = crate::text::did_you_mean(id, self.scenario_ids.iter().copied());
                 let d = self.diagnostic(node, format!("unknown scenario `{id}`"));
                 self.errors.push(match hint {
                     Some(h) => d.with_hint(format!("did you mean `{h}`?")),
@@ -241,7 +241,7 @@ fn unknown_key(
         yaml::scalar_pos(key),
         format!("unknown key `{}` in {what}", key.as_str()),
     );
-    match crate::util::did_you_mean(key.as_str(), known.iter().copied()) {
+    match crate::text::did_you_mean(key.as_str(), known.iter().copied()) {
         Some(h) => d.with_hint(format!("did you mean `{h}`?")),
         None => d.with_hint(format!("known keys: {}", known.join(", "))),
     }

@@ -50,7 +50,8 @@ impl Expectations {
     /// then `<impl>.yaml`.
     /// Names that could not safely name a file find nothing.
     pub fn find(dir: &Path, implementation: &str, version: Option<&str>) -> Option<PathBuf> {
-        use crate::util::{valid_implementation, valid_version};
+        use crate::names::valid_implementation;
+        use crate::names::valid_version;
         if !valid_implementation(implementation) || !version.is_none_or(valid_version) {
             return None;
         }

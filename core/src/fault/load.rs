@@ -287,7 +287,7 @@ pub(super) fn parse_op(v: &Value) -> Result<Op, String> {
         ),
         "errcode" => Op::Errcode(arg.as_str().ok_or("`errcode` takes a string")?.into()),
         "delay" => Op::Delay(
-            crate::util::parse_duration(arg.as_str().unwrap_or(""))
+            crate::units::parse_duration(arg.as_str().unwrap_or(""))
                 .ok_or("`delay` takes a duration like `2s`")?,
         ),
         "shift_clock" => Op::ShiftClock({
@@ -296,7 +296,7 @@ pub(super) fn parse_op(v: &Value) -> Result<Op, String> {
                 Some(rest) => (-1, rest),
                 None => (1, text.strip_prefix('+').unwrap_or(text)),
             };
-            let d = crate::util::parse_duration(magnitude)
+            let d = crate::units::parse_duration(magnitude)
                 .ok_or("`shift_clock` takes a signed duration like `-20s` or `+20s`")?;
             sign * d.as_millis() as i64
         }),
@@ -317,7 +317,7 @@ pub(super) fn parse_op(v: &Value) -> Result<Op, String> {
             Op::ForgetAfter {
                 arrays: Path::from_segments(arrays.to_vec()),
                 key: path(field("key")?)?,
-                after: crate::util::parse_duration(field("after")?.as_str().unwrap_or(""))
+                after: crate::units::parse_duration(field("after")?.as_str().unwrap_or(""))
                     .ok_or("`forget_after.after` takes a duration like `3s`")?,
             }
         }

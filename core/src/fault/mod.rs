@@ -4,8 +4,8 @@
 //! the harness can be shown to detect a server that breaks a requirement. Faults are data, in
 //! `fixtures/faults.yaml`; each names the requirements it breaks.
 
+use crate::held::Held;
 use crate::matcher::Path;
-use crate::util::Held;
 use regex::Regex;
 use serde_json::Value;
 use std::collections::BTreeMap;

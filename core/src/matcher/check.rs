@@ -140,7 +140,7 @@ impl fmt::Display for Mismatch {
         write!(f, "at `{}`: expected {}, got ", self.at, self.expected)?;
         match &self.actual {
             None => f.write_str("nothing")?,
-            Some(v) => f.write_str(&crate::util::trim_json(v, 300))?,
+            Some(v) => f.write_str(&crate::text::trim_json(v, 300))?,
         }
         match &self.detail {
             Some(d) => write!(f, " ({d})"),
@@ -170,19 +170,19 @@ impl fmt::Display for Predicate {
                 f,
                 "exactly the {} elements {} (any order)",
                 vs.len(),
-                crate::util::trim_json(&Value::Array(vs.clone()), 200)
+                crate::text::trim_json(&Value::Array(vs.clone()), 200)
             ),
             Predicate::ContainsAll(vs) => write!(
                 f,
                 "every one of the {} elements {}",
                 vs.len(),
-                crate::util::trim_json(&Value::Array(vs.clone()), 200)
+                crate::text::trim_json(&Value::Array(vs.clone()), 200)
             ),
             Predicate::Unique => f.write_str("an array without repeated elements"),
             Predicate::OldestFirstOf(vs) => write!(
                 f,
                 "the oldest elements of {} (as many as delivered, any order)",
-                crate::util::trim_json(&Value::Array(vs.clone()), 200)
+                crate::text::trim_json(&Value::Array(vs.clone()), 200)
             ),
             Predicate::DisjointWith(p) => write!(f, "no element also found at `{p}`"),
             Predicate::Any(cs) => write!(f, "at least one element where {}", describe_all(cs)),
@@ -215,7 +215,7 @@ fn list_detail(pred: &Predicate, actual: &Value) -> Option<String> {
             format!(
                 "{label} {}: {}",
                 vs.len(),
-                crate::util::trim_json(&Value::Array(vs), 200)
+                crate::text::trim_json(&Value::Array(vs), 200)
             )
         })
     };

@@ -14,7 +14,7 @@
 //! milliseconds; a sample's server-side moment lies between its request and its response, and
 //! each rule gives the server the benefit of that interval.
 
-use crate::util::human_duration;
+use crate::units::human_duration;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 

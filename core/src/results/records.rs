@@ -136,7 +136,7 @@ impl Observation {
     pub fn display(&self) -> String {
         let value = match &self.value {
             Some(serde_json::Value::String(s)) => s.clone(),
-            Some(v) => crate::util::trim_json(v, 120),
+            Some(v) => crate::text::trim_json(v, 120),
             None => "(nothing)".into(),
         };
         format!("{} = {value}", self.label)

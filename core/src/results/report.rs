@@ -4,7 +4,7 @@
 use super::records::{RunStats, ScenarioResult, TargetInfo};
 use super::rollup::RequirementStatus;
 use crate::catalogue::{Proposal, Revision};
-pub use crate::util::MAX_RESULTS_FILE;
+pub use crate::limits::MAX_RESULTS_FILE;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -77,7 +77,7 @@ impl RunReport {
             path: file.clone(),
             detail,
         };
-        let text = crate::util::read_text_capped(&file, MAX_RESULTS_FILE)
+        let text = crate::limits::read_text_capped(&file, MAX_RESULTS_FILE)
             .map_err(|e| err(e.to_string()))?;
         let report: RunReport = serde_json::from_str(&text).map_err(|e| {
             err(format!(

@@ -147,7 +147,7 @@ pub fn build_predicate(name: &str, arg: &Value) -> Result<Predicate, String> {
             }
         }
         other => {
-            let hint = crate::util::did_you_mean(other, PREDICATES.iter().copied())
+            let hint = crate::text::did_you_mean(other, PREDICATES.iter().copied())
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
             return Err(format!("unknown predicate `{other}`{hint}"));

@@ -110,7 +110,7 @@ pub fn spec(key: &str) -> Option<&'static NeedSpec> {
 pub fn check(key: &str, value: &Value) -> Result<(), String> {
     let Some(spec) = spec(key) else {
         let known: Vec<&str> = VOCABULARY.iter().map(|s| s.key).collect();
-        let hint = crate::util::did_you_mean(key, known.iter().copied())
+        let hint = crate::text::did_you_mean(key, known.iter().copied())
             .map(|h| format!(" (did you mean `{h}`?)"))
             .unwrap_or_default();
         return Err(format!(
@@ -122,7 +122,7 @@ pub fn check(key: &str, value: &Value) -> Result<(), String> {
         NeedKind::Count => value.as_u64().is_some(),
         NeedKind::Duration => value
             .as_str()
-            .is_some_and(|s| crate::util::parse_duration(s).is_some()),
+            .is_some_and(|s| crate::units::parse_duration(s).is_some()),
         NeedKind::Choice(words) => value.as_str().is_some_and(|s| words.contains(&s)),
     };
     if ok {

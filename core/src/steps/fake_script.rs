@@ -87,7 +87,7 @@ pub fn answer(v: &Value) -> Result<SendAnswer, String> {
         Value::Object(o) => {
             if let Some(d) = o.get("stall") {
                 let d =
-                    crate::util::parse_duration(d.as_str().unwrap_or_default()).ok_or_else(bad)?;
+                    crate::units::parse_duration(d.as_str().unwrap_or_default()).ok_or_else(bad)?;
                 return Ok(SendAnswer::Stall(d));
             }
             let status = o

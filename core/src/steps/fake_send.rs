@@ -112,7 +112,15 @@ impl Pdu {
             extra,
             origin_server_ts: match &self.origin_server_ts {
                 Some(ts) => ts.render(vars)?,
-                None => crate::util::now_ms(),
+                // Now, by the clock the variables were taken at.
+                None => match vars.now_ms() {
+                    Some(now) => now,
+                    None => {
+                        return Err(HarnessError::Other(
+                            "no clock reading for `origin_server_ts`".into(),
+                        ))
+                    }
+                },
             },
         })
     }
@@ -125,7 +133,7 @@ mod tests {
 
     #[test]
     fn a_sticky_shorthand_and_a_raw_sticky_object_become_top_level_keys() {
-        let vars = Vars::default();
+        let vars = Vars::default().at(1_000);
         let pdu = Pdu {
             event_type: Some(text("org.example.sticky")),
             sticky_ms: Some(j(json!(600000))),
@@ -153,6 +161,12 @@ mod tests {
             content: Some(j(json!({"body": "n{{i}}"}))),
             ..Default::default()
         };
-        assert_eq!(pdu.render(&vars).unwrap().content, json!({"body": "n3"}));
+        // The timestamp is the clock reading the variables carry, never read here.
+        assert!(pdu.render(&vars).is_err());
+        let p = pdu.render(&vars.at(1_000)).unwrap();
+        assert_eq!(
+            (p.content, p.origin_server_ts),
+            (json!({"body": "n3"}), 1_000)
+        );
     }
 }

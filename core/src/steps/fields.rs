@@ -314,7 +314,7 @@ impl<'d, 'n> Fields<'d, 'n> {
                     Value::String(s) => s,
                     other => other.to_string(),
                 };
-                let hint = match crate::util::did_you_mean(&word, known.iter().copied()) {
+                let hint = match crate::text::did_you_mean(&word, known.iter().copied()) {
                     Some(w) => format!("did you mean `{w}`?"),
                     None => format!("one of: {}", known.join(", ")),
                 };
@@ -343,7 +343,7 @@ impl<'d, 'n> Fields<'d, 'n> {
         let node = self.node(name, FieldType::Duration)?;
         let value = yaml::to_json(node);
         let text = value.as_str().unwrap_or_default();
-        let d = crate::util::parse_duration(text);
+        let d = crate::units::parse_duration(text);
         if d.is_none() {
             self.diag.error(
                 yaml::pos(node),

@@ -56,14 +56,15 @@ impl FileKind {
 /// diagnostic that names the kind, with a hint that fits it.
 pub fn read_file(path: &Path, kind: FileKind) -> Result<(String, Node), Diagnostics> {
     let what = kind.name();
-    let source = crate::util::read_text_capped(path, crate::util::MAX_INPUT_FILE).map_err(|e| {
-        Diagnostics(vec![Diagnostic::new(
-            path,
-            "",
-            Pos::default(),
-            format!("cannot read {what}: {e}"),
-        )])
-    })?;
+    let source =
+        crate::limits::read_text_capped(path, crate::limits::MAX_INPUT_FILE).map_err(|e| {
+            Diagnostics(vec![Diagnostic::new(
+                path,
+                "",
+                Pos::default(),
+                format!("cannot read {what}: {e}"),
+            )])
+        })?;
     let root =
         parse(&source).map_err(|e| Diagnostics(vec![load_error(path, &source, &e, kind)]))?;
     Ok((source, root))
@@ -172,7 +173,7 @@ pub fn unknown_keys(
                 super::scalar_pos(k),
                 format!("unknown {what} `{}`", k.as_str()),
             );
-            match crate::util::did_you_mean(k.as_str(), known.iter().copied()) {
+            match crate::text::did_you_mean(k.as_str(), known.iter().copied()) {
                 Some(near) => d.with_hint(format!("did you mean `{near}`?")),
                 None => d.with_hint(format!("expected one of: {}", known.join(", "))),
             }

@@ -26,7 +26,8 @@ use crate::yaml::{Diagnostic, Diagnostics};
 /// The selector prefix that makes a check read a variable instead of the response body.
 pub const VARS_ROOT: &str = "@vars.";
 use crate::catalogue::{Catalogue, Proposal, Revision};
-use crate::util::{did_you_mean, parse_duration};
+use crate::text::did_you_mean;
+use crate::units::parse_duration;
 use crate::vars::referenced_names;
 use crate::yaml;
 use marked_yaml::types::MarkedMappingNode;
@@ -98,14 +99,15 @@ pub fn load_file(
     suite: &str,
     catalogue: &Catalogue,
 ) -> Result<Scenario, Vec<Diagnostic>> {
-    let source = crate::util::read_text_capped(path, crate::util::MAX_INPUT_FILE).map_err(|e| {
-        vec![Diagnostic::new(
-            path,
-            "",
-            Pos::default(),
-            format!("cannot read: {e}"),
-        )]
-    })?;
+    let source =
+        crate::limits::read_text_capped(path, crate::limits::MAX_INPUT_FILE).map_err(|e| {
+            vec![Diagnostic::new(
+                path,
+                "",
+                Pos::default(),
+                format!("cannot read: {e}"),
+            )]
+        })?;
     load_str(path, suite, &source, catalogue)
 }
 
