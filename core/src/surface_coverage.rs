@@ -85,7 +85,7 @@ fn judged_selectors(step: &Step) -> Vec<&str> {
             step.expect
                 .json
                 .iter()
-                .filter(|c| c.predicate == "disjoint_with")
+                .filter(|c| c.predicate == crate::scenario::checks::PredicateKind::DisjointWith)
                 .filter_map(|c| c.arg.as_str()),
         )
         .chain(step.sample.iter().map(|x| x.item.as_str()))

@@ -103,7 +103,7 @@ impl ScenarioRun {
     fn predicate(&self, spec: &CheckSpec) -> Result<Predicate, StepError> {
         match &spec.ready {
             Some(p) => Ok(p.clone()),
-            None => checks::build_predicate(&spec.predicate, &self.render(&spec.arg)?)
+            None => checks::predicate(spec.predicate, &self.render(&spec.arg)?)
                 .map_err(StepError::harness),
         }
     }
@@ -118,7 +118,10 @@ pub(super) fn cannot_recover(step: &Step, e: &StepError) -> bool {
     step.expect.json.iter().any(|spec| {
         spec.pos == f.pos
             && spec.at.starts_with(VARS_ROOT)
-            && matches!(spec.predicate.as_str(), "unique" | "not_contains")
+            && matches!(
+                spec.predicate,
+                checks::PredicateKind::Unique | checks::PredicateKind::NotContains
+            )
     })
 }
 

@@ -7,31 +7,112 @@ use crate::matcher::{Check, JsonType, Path, Predicate};
 use regex::Regex;
 use serde_json::Value;
 
-/// Every predicate key a check may use.
-pub(crate) const PREDICATES: &[&str] = &[
-    "equals",
-    "not_equals",
-    "exists",
-    "absent",
-    "length",
-    "length_between",
-    "contains",
-    "not_contains",
-    "between",
-    "at_least",
-    "at_most",
-    "matches",
-    "one_of",
-    "type",
-    "set_equals",
-    "oldest_first_of",
-    "contains_all",
-    "unique",
-    "disjoint_with",
-    "any",
-    "all",
-    "none",
-];
+/// A check's predicate key (`equals`, `contains`, …): what a written check asks of the values
+/// its selector finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PredicateKind {
+    /// `equals`.
+    Equals,
+    /// `not_equals`.
+    NotEquals,
+    /// `exists`.
+    Exists,
+    /// `absent`.
+    Absent,
+    /// `length`.
+    Length,
+    /// `length_between`.
+    LengthBetween,
+    /// `contains`.
+    Contains,
+    /// `not_contains`.
+    NotContains,
+    /// `between`.
+    Between,
+    /// `at_least`.
+    AtLeast,
+    /// `at_most`.
+    AtMost,
+    /// `matches`.
+    Matches,
+    /// `one_of`.
+    OneOf,
+    /// `type`.
+    Type,
+    /// `set_equals`.
+    SetEquals,
+    /// `oldest_first_of`.
+    OldestFirstOf,
+    /// `contains_all`.
+    ContainsAll,
+    /// `unique`.
+    Unique,
+    /// `disjoint_with`.
+    DisjointWith,
+    /// `any`.
+    Any,
+    /// `all`.
+    All,
+    /// `none`.
+    None,
+}
+
+/// Every predicate key a check may use (the words of [`PredicateKind::ALL`]).
+pub(crate) const PREDICATES: [&str; PredicateKind::ALL.len()] = {
+    let mut words = [""; PredicateKind::ALL.len()];
+    let mut i = 0;
+    while i < words.len() {
+        words[i] = PredicateKind::ALL[i].0;
+        i += 1;
+    }
+    words
+};
+
+impl PredicateKind {
+    /// Every predicate key, by its word.
+    pub const ALL: [(&'static str, PredicateKind); 22] = [
+        ("equals", PredicateKind::Equals),
+        ("not_equals", PredicateKind::NotEquals),
+        ("exists", PredicateKind::Exists),
+        ("absent", PredicateKind::Absent),
+        ("length", PredicateKind::Length),
+        ("length_between", PredicateKind::LengthBetween),
+        ("contains", PredicateKind::Contains),
+        ("not_contains", PredicateKind::NotContains),
+        ("between", PredicateKind::Between),
+        ("at_least", PredicateKind::AtLeast),
+        ("at_most", PredicateKind::AtMost),
+        ("matches", PredicateKind::Matches),
+        ("one_of", PredicateKind::OneOf),
+        ("type", PredicateKind::Type),
+        ("set_equals", PredicateKind::SetEquals),
+        ("oldest_first_of", PredicateKind::OldestFirstOf),
+        ("contains_all", PredicateKind::ContainsAll),
+        ("unique", PredicateKind::Unique),
+        ("disjoint_with", PredicateKind::DisjointWith),
+        ("any", PredicateKind::Any),
+        ("all", PredicateKind::All),
+        ("none", PredicateKind::None),
+    ];
+
+    /// The predicate a key names, if it names one.
+    pub fn parse(word: &str) -> Option<PredicateKind> {
+        Self::ALL.iter().find(|(w, _)| *w == word).map(|(_, k)| *k)
+    }
+
+    /// Its key.
+    pub fn word(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("", |(w, _)| w)
+    }
+
+    /// Every key, for messages and suggestions.
+    pub fn words() -> impl Iterator<Item = &'static str> {
+        Self::ALL.iter().map(|(w, _)| *w)
+    }
+}
 
 /// Builds one check.
 pub(crate) fn build_check(at: &str, predicate: &str, arg: &Value) -> Result<Check, String> {
@@ -67,50 +148,65 @@ fn flag(name: &str, v: &Value) -> Result<bool, String> {
         .ok_or_else(|| format!("`{name}` needs true or false, found {v}"))
 }
 
-/// Builds a predicate from its key and argument.
+/// Builds a predicate from its key and argument; an unknown key is an error naming the nearest.
 pub fn build_predicate(name: &str, arg: &Value) -> Result<Predicate, String> {
-    Ok(match name {
-        "equals" => Predicate::Equals(arg.clone()),
-        "not_equals" => Predicate::NotEquals(arg.clone()),
-        "exists" => {
+    match PredicateKind::parse(name) {
+        Some(kind) => predicate(kind, arg),
+        None => {
+            let hint = crate::text::did_you_mean(name, PredicateKind::words())
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            Err(format!("unknown predicate `{name}`{hint}"))
+        }
+    }
+}
+
+/// Builds a predicate of a known kind from its argument.
+pub fn predicate(kind: PredicateKind, arg: &Value) -> Result<Predicate, String> {
+    use PredicateKind as K;
+    let name = kind.word();
+    Ok(match kind {
+        K::Equals => Predicate::Equals(arg.clone()),
+        K::NotEquals => Predicate::NotEquals(arg.clone()),
+        K::Exists => {
             if flag(name, arg)? {
                 Predicate::Exists
             } else {
                 Predicate::Absent
             }
         }
-        "absent" => {
+        K::Absent => {
             if flag(name, arg)? {
                 Predicate::Absent
             } else {
                 Predicate::Exists
             }
         }
-        "length" => Predicate::Length(
+        K::Length => Predicate::Length(
             arg.as_u64()
                 .ok_or_else(|| format!("`length` needs a whole number, found {arg}"))?
                 as usize,
         ),
-        "length_between" => {
+        K::LengthBetween => {
             let (a, b) = pair(name, arg)?;
             Predicate::LengthBetween(a as usize, b as usize)
         }
-        "contains" => Predicate::Contains(arg.clone()),
-        "not_contains" => Predicate::NotContains(arg.clone()),
-        "between" => {
+        K::Contains => Predicate::Contains(arg.clone()),
+        K::NotContains => Predicate::NotContains(arg.clone()),
+        K::Between => {
             let (a, b) = pair(name, arg)?;
             Predicate::Between(a, b)
         }
-        "at_least" => Predicate::AtLeast(number(name, arg)?),
-        "at_most" => Predicate::AtMost(number(name, arg)?),
-        "matches" => {
+        K::AtLeast => Predicate::AtLeast(number(name, arg)?),
+        K::AtMost => Predicate::AtMost(number(name, arg)?),
+        K::Matches => {
             let s = arg.as_str().ok_or_else(|| {
                 format!("`matches` needs a regular expression string, found {arg}")
             })?;
             Predicate::Matches(Regex::new(s).map_err(|e| format!("bad regular expression: {e}"))?)
         }
-        "one_of" => Predicate::OneOf(list(name, arg)?),
-        "type" => {
+        K::OneOf => Predicate::OneOf(list(name, arg)?),
+        K::Type => {
             let s = arg.as_str().unwrap_or("");
             Predicate::IsType(JsonType::from_name(s).ok_or_else(|| {
                 format!(
@@ -119,38 +215,32 @@ pub fn build_predicate(name: &str, arg: &Value) -> Result<Predicate, String> {
                 )
             })?)
         }
-        "set_equals" => Predicate::SetEquals(list(name, arg)?),
-        "oldest_first_of" => Predicate::OldestFirstOf(list(name, arg)?),
-        "contains_all" => Predicate::ContainsAll(list(name, arg)?),
-        "unique" => {
+        K::SetEquals => Predicate::SetEquals(list(name, arg)?),
+        K::OldestFirstOf => Predicate::OldestFirstOf(list(name, arg)?),
+        K::ContainsAll => Predicate::ContainsAll(list(name, arg)?),
+        K::Unique => {
             if !flag(name, arg)? {
                 return Err("`unique: false` checks nothing; leave it out".into());
             }
             Predicate::Unique
         }
-        "disjoint_with" => Predicate::DisjointWith(
+        K::DisjointWith => Predicate::DisjointWith(
             Path::parse(
                 arg.as_str()
                     .ok_or_else(|| format!("`disjoint_with` needs a selector, found {arg}"))?,
             )
             .map_err(|e| e.to_string())?,
         ),
-        "any" | "all" | "none" => {
+        K::Any | K::All | K::None => {
             let mut nested = Vec::new();
             for item in list(name, arg)? {
                 nested.extend(build_nested(&item)?);
             }
-            match name {
-                "any" => Predicate::Any(nested),
-                "all" => Predicate::All(nested),
+            match kind {
+                K::Any => Predicate::Any(nested),
+                K::All => Predicate::All(nested),
                 _ => Predicate::None(nested),
             }
-        }
-        other => {
-            let hint = crate::text::did_you_mean(other, PREDICATES.iter().copied())
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
-            return Err(format!("unknown predicate `{other}`{hint}"));
         }
     })
 }

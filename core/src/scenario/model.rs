@@ -368,8 +368,8 @@ pub struct CheckSpec {
     /// The selector text (may hold templates); `@vars.<name>…` selects from a variable instead of
     /// the response body.
     pub at: String,
-    /// Predicate name (`equals`, `contains`, …).
-    pub predicate: String,
+    /// Its predicate key (`equals`, `contains`, …).
+    pub predicate: super::checks::PredicateKind,
     /// Predicate argument (may hold templates).
     pub arg: Value,
     /// The predicate, built once at load time when its argument holds no template (otherwise

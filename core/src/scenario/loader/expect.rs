@@ -128,6 +128,7 @@ impl<'a> Loader<'a> {
             } else {
                 body_at.as_str()
             };
+            let kind = checks::PredicateKind::parse(key);
             let mut ready = None;
             if !has_template {
                 match checks::build_check(probe_at, key, &arg) {
@@ -137,14 +138,16 @@ impl<'a> Loader<'a> {
                         continue;
                     }
                 }
-            } else if !checks::PREDICATES.contains(&key) {
-                self.unknown_key(yaml::scalar_pos(k), "predicate", key, checks::PREDICATES);
+            } else if kind.is_none() {
+                self.unknown_key(yaml::scalar_pos(k), "predicate", key, &checks::PREDICATES);
                 continue;
             }
+            // A check that built has a known key.
+            let Some(predicate) = kind else { continue };
             out.push(CheckSpec {
                 pos: yaml::scalar_pos(k),
                 at: at.clone(),
-                predicate: key.to_string(),
+                predicate,
                 arg,
                 ready,
             });
