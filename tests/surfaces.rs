@@ -41,7 +41,7 @@ fn every_covered_obligation_declares_its_surfaces() {
     let undeclared: Vec<&str> = catalogue
         .all()
         .into_iter()
-        .filter(|r| r.strength.starts_with("MUST"))
+        .filter(|r| r.strength.is_obligation())
         .filter(|r| scenarios.iter().any(|s| s.covers.contains(&r.id)))
         .filter(|r| r.surfaces.is_empty())
         .map(|r| r.id.as_str())

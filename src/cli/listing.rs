@@ -295,7 +295,7 @@ pub(super) fn requirements(args: RequirementsArgs) -> Result<(), Error> {
         });
         rows.push(RequirementRow {
             id: &req.id,
-            strength: &req.strength,
+            strength: req.strength.word(),
             revision: rev.name(),
             proposal: req.proposal.to_string(),
             group: req.reported_under(rev),

@@ -61,7 +61,7 @@ pub struct Row {
     /// The report group it is listed under.
     pub group: String,
     /// MUST, SHOULD, …
-    pub strength: String,
+    pub strength: crate::catalogue::Strength,
     /// One line.
     pub summary: String,
     /// One per column.
@@ -101,7 +101,7 @@ impl Matrix {
                         rows.push(Row {
                             id: req.id.clone(),
                             group: req.group_title().to_string(),
-                            strength: req.strength.clone(),
+                            strength: req.strength,
                             summary: req.summary.clone(),
                             cells: vec![absent(); runs.len()],
                         });

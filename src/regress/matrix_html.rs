@@ -78,7 +78,7 @@ pub fn render(m: &Matrix) -> String {
                 if r.differs() { "differs" } else { "same" },
                 esc(&r.id),
                 esc(&r.id),
-                esc(&r.strength),
+                r.strength,
                 esc(&r.summary)
             );
             for c in &r.cells {

@@ -206,7 +206,7 @@ fn requirement_table(h: &mut String, group: &str, rows: Vec<&RequirementStatus>)
                 h,
                 "<tr data-status=\"{s}\" class=\"{s}\"><td>{}</td><td>{}</td><td>{}{inferred}</td><td>{}</td><td>{}</td></tr>",
                 esc(&r.id),
-                esc(&r.strength),
+                r.strength,
                 esc(&r.summary),
                 r.status.label(),
                 scenarios.join("<br>"),

@@ -2,6 +2,9 @@
 //! revisions it belongs to, its strength and how it can be observed.
 
 mod parse;
+mod strength;
+
+pub use strength::Strength;
 
 use crate::yaml::{Diagnostic, Diagnostics};
 use serde::Serialize;
@@ -198,7 +201,7 @@ pub struct Requirement {
     /// The revisions it belongs to.
     pub revisions: Vec<Revision>,
     /// MUST, SHOULD, MAY, API, …
-    pub strength: String,
+    pub strength: Strength,
     /// How it can be observed (C1, C2, F2, FF, R, T, X).
     pub how: String,
     /// One line, in mscheck's words.
@@ -311,12 +314,6 @@ impl Catalogue {
     }
 }
 
-/// Whether a strength only recommends or permits (SHOULD, SHOULD NOT, MAY): a server that does
-/// otherwise is reported with a warning, not a failure (`--strict` makes it fail the run).
-pub(crate) fn is_recommendation(strength: &str) -> bool {
-    matches!(strength, "SHOULD" | "SHOULD NOT" | "MAY")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,10 +332,11 @@ mod tests {
 
     #[test]
     fn reports_bad_entries_with_positions() {
-        let src = "requirements:\n  - {id: X-1, rev: [seed]}\n  - {id: S-1, rev: [sometime]}\n";
+        let src = "requirements:\n  - {id: X-1, rev: [seed]}\n  - {id: S-1, rev: [sometime], strength: MUST}\n  - {id: S-2, rev: [seed], strength: SHALL}\n";
         let err = Catalogue::parse(Path::new("r.yaml"), src).unwrap_err();
-        assert_eq!(err.0.len(), 2);
+        assert_eq!(err.0.len(), 3);
         assert_eq!(err.0[0].pos.line, 2);
         assert!(err.0[1].message.contains("unknown revision `sometime`"));
+        assert!(err.0[2].message.contains("`strength: SHALL` is not one of MUST, MUST NOT"));
     }
 }

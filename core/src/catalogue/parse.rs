@@ -2,7 +2,7 @@
 //! revisions, surfaces and the surfaces it leaves unjudged, checked; every problem is a
 //! diagnostic at `file:line:column`, all of them reported at once.
 
-use super::{Catalogue, Proposal, Requirement, Revision, MOVED_TO, REQUIREMENT_KEYS};
+use super::{Catalogue, Proposal, Requirement, Revision, Strength, MOVED_TO, REQUIREMENT_KEYS};
 use crate::surfaces::Surface;
 use crate::yaml::{self, Diagnostic, Diagnostics, Pos};
 use marked_yaml::Node;
@@ -91,6 +91,7 @@ impl Reader<'_> {
             self.err(at, format!("`{id}` is neither an S- nor a D- requirement"));
             return None;
         };
+        let strength = self.strength(&id, field("strength"), at);
         let revisions = self.revisions(&id, &v, at);
         let surfaces = self.surfaces(&id, &v, at);
         let unjudged = self.unjudged(&id, &v, at, &surfaces);
@@ -107,7 +108,7 @@ impl Reader<'_> {
             surfaces,
             unjudged,
             revisions,
-            strength: field("strength").unwrap_or_default(),
+            strength,
             how: field("how").unwrap_or_default(),
             summary: field("summary").unwrap_or_default(),
             uncovered: field("uncovered"),
@@ -115,6 +116,22 @@ impl Reader<'_> {
             inferred: field("inferred"),
             merged: field("merged"),
             id,
+        })
+    }
+
+    /// `strength:`, one of the known words.
+    fn strength(&mut self, id: &str, word: Option<String>, at: Pos) -> Strength {
+        let word = word.unwrap_or_default();
+        Strength::parse(&word).unwrap_or_else(|| {
+            let known: Vec<&str> = Strength::ALL.iter().map(|(w, _)| *w).collect();
+            self.err(
+                at,
+                format!(
+                    "{id}: `strength: {word}` is not one of {}",
+                    known.join(", ")
+                ),
+            );
+            Strength::Info
         })
     }
 

@@ -14,7 +14,7 @@ pub struct RequirementStatus {
     /// Its proposal.
     pub proposal: Proposal,
     /// Strength.
-    pub strength: String,
+    pub strength: crate::catalogue::Strength,
     /// Summary.
     pub summary: String,
     /// What the run found (see [`Status`]).
@@ -196,7 +196,7 @@ pub fn rollup(
         out.push(RequirementStatus {
             id: req.id.clone(),
             proposal: req.proposal,
-            strength: req.strength.clone(),
+            strength: req.strength,
             summary: req.summary.clone(),
             status: status_of(
                 req.testable(),
@@ -399,7 +399,7 @@ mod tests {
         let row = |status: Status| RequirementStatus {
             id: "S-1".into(),
             proposal: Proposal::Msc4354,
-            strength: "MUST".into(),
+            strength: crate::catalogue::Strength::Must,
             summary: String::new(),
             status,
             scenarios: vec![],

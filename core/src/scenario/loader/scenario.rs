@@ -189,7 +189,7 @@ impl<'a> Loader<'a> {
             .filter(|c| {
                 self.catalogue
                     .get(c)
-                    .is_some_and(|r| crate::catalogue::is_recommendation(&r.strength))
+                    .is_some_and(|r| r.strength.is_recommendation())
             })
             .cloned()
             .collect();

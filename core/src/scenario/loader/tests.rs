@@ -5,7 +5,7 @@ use super::*;
 fn catalogue() -> Catalogue {
     Catalogue::parse(
         Path::new("r.yaml"),
-        "requirements:\n  - {id: S-13, rev: [seed, newest]}\n  - {id: S-19, rev: [newest]}\n",
+        "requirements:\n  - {id: S-13, rev: [seed, newest], strength: MUST}\n  - {id: S-19, rev: [newest], strength: SHOULD}\n",
     )
     .unwrap()
 }
