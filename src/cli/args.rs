@@ -1,5 +1,6 @@
 //! Flags. Every flag's help text is what `mscheck help run` prints.
 
+use crate::session::{RegistrationMethod, SnapshotPolicy};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -159,6 +160,17 @@ pub enum OutputFormat {
     Json,
 }
 
+/// How `compare` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompareFormat {
+    /// For people.
+    Text,
+    /// For CI comments.
+    Markdown,
+    /// For scripts.
+    Json,
+}
+
 /// `mscheck compare`.
 #[derive(Debug, Clone, Args)]
 pub struct CompareArgs {
@@ -167,9 +179,8 @@ pub struct CompareArgs {
     /// The newer run.
     pub new: PathBuf,
     /// `text` (default), `markdown` (for CI comments) or `json`.
-    #[arg(long, default_value = "text", value_name = "FORMAT",
-          value_parser = clap::builder::PossibleValuesParser::new(["text", "markdown", "json"]))]
-    pub format: String,
+    #[arg(long, value_enum, default_value_t = CompareFormat::Text, value_name = "FORMAT")]
+    pub format: CompareFormat,
     /// Compare runs of different revisions anyway.
     #[arg(long)]
     pub allow_revision_change: bool,
@@ -303,9 +314,8 @@ pub struct RunArgs {
     /// How to create users on --hs1/--hs2: `shared-secret` (Synapse admin API; secret read from
     /// $MSCHECK_SHARED_SECRET / $MSCHECK_HS2_SHARED_SECRET), `token` (registration token from
     /// $MSCHECK_REGISTRATION_TOKEN, or $MSCHECK_HS2_REGISTRATION_TOKEN for hs2) or `open`.
-    #[arg(long, default_value = "shared-secret", value_name = "METHOD",
-          value_parser = clap::builder::PossibleValuesParser::new(["shared-secret", "token", "open"]))]
-    pub registration: String,
+    #[arg(long, value_enum, default_value_t = RegistrationMethod::SharedSecret, value_name = "METHOD")]
+    pub registration: RegistrationMethod,
     /// Implementation name of --hs1 (selects expectations and snapshots), e.g. `synapse`;
     /// default: what its federation /version endpoint says, when it is on loopback.
     #[arg(long, value_name = "NAME")]
@@ -326,9 +336,8 @@ pub struct RunArgs {
     /// Snapshots: `review` (default: new and changed ones are reported and left as `.snap.new`;
     /// they never fail a scenario), `strict` (changed snapshots fail the run), `update` (accept
     /// new and changed ones; not under CI). Under CI pending copies go to the report folder.
-    #[arg(long, value_name = "POLICY",
-          value_parser = clap::builder::PossibleValuesParser::new(["review", "strict", "update"]))]
-    pub snapshots: Option<String>,
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub snapshots: Option<SnapshotPolicy>,
     /// Same as `--snapshots update`.
     #[arg(long)]
     pub update_snapshots: bool,

@@ -3,9 +3,7 @@
 
 use super::args::{RunArgs, SelectArgs};
 use crate::error::Error;
-use crate::session::{
-    ExpectationsFile, RegistrationMethod, RunRequest, SelectRequest, Servers, SnapshotPolicy,
-};
+use crate::session::{ExpectationsFile, RunRequest, SelectRequest, Servers, SnapshotPolicy};
 
 /// The selection flags.
 pub(super) fn select_request(sel: &SelectArgs) -> Result<SelectRequest, Error> {
@@ -32,12 +30,13 @@ pub(super) fn select_request(sel: &SelectArgs) -> Result<SelectRequest, Error> {
 
 /// `--snapshots review|strict|update` (`--update-snapshots` is `update`).
 fn snapshot_policy(args: &RunArgs) -> Result<SnapshotPolicy, Error> {
-    match (&args.snapshots, args.update_snapshots) {
-        (Some(p), true) if p != "update" => Err(Error::Usage(format!(
-            "`--update-snapshots` and `--snapshots {p}` contradict each other"
+    match (args.snapshots, args.update_snapshots) {
+        (Some(p), true) if p != SnapshotPolicy::Update => Err(Error::Usage(format!(
+            "`--update-snapshots` and `--snapshots {}` contradict each other",
+            p.word()
         ))),
         (_, true) => Ok(SnapshotPolicy::Update),
-        (Some(p), false) => p.parse().map_err(Error::Usage),
+        (Some(p), false) => Ok(p),
         (None, false) => Ok(SnapshotPolicy::Review),
     }
 }
@@ -46,7 +45,7 @@ fn snapshot_policy(args: &RunArgs) -> Result<SnapshotPolicy, Error> {
 pub(super) fn run_request(args: RunArgs) -> Result<RunRequest, Error> {
     let mut select = select_request(&args.select)?;
     select.last_failed = args.last_failed;
-    let registration: RegistrationMethod = args.registration.parse().map_err(Error::Usage)?;
+    let registration = args.registration;
     let servers = match (&args.hs1, &args.hs2) {
         (None, Some(_)) => {
             return Err(Error::Usage(

@@ -2,8 +2,8 @@
 //! reference material (`suites export`, `schema`, `completions`, `man`): no server is contacted.
 
 use super::args::{
-    BaselineArgs, Cli, CompareArgs, CompletionsArgs, ManArgs, MatrixArgs, MergeArgs, SchemaArgs,
-    ShowArgs, SuitesAction, SuitesArgs,
+    BaselineArgs, Cli, CompareArgs, CompareFormat, CompletionsArgs, ManArgs, MatrixArgs, MergeArgs,
+    SchemaArgs, ShowArgs, SuitesAction, SuitesArgs,
 };
 use crate::error::{exit, Error};
 use crate::results::RunReport;
@@ -19,15 +19,10 @@ pub(super) fn compare(a: CompareArgs) -> Result<i32, Error> {
     let new = read_run(&a.new)?;
     let c = crate::regress::compare::compare(&old, &new, a.allow_revision_change)
         .map_err(|e| Error::Usage(e.to_string()))?;
-    let out = match a.format.as_str() {
-        "text" => c.text(),
-        "markdown" => c.markdown(),
-        "json" => serde_json::to_string_pretty(&c).unwrap_or_default() + "\n",
-        other => {
-            return Err(Error::Usage(format!(
-                "unknown format `{other}` (expected `text`, `markdown` or `json`)"
-            )))
-        }
+    let out = match a.format {
+        CompareFormat::Text => c.text(),
+        CompareFormat::Markdown => c.markdown(),
+        CompareFormat::Json => serde_json::to_string_pretty(&c).unwrap_or_default() + "\n",
     };
     print!("{out}");
     Ok(if c.regressed || (a.strict && c.masked > 0) {

@@ -31,7 +31,7 @@ pub struct SelectRequest {
 /// How users are created on an external server. Secrets come from the environment
 /// (`MSCHECK_SHARED_SECRET`, `MSCHECK_REGISTRATION_TOKEN`, and `MSCHECK_HS2_…` for hs2), never
 /// from a value that could end up in a process list or a log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum RegistrationMethod {
     /// Synapse's shared-secret admin API.
     #[default]
@@ -40,20 +40,6 @@ pub enum RegistrationMethod {
     Token,
     /// Open registration.
     Open,
-}
-
-impl std::str::FromStr for RegistrationMethod {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "shared-secret" => Ok(RegistrationMethod::SharedSecret),
-            "token" => Ok(RegistrationMethod::Token),
-            "open" => Ok(RegistrationMethod::Open),
-            other => Err(format!(
-                "unknown registration method `{other}` (expected `shared-secret`, `token` or `open`)"
-            )),
-        }
-    }
 }
 
 impl RegistrationMethod {
@@ -118,7 +104,7 @@ pub enum ExpectationsFile {
 }
 
 /// What a run does with snapshots that are new or changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum SnapshotPolicy {
     /// Report them and leave them for review; they never fail a scenario.
     #[default]
@@ -129,16 +115,13 @@ pub enum SnapshotPolicy {
     Update,
 }
 
-impl std::str::FromStr for SnapshotPolicy {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "review" => Ok(SnapshotPolicy::Review),
-            "strict" => Ok(SnapshotPolicy::Strict),
-            "update" => Ok(SnapshotPolicy::Update),
-            other => Err(format!(
-                "unknown snapshot policy `{other}` (expected `review`, `strict` or `update`)"
-            )),
+impl SnapshotPolicy {
+    /// The flag's word.
+    pub fn word(self) -> &'static str {
+        match self {
+            SnapshotPolicy::Review => "review",
+            SnapshotPolicy::Strict => "strict",
+            SnapshotPolicy::Update => "update",
         }
     }
 }

@@ -337,6 +337,8 @@ mod tests {
         assert_eq!(err.0.len(), 3);
         assert_eq!(err.0[0].pos.line, 2);
         assert!(err.0[1].message.contains("unknown revision `sometime`"));
-        assert!(err.0[2].message.contains("`strength: SHALL` is not one of MUST, MUST NOT"));
+        assert!(err.0[2]
+            .message
+            .contains("`strength: SHALL` is not one of MUST, MUST NOT"));
     }
 }
