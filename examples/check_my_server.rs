@@ -10,8 +10,8 @@
 //! read their secret from `MSCHECK_SHARED_SECRET` / `MSCHECK_REGISTRATION_TOKEN`.
 
 use mscheck::error::Error;
-use mscheck::results::Outcome;
-use mscheck::results::RunReport;
+use mscheck::report::words::Label;
+use mscheck::results::{Outcome, RunReport};
 use mscheck::runner::events::EventKind;
 use mscheck::session::{ExpectationsFile, RegistrationMethod, RunRequest, Session};
 use std::path::Path;

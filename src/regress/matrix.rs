@@ -354,7 +354,7 @@ fn md_cell(c: &Cell) -> String {
     let Some(status) = c.status else {
         return "—".into();
     };
-    let label = status.markdown();
+    let label = crate::report::words::markdown(status);
     match c.culprits.first() {
         Some(first) if c.culprits.len() == 1 => format!("{label} ({})", md(&first.scenario)),
         Some(_) => format!("{label} ({} scenarios)", c.culprits.len()),

@@ -5,6 +5,7 @@
 
 use super::matrix::{Cell, Matrix};
 use crate::escape::escape_html as esc;
+use crate::report::words::Label;
 use std::fmt::Write;
 
 const STYLE: &str = "

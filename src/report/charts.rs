@@ -3,6 +3,7 @@
 //! Each chart is a pure function of the results, snapshot-tested as text.
 
 use crate::escape::escape_html as esc;
+use crate::report::words::Label;
 use crate::results::lifetime::Series;
 use crate::results::{Outcome, ScenarioResult};
 use serde_json::Value;

@@ -3,6 +3,7 @@
 
 use super::Reporter;
 use crate::catalogue::{Proposal, Revision};
+use crate::report::words::Label;
 use crate::results::{Absence, Outcome, RunStats, ScenarioResult, TargetInfo};
 use crate::runner::events::{EventKind, RunEvent};
 use crate::units::human_duration;

@@ -17,7 +17,7 @@ pub fn lines(r: &ScenarioResult, transcript_base: &str) -> Vec<String> {
         f.pos.line,
         f.pos.column,
         f.step,
-        f.kind_words()
+        crate::report::words::failure_kind(f)
     )];
     if let Some(src) = &f.source {
         out.extend(src.lines().map(str::to_string));

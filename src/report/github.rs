@@ -3,6 +3,7 @@
 //! file's line), and `cli::run` appends `summary.md` to `$GITHUB_STEP_SUMMARY`.
 
 use super::Reporter;
+use crate::report::words::Label;
 use crate::results::{Outcome, ScenarioResult};
 use crate::runner::events::{EventKind, RunEvent};
 use std::io::Write;

@@ -4,6 +4,7 @@
 //! lifetimes, retry schedules, the run timeline), timings, and each scenario's transcript folded
 //! away.
 
+use crate::report::words::Label;
 use crate::results::rollup::{RequirementStatus, Status};
 use crate::results::RunReport;
 use crate::results::{Outcome, ScenarioResult};
@@ -245,7 +246,7 @@ fn failures(h: &mut String, scenarios: &[ScenarioResult]) {
                     f.pos.line,
                     f.pos.column,
                     esc(&f.step),
-                    f.kind_words()
+                    crate::report::words::failure_kind(f)
                 );
                 if let Some(src) = &f.source {
                     let _ = write!(h, "<pre class=\"source\">{}</pre>", esc(src));

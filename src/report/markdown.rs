@@ -2,6 +2,7 @@
 //! targets and revisions, a verdict per proposal, one row per requirement, then what was
 //! observed, transcripts and snapshots, and every failure in full.
 
+use crate::report::words::Label;
 use crate::results::rollup::{by_group, GroupVerdict, RequirementStatus};
 use crate::results::RunReport;
 use crate::results::{Outcome, RunStats, ScenarioResult};
@@ -112,7 +113,7 @@ fn requirements(s: &mut String, reqs: &[RequirementStatus]) {
                 r.id,
                 r.strength,
                 r.summary,
-                r.status.markdown(),
+                crate::report::words::markdown(r.status),
                 sc.join("<br>")
             );
         }

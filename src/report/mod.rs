@@ -13,6 +13,7 @@ pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod results;
+pub mod words;
 
 use crate::runner::events::RunEvent;
 

@@ -50,15 +50,6 @@ pub enum FailureKind {
 }
 
 impl FailureKind {
-    /// `check failed`, `transport error`, `harness error`.
-    pub fn words(self) -> &'static str {
-        match self {
-            FailureKind::Check => "check failed",
-            FailureKind::Transport => "transport error",
-            FailureKind::Harness => "harness error",
-        }
-    }
-
     /// `check`, `transport`, `harness`: JUnit's `type` attribute.
     pub fn word(self) -> &'static str {
         match self {
@@ -79,11 +70,6 @@ impl Failure {
     /// Whether the server failed a check (rather than not answering, or mscheck failing).
     pub fn is_check_failure(&self) -> bool {
         self.known_kind() == Some(FailureKind::Check)
-    }
-
-    /// What kind of problem it is, in words (`error` for results written before the kind was).
-    pub fn kind_words(&self) -> &'static str {
-        self.known_kind().map_or("error", FailureKind::words)
     }
 
     /// A failure that is not a check: no response, a timeout, a harness problem.

@@ -86,20 +86,6 @@ impl Outcome {
             Outcome::Failed | Outcome::Errored | Outcome::NotImplemented
         )
     }
-
-    /// Short label.
-    pub fn label(self) -> &'static str {
-        match self {
-            Outcome::Passed => "PASS",
-            Outcome::Failed => "FAIL",
-            Outcome::Errored => "ERROR",
-            Outcome::Skipped => "SKIP",
-            Outcome::ExpectedFailure => "XFAIL",
-            Outcome::UnexpectedPass => "XPASS",
-            Outcome::NotImplemented => "ABSENT",
-            Outcome::Warned => "WARN",
-        }
-    }
 }
 
 /// One step's record.

@@ -106,42 +106,6 @@ impl Status {
         }
     }
 
-    /// How report.html and the terminal say it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "FAIL",
-            Status::Error => "ERROR",
-            Status::NotImplemented => "NOT IMPLEMENTED",
-            Status::Warning => "WARNING (recommendation not met)",
-            Status::ExpectedFailure => "expected failure",
-            Status::UnexpectedPass => "unexpected pass",
-            Status::Skip => "skipped",
-            Status::NotRun => "not run",
-            Status::NotReached => "not reached",
-            Status::NotTestable => "client-only",
-            Status::Uncovered => "uncovered",
-        }
-    }
-
-    /// How Markdown reports say it.
-    pub fn markdown(self) -> &'static str {
-        match self {
-            Status::Pass => "✅ pass",
-            Status::Fail => "❌ fail",
-            Status::Error => "💥 error",
-            Status::NotImplemented => "🚫 not implemented",
-            Status::Warning => "🔶 recommendation not met",
-            Status::ExpectedFailure => "⚠️ expected failure",
-            Status::UnexpectedPass => "❗ unexpected pass",
-            Status::Skip => "⏭️ skipped",
-            Status::NotRun => "· not run",
-            Status::NotReached => "⤼ not reached",
-            Status::NotTestable => "· client-only",
-            Status::Uncovered => "· uncovered",
-        }
-    }
-
     /// Counted as passing in roll-ups.
     pub fn is_pass(self) -> bool {
         matches!(self, Status::Pass | Status::UnexpectedPass)
