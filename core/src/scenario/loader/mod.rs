@@ -10,6 +10,7 @@
 mod call;
 mod control;
 mod expect;
+mod requires;
 mod sample;
 mod scenario;
 mod steps;
