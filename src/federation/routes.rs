@@ -68,34 +68,7 @@ pub(super) async fn handle(
         .collect();
     let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
 
-    // Every federation request but the key and version ones must carry a valid X-Matrix
-    // signature from a loopback server.
-    let (origin, auth_error) = match (&seg[..], auth) {
-        (["_matrix", "key", ..], _) | (["_matrix", "federation", "v1", "version"], _) => {
-            (None, None)
-        }
-        (_, None) => (None, Some("no X-Matrix authorisation".to_string())),
-        (_, Some(Err(e))) => (None, Some(e.to_string())),
-        (_, Some(Ok(x))) => {
-            let checked = async {
-                let keys = inner.outbound.server_keys(&x.origin).await?;
-                let public = keys.get(&x.key).ok_or_else(|| {
-                    FederationError::Auth(format!("{} has no key {}", x.origin, x.key))
-                })?;
-                let content = (!raw.is_empty()).then_some(&body);
-                super::signing::verify_request(
-                    &x,
-                    &method,
-                    &uri,
-                    &inner.key.server_name,
-                    content,
-                    public,
-                )
-            }
-            .await;
-            (Some(x.origin.clone()), checked.err().map(|e| e.to_string()))
-        }
-    };
+    let (origin, auth_error) = authenticate(&inner, &seg, auth, &method, &uri, &raw, &body).await;
 
     let mut record = Recorded {
         method: method.clone(),
@@ -117,6 +90,45 @@ pub(super) async fn handle(
     record.status = status;
     inner.lock().recorded.push(record);
     Ok(json_response(status, &answer))
+}
+
+/// Who signed a request, and why its signature does not hold: every federation request but
+/// the key and version ones must carry a valid X-Matrix signature from a loopback server.
+async fn authenticate(
+    inner: &Inner,
+    seg: &[&str],
+    auth: Option<Result<super::signing::XMatrix, FederationError>>,
+    method: &str,
+    uri: &str,
+    raw: &[u8],
+    body: &Value,
+) -> (Option<String>, Option<String>) {
+    match (seg, auth) {
+        (["_matrix", "key", ..], _) | (["_matrix", "federation", "v1", "version"], _) => {
+            (None, None)
+        }
+        (_, None) => (None, Some("no X-Matrix authorisation".to_string())),
+        (_, Some(Err(e))) => (None, Some(e.to_string())),
+        (_, Some(Ok(x))) => {
+            let checked = async {
+                let keys = inner.outbound.server_keys(&x.origin).await?;
+                let public = keys.get(&x.key).ok_or_else(|| {
+                    FederationError::Auth(format!("{} has no key {}", x.origin, x.key))
+                })?;
+                let content = (!raw.is_empty()).then_some(body);
+                super::signing::verify_request(
+                    &x,
+                    method,
+                    uri,
+                    &inner.key.server_name,
+                    content,
+                    public,
+                )
+            }
+            .await;
+            (Some(x.origin.clone()), checked.err().map(|e| e.to_string()))
+        }
+    }
 }
 
 /// A JSON answer with a status.
@@ -148,54 +160,25 @@ async fn route(
     let now = crate::clock::now_ms();
     let me = inner.key.server_name.clone();
     match (method, seg) {
-        ("GET", ["_matrix", "key", "v2", "server", ..]) => {
-            // Valid for a day: longer than any run.
-            match inner
-                .key
-                .key_document((now.max(0) as u64) + 24 * 3600 * 1000)
-            {
-                Ok(doc) => (200, doc),
-                Err(e) => (500, json!({"errcode": "M_UNKNOWN", "error": e.to_string()})),
-            }
-        }
+        // Valid for a day: longer than any run.
+        ("GET", ["_matrix", "key", "v2", "server", ..]) => match inner
+            .key
+            .key_document((now.max(0) as u64) + 24 * 3600 * 1000)
+        {
+            Ok(doc) => (200, doc),
+            Err(e) => (500, json!({"errcode": "M_UNKNOWN", "error": e.to_string()})),
+        },
         ("GET", ["_matrix", "federation", "v1", "version"]) => (
             200,
             json!({"server": {"name": "mscheck-fake", "version": env!("CARGO_PKG_VERSION")}}),
         ),
         ("PUT", ["_matrix", "federation", "v1", "send", txn]) => {
-            record.txn_id = Some(txn.to_string());
-            let pdus = body
-                .get("pdus")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            record.pdu_count = pdus.len();
-            let answer = {
-                let mut s = inner.lock();
-                let d = s.default_answer.clone();
-                s.send_script.pop_front().unwrap_or(d)
-            };
-            match answer {
-                SendAnswer::Reply(status, body) => {
-                    let mut s = inner.lock();
-                    if s.misbehaviours.contains(&Misbehaviour::ForgetRefusedPdus) {
-                        let ids: Vec<String> =
-                            pdus.iter().filter_map(|p| pdu_event_id(&s, p)).collect();
-                        s.refused_pdus.extend(ids);
-                    }
-                    (status, body)
-                }
-                SendAnswer::Stall(d) => {
-                    // Simulates a server too slow to answer; the sender's timeout is under test.
-                    tokio::time::sleep(d).await;
-                    (200, accept(inner, pdus, record))
-                }
-                SendAnswer::Accept => (200, accept(inner, pdus, record)),
-            }
+            send(inner, txn, body, record).await
         }
         ("GET", ["_matrix", "federation", "v1", "event", id]) => {
             let s = inner.lock();
-            match s.rooms.values().find_map(|r| r.event(id)) {
+            let event = s.rooms.values().find_map(|r| r.event(id));
+            match event {
                 Some(e) => (
                     200,
                     json!({"origin": me, "origin_server_ts": now, "pdus": [e]}),
@@ -206,14 +189,11 @@ async fn route(
         ("POST", ["_matrix", "federation", "v1", "get_missing_events", room]) => {
             let ids = |k: &str| super::room::string_list(body.get(k));
             let limit = body.get("limit").and_then(Value::as_u64).unwrap_or(10) as usize;
-            let s = inner.lock();
-            match s.rooms.get(*room) {
-                Some(r) => (
-                    200,
-                    json!({"events": r.missing_events(&ids("earliest_events"), &ids("latest_events"), limit)}),
-                ),
-                None => not_found(&format!("room {room}")),
-            }
+            in_room(
+                inner,
+                room,
+                |r| json!({"events": r.missing_events(&ids("earliest_events"), &ids("latest_events"), limit)}),
+            )
         }
         ("GET", ["_matrix", "federation", "v1", "backfill", room]) => {
             let from = query_param(uri, "v");
@@ -221,43 +201,26 @@ async fn route(
                 .first()
                 .and_then(|l| l.parse().ok())
                 .unwrap_or(10);
-            let s = inner.lock();
-            match s.rooms.get(*room) {
-                Some(r) => (
-                    200,
-                    json!({"origin": me, "origin_server_ts": now, "pdus": r.backfill(&from, limit)}),
-                ),
-                None => not_found(&format!("room {room}")),
-            }
+            in_room(
+                inner,
+                room,
+                |r| json!({"origin": me, "origin_server_ts": now, "pdus": r.backfill(&from, limit)}),
+            )
         }
         // The fake keeps only the current state, so it answers with that whatever event is
         // asked about: enough for the rooms scenarios build, where the fake's events build on the
         // newest state.
-        ("GET", ["_matrix", "federation", "v1", "state_ids", room]) => {
-            let s = inner.lock();
-            match s.rooms.get(*room) {
-                Some(r) => (
-                    200,
-                    json!({"pdu_ids": r.state_ids(), "auth_chain_ids": r.other_ids()}),
-                ),
-                None => not_found(&format!("room {room}")),
-            }
-        }
-        ("GET", ["_matrix", "federation", "v1", "state", room]) => {
-            let s = inner.lock();
-            match s.rooms.get(*room) {
-                Some(r) => {
-                    let get = |ids: Vec<String>| -> Vec<Value> {
-                        ids.iter().filter_map(|i| r.event(i).cloned()).collect()
-                    };
-                    (
-                        200,
-                        json!({"pdus": get(r.state_ids()), "auth_chain": get(r.other_ids())}),
-                    )
-                }
-                None => not_found(&format!("room {room}")),
-            }
-        }
+        ("GET", ["_matrix", "federation", "v1", "state_ids", room]) => in_room(
+            inner,
+            room,
+            |r| json!({"pdu_ids": r.state_ids(), "auth_chain_ids": r.other_ids()}),
+        ),
+        ("GET", ["_matrix", "federation", "v1", "state", room]) => in_room(inner, room, |r| {
+            let get = |ids: Vec<String>| -> Vec<Value> {
+                ids.iter().filter_map(|i| r.event(i).cloned()).collect()
+            };
+            json!({"pdus": get(r.state_ids()), "auth_chain": get(r.other_ids())})
+        }),
         ("GET", ["_matrix", "federation", "v1", "user", "devices", user]) => {
             (200, json!({"user_id": user, "stream_id": 0, "devices": []}))
         }
@@ -268,6 +231,51 @@ async fn route(
             404,
             json!({"errcode": "M_UNRECOGNIZED", "error": "not handled by mscheck's fake server"}),
         ),
+    }
+}
+
+/// `PUT /send/{txn}`: answered as the scenario scripted (a status, a stall) or accepted.
+async fn send(inner: &Inner, txn: &str, body: &Value, record: &mut Recorded) -> (u16, Value) {
+    record.txn_id = Some(txn.to_string());
+    let pdus = body
+        .get("pdus")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    record.pdu_count = pdus.len();
+    let answer = {
+        let mut s = inner.lock();
+        let d = s.default_answer.clone();
+        s.send_script.pop_front().unwrap_or(d)
+    };
+    match answer {
+        SendAnswer::Reply(status, body) => {
+            let mut s = inner.lock();
+            if s.misbehaviours.contains(&Misbehaviour::ForgetRefusedPdus) {
+                let ids: Vec<String> = pdus.iter().filter_map(|p| pdu_event_id(&s, p)).collect();
+                s.refused_pdus.extend(ids);
+            }
+            (status, body)
+        }
+        SendAnswer::Stall(d) => {
+            // Simulates a server too slow to answer; the sender's timeout is under test.
+            tokio::time::sleep(d).await;
+            (200, accept(inner, pdus, record))
+        }
+        SendAnswer::Accept => (200, accept(inner, pdus, record)),
+    }
+}
+
+/// An answer about one of the fake's rooms, or 404 when it does not know the room.
+fn in_room(
+    inner: &Inner,
+    room: &str,
+    answer: impl FnOnce(&super::room::FakeRoom) -> Value,
+) -> (u16, Value) {
+    let s = inner.lock();
+    match s.rooms.get(room) {
+        Some(r) => (200, answer(r)),
+        None => not_found(&format!("room {room}")),
     }
 }
 
