@@ -257,68 +257,11 @@ pub fn compare(
             n.map(|s| (outcome_word(s.outcome), scenario_class(s.outcome))),
             detail,
         ));
-        let (Some(o), Some(n)) = (o, n) else { continue };
-        let values = |r: &crate::results::ScenarioResult| -> BTreeMap<String, Option<Value>> {
-            r.observations
-                .iter()
-                .map(|x| (x.label.clone(), x.value.clone()))
-                .collect()
-        };
-        let (ov, nv) = (values(o), values(n));
-        // Only scenarios that ran both times say anything about a change of behaviour.
-        if o.outcome != Outcome::Skipped && n.outcome != Outcome::Skipped {
-            let labels: BTreeSet<&String> = ov.keys().chain(nv.keys()).collect();
-            for label in labels {
-                let (a, b) = (
-                    ov.get(label).cloned().flatten(),
-                    nv.get(label).cloned().flatten(),
-                );
-                if a != b {
-                    observations.push(ObservationChange {
-                        scenario: id.to_string(),
-                        label: label.clone(),
-                        old: a,
-                        new: b,
-                    });
-                }
-            }
-            if n.duration_ms > o.duration_ms.saturating_mul(SLOWER_FACTOR)
-                && n.duration_ms.saturating_sub(o.duration_ms) > SLOWER_MIN_MS
-            {
-                slower.push(Slower {
-                    scenario: id.to_string(),
-                    old_ms: o.duration_ms,
-                    new_ms: n.duration_ms,
-                });
-            }
+        if let (Some(o), Some(n)) = (o, n) {
+            ran_both(id, o, n, &mut observations, &mut slower);
         }
     }
-    let old_r: BTreeMap<&str, Status> = old
-        .requirements
-        .iter()
-        .map(|r| (r.id.as_str(), r.status))
-        .collect();
-    let new_r: BTreeMap<&str, Status> = new
-        .requirements
-        .iter()
-        .map(|r| (r.id.as_str(), r.status))
-        .collect();
-    let req_ids: BTreeSet<&str> = old_r.keys().chain(new_r.keys()).copied().collect();
-    let requirements: Vec<Moved> = req_ids
-        .into_iter()
-        .filter_map(|id| {
-            moved(
-                id,
-                old_r
-                    .get(id)
-                    .map(|s| (s.to_string(), requirement_class(*s))),
-                new_r
-                    .get(id)
-                    .map(|s| (s.to_string(), requirement_class(*s))),
-                None,
-            )
-        })
-        .collect();
+    let requirements = requirement_moves(old, new);
     let regressed = scenarios
         .iter()
         .chain(&requirements)
@@ -343,6 +286,81 @@ pub fn compare(
     c.scenarios
         .sort_by(|a, b| (a.change, &a.id).cmp(&(b.change, &b.id)));
     Ok(c)
+}
+
+/// What changed in a scenario that ran in both runs: its observations, and its time when it
+/// became much slower. Only scenarios that ran both times say anything about a change of
+/// behaviour.
+fn ran_both(
+    id: &str,
+    o: &crate::results::ScenarioResult,
+    n: &crate::results::ScenarioResult,
+    observations: &mut Vec<ObservationChange>,
+    slower: &mut Vec<Slower>,
+) {
+    let values = |r: &crate::results::ScenarioResult| -> BTreeMap<String, Option<Value>> {
+        r.observations
+            .iter()
+            .map(|x| (x.label.clone(), x.value.clone()))
+            .collect()
+    };
+    let (ov, nv) = (values(o), values(n));
+    if o.outcome != Outcome::Skipped && n.outcome != Outcome::Skipped {
+        let labels: BTreeSet<&String> = ov.keys().chain(nv.keys()).collect();
+        for label in labels {
+            let (a, b) = (
+                ov.get(label).cloned().flatten(),
+                nv.get(label).cloned().flatten(),
+            );
+            if a != b {
+                observations.push(ObservationChange {
+                    scenario: id.to_string(),
+                    label: label.clone(),
+                    old: a,
+                    new: b,
+                });
+            }
+        }
+        if n.duration_ms > o.duration_ms.saturating_mul(SLOWER_FACTOR)
+            && n.duration_ms.saturating_sub(o.duration_ms) > SLOWER_MIN_MS
+        {
+            slower.push(Slower {
+                scenario: id.to_string(),
+                old_ms: o.duration_ms,
+                new_ms: n.duration_ms,
+            });
+        }
+    }
+}
+
+/// Each requirement whose status moved.
+fn requirement_moves(old: &RunReport, new: &RunReport) -> Vec<Moved> {
+    let old_r: BTreeMap<&str, Status> = old
+        .requirements
+        .iter()
+        .map(|r| (r.id.as_str(), r.status))
+        .collect();
+    let new_r: BTreeMap<&str, Status> = new
+        .requirements
+        .iter()
+        .map(|r| (r.id.as_str(), r.status))
+        .collect();
+    let req_ids: BTreeSet<&str> = old_r.keys().chain(new_r.keys()).copied().collect();
+    req_ids
+        .into_iter()
+        .filter_map(|id| {
+            moved(
+                id,
+                old_r
+                    .get(id)
+                    .map(|s| (s.to_string(), requirement_class(*s))),
+                new_r
+                    .get(id)
+                    .map(|s| (s.to_string(), requirement_class(*s))),
+                None,
+            )
+        })
+        .collect()
 }
 
 #[path = "compare_text.rs"]
