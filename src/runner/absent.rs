@@ -65,75 +65,25 @@ pub async fn probe_msc4480(client: &Client, hs: &Homeserver, run_id: &str) -> Op
     )
     .await
     .ok()?;
-    let call = |method: &str, path: String, query: Vec<(String, String)>, body: Value| {
-        client.send(Request {
-            hs: hs.name.to_string(),
-            base: hs.base_url.clone(),
-            actor: "harness".into(),
-            token: Some(user.access_token.clone()),
-            step: "msc4480-probe".into(),
-            parts: RequestParts {
-                method: method.into(),
-                path,
-                query,
-                body: Some(body),
-            },
-            timeout: Duration::from_secs(10),
-        })
+    let probe = Probe {
+        client,
+        hs,
+        token: user.access_token,
     };
-    let room = call(
-        "POST",
-        "/_matrix/client/v3/createRoom".into(),
-        vec![],
-        json!({"preset": "private_chat"}),
-    )
-    .await
-    .ok()?;
-    let room = room.body.get("room_id")?.as_str()?.to_string();
-    let send = |kind: &str, txn: &str, query: Vec<(String, String)>, content: Value| {
-        call(
-            "PUT",
-            format!(
-                "/_matrix/client/v3/rooms/{}/send/{}/{}",
-                encode(&room),
-                encode(kind),
-                encode(txn)
-            ),
-            query,
-            content,
-        )
-    };
-    let sticky_param = crate::catalogue::sticky_duration_param(Revision::Newest).to_string();
-    let sent = send(
-        "org.example.sticky",
-        "probe-sticky",
-        vec![(sticky_param, "600000".into())],
-        json!({"msc4354_sticky_key": "probe"}),
-    )
-    .await
-    .ok()?;
-    if sent.status != 200 {
+    if !probe.sticky_event_outside_the_timeline().await? {
         return None;
     }
-    send(
-        "m.room.message",
-        "probe-after",
-        vec![],
-        json!({"msgtype": "m.text", "body": "after"}),
-    )
-    .await
-    .ok()?;
-    let answer = call(
-        "POST",
-        SSS_PATH.into(),
-        vec![("timeout".into(), "0".into())],
-        json!({
-            "lists": {"all": {"ranges": [[0, 10]], "timeline_limit": 1, "required_state": []}},
-            "extensions": {EXTENSION: {"enabled": true}}
-        }),
-    )
-    .await
-    .ok()?;
+    let answer = probe
+        .call(
+            "POST",
+            SSS_PATH.into(),
+            vec![("timeout".into(), "0".into())],
+            json!({
+                "lists": {"all": {"ranges": [[0, 10]], "timeline_limit": 1, "required_state": []}},
+                "extensions": {EXTENSION: {"enabled": true}}
+            }),
+        )
+        .await?;
     if answer.status != 200 {
         return None;
     }
@@ -147,6 +97,76 @@ pub async fn probe_msc4480(client: &Client, hs: &Homeserver, run_id: &str) -> Op
             "no `{EXTENSION}` extension in the answer to a sliding-sync request that enabled it, with a sticky event waiting outside the timeline"
         )
     })
+}
+
+/// The requests of the MSC4480 probe, as one user of hs1.
+struct Probe<'a> {
+    client: &'a Client,
+    hs: &'a Homeserver,
+    token: String,
+}
+
+impl Probe<'_> {
+    /// One request; `None` when it got no answer.
+    async fn call(
+        &self,
+        method: &str,
+        path: String,
+        query: Vec<(String, String)>,
+        body: Value,
+    ) -> Option<crate::http::Response> {
+        let request = Request {
+            hs: self.hs.name.to_string(),
+            base: self.hs.base_url.clone(),
+            actor: "harness".into(),
+            token: Some(self.token.clone()),
+            step: "msc4480-probe".into(),
+            parts: RequestParts {
+                method: method.into(),
+                path,
+                query,
+                body: Some(body),
+            },
+            timeout: Duration::from_secs(10),
+        };
+        self.client.send(request).await.ok()
+    }
+
+    /// A room with a sticky event and, after it, a message: with a timeline of one, the sticky
+    /// event is outside it. Whether the server took the sticky event (`None`: no answer).
+    async fn sticky_event_outside_the_timeline(&self) -> Option<bool> {
+        let created = self
+            .call(
+                "POST",
+                "/_matrix/client/v3/createRoom".into(),
+                vec![],
+                json!({"preset": "private_chat"}),
+            )
+            .await?;
+        let room = encode(created.body.get("room_id")?.as_str()?);
+        let send = |kind: &str, txn: &str, query: Vec<(String, String)>, content: Value| {
+            let path = format!(
+                "/_matrix/client/v3/rooms/{room}/send/{}/{}",
+                encode(kind),
+                encode(txn)
+            );
+            self.call("PUT", path, query, content)
+        };
+        let sticky_param = crate::catalogue::sticky_duration_param(Revision::Newest).to_string();
+        let sent = send(
+            "org.example.sticky",
+            "probe-sticky",
+            vec![(sticky_param, "600000".into())],
+            json!({"msc4354_sticky_key": "probe"}),
+        )
+        .await?;
+        if sent.status != 200 {
+            return Some(false);
+        }
+        let body = json!({"msgtype": "m.text", "body": "after"});
+        send("m.room.message", "probe-after", vec![], body).await?;
+        Some(true)
+    }
 }
 
 /// The plan's scenarios by report group.
