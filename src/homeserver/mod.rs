@@ -149,6 +149,35 @@ pub struct AppService {
 }
 
 impl Homeserver {
+    /// A managed server as the run sees it: its name, address, registration and application
+    /// service from the instance, its implementation from the profile.
+    fn managed(name: Hs, s: Arc<ManagedServer>, launch: &instance::Launch) -> Homeserver {
+        let c = s.config().clone();
+        let profile = &launch.profile;
+        Homeserver {
+            name,
+            base_url: s.base_url(),
+            server_name: c.server_name.clone(),
+            registration: match profile.registration {
+                RegistrationKind::SharedSecret => {
+                    Registration::SharedSecret(c.shared_secret.clone())
+                }
+                RegistrationKind::Open => Registration::Open,
+                RegistrationKind::Token => Registration::Token(c.registration_token.clone()),
+            },
+            control: Control::Managed(s),
+            implementation: Some(profile.implementation.clone()),
+            version: launch.version.clone(),
+            features: BTreeMap::new(),
+            spec_versions: Vec::new(),
+            appservice: profile.appservice.then(|| AppService {
+                sender: format!("@{}:{}", managed::APPSERVICE_SENDER, c.server_name),
+                token: c.as_token.clone(),
+            }),
+            identified_by: format!("managed by mscheck ({})", profile.file.display()),
+        }
+    }
+
     /// Whether a feature flag is advertised as `true`.
     pub fn advertises(&self, feature: &str) -> bool {
         self.features.get(feature).copied().unwrap_or(false)
@@ -429,40 +458,14 @@ impl Targets {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        match servers.as_slice() {
-            [one] => one.start(http).await?,
-            [a, b] => {
-                let (ra, rb) = tokio::join!(a.start(http), b.start(http));
-                ra?;
-                rb?;
-            }
-            _ => unreachable!("one or two managed servers"),
+        // Both at once: a pair federates, and each boot keeps a core busy for seconds.
+        let starts = servers.iter().map(|s| s.start(http));
+        for started in futures_util::future::join_all(starts).await {
+            started?;
         }
         let mut hs = Vec::new();
         for (s, name) in servers.into_iter().zip(names) {
-            let c = s.config().clone();
-            let mut h = Homeserver {
-                name,
-                base_url: s.base_url(),
-                server_name: c.server_name.clone(),
-                registration: match profile.registration {
-                    RegistrationKind::SharedSecret => {
-                        Registration::SharedSecret(c.shared_secret.clone())
-                    }
-                    RegistrationKind::Open => Registration::Open,
-                    RegistrationKind::Token => Registration::Token(c.registration_token.clone()),
-                },
-                control: Control::Managed(s),
-                implementation: Some(profile.implementation.clone()),
-                version: launch.version.clone(),
-                features: BTreeMap::new(),
-                spec_versions: Vec::new(),
-                appservice: profile.appservice.then(|| AppService {
-                    sender: format!("@{}:{}", managed::APPSERVICE_SENDER, c.server_name),
-                    token: c.as_token.clone(),
-                }),
-                identified_by: format!("managed by mscheck ({})", profile.file.display()),
-            };
+            let mut h = Homeserver::managed(name, s, &launch);
             h.probe(http).await?;
             hs.push(h);
         }
