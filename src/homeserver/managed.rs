@@ -204,6 +204,23 @@ impl ManagedServer {
         if guard.is_some() {
             return Ok(());
         }
+        let profile = &self.launch.profile;
+        let child = self.command()?.spawn().map_err(|e| {
+            HomeserverError::Setup(format!(
+                "cannot start `{}` (profile {}): {e}",
+                render(&profile.program, &self.config, &self.launch),
+                profile.file.display()
+            ))
+        })?;
+        let pid = child.id().map(|p| p as i32).unwrap_or(0);
+        track(pid);
+        *guard = Some(child);
+        self.wait_ready(guard, pid, http).await
+    }
+
+    /// The profile's start command with this instance's placeholders filled, writing into its
+    /// console log, in a process group of its own that dies with mscheck.
+    fn command(&self) -> Result<tokio::process::Command, HomeserverError> {
         let console = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -231,16 +248,18 @@ impl ManagedServer {
                 Ok(())
             });
         }
-        let child = cmd.spawn().map_err(|e| {
-            HomeserverError::Setup(format!(
-                "cannot start `{}` (profile {}): {e}",
-                r(&profile.program),
-                profile.file.display()
-            ))
-        })?;
-        let pid = child.id().map(|p| p as i32).unwrap_or(0);
-        track(pid);
-        *guard = Some(child);
+        Ok(cmd)
+    }
+
+    /// Polls the readiness path until it answers 2xx, the process exits, or the profile's
+    /// `ready.within` runs out (the server is then stopped); a failure says what answered.
+    async fn wait_ready(
+        &self,
+        mut guard: tokio::sync::MutexGuard<'_, Option<Child>>,
+        pid: i32,
+        http: &reqwest::Client,
+    ) -> Result<(), HomeserverError> {
+        let profile = &self.launch.profile;
         let started = Instant::now();
         let url = format!("{}{}", self.base_url(), profile.ready_path);
         let mut answers = ReadinessLog::default();
