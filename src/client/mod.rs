@@ -84,6 +84,39 @@ impl Client {
         &self.redactor
     }
 
+    /// The HTTP request for `req` (after the fault seam rewrote its parts).
+    fn builder(&self, req: &Request, url: &str) -> reqwest::RequestBuilder {
+        let method = reqwest::Method::from_bytes(req.parts.method.as_bytes())
+            .unwrap_or(reqwest::Method::GET);
+        let mut builder = self.http.request(method, url);
+        if let Some(t) = &req.token {
+            builder = builder.bearer_auth(t);
+        }
+        if let Some(b) = &req.parts.body {
+            builder = builder.json(b);
+        }
+        builder
+    }
+
+    /// The answer as the active faults rewrite it (noting which applied); a `delay` rewrite is
+    /// the fault's behaviour (a slow server), not a harness wait.
+    async fn faulted_answer(
+        &self,
+        original: &RequestParts,
+        mut parts: ResponseParts,
+        applied: &mut Vec<String>,
+    ) -> ResponseParts {
+        for f in self.faults.iter() {
+            if f.apply_response(original, &mut parts) && !applied.contains(&f.name) {
+                applied.push(f.name.clone());
+            }
+        }
+        if !parts.hold.is_zero() {
+            tokio::time::sleep(parts.hold).await;
+        }
+        parts
+    }
+
     /// Sends a request and records the exchange.
     pub async fn send(&self, mut req: Request) -> Result<Response, ClientError> {
         let original = req.parts.clone();
@@ -94,30 +127,12 @@ impl Client {
             }
         }
         let url = format!("{}{}", req.base.trim_end_matches('/'), req.parts.path);
-        let query_text = if req.parts.query.is_empty() {
-            String::new()
-        } else {
-            let q: Vec<String> = req
-                .parts
-                .query
-                .iter()
-                .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-                .collect();
-            format!("?{}", q.join("&"))
-        };
+        let query_text = query_text(&req.parts.query);
         let request_line = self.redactor.text(&format!(
             "{} {}{}",
             req.parts.method, req.parts.path, query_text
         ));
-        let method = reqwest::Method::from_bytes(req.parts.method.as_bytes())
-            .unwrap_or(reqwest::Method::GET);
-        let mut builder = self.http.request(method, format!("{url}{query_text}"));
-        if let Some(t) = &req.token {
-            builder = builder.bearer_auth(t);
-        }
-        if let Some(b) = &req.parts.body {
-            builder = builder.json(b);
-        }
+        let builder = self.builder(&req, &format!("{url}{query_text}"));
         let request_ms = crate::clock::now_ms();
         let t0 = Instant::now();
         let at_ms = self.started.elapsed().as_millis() as u64;
@@ -130,18 +145,7 @@ impl Client {
                 hold: Duration::ZERO,
             });
         let result = match result {
-            Ok(mut parts) => {
-                for f in self.faults.iter() {
-                    if f.apply_response(&original, &mut parts) && !applied.contains(&f.name) {
-                        applied.push(f.name.clone());
-                    }
-                }
-                // A `delay` rewrite: the fault's behaviour (a slow server), not a harness wait.
-                if !parts.hold.is_zero() {
-                    tokio::time::sleep(parts.hold).await;
-                }
-                Ok(parts)
-            }
+            Ok(parts) => Ok(self.faulted_answer(&original, parts, &mut applied).await),
             Err(e) => Err(e),
         };
         let duration_ms = t0.elapsed().as_millis() as u64;
@@ -174,6 +178,18 @@ impl Client {
             request_line,
         })
     }
+}
+
+/// `?k=v&…`, percent-encoded, or nothing.
+fn query_text(query: &[(String, String)]) -> String {
+    if query.is_empty() {
+        return String::new();
+    }
+    let q: Vec<String> = query
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect();
+    format!("?{}", q.join("&"))
 }
 
 #[cfg(test)]
