@@ -182,6 +182,23 @@ pub fn lifetime(s: &Series) -> String {
     };
     let mut h = String::new();
     svg_open(&mut h, height, &format!("lifetime of step {}", s.step));
+    remaining_axis(&mut h, y, y_max, top, bottom);
+    if let Some(ends) = s.ends {
+        declared_end(&mut h, ends, s.margin_ms, x, y, (top, bottom));
+    }
+    sample_marks(&mut h, s, x, y, (top, bottom));
+    x_axis(&mut h, x, bottom, x_max);
+    let _ = write!(
+        h,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#555\">time since the first sample</text></svg>",
+        (LEFT + WIDTH - RIGHT) / 2.0,
+        height - 6.0
+    );
+    h
+}
+
+/// The y axis of a lifetime chart: remaining lifetime, in round steps.
+fn remaining_axis(h: &mut String, y: Scale, y_max: f64, top: f64, bottom: f64) {
     // y axis: remaining lifetime.
     let step = tick_ms(y_max);
     let mut v = 0.0;
@@ -203,36 +220,50 @@ pub fn lifetime(s: &Series) -> String {
         (top + bottom) / 2.0,
         (top + bottom) / 2.0
     );
-    if let Some((a, b)) = s.ends {
-        let m = s.margin_ms;
-        // The declared end with its margin, and the countdown to it.
+}
+
+/// The declared end `(a, b)` with its margin, and the countdown to it.
+fn declared_end(
+    h: &mut String,
+    (a, b): (i64, i64),
+    margin_ms: i64,
+    x: Scale,
+    y: Scale,
+    (top, bottom): (f64, f64),
+) {
+    let m = margin_ms;
+    // The declared end with its margin, and the countdown to it.
+    let _ = write!(
+        h,
+        "<rect x=\"{:.1}\" y=\"{top}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#0366d6\" fill-opacity=\"0.10\"><title>declared end {}–{} (margin {})</title></rect>",
+        x.at((a - m).max(0) as f64),
+        x.at((b + m) as f64) - x.at((a - m).max(0) as f64),
+        bottom - top,
+        secs(a as f64),
+        secs(b as f64),
+        secs(m as f64)
+    );
+    for end in [a, b] {
         let _ = write!(
             h,
-            "<rect x=\"{:.1}\" y=\"{top}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#0366d6\" fill-opacity=\"0.10\"><title>declared end {}–{} (margin {})</title></rect>",
-            x.at((a - m).max(0) as f64),
-            x.at((b + m) as f64) - x.at((a - m).max(0) as f64),
-            bottom - top,
-            secs(a as f64),
-            secs(b as f64),
-            secs(m as f64)
-        );
-        for end in [a, b] {
-            let _ = write!(
-                h,
-                "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#0366d6\" stroke-dasharray=\"4 3\"/>",
-                x.at(0.0),
-                y.at(end.max(0) as f64),
-                x.at(end.max(0) as f64),
-                y.at(0.0)
-            );
-        }
-        let _ = write!(
-            h,
-            "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"#0366d6\">declared end</text>",
-            x.at(b as f64) + 4.0,
-            top + 10.0
+            "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#0366d6\" stroke-dasharray=\"4 3\"/>",
+            x.at(0.0),
+            y.at(end.max(0) as f64),
+            x.at(end.max(0) as f64),
+            y.at(0.0)
         );
     }
+    let _ = write!(
+        h,
+        "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"#0366d6\">declared end</text>",
+        x.at(b as f64) + 4.0,
+        top + 10.0
+    );
+}
+
+/// One mark per sample: its remaining lifetime, or delivered without one; where it was first
+/// gone, a line.
+fn sample_marks(h: &mut String, s: &Series, x: Scale, y: Scale, (top, bottom): (f64, f64)) {
     let mut gone_drawn = false;
     for p in &s.samples {
         let px = x.at(p.sent_ms as f64);
@@ -268,14 +299,6 @@ pub fn lifetime(s: &Series) -> String {
             (false, _) => {}
         }
     }
-    x_axis(&mut h, x, bottom, x_max);
-    let _ = write!(
-        h,
-        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#555\">time since the first sample</text></svg>",
-        (LEFT + WIDTH - RIGHT) / 2.0,
-        height - 6.0
-    );
-    h
 }
 
 /// A retry schedule: one mark per transaction at the time it arrived, coloured by the answer.
@@ -353,20 +376,7 @@ pub fn timeline(scenarios: &[ScenarioResult], run_ms: u64) -> String {
         from: (0.0, x_max),
         to: (LEFT, WIDTH - RIGHT),
     };
-    // The path to the end: the last scenario to finish, and those before it on its slot.
-    let mut path: Vec<&str> = Vec::new();
-    if let Some((last, lt)) = ran.iter().max_by_key(|(r, t)| end(r, t)) {
-        path.push(&last.id);
-        let mut start = lt.started_ms;
-        while let Some((prev, pt)) = ran
-            .iter()
-            .filter(|(r, t)| t.slot == lt.slot && end(r, t) <= start && r.id != last.id)
-            .max_by_key(|(r, t)| end(r, t))
-        {
-            path.push(&prev.id);
-            start = pt.started_ms;
-        }
-    }
+    let path = critical_path(&ran);
     let mut h = String::new();
     svg_open(&mut h, height, "run timeline");
     // Before the first scenario: booting (or reaching) the run's homeservers.
@@ -393,53 +403,87 @@ pub fn timeline(scenarios: &[ScenarioResult], run_ms: u64) -> String {
         );
     }
     for (r, t) in &ran {
-        let (x0, x1) = (x.at(t.started_ms as f64), x.at(end(r, t) as f64));
-        let y = top + t.slot as f64 * row;
-        let colour = match r.outcome {
-            Outcome::Passed | Outcome::UnexpectedPass => "#85e89d",
-            Outcome::ExpectedFailure => "#ffdf5d",
-            Outcome::Skipped => "#d1d5da",
-            _ => "#f97583",
-        };
-        let outline = if path.contains(&r.id.as_str()) {
-            " stroke=\"#24292e\" stroke-width=\"1.5\""
-        } else {
-            ""
-        };
-        let _ = write!(
-            h,
-            "<rect x=\"{x0:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{colour}\"{outline}><title>{} ({}): +{} to +{}</title></rect>",
-            (x1 - x0).max(1.0),
-            row - 3.0,
-            esc(&r.id),
-            r.outcome.label(),
-            secs(t.started_ms as f64),
-            secs(end(r, t) as f64)
-        );
-        // The name inside the bar where it fits (about 6 units a character).
-        let name = r.id.rsplit('/').next().unwrap_or(&r.id);
-        if x1 - x0 > name.len() as f64 * 6.0 + 8.0 {
-            let _ = write!(
-                h,
-                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"9\" fill=\"#24292e\">{}</text>",
-                x0 + 3.0,
-                y + row - 6.0,
-                esc(name)
-            );
-        }
-        if let Some(boot) = t.boot_ms {
-            let _ = write!(
-                h,
-                "<rect x=\"{x0:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#24292e\" fill-opacity=\"0.35\"><title>booting its servers: {}</title></rect>",
-                (x.at((t.started_ms + boot) as f64) - x0).max(1.0),
-                row - 3.0,
-                secs(boot as f64)
-            );
-        }
+        let on_path = path.contains(&r.id.as_str());
+        scenario_bar(&mut h, r, t, x, top + t.slot as f64 * row, row, on_path);
     }
     x_axis(&mut h, x, top + slots * row + 2.0, x_max);
     h.push_str("</svg>");
     h
+}
+
+/// The path to the end of a run: the last scenario to finish, and those before it on its slot.
+fn critical_path<'a>(ran: &[(&'a ScenarioResult, crate::results::Timing)]) -> Vec<&'a str> {
+    let end = |r: &ScenarioResult, t: &crate::results::Timing| t.started_ms + r.duration_ms;
+    let mut path: Vec<&str> = Vec::new();
+    if let Some((last, lt)) = ran.iter().max_by_key(|(r, t)| end(r, t)) {
+        path.push(&last.id);
+        let mut start = lt.started_ms;
+        while let Some((prev, pt)) = ran
+            .iter()
+            .filter(|(r, t)| t.slot == lt.slot && end(r, t) <= start && r.id != last.id)
+            .max_by_key(|(r, t)| end(r, t))
+        {
+            path.push(&prev.id);
+            start = pt.started_ms;
+        }
+    }
+    path
+}
+
+/// One scenario's bar on its slot's row, coloured by its outcome, outlined on the critical
+/// path, named where the name fits, its boot time shaded.
+fn scenario_bar(
+    h: &mut String,
+    r: &ScenarioResult,
+    t: &crate::results::Timing,
+    x: Scale,
+    y: f64,
+    row: f64,
+    on_path: bool,
+) {
+    let end = t.started_ms + r.duration_ms;
+    let (x0, x1) = (x.at(t.started_ms as f64), x.at(end as f64));
+    let colour = match r.outcome {
+        Outcome::Passed | Outcome::UnexpectedPass => "#85e89d",
+        Outcome::ExpectedFailure => "#ffdf5d",
+        Outcome::Skipped => "#d1d5da",
+        _ => "#f97583",
+    };
+    let outline = if on_path {
+        " stroke=\"#24292e\" stroke-width=\"1.5\""
+    } else {
+        ""
+    };
+    let _ = write!(
+        h,
+        "<rect x=\"{x0:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{colour}\"{outline}><title>{} ({}): +{} to +{}</title></rect>",
+        (x1 - x0).max(1.0),
+        row - 3.0,
+        esc(&r.id),
+        r.outcome.label(),
+        secs(t.started_ms as f64),
+        secs(end as f64)
+    );
+    // The name inside the bar where it fits (about 6 units a character).
+    let name = r.id.rsplit('/').next().unwrap_or(&r.id);
+    if x1 - x0 > name.len() as f64 * 6.0 + 8.0 {
+        let _ = write!(
+            h,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"9\" fill=\"#24292e\">{}</text>",
+            x0 + 3.0,
+            y + row - 6.0,
+            esc(name)
+        );
+    }
+    if let Some(boot) = t.boot_ms {
+        let _ = write!(
+            h,
+            "<rect x=\"{x0:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#24292e\" fill-opacity=\"0.35\"><title>booting its servers: {}</title></rect>",
+            (x.at((t.started_ms + boot) as f64) - x0).max(1.0),
+            row - 3.0,
+            secs(boot as f64)
+        );
+    }
 }
 
 #[cfg(test)]
