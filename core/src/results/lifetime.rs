@@ -106,102 +106,116 @@ pub fn judge(samples: &[Sample], rules: &Rules) -> Verdict {
         };
     };
     let zero = first.sent_ms;
+    let summary = summarise(samples, rules, zero);
+    let problem = if rules.ends.is_none() && !first.present {
+        Some("not delivered at the first sample".to_string())
+    } else {
+        declared_end_problem(samples, rules, zero)
+            .or_else(|| announced_end_problem(samples, rules, zero))
+    };
+    Verdict { summary, problem }
+}
+
+/// A sample that contradicts the declared end: gone before it, or still there after it.
+fn declared_end_problem(samples: &[Sample], rules: &Rules, zero: i64) -> Option<String> {
     let at = |ms: i64| rel(ms - zero);
     let m = rules.margin_ms;
-    let summary = summarise(samples, rules, zero);
-    let problem = (|| {
-        if rules.ends.is_none() && !first.present {
-            return Some("not delivered at the first sample".to_string());
+    if let Some((earliest, latest)) = rules.ends {
+        if let Some(s) = samples
+            .iter()
+            .find(|s| !s.present && s.received_ms < earliest - m)
+        {
+            return Some(format!(
+                "not delivered at {}, {} before its end at {} (margin {})",
+                at(s.received_ms),
+                dur(earliest - s.received_ms),
+                at(earliest),
+                dur(m)
+            ));
+        }
+        if let Some(s) = samples.iter().find(|s| s.present && s.sent_ms > latest + m) {
+            return Some(format!(
+                "still delivered at {}, {} after its end at {} (margin {})",
+                at(s.sent_ms),
+                dur(s.sent_ms - latest),
+                at(latest),
+                dur(m)
+            ));
+        }
+    }
+    None
+}
+
+/// Remaining lifetimes that contradict each other, the declared end, or the samples: each
+/// present sample announces an end; they must agree within the margin, and the item must go
+/// when they say.
+fn announced_end_problem(samples: &[Sample], rules: &Rules, zero: i64) -> Option<String> {
+    let at = |ms: i64| rel(ms - zero);
+    let m = rules.margin_ms;
+    let announced: Vec<(&Sample, (i64, i64))> = samples
+        .iter()
+        .filter(|s| s.present)
+        .filter_map(|s| s.announced_end().map(|e| (s, e)))
+        .collect();
+    if let (Some(late), Some(early)) = (
+        announced.iter().max_by_key(|(_, (lo, _))| *lo),
+        announced.iter().min_by_key(|(_, (_, hi))| *hi),
+    ) {
+        if late.1 .0 - early.1 .1 > m {
+            let (a, b) = if early.0.sent_ms <= late.0.sent_ms {
+                (early, late)
+            } else {
+                (late, early)
+            };
+            return Some(format!(
+                "the remaining lifetime does not go down with time: at {} it said {} left (end at {}), at {} it said {} left (end at {}); they differ by more than the margin of {}",
+                at(a.0.sent_ms),
+                dur(a.0.remaining_ms.unwrap_or(0)),
+                at(a.1 .0),
+                at(b.0.sent_ms),
+                dur(b.0.remaining_ms.unwrap_or(0)),
+                at(b.1 .0),
+                dur(m)
+            ));
         }
         if let Some((earliest, latest)) = rules.ends {
-            if let Some(s) = samples
-                .iter()
-                .find(|s| !s.present && s.received_ms < earliest - m)
-            {
-                return Some(format!(
-                    "not delivered at {}, {} before its end at {} (margin {})",
-                    at(s.received_ms),
-                    dur(earliest - s.received_ms),
-                    at(earliest),
-                    dur(m)
-                ));
-            }
-            if let Some(s) = samples.iter().find(|s| s.present && s.sent_ms > latest + m) {
-                return Some(format!(
-                    "still delivered at {}, {} after its end at {} (margin {})",
-                    at(s.sent_ms),
-                    dur(s.sent_ms - latest),
-                    at(latest),
-                    dur(m)
-                ));
-            }
-        }
-        let announced: Vec<(&Sample, (i64, i64))> = samples
-            .iter()
-            .filter(|s| s.present)
-            .filter_map(|s| s.announced_end().map(|e| (s, e)))
-            .collect();
-        if let (Some(late), Some(early)) = (
-            announced.iter().max_by_key(|(_, (lo, _))| *lo),
-            announced.iter().min_by_key(|(_, (_, hi))| *hi),
-        ) {
-            if late.1 .0 - early.1 .1 > m {
-                let (a, b) = if early.0.sent_ms <= late.0.sent_ms {
-                    (early, late)
-                } else {
-                    (late, early)
-                };
-                return Some(format!(
-                    "the remaining lifetime does not go down with time: at {} it said {} left (end at {}), at {} it said {} left (end at {}); they differ by more than the margin of {}",
-                    at(a.0.sent_ms),
-                    dur(a.0.remaining_ms.unwrap_or(0)),
-                    at(a.1 .0),
-                    at(b.0.sent_ms),
-                    dur(b.0.remaining_ms.unwrap_or(0)),
-                    at(b.1 .0),
-                    dur(m)
-                ));
-            }
-            if let Some((earliest, latest)) = rules.ends {
-                for (s, (lo, hi)) in &announced {
-                    if *hi < earliest - m || *lo > latest + m {
-                        return Some(format!(
-                            "at {} the remaining lifetime ({}) puts the end at {}, not at {} (margin {})",
-                            at(s.sent_ms),
-                            dur(s.remaining_ms.unwrap_or(0)),
-                            at(*lo),
-                            window(earliest, latest, zero),
-                            dur(m)
-                        ));
-                    }
-                }
-            }
-            let said_from = early.1 .1;
-            let said_to = late.1 .0.max(early.1 .1);
-            if let Some(gone) = samples.iter().find(|s| !s.present) {
-                if gone.received_ms < said_from - m {
+            for (s, (lo, hi)) in &announced {
+                if *hi < earliest - m || *lo > latest + m {
                     return Some(format!(
-                        "no longer delivered at {}, although its remaining lifetime announced the end at {} (margin {})",
-                        at(gone.received_ms),
-                        at(said_from),
-                        dur(m)
-                    ));
-                }
-            }
-            if let Some(last) = samples.iter().rev().find(|s| s.present) {
-                if last.sent_ms > said_to + m {
-                    return Some(format!(
-                        "still delivered at {}, after the end its remaining lifetime announced ({}, margin {})",
-                        at(last.sent_ms),
-                        at(said_to),
+                        "at {} the remaining lifetime ({}) puts the end at {}, not at {} (margin {})",
+                        at(s.sent_ms),
+                        dur(s.remaining_ms.unwrap_or(0)),
+                        at(*lo),
+                        window(earliest, latest, zero),
                         dur(m)
                     ));
                 }
             }
         }
-        None
-    })();
-    Verdict { summary, problem }
+        let said_from = early.1 .1;
+        let said_to = late.1 .0.max(early.1 .1);
+        if let Some(gone) = samples.iter().find(|s| !s.present) {
+            if gone.received_ms < said_from - m {
+                return Some(format!(
+                    "no longer delivered at {}, although its remaining lifetime announced the end at {} (margin {})",
+                    at(gone.received_ms),
+                    at(said_from),
+                    dur(m)
+                ));
+            }
+        }
+        if let Some(last) = samples.iter().rev().find(|s| s.present) {
+            if last.sent_ms > said_to + m {
+                return Some(format!(
+                    "still delivered at {}, after the end its remaining lifetime announced ({}, margin {})",
+                    at(last.sent_ms),
+                    at(said_to),
+                    dur(m)
+                ));
+            }
+        }
+    }
+    None
 }
 
 fn summarise(samples: &[Sample], rules: &Rules, zero: i64) -> String {
