@@ -300,32 +300,7 @@ impl Fault {
                         a.push(x.clone());
                     }
                 }),
-                Op::Copy { within, from, to } => {
-                    within.for_each_mut(&mut resp.body, &mut |scope| {
-                        // A fan-out source (`rooms[*].timeline`) gives the elements of every
-                        // array it reaches, one list.
-                        let items: Vec<Value> = match from.select(scope) {
-                            crate::matcher::Selected::One(Some(Value::Array(a))) => a,
-                            crate::matcher::Selected::Many(found) => found
-                                .into_iter()
-                                .flat_map(|v| match v {
-                                    Value::Array(a) => a,
-                                    other => vec![other],
-                                })
-                                .collect(),
-                            _ => return,
-                        };
-                        if items.is_empty() {
-                            return;
-                        }
-                        ensure_array(scope, to);
-                        to.for_each_mut(scope, &mut |target| {
-                            if let Some(a) = target.as_array_mut() {
-                                a.extend(items.iter().cloned());
-                            }
-                        });
-                    })
-                }
+                Op::Copy { within, from, to } => copy_items(&mut resp.body, within, from, to),
                 Op::Shift(p, by) => p.for_each_mut(&mut resp.body, &mut |v| {
                     if let Some(n) = v.as_i64() {
                         *v = Value::from(n + by);
@@ -347,39 +322,82 @@ impl Fault {
                 // Simulates a slow server: the client holds the answer back this long.
                 Op::Delay(d) => resp.hold += *d,
                 Op::ShiftClock(by) => shift_timestamps(&mut resp.body, *by),
-                Op::Freeze { items, key, at } => {
-                    let mut memory = self.memory.held();
-                    items.for_each_mut(&mut resp.body, &mut |item| {
-                        let Some(id) = key.select(item).into_value() else {
-                            return;
-                        };
-                        let Some(now) = at.select(item).into_value() else {
-                            return;
-                        };
-                        let kept = memory.frozen.entry(id.to_string()).or_insert(now).clone();
-                        at.set(item, &kept);
-                    });
-                }
+                Op::Freeze { items, key, at } => self.freeze(&mut resp.body, items, key, at),
                 Op::ForgetAfter { arrays, key, after } => {
-                    let mut memory = self.memory.held();
-                    let now = std::time::Instant::now();
-                    arrays.for_each_mut(&mut resp.body, &mut |list| {
-                        if let Some(a) = list.as_array_mut() {
-                            a.retain(|item| match key.select(item).into_value() {
-                                Some(id) => {
-                                    let seen =
-                                        *memory.first_seen.entry(id.to_string()).or_insert(now);
-                                    now.duration_since(seen) <= *after
-                                }
-                                None => true,
-                            });
-                        }
-                    });
+                    self.forget_after(&mut resp.body, arrays, key, *after)
                 }
                 _ => {}
             }
         }
     }
+
+    /// `freeze`: each item's value at `at` stays what it was the first time its `key` was seen.
+    fn freeze(&self, body: &mut Value, items: &Path, key: &Path, at: &Path) {
+        let mut memory = self.memory.held();
+        items.for_each_mut(body, &mut |item| {
+            let Some(id) = key.select(item).into_value() else {
+                return;
+            };
+            let Some(now) = at.select(item).into_value() else {
+                return;
+            };
+            let kept = memory.frozen.entry(id.to_string()).or_insert(now).clone();
+            at.set(item, &kept);
+        });
+    }
+
+    /// `forget_after`: an item of the arrays is left out once its `key` was first seen longer
+    /// than `after` ago.
+    fn forget_after(
+        &self,
+        body: &mut Value,
+        arrays: &Path,
+        key: &Path,
+        after: std::time::Duration,
+    ) {
+        let mut memory = self.memory.held();
+        let now = std::time::Instant::now();
+        arrays.for_each_mut(body, &mut |list| {
+            if let Some(a) = list.as_array_mut() {
+                a.retain(|item| match key.select(item).into_value() {
+                    Some(id) => {
+                        let seen = *memory.first_seen.entry(id.to_string()).or_insert(now);
+                        now.duration_since(seen) <= after
+                    }
+                    None => true,
+                });
+            }
+        });
+    }
+}
+
+/// `copy`: within each `within`, the items `from` selects (a fan-out source gives the elements
+/// of every array it reaches, one list) appended to the array at `to`, created where missing.
+fn copy_items(body: &mut Value, within: &Path, from: &Path, to: &Path) {
+    within.for_each_mut(body, &mut |scope| {
+        // A fan-out source (`rooms[*].timeline`) gives the elements of every
+        // array it reaches, one list.
+        let items: Vec<Value> = match from.select(scope) {
+            crate::matcher::Selected::One(Some(Value::Array(a))) => a,
+            crate::matcher::Selected::Many(found) => found
+                .into_iter()
+                .flat_map(|v| match v {
+                    Value::Array(a) => a,
+                    other => vec![other],
+                })
+                .collect(),
+            _ => return,
+        };
+        if items.is_empty() {
+            return;
+        }
+        ensure_array(scope, to);
+        to.for_each_mut(scope, &mut |target| {
+            if let Some(a) = target.as_array_mut() {
+                a.extend(items.iter().cloned());
+            }
+        });
+    });
 }
 
 /// Creates the objects and the final array along a key-only path, where missing.
