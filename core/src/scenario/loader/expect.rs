@@ -95,25 +95,7 @@ impl<'a> Loader<'a> {
         };
         let Some(at) = at else { return Vec::new() };
         self.check_refs(&Value::String(at.clone()), pos, scope);
-        // `@vars.<name>…` checks a variable (typically an accumulated list), not the body.
-        let body_at = match at.strip_prefix(VARS_ROOT) {
-            Some(rest) => {
-                let name = rest
-                    .split(['.', '['])
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-                if !scope.defined.contains(&name) {
-                    let msg = format!("unknown variable `{name}` in `{at}` (no earlier step or `accumulate` defines it)");
-                    match did_you_mean(&name, scope.defined.iter().map(String::as_str)) {
-                        Some(h) => self.err_hint(pos, msg, format!("did you mean `{h}`?")),
-                        None => self.err(pos, msg),
-                    }
-                }
-                rest[name.len()..].trim_start_matches('.').to_string()
-            }
-            None => at.clone(),
-        };
+        let body_at = self.body_selector(&at, pos, scope);
         let mut out = Vec::new();
         for (k, v) in m.iter() {
             let key = k.as_str();
@@ -160,6 +142,29 @@ impl<'a> Loader<'a> {
             );
         }
         out
+    }
+
+    /// The selector into the body, or for `@vars.<name>…` (a check of a variable, typically an
+    /// accumulated list) the selector into that variable, which must be defined by then.
+    fn body_selector(&mut self, at: &str, pos: Pos, scope: &Scope) -> String {
+        match at.strip_prefix(VARS_ROOT) {
+            Some(rest) => {
+                let name = rest
+                    .split(['.', '['])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                if !scope.defined.contains(&name) {
+                    let msg = format!("unknown variable `{name}` in `{at}` (no earlier step or `accumulate` defines it)");
+                    match did_you_mean(&name, scope.defined.iter().map(String::as_str)) {
+                        Some(h) => self.err_hint(pos, msg, format!("did you mean `{h}`?")),
+                        None => self.err(pos, msg),
+                    }
+                }
+                rest[name.len()..].trim_start_matches('.').to_string()
+            }
+            None => at.to_string(),
+        }
     }
 
     /// `capture`, `accumulate` or `observe`: a mapping of names to sources.
