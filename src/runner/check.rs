@@ -27,37 +27,20 @@ impl ScenarioRun {
             }
             StepError::Failed(Box::new(f))
         };
-        match &expect.status {
-            None if !(200..300).contains(&resp.status) => {
-                return Err(fail(
-                    format!("expected a 2xx status, got {}", resp.status),
-                    None,
-                    None,
-                ))
-            }
-            Some(codes) if !codes.contains(&resp.status) => {
-                return Err(fail(
-                    format!("expected status {}, got {}", join_codes(codes), resp.status),
-                    None,
-                    None,
-                ))
-            }
-            _ => {}
+        if let Some(problem) = status_problem(expect, resp) {
+            return Err(fail(problem, None, None));
         }
-        if let Some(codes) = &expect.errcode {
-            let got = resp.errcode().unwrap_or("");
-            if !codes.iter().any(|c| c == got) {
-                return Err(fail(
-                    format!(
-                        "expected errcode {}, got {}",
-                        codes.join(" or "),
-                        if got.is_empty() { "none" } else { got }
-                    ),
-                    None,
-                    None,
-                ));
-            }
-        }
+        self.check_headers(expect, resp, &fail)?;
+        self.check_json(expect, resp, &fail)
+    }
+
+    /// The header checks, against the answer's headers.
+    fn check_headers(
+        &self,
+        expect: &Expect,
+        resp: &Response,
+        fail: &Fail,
+    ) -> Result<(), StepError> {
         let headers = Value::Object(
             resp.headers
                 .iter()
@@ -77,6 +60,11 @@ impl ScenarioRun {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// The JSON checks, against the body or (`@vars.<name>…`) a variable.
+    fn check_json(&self, expect: &Expect, resp: &Response, fail: &Fail) -> Result<(), StepError> {
         for spec in &expect.json {
             let at = self.render_text(&spec.at)?;
             let gathered;
@@ -145,6 +133,37 @@ fn join_codes(codes: &[u16]) -> String {
         .map(u16::to_string)
         .collect::<Vec<_>>()
         .join(" or ")
+}
+
+/// How a check's failure is made: its message, the check (for its position) and the mismatch.
+type Fail<'a> =
+    dyn Fn(String, Option<&CheckSpec>, Option<crate::matcher::Mismatch>) -> StepError + 'a;
+
+/// What is wrong with the answer's status or errcode, if anything (a 2xx unless the step
+/// expects otherwise).
+fn status_problem(expect: &Expect, resp: &Response) -> Option<String> {
+    match &expect.status {
+        None if !(200..300).contains(&resp.status) => {
+            return Some(format!("expected a 2xx status, got {}", resp.status))
+        }
+        Some(codes) if !codes.contains(&resp.status) => {
+            return Some(format!(
+                "expected status {}, got {}",
+                join_codes(codes),
+                resp.status
+            ))
+        }
+        _ => {}
+    }
+    let codes = expect.errcode.as_ref()?;
+    let got = resp.errcode().unwrap_or("");
+    (!codes.iter().any(|c| c == got)).then(|| {
+        format!(
+            "expected errcode {}, got {}",
+            codes.join(" or "),
+            if got.is_empty() { "none" } else { got }
+        )
+    })
 }
 
 /// A failure record for a response.
