@@ -99,23 +99,7 @@ impl FakeServer {
             .request(step, via, "GET", &uri, None, REQUEST_TIMEOUT)
             .await?;
         made.expect_ok(&format!("make_join on {via}"))?;
-        let version = made
-            .body
-            .get("room_version")
-            .and_then(Value::as_str)
-            .unwrap_or("1")
-            .to_string();
-        let mut template = made
-            .body
-            .get("event")
-            .cloned()
-            .ok_or_else(|| FederationError::Protocol("make_join returned no event".into()))?;
-        template["origin_server_ts"] = json!(crate::clock::now_ms());
-        if let Some(o) = template.as_object_mut() {
-            o.remove("event_id");
-            o.remove("signatures");
-            o.remove("hashes");
-        }
+        let (version, template) = join_template(&made.body)?;
         let mut room = FakeRoom::new(room_id, &version)?;
         let (event_id, signed) = super::pdu::sign_pdu(self.key(), template, room.rules())?;
         let uri = format!(
@@ -127,21 +111,7 @@ impl FakeServer {
             .request(step, via, "PUT", &uri, Some(&signed), REQUEST_TIMEOUT)
             .await?;
         joined.expect_ok(&format!("send_join on {via}"))?;
-        let list = |k: &str| -> Vec<Value> {
-            joined
-                .body
-                .get(k)
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        };
-        let (auth_chain, state) = (list("auth_chain"), list("state"));
-        for (events, current) in [(&auth_chain, false), (&state, true)] {
-            for e in events {
-                let id = super::pdu::event_id(e, room.rules())?;
-                room.add(&id, e.clone(), current);
-            }
-        }
+        let state_count = take_joined_state(&mut room, &joined.body)?;
         room.add(&event_id, signed, true);
         let message_auth_events = super::room::string_list(
             room.build(
@@ -158,7 +128,7 @@ impl FakeServer {
         let outcome = Joined {
             event_id,
             room_version: version,
-            state_count: state.len(),
+            state_count,
             message_auth_events,
         };
         Ok((outcome, joined.body))
@@ -402,6 +372,46 @@ fn reverse_sticky_pdus(pdus: &mut [Value]) {
     for (slot, pdu) in slots.into_iter().zip(reversed) {
         pdus[slot] = pdu;
     }
+}
+
+/// The room version and the join event template of a `make_join` answer, the template's
+/// timestamp now and its hashes and signatures gone (the fake signs it anew).
+fn join_template(made: &Value) -> Result<(String, Value), FederationError> {
+    let version = made
+        .get("room_version")
+        .and_then(Value::as_str)
+        .unwrap_or("1")
+        .to_string();
+    let mut template = made
+        .get("event")
+        .cloned()
+        .ok_or_else(|| FederationError::Protocol("make_join returned no event".into()))?;
+    template["origin_server_ts"] = json!(crate::clock::now_ms());
+    if let Some(o) = template.as_object_mut() {
+        o.remove("event_id");
+        o.remove("signatures");
+        o.remove("hashes");
+    }
+    Ok((version, template))
+}
+
+/// Puts a `send_join` answer's auth chain and state into the room; the number of state events.
+fn take_joined_state(room: &mut FakeRoom, joined: &Value) -> Result<usize, FederationError> {
+    let list = |k: &str| -> Vec<Value> {
+        joined
+            .get(k)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (auth_chain, state) = (list("auth_chain"), list("state"));
+    for (events, current) in [(&auth_chain, false), (&state, true)] {
+        for e in events {
+            let id = super::pdu::event_id(e, room.rules())?;
+            room.add(&id, e.clone(), current);
+        }
+    }
+    Ok(state.len())
 }
 
 #[cfg(test)]
