@@ -128,59 +128,9 @@ impl Path {
                     i += 1;
                 }
                 '[' => {
-                    i += 1;
-                    if chars.get(i) == Some(&'?') {
-                        let (seg, end) =
-                            parse_filter(&chars, i + 1).map_err(|(o, r)| err(o, &r))?;
-                        segments.push(seg);
-                        i = end;
-                    } else if i < chars.len() && chars[i] == '"' {
-                        i += 1;
-                        let mut key = String::new();
-                        loop {
-                            match chars.get(i) {
-                                None => return Err(err(i, "unterminated quoted key")),
-                                Some('\\') => {
-                                    let c = chars
-                                        .get(i + 1)
-                                        .ok_or_else(|| err(i, "dangling escape"))?;
-                                    key.push(*c);
-                                    i += 2;
-                                }
-                                Some('"') => {
-                                    i += 1;
-                                    break;
-                                }
-                                Some(c) => {
-                                    key.push(*c);
-                                    i += 1;
-                                }
-                            }
-                        }
-                        segments.push(Segment::Key(key));
-                    } else {
-                        let start = i;
-                        while i < chars.len() && chars[i] != ']' {
-                            i += 1;
-                        }
-                        let inner: String = chars[start..i].iter().collect();
-                        let inner = inner.trim();
-                        if inner == "*" {
-                            segments.push(Segment::Wildcard);
-                        } else {
-                            let n: i64 = inner.parse().map_err(|_| {
-                                err(
-                                    start,
-                                    "expected `*`, an integer or a quoted key inside `[ ]`",
-                                )
-                            })?;
-                            segments.push(Segment::Index(n));
-                        }
-                    }
-                    if chars.get(i) != Some(&']') {
-                        return Err(err(i, "expected `]`"));
-                    }
-                    i += 1;
+                    let (seg, end) = parse_bracket(&chars, i + 1).map_err(|(o, r)| err(o, &r))?;
+                    segments.push(seg);
+                    i = end;
                     expect_segment = false;
                 }
                 _ => {
@@ -370,6 +320,63 @@ impl Path {
             _ => {}
         });
         count
+    }
+}
+
+/// A bracketed segment from just after its `[`: a filter (`[?…]`), a quoted key (`["a.b"]`),
+/// `*` or an index; the segment and the position after its `]`, or where and why it is wrong.
+fn parse_bracket(chars: &[char], mut i: usize) -> Result<(Segment, usize), (usize, String)> {
+    let err = |offset: usize, reason: &str| (offset, reason.to_string());
+    let seg = if chars.get(i) == Some(&'?') {
+        let (seg, end) = parse_filter(chars, i + 1)?;
+        i = end;
+        seg
+    } else if chars.get(i) == Some(&'"') {
+        let (key, end) = quoted_key(chars, i + 1)?;
+        i = end;
+        Segment::Key(key)
+    } else {
+        let start = i;
+        while i < chars.len() && chars[i] != ']' {
+            i += 1;
+        }
+        let inner: String = chars[start..i].iter().collect();
+        match inner.trim() {
+            "*" => Segment::Wildcard,
+            inner => Segment::Index(inner.parse().map_err(|_| {
+                err(
+                    start,
+                    "expected `*`, an integer or a quoted key inside `[ ]`",
+                )
+            })?),
+        }
+    };
+    if chars.get(i) != Some(&']') {
+        return Err(err(i, "expected `]`"));
+    }
+    Ok((seg, i + 1))
+}
+
+/// A quoted key from just after its opening `"` (`\` escapes the next character); the key and
+/// the position after its closing `"`.
+fn quoted_key(chars: &[char], mut i: usize) -> Result<(String, usize), (usize, String)> {
+    let mut key = String::new();
+    loop {
+        match chars.get(i) {
+            None => return Err((i, "unterminated quoted key".into())),
+            Some('\\') => {
+                let c = chars
+                    .get(i + 1)
+                    .ok_or_else(|| (i, "dangling escape".to_string()))?;
+                key.push(*c);
+                i += 2;
+            }
+            Some('"') => return Ok((key, i + 1)),
+            Some(c) => {
+                key.push(*c);
+                i += 1;
+            }
+        }
     }
 }
 
