@@ -100,7 +100,7 @@ impl ScenarioRun {
                 &known,
                 &self.revisions,
             )
-            .map_err(StepError::harness)?;
+            .map_err(|e| StepError::harness(e.to_string()))?;
             // A snapshot records how this implementation answers; it never decides the
             // scenario (a new implementation has none yet, and drift is not a requirement).
             self.evidence

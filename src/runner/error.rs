@@ -32,6 +32,10 @@ pub enum StepError {
     NotAdvertised(String),
 }
 
+/// Why a scenario is skipped once it runs: the server does not advertise what it checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotAdvertised(pub String);
+
 /// No usable answer.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum TransportError {
@@ -74,7 +78,7 @@ impl StepError {
         self,
         step: &str,
         pos: crate::scenario::Pos,
-    ) -> Result<Failure, String> {
+    ) -> Result<Failure, NotAdvertised> {
         let error = |kind: FailureKind, e: &dyn std::fmt::Display| {
             Ok(Failure::error(kind, step, pos, e.to_string()))
         };
@@ -87,7 +91,7 @@ impl StepError {
             }
             e @ StepError::Transport(_) => error(FailureKind::Transport, &e),
             e @ StepError::Harness(_) => error(FailureKind::Harness, &e),
-            StepError::NotAdvertised(why) => Err(why),
+            StepError::NotAdvertised(why) => Err(NotAdvertised(why)),
         }
     }
 }

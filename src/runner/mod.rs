@@ -20,7 +20,7 @@ pub mod schedule;
 mod setup;
 mod verdict;
 
-pub use error::{HarnessError, StepError, TransportError};
+pub use error::{HarnessError, NotAdvertised, StepError, TransportError};
 pub use private::{shared_servers_needed, Prebooted, PrivateServers};
 
 use crate::catalogue::{Proposal, Revision, RevisionOf};
@@ -58,13 +58,13 @@ impl StepError {
     fn located(self, step: &str, pos: crate::scenario::Pos) -> Self {
         match self.into_failure_at(step, pos) {
             Ok(f) => StepError::Failed(Box::new(f)),
-            Err(not_advertised) => StepError::NotAdvertised(not_advertised),
+            Err(NotAdvertised(why)) => StepError::NotAdvertised(why),
         }
     }
 
     /// The failure this error stands for (placed at the set-up when no step placed it), or the
     /// skip reason when the server does not advertise what the scenario needs.
-    fn into_failure(self) -> Result<Failure, String> {
+    fn into_failure(self) -> Result<Failure, NotAdvertised> {
         self.into_failure_at("setup", Default::default())
     }
 }

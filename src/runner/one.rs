@@ -119,7 +119,7 @@ async fn outcome(
             f.source = source_line(&s.file, f.pos);
             Some(redact_failure(f, &ctx.redactor))
         }
-        Some(Err(not_advertised)) => {
+        Some(Err(super::NotAdvertised(not_advertised))) => {
             result.outcome = Outcome::Skipped;
             result.reason = Some(not_advertised);
             return (result, transcript);

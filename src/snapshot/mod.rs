@@ -104,6 +104,18 @@ pub fn body_of(file_text: &str) -> &str {
     parts.next().unwrap_or("").trim_end()
 }
 
+/// A snapshot file (or its folder) that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {action} {}: {source}", path.display())]
+pub struct SnapshotWriteError {
+    /// `create` (the folder) or `write`.
+    pub action: &'static str,
+    /// The folder or file.
+    pub path: PathBuf,
+    /// The OS error.
+    pub source: std::io::Error,
+}
+
 /// Compares a response against its stored snapshot, following the mode.
 #[allow(clippy::too_many_arguments)]
 pub fn check(
@@ -115,7 +127,7 @@ pub fn check(
     value: &Value,
     known: &[(String, String)],
     revisions: &BTreeMap<Proposal, Revision>,
-) -> Result<SnapshotOutcome, String> {
+) -> Result<SnapshotOutcome, SnapshotWriteError> {
     if settings.mode == SnapshotMode::Off {
         return Ok(SnapshotOutcome::NotCompared);
     }
@@ -139,12 +151,19 @@ pub fn check(
             .join(format!("{}.new", file_name(scenario, name))),
         _ => PathBuf::from(format!("{}.new", path.display())),
     };
-    let write = |p: &PathBuf| -> Result<String, String> {
+    let write = |p: &PathBuf| -> Result<String, SnapshotWriteError> {
         if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            std::fs::create_dir_all(parent).map_err(|source| SnapshotWriteError {
+                action: "create",
+                path: parent.to_path_buf(),
+                source,
+            })?;
         }
-        std::fs::write(p, &text).map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        std::fs::write(p, &text).map_err(|source| SnapshotWriteError {
+            action: "write",
+            path: p.clone(),
+            source,
+        })?;
         Ok(p.to_string_lossy().to_string())
     };
     if settings.mode == SnapshotMode::Update {
