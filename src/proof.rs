@@ -256,6 +256,37 @@ pub fn read_mutation_score(path: &Path) -> MutationScore {
     score
 }
 
+/// Whether `fault` can make a scenario fail at all: one that misbehaves in the fake
+/// federating server reaches scenarios that use it; one that rewrites client-server requests
+/// or responses reaches scenarios with a step that makes a request its `when` matches. (A
+/// scenario whose PDUs come from the fake never calls `/send`, so a `/send` rewrite cannot
+/// touch it.)
+pub fn reaches(fault: &Fault, s: &Scenario) -> bool {
+    if !fault.fake.is_empty() && s.uses_fake_server() {
+        return true;
+    }
+    if fault.request.is_empty() && fault.response.is_empty() {
+        return false;
+    }
+    s.call_kinds().iter().any(|kind| {
+        kind.samples.iter().any(|(method, path)| {
+            // `("*", "*")`: a step that can make any request (`request`). A sample carries no
+            // query: one a fault asks for is taken as there (a step may send it).
+            *method == "*"
+                || fault.matches(&crate::fault::RequestParts {
+                    method: method.to_string(),
+                    path: path.to_string(),
+                    query: fault
+                        .with_query
+                        .iter()
+                        .map(|q| (q.clone(), String::new()))
+                        .collect(),
+                    body: None,
+                })
+        })
+    })
+}
+
 #[cfg(test)]
 mod score_tests {
     use super::*;
@@ -286,35 +317,4 @@ mod score_tests {
             .total
             .is_none());
     }
-}
-
-/// Whether `fault` can make a scenario fail at all: one that misbehaves in the fake
-/// federating server reaches scenarios that use it; one that rewrites client-server requests
-/// or responses reaches scenarios with a step that makes a request its `when` matches. (A
-/// scenario whose PDUs come from the fake never calls `/send`, so a `/send` rewrite cannot
-/// touch it.)
-pub fn reaches(fault: &Fault, s: &Scenario) -> bool {
-    if !fault.fake.is_empty() && s.uses_fake_server() {
-        return true;
-    }
-    if fault.request.is_empty() && fault.response.is_empty() {
-        return false;
-    }
-    s.call_kinds().iter().any(|kind| {
-        kind.samples.iter().any(|(method, path)| {
-            // `("*", "*")`: a step that can make any request (`request`). A sample carries no
-            // query: one a fault asks for is taken as there (a step may send it).
-            *method == "*"
-                || fault.matches(&crate::fault::RequestParts {
-                    method: method.to_string(),
-                    path: path.to_string(),
-                    query: fault
-                        .with_query
-                        .iter()
-                        .map(|q| (q.clone(), String::new()))
-                        .collect(),
-                    body: None,
-                })
-        })
-    })
 }

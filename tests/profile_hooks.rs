@@ -156,10 +156,14 @@ fn every_instance_runs_its_setup_and_teardown_once_with_its_own_placeholders() {
     assert_eq!(results(&report)["stats"]["passed"], 2);
 }
 
+/// A way for a managed start to fail: its name, the profile, its templates, what the error says.
+type Case<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, &'a str);
+
 #[test]
 fn a_failed_setup_start_or_file_leaves_nothing_behind_and_says_what_failed() {
     let tmp = tempfile::tempdir().unwrap();
-    let cases: [(&str, String, Vec<(&str, &str)>, &str); 3] = [
+    // (what fails, the profile, files it writes from, what the message says)
+    let cases: [Case; 3] = [
         (
             "setup",
             FAILING_SETUP.to_string(),

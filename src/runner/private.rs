@@ -116,7 +116,7 @@ mod tests {
         let shared_two = scenario("{homeservers: 2}");
         let private_two = scenario("{homeservers: 2, lifecycle: true}");
         assert_eq!(shared_servers_needed(&[]), 0);
-        assert_eq!(shared_servers_needed(&[private_two.clone()]), 0);
+        assert_eq!(shared_servers_needed(std::slice::from_ref(&private_two)), 0);
         assert_eq!(
             shared_servers_needed(&[private_two.clone(), shared_one.clone()]),
             1

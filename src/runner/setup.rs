@@ -86,7 +86,7 @@ impl ScenarioRun {
                     u.name.clone(),
                     UserState {
                         name: u.name.clone(),
-                        hs: u.hs.clone(),
+                        hs: u.hs,
                         user_id: a.sender.clone(),
                         access_token: a.token.clone(),
                         password: None,
@@ -118,7 +118,7 @@ impl ScenarioRun {
                 u.name.clone(),
                 UserState {
                     name: u.name.clone(),
-                    hs: u.hs.clone(),
+                    hs: u.hs,
                     user_id: reg.user_id,
                     access_token: reg.access_token,
                     password: reg.password,
