@@ -98,7 +98,7 @@ impl ScenarioRun {
                 &resp.request_line,
                 &value,
                 &known,
-                &self.revisions,
+                self.revision_of(self.scenario.proposal),
             )
             .map_err(|e| StepError::harness(e.to_string()))?;
             // A snapshot records how this implementation answers; it never decides the

@@ -13,11 +13,10 @@ mod normalise;
 
 pub use normalise::normalise;
 
-use crate::catalogue::{Proposal, Revision, RevisionOf};
+use crate::catalogue::Revision;
 use crate::results::{SnapshotRecord, SnapshotStatus};
 use crate::scenario::{Scenario, Step};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// What to do with snapshots.
@@ -116,8 +115,8 @@ pub struct SnapshotWriteError {
     pub source: std::io::Error,
 }
 
-/// Compares a response against its stored snapshot, following the mode.
-#[allow(clippy::too_many_arguments)]
+/// Compares a response against its stored snapshot, following the mode; `revision` is the one
+/// the scenario's proposal is checked at.
 pub fn check(
     settings: &SnapshotSettings,
     scenario: &Scenario,
@@ -126,7 +125,7 @@ pub fn check(
     request_line: &str,
     value: &Value,
     known: &[(String, String)],
-    revisions: &BTreeMap<Proposal, Revision>,
+    revision: Revision,
 ) -> Result<SnapshotOutcome, SnapshotWriteError> {
     if settings.mode == SnapshotMode::Off {
         return Ok(SnapshotOutcome::NotCompared);
@@ -134,8 +133,7 @@ pub fn check(
     let normalised = normalise(value, known);
     let expression =
         normalise::normalise_request_line(&format!("{}: {request_line}", step.id), known);
-    let rev = revisions.revision_of(scenario.proposal);
-    let info = format!("{}, {}={}", settings.info, scenario.proposal, rev);
+    let info = format!("{}, {}={}", settings.info, scenario.proposal, revision);
     let text = render(
         &scenario.file.to_string_lossy(),
         &expression,
