@@ -94,9 +94,11 @@ impl ScenarioRun {
                 &self.ctx.snapshots,
                 &self.scenario,
                 step,
-                &spec.name,
-                &resp.request_line,
-                &value,
+                snapshot::Taken {
+                    name: &spec.name,
+                    request_line: &resp.request_line,
+                    value: &value,
+                },
                 &known,
                 self.revision_of(self.scenario.proposal),
             )

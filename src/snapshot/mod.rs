@@ -115,18 +115,32 @@ pub struct SnapshotWriteError {
     pub source: std::io::Error,
 }
 
+/// A snapshot as a step takes it: its name, the request, and the value kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Taken<'a> {
+    /// The snapshot's name in the step.
+    pub name: &'a str,
+    /// `METHOD /path` of the request.
+    pub request_line: &'a str,
+    /// What is kept (the body, or the part the step selects).
+    pub value: &'a Value,
+}
+
 /// Compares a response against its stored snapshot, following the mode; `revision` is the one
-/// the scenario's proposal is checked at.
+/// the scenario's proposal is checked at, `known` the IDs normalised to names.
 pub fn check(
     settings: &SnapshotSettings,
     scenario: &Scenario,
     step: &Step,
-    name: &str,
-    request_line: &str,
-    value: &Value,
+    taken: Taken<'_>,
     known: &[(String, String)],
     revision: Revision,
 ) -> Result<SnapshotOutcome, SnapshotWriteError> {
+    let Taken {
+        name,
+        request_line,
+        value,
+    } = taken;
     if settings.mode == SnapshotMode::Off {
         return Ok(SnapshotOutcome::NotCompared);
     }
