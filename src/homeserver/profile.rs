@@ -5,9 +5,6 @@
 //! managed servers.
 
 use super::hooks::HookCommand;
-use super::profile_sections::Doc;
-use crate::yaml;
-use crate::yaml::Diagnostics;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -98,7 +95,7 @@ pub struct Profile {
     pub teardown: Vec<HookCommand>,
 }
 
-const KEYS: &[&str] = &[
+pub(super) const KEYS: &[&str] = &[
     "implementation",
     "provision",
     "version",
@@ -116,60 +113,6 @@ const KEYS: &[&str] = &[
 ];
 
 impl Profile {
-    /// Reads and checks a profile; mistakes are reported with file:line:column.
-    pub fn load(file: &Path) -> Result<Profile, Diagnostics> {
-        let (source, root) = crate::yaml::read_file(file, crate::yaml::FileKind::Profile)?;
-        let mut d = Doc::new(file, &source, &root);
-        if let Some(m) = root.as_mapping() {
-            let unknown = yaml::unknown_keys(file, &source, m, "key of a profile", KEYS);
-            d.r.errors.extend(unknown);
-        }
-        let implementation = d.implementation();
-        let provision = d.provision();
-        let version = d
-            .get("version")
-            .and_then(|x| d.r.text(&x, d.pos("version"), "version"));
-        let files = d.files();
-        let (program, args, env) = d.start();
-        let (ready_path, ready_within) = d.ready();
-        let (stop_signal, stop_grace) = d.stop();
-        let (pause_signal, resume_signal) = d.pause();
-        let registration = d.registration();
-        let appservice = d
-            .get("appservice")
-            .and_then(|a| a.as_bool())
-            .unwrap_or(false);
-        let needs = d.needs(&files);
-        let windows = d.windows();
-        let setup = d.hook("setup");
-        let teardown = d.hook("teardown");
-        if !d.r.errors.is_empty() {
-            return Err(Diagnostics(d.r.errors));
-        }
-        Ok(Profile {
-            file: file.to_path_buf(),
-            implementation,
-            provision,
-            version,
-            files,
-            program,
-            args,
-            env,
-            ready_path,
-            ready_within,
-            stop_signal,
-            stop_grace,
-            pause_signal,
-            resume_signal,
-            registration,
-            appservice,
-            needs,
-            windows,
-            setup,
-            teardown,
-        })
-    }
-
     /// The folder templates and relative programs are found in, absolute (servers run inside
     /// their own working folder).
     pub fn dir(&self) -> PathBuf {

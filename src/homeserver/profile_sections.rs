@@ -1,16 +1,73 @@
-//! A profile's sections, each read on its own with every mistake kept as a diagnostic at
-//! file:line:column (a missing key at the top of the file); [`super::profile::Profile::load`]
-//! puts them together.
+//! Reading a profile: its sections, each read on its own with every mistake kept as a
+//! diagnostic at file:line:column (a missing key at the top of the file), put together by
+//! [`Profile::load`].
 
 use super::hooks::{self, HookCommand};
-use super::profile::{ConfigFile, Format, Provision, RegistrationKind};
+use super::profile::{ConfigFile, Format, Profile, Provision, RegistrationKind, KEYS};
 use super::profile_reader::{signal, Reader};
+use crate::yaml::Diagnostics;
 use crate::yaml::{self, Pos};
 use marked_yaml::Node;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+impl Profile {
+    /// Reads and checks a profile; mistakes are reported with file:line:column.
+    pub fn load(file: &Path) -> Result<Profile, Diagnostics> {
+        let (source, root) = crate::yaml::read_file(file, crate::yaml::FileKind::Profile)?;
+        let mut d = Doc::new(file, &source, &root);
+        if let Some(m) = root.as_mapping() {
+            let unknown = yaml::unknown_keys(file, &source, m, "key of a profile", KEYS);
+            d.r.errors.extend(unknown);
+        }
+        let implementation = d.implementation();
+        let provision = d.provision();
+        let version = d
+            .get("version")
+            .and_then(|x| d.r.text(&x, d.pos("version"), "version"));
+        let files = d.files();
+        let (program, args, env) = d.start();
+        let (ready_path, ready_within) = d.ready();
+        let (stop_signal, stop_grace) = d.stop();
+        let (pause_signal, resume_signal) = d.pause();
+        let registration = d.registration();
+        let appservice = d
+            .get("appservice")
+            .and_then(|a| a.as_bool())
+            .unwrap_or(false);
+        let needs = d.needs(&files);
+        let windows = d.windows();
+        let setup = d.hook("setup");
+        let teardown = d.hook("teardown");
+        if !d.r.errors.is_empty() {
+            return Err(Diagnostics(d.r.errors));
+        }
+        Ok(Profile {
+            file: file.to_path_buf(),
+            implementation,
+            provision,
+            version,
+            files,
+            program,
+            args,
+            env,
+            ready_path,
+            ready_within,
+            stop_signal,
+            stop_grace,
+            pause_signal,
+            resume_signal,
+            registration,
+            appservice,
+            needs,
+            windows,
+            setup,
+            teardown,
+        })
+    }
+}
 
 /// A profile being read: its values, where each top-level key is, and the mistakes so far.
 pub(super) struct Doc<'a> {
