@@ -32,7 +32,7 @@ pub mod snapshot;
 
 // The data and checking live in the core crate; the engine reaches them by the same paths.
 pub use mscheck_core::{
-    catalogue, expectations, fake, fault, held, http, limits, matcher, mutants, names, plan,
+    catalogue, expectations, fake, fault, held, hs, http, limits, matcher, mutants, names, plan,
     results, scenario, steps, surface_coverage, surfaces, text, units, vars, yaml,
 };
 

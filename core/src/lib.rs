@@ -13,6 +13,7 @@ pub mod expectations;
 pub mod fake;
 pub mod fault;
 pub mod held;
+pub mod hs;
 pub mod http;
 pub mod limits;
 pub mod matcher;

@@ -6,8 +6,8 @@
 use super::args::ListArgs;
 use crate::error::Error;
 use crate::homeserver::profile::Profile;
+use crate::hs::Hs;
 use crate::runner::applicable::{Applicable, Offer};
-use crate::scenario::Hs;
 use crate::scenario::Scenario;
 use crate::session::{self, Loaded};
 use std::sync::Arc;

@@ -20,7 +20,7 @@ mod profile_sections;
 pub use profile_lookup::find as find_profile;
 pub mod registration;
 
-use crate::scenario::Hs;
+use crate::hs::Hs;
 use managed::{Launch, ManagedServer};
 use profile::{Profile, Provision, RegistrationKind};
 use serde_json::Value;

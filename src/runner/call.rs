@@ -11,7 +11,7 @@ use super::StepError;
 use crate::client::{Request, Response};
 use crate::fault::RequestParts;
 use crate::held::Held;
-use crate::scenario::Hs;
+use crate::hs::Hs;
 use crate::scenario::{Call, Step, Wait};
 use crate::steps::{BuildCx, Effect, Execution, HttpStep};
 use crate::units::human_duration;

@@ -8,7 +8,7 @@ use super::StepError;
 use crate::client::Response;
 use crate::federation::ops::Delivery;
 use crate::federation::FakeServer;
-use crate::scenario::Hs;
+use crate::hs::Hs;
 use crate::steps::fake_support::user;
 use crate::steps::{self, FakeCall, Text};
 use crate::vars::Vars;

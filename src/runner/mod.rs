@@ -104,7 +104,7 @@ pub struct RunContext {
     user_serial: AtomicU64,
     /// Servers that answered the newest MSC4140 scheduling endpoint with "unrecognised": their
     /// `schedule` steps use the older query parameter for the rest of the run.
-    schedule_endpoint_unknown: std::sync::Mutex<std::collections::BTreeSet<crate::scenario::Hs>>,
+    schedule_endpoint_unknown: std::sync::Mutex<std::collections::BTreeSet<crate::hs::Hs>>,
     events: UnboundedSender<RunEvent>,
     started: Instant,
     /// Private-server boots that may run at once (see [`schedule::boot_slots`]).
@@ -221,12 +221,12 @@ impl RunContext {
     }
 
     /// Whether `hs` is known not to have the MSC4140 scheduling endpoint.
-    pub fn schedule_endpoint_unknown(&self, hs: crate::scenario::Hs) -> bool {
+    pub fn schedule_endpoint_unknown(&self, hs: crate::hs::Hs) -> bool {
         self.schedule_endpoint_unknown.held().contains(&hs)
     }
 
     /// Remembers that `hs` does not have the MSC4140 scheduling endpoint.
-    pub fn note_schedule_endpoint_unknown(&self, hs: crate::scenario::Hs) {
+    pub fn note_schedule_endpoint_unknown(&self, hs: crate::hs::Hs) {
         self.schedule_endpoint_unknown.held().insert(hs);
     }
 

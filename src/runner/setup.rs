@@ -8,8 +8,8 @@ use crate::client::{Request, Response, DEFAULT_TIMEOUT};
 use crate::fault::RequestParts;
 use crate::held::Held;
 use crate::homeserver::registration::{register, RegistrationError};
+use crate::hs::Hs;
 use crate::matcher::Path;
-use crate::scenario::Hs;
 use serde_json::{json, Value};
 use std::sync::Arc;
 

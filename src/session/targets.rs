@@ -7,11 +7,11 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::homeserver::discover::{self, Declared};
 use crate::homeserver::{Control, Homeserver, Targets};
+use crate::hs::Hs;
 use crate::redact::Redactor;
 use crate::results::TargetInfo;
 use crate::runner::events::EventKind;
 use crate::runner::{schedule, shared_servers_needed, Prebooted, PrivateServers};
-use crate::scenario::Hs;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -2,7 +2,6 @@
 //! with `file:line:column` diagnostics.
 
 pub mod checks;
-mod hs;
 pub mod loader;
 pub mod model;
 pub mod needs;
@@ -11,7 +10,6 @@ pub mod vocabulary;
 pub mod windows;
 
 pub use crate::yaml::{Diagnostic, Diagnostics};
-pub use hs::Hs;
 pub use loader::{load_file, load_suites};
 pub use model::*;
 

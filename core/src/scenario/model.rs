@@ -196,7 +196,7 @@ pub struct UserDecl {
     /// The name used in steps (`as: alice`).
     pub name: String,
     /// Its homeserver.
-    pub hs: super::Hs,
+    pub hs: crate::hs::Hs,
     /// Register as a guest.
     pub guest: bool,
     /// Act as the application service registered with the (managed) server, not a new user.
@@ -266,7 +266,7 @@ pub enum Action {
     /// Homeserver lifecycle.
     Homeserver {
         /// Which server.
-        hs: super::Hs,
+        hs: crate::hs::Hs,
         /// What to do.
         op: LifecycleOp,
         /// For `restart`: how long the server stays down between stop and start. This is the

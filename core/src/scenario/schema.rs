@@ -79,7 +79,7 @@ fn users() -> Value {
             "type": ["object", "null"],
             "additionalProperties": false,
             "properties": {
-                "hs": {"enum": crate::scenario::Hs::ALL.map(crate::scenario::Hs::name)},
+                "hs": {"enum": crate::hs::Hs::ALL.map(crate::hs::Hs::name)},
                 "guest": {"type": "boolean"},
                 "appservice": {"type": "boolean"}
             }
@@ -251,7 +251,7 @@ fn control_kind(kind: &str) -> Value {
             "additionalProperties": false,
             "required": ["do"],
             "properties": {
-                "hs": {"enum": crate::scenario::Hs::ALL.map(crate::scenario::Hs::name)},
+                "hs": {"enum": crate::hs::Hs::ALL.map(crate::hs::Hs::name)},
                 "do": {"enum": LifecycleOp::NAMES},
                 "down_for": {"$ref": "#/definitions/duration"}
             }

@@ -15,7 +15,7 @@ pub struct UserState {
     /// Name in the scenario.
     pub name: String,
     /// Its homeserver.
-    pub hs: crate::scenario::Hs,
+    pub hs: crate::hs::Hs,
     /// Matrix user ID.
     pub user_id: String,
     /// Access token.
@@ -240,7 +240,7 @@ pub mod testing {
     pub fn cx() -> BuildCx {
         let user = |name: &str| UserState {
             name: name.into(),
-            hs: crate::scenario::Hs::Hs1,
+            hs: crate::hs::Hs::Hs1,
             user_id: format!("@{name}:hs1.test"),
             access_token: "secret".into(),
             password: Some(format!("pw-{name}")),

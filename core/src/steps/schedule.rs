@@ -164,7 +164,7 @@ impl HttpStep for Step {
             return vec![Effect::ScheduleEndpointUnknown];
         }
         if !through_endpoint && cx.revision(Proposal::Msc4140) == Revision::Newest {
-            let hs = cx.actor.as_ref().map_or(crate::scenario::Hs::Hs1, |u| u.hs);
+            let hs = cx.actor.as_ref().map_or(crate::hs::Hs::Hs1, |u| u.hs);
             return vec![Effect::ObserveOnce(
                 "scheduling API",
                 format!("{hs} does not know the MSC4140 delayed_event endpoint; scheduled through the older query parameter"),

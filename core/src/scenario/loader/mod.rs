@@ -21,7 +21,7 @@ mod waits;
 use super::checks;
 use super::model::*;
 use super::vocabulary::{self, COMMON_KEYS, CONTROL_KINDS};
-use super::Hs;
+use crate::hs::Hs;
 use crate::yaml::{Diagnostic, Diagnostics};
 
 /// The selector prefix that makes a check read a variable instead of the response body.
