@@ -181,3 +181,16 @@ impl<'a> Offer<'a> {
         Applicable::Runs
     }
 }
+
+/// Why a scenario cannot run on these servers, if it cannot .
+pub fn skip_reason(
+    s: &Scenario,
+    targets: &Targets,
+    profile: Option<&crate::homeserver::profile::Profile>,
+) -> Option<String> {
+    match Offer::of(targets, profile).judge(s) {
+        Applicable::Skipped(reason) => Some(reason),
+        // Booted servers have answered: nothing is left undecided.
+        Applicable::Runs | Applicable::Depends(_) => None,
+    }
+}

@@ -5,9 +5,9 @@
 //! checks run.
 
 use super::check::{cannot_recover, telling_rank};
+use super::error::StepError;
 use super::exec::ScenarioRun;
 use super::positions::Stream;
-use super::StepError;
 use crate::client::{Request, Response};
 use crate::fault::RequestParts;
 use crate::held::Held;

@@ -2,8 +2,8 @@
 //! (recorded, not judged) and snapshots (recorded beside the verdict, never deciding it).
 
 use super::check::failure_from_response;
+use super::error::StepError;
 use super::exec::ScenarioRun;
-use super::StepError;
 use crate::client::Response;
 use crate::held::Held;
 use crate::matcher::Path;

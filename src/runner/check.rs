@@ -1,8 +1,8 @@
 //! Checking a response against a step's expectations: status, errcode, headers, JSON checks
 //! (on the body, or on a gathered list with `@vars.<name>`), and building the failure record.
 
+use super::error::StepError;
 use super::exec::ScenarioRun;
-use super::StepError;
 use crate::client::Response;
 use crate::matcher::{Check, Path, Predicate};
 use crate::results::Failure;

@@ -120,6 +120,35 @@ impl From<PathError> for StepError {
     }
 }
 
+impl StepError {
+    pub(super) fn waited(self, context: String) -> Self {
+        match self {
+            StepError::Failed(mut f) => {
+                f.message = format!("{context}: {}", f.message);
+                StepError::Failed(f)
+            }
+            other => other,
+        }
+    }
+
+    pub(super) fn at_step(self, step: &crate::scenario::Step) -> Self {
+        self.located(&step.id, step.pos)
+    }
+
+    pub(super) fn located(self, step: &str, pos: crate::scenario::Pos) -> Self {
+        match self.into_failure_at(step, pos) {
+            Ok(f) => StepError::Failed(Box::new(f)),
+            Err(NotAdvertised(why)) => StepError::NotAdvertised(why),
+        }
+    }
+
+    /// The failure this error stands for (placed at the set-up when no step placed it), or the
+    /// skip reason when the server does not advertise what the scenario needs.
+    pub(super) fn into_failure(self) -> Result<Failure, NotAdvertised> {
+        self.into_failure_at("setup", Default::default())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,9 +3,10 @@
 //! [`super::setup`], making a call and waiting in [`super::call`], checking a response in
 //! [`super::check`], captures, observations and snapshots in [`super::capture`].
 
+use super::context::RunContext;
+use super::error::{StepError, TransportError};
 use super::evidence::Evidence;
 use super::positions::{Positions, Stream};
-use super::{RunContext, StepError, TransportError};
 use crate::catalogue::{Proposal, Revision, RevisionOf};
 use crate::client::Client;
 use crate::held::Held;

@@ -3,8 +3,8 @@
 //! fake federating server, and its outcome becomes a response recorded in the transcript, so
 //! `expect`, `capture` and waits work on it unchanged.
 
+use super::error::StepError;
 use super::exec::ScenarioRun;
-use super::StepError;
 use crate::client::Response;
 use crate::federation::ops::Delivery;
 use crate::federation::FakeServer;

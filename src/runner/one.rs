@@ -5,8 +5,10 @@
 
 use super::events::EventKind;
 
+use super::applicable::skip_reason;
+use super::context::RunContext;
+use super::error::{StepError, TransportError};
 use super::exec::ScenarioRun;
-use super::{skip_reason, RunContext, StepError, TransportError};
 use crate::catalogue::{Revision, RevisionOf};
 use crate::client::Client;
 use crate::expectations::Expectations;
@@ -119,7 +121,7 @@ async fn outcome(
             f.source = source_line(&s.file, f.pos);
             Some(redact_failure(f, &ctx.redactor))
         }
-        Some(Err(super::NotAdvertised(not_advertised))) => {
+        Some(Err(super::error::NotAdvertised(not_advertised))) => {
             result.outcome = Outcome::Skipped;
             result.reason = Some(not_advertised);
             return (result, transcript);

@@ -7,8 +7,8 @@
 //! observation named `lifetime`, passing or not, so the report shows how the server behaved.
 
 use super::check::failure_from_response;
+use super::error::StepError;
 use super::exec::ScenarioRun;
-use super::StepError;
 use crate::client::Response;
 use crate::held::Held;
 use crate::matcher::{Path, Selected};

@@ -2,8 +2,8 @@
 //! the built-in variables, and skip the scenario when hs1 does not advertise what it needs.
 
 use super::check::failure_from_response;
+use super::error::{StepError, TransportError};
 use super::exec::{ScenarioRun, UserState};
-use super::{StepError, TransportError};
 use crate::client::{Request, Response, DEFAULT_TIMEOUT};
 use crate::fault::RequestParts;
 use crate::held::Held;

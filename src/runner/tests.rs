@@ -1,6 +1,7 @@
 //! Tests of the runner (`mod.rs`).
 
 use super::*;
+use crate::catalogue::Revision;
 use crate::results::Outcome;
 
 #[tokio::test]

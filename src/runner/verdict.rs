@@ -2,7 +2,7 @@
 //! only IDs of a proposal found absent is that one "not implemented" finding, and one that judges
 //! only recommendations (SHOULD, SHOULD NOT, MAY) is a warning.
 
-use super::RunContext;
+use super::context::RunContext;
 use crate::catalogue::Revision;
 use crate::results::blame;
 use crate::results::{Absence, Failure, Outcome, ScenarioResult};
