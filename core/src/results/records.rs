@@ -2,7 +2,8 @@
 //! snapshots, timing and sampled series, and the counts. What `results.json` holds, what the
 //! runner's events carry and what every report and regression tool reads.
 
-use super::{Failure, Judged};
+use super::blame::Judged;
+use super::failure::Failure;
 use crate::catalogue::{Proposal, Revision};
 use crate::yaml::Pos;
 use serde::{Deserialize, Serialize};

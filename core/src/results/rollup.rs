@@ -183,7 +183,7 @@ pub fn rollup(
 /// failure judged per step fails only the requirements the failing step judges; the others held
 /// (`pass`) or were `not_reached`.
 pub fn verdict_in(r: &ScenarioResult, requirement: &str) -> Status {
-    use super::Judged;
+    use super::blame::Judged;
     match r.judged.get(requirement) {
         Some(Judged::Held) => Status::Pass,
         Some(Judged::NotReached) => Status::NotReached,
