@@ -136,25 +136,17 @@ pub fn check(
     known: &[(String, String)],
     revision: Revision,
 ) -> Result<SnapshotOutcome, SnapshotWriteError> {
-    let Taken {
-        name,
-        request_line,
-        value,
-    } = taken;
     if settings.mode == SnapshotMode::Off {
         return Ok(SnapshotOutcome::NotCompared);
     }
-    let normalised = normalise(value, known);
-    let expression =
-        normalise::normalise_request_line(&format!("{}: {request_line}", step.id), known);
+    let normalised = normalise(taken.value, known);
+    let request = format!("{}: {}", step.id, taken.request_line);
+    let expression = normalise::normalise_request_line(&request, known);
     let info = format!("{}, {}={}", settings.info, scenario.proposal, revision);
-    let text = render(
-        &scenario.file.to_string_lossy(),
-        &expression,
-        &scenario.covers.join(", "),
-        &info,
-        &normalised,
-    );
+    let file = scenario.file.to_string_lossy();
+    let covers = scenario.covers.join(", ");
+    let text = render(&file, &expression, &covers, &info, &normalised);
+    let name = taken.name;
     let path = settings.dir.join(file_name(scenario, name));
     let new_body = body_of(&text).to_string();
     let pending_path = match settings.mode {
@@ -163,21 +155,7 @@ pub fn check(
             .join(format!("{}.new", file_name(scenario, name))),
         _ => PathBuf::from(format!("{}.new", path.display())),
     };
-    let write = |p: &PathBuf| -> Result<String, SnapshotWriteError> {
-        if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| SnapshotWriteError {
-                action: "create",
-                path: parent.to_path_buf(),
-                source,
-            })?;
-        }
-        std::fs::write(p, &text).map_err(|source| SnapshotWriteError {
-            action: "write",
-            path: p.clone(),
-            source,
-        })?;
-        Ok(p.to_string_lossy().to_string())
-    };
+    let write = |p: &PathBuf| write_snapshot(p, &text);
     if settings.mode == SnapshotMode::Update {
         // Accepting makes any pending copy from an earlier review stale.
         let _ = std::fs::remove_file(&pending_path);
@@ -214,6 +192,23 @@ pub fn check(
             SnapshotMode::Off => Ok(SnapshotOutcome::Missing { pending: None }),
         },
     }
+}
+
+/// Writes a snapshot file (and its folder); its path as text.
+fn write_snapshot(p: &PathBuf, text: &str) -> Result<String, SnapshotWriteError> {
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| SnapshotWriteError {
+            action: "create",
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    std::fs::write(p, text).map_err(|source| SnapshotWriteError {
+        action: "write",
+        path: p.clone(),
+        source,
+    })?;
+    Ok(p.to_string_lossy().to_string())
 }
 
 /// A record of `outcome` for step `step`'s snapshot `name`.
