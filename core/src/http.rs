@@ -30,12 +30,7 @@ impl Method {
 
     /// `GET`, `PUT`, `POST` or `DELETE`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Put => "PUT",
-            Method::Post => "POST",
-            Method::Delete => "DELETE",
-        }
+        crate::text::word_of(&Self::WORDS, self)
     }
 }
 

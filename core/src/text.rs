@@ -18,6 +18,20 @@ pub fn trim_text(s: &str, max: usize) -> String {
     format!("{head}… ({} more characters)", count - max)
 }
 
+/// The value a word names in a table of `(word, value)`: how the enums read from files
+/// (strengths, predicate keys, methods) map their words.
+pub fn by_word<T: Copy>(table: &[(&str, T)], word: &str) -> Option<T> {
+    table.iter().find(|(w, _)| *w == word).map(|(_, v)| *v)
+}
+
+/// The word of a value in a table of `(word, value)` (empty when the table lacks it).
+pub fn word_of<T: Copy + PartialEq>(table: &[(&'static str, T)], value: T) -> &'static str {
+    table
+        .iter()
+        .find(|(_, v)| *v == value)
+        .map_or("", |(w, _)| w)
+}
+
 /// The closest candidate to `word` by edit distance, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(
     word: &str,

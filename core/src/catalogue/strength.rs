@@ -49,15 +49,12 @@ impl Strength {
 
     /// The strength a word names.
     pub fn parse(word: &str) -> Option<Strength> {
-        Self::ALL.iter().find(|(w, _)| *w == word).map(|(_, s)| *s)
+        crate::text::by_word(&Self::ALL, word)
     }
 
     /// Its word (`MUST NOT`).
     pub fn word(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, s)| *s == self)
-            .map_or("", |(w, _)| w)
+        crate::text::word_of(&Self::ALL, self)
     }
 
     /// Whether it only recommends or permits (SHOULD, SHOULD NOT, MAY): a server that does

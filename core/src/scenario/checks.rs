@@ -97,15 +97,12 @@ impl PredicateKind {
 
     /// The predicate a key names, if it names one.
     pub fn parse(word: &str) -> Option<PredicateKind> {
-        Self::ALL.iter().find(|(w, _)| *w == word).map(|(_, k)| *k)
+        crate::text::by_word(&Self::ALL, word)
     }
 
     /// Its key.
     pub fn word(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map_or("", |(w, _)| w)
+        crate::text::word_of(&Self::ALL, self)
     }
 
     /// Every key, for messages and suggestions.
