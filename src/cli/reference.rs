@@ -3,7 +3,7 @@
 //! command (the README's "Flags of `run`") from its clap definition. Tests fail when a committed
 //! copy is stale.
 
-use crate::steps::fields::{shapes_of, FieldType};
+use crate::steps::{fields::FieldType, shapes_of};
 use clap::CommandFactory;
 
 /// Where the step reference is kept in the repository.

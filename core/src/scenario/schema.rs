@@ -1,7 +1,7 @@
 //! The JSON Schema of scenario files (`mscheck schema`, `docs/scenario.schema.json`), for editors
 //! (yaml-language-server: completion, hover, checks as you type). Built from the same tables the
 //! loader reads: the top-level and common step keys, the control kinds, the predicates, and each
-//! step kind's fields as its decoder asks for them ([`crate::steps::fields::shapes_of`]), so a
+//! step kind's fields as its decoder asks for them ([`crate::steps::shapes_of`]), so a
 //! new kind or field shows up here without editing this file.
 //!
 //! The schema checks shapes only; what needs the scenario as a whole (declared users and
@@ -10,7 +10,7 @@
 use super::checks::PREDICATES;
 use super::model::LifecycleOp;
 use super::vocabulary::{COMMON_KEYS, CONTROL_KINDS};
-use crate::steps::fields::{shapes_of, FieldType};
+use crate::steps::{fields::FieldType, shapes_of};
 use serde_json::{json, Map, Value};
 
 /// The file name editors are pointed at, beside the suites.

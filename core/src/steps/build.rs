@@ -1,6 +1,7 @@
 //! What a request builder may know, what it produces, and what a response may change.
 
-use super::{HarnessError, Json, Text};
+use super::error::HarnessError;
+use super::fields::{Json, Text};
 use crate::catalogue::{Proposal, Revision, RevisionOf};
 use crate::http::encode;
 use crate::http::Method;
@@ -106,7 +107,7 @@ impl BuildCx {
     /// answers at once.
     pub(crate) fn wait_ms(
         &self,
-        timeout_ms: Option<&super::Int>,
+        timeout_ms: Option<&super::fields::Int>,
         chained: bool,
     ) -> Result<u64, HarnessError> {
         Ok(match timeout_ms {
@@ -201,7 +202,7 @@ pub(crate) fn event_query(
     };
     if let Some(d) = sticky_ms {
         out.push((
-            super::sticky_param(cx.revision(Proposal::Msc4354)).into(),
+            crate::catalogue::sticky_duration_param(cx.revision(Proposal::Msc4354)).into(),
             scalar_text(&cx.json(d)?),
         ));
     }

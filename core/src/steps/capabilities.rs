@@ -1,10 +1,14 @@
 //! `capabilities`: GET /capabilities.
 
-use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, V3};
+use super::build::{BuildCx, HttpCall};
+use super::error::HarnessError;
+use super::fields::Fields;
+use super::kind::HttpStep;
+use super::paths::V3;
 use crate::http::Method;
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "capabilities",
     summary: "GET /capabilities",
     needs_user: true,

@@ -1,12 +1,16 @@
 //! `deactivate`: POST /account/deactivate, authenticated with the user's password (user-
 //! interactive auth in one round), optionally erasing the account (`erase: true`).
 
-use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, V3};
+use super::build::{BuildCx, HttpCall};
+use super::error::HarnessError;
+use super::fields::Fields;
+use super::kind::HttpStep;
+use super::paths::V3;
 use crate::http::Method;
 use serde_json::json;
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "deactivate",
     summary: "POST /account/deactivate with the user's password (`erase: true` asks the server to forget what the user sent)",
     needs_user: true,

@@ -1,13 +1,17 @@
 //! `delayed_action`: send, cancel or restart a delayed event: the action in the path (newest
 //! revision), or in the body (seed revision), unless `form` pins one.
 
-use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, MSC4140_PREFIX};
+use super::build::{BuildCx, HttpCall};
+use super::error::HarnessError;
+use super::fields::{Fields, Text};
+use super::kind::HttpStep;
+use super::paths::MSC4140_PREFIX;
 use crate::catalogue::{Proposal, Revision};
 use crate::http::Method;
 use serde_json::json;
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "delayed_action",
     summary: "send, cancel or restart a delayed event (action in the path, or in the body for the seed revision)",
     // `as:` may be left out (an unauthenticated request).

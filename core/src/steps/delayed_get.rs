@@ -1,10 +1,14 @@
 //! `delayed_get`: GET one delayed event.
 
-use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, MSC4140_PREFIX};
+use super::build::{BuildCx, HttpCall};
+use super::error::HarnessError;
+use super::fields::{Fields, Text};
+use super::kind::HttpStep;
+use super::paths::MSC4140_PREFIX;
 use crate::http::Method;
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "delayed_get",
     summary: "GET one delayed event",
     // `as:` may be left out (an unauthenticated request).

@@ -1,11 +1,15 @@
 //! `delayed_list`: GET the caller's delayed events.
 
 use super::build::query_pairs;
-use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, MSC4140_PREFIX};
+use super::build::{BuildCx, HttpCall};
+use super::error::HarnessError;
+use super::fields::{Fields, Json};
+use super::kind::HttpStep;
+use super::paths::MSC4140_PREFIX;
 use crate::http::Method;
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "delayed_list",
     summary: "GET the caller's delayed events",
     // `as:` may be left out (an unauthenticated request).

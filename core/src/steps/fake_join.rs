@@ -1,10 +1,10 @@
 //! `fake_join`: the fake federating server joins a room (make_join, send_join) through `via`.
 //! Its response: `{event_id, room_version, state_count, user_id, message_auth_events}`.
 
-use super::{Fields, Text};
+use super::fields::{Fields, Text};
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "fake_join",
     summary: "the fake federating server joins a room through `via` (make_join, send_join) as `@<user>:<fake>`",
     // No `as:`: the fake server acts.

@@ -1,9 +1,9 @@
 //! `fake_received`: what the fake federating server has received so far.
 
-use super::Fields;
+use super::fields::Fields;
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "fake_received",
     summary: "what the fake federating server has received: transactions, statuses, intervals, PDUs and whether they verify",
     // No `as:`: the fake server acts.

@@ -2,13 +2,14 @@
 //! is the other server's answer as it came.
 
 use super::build::scalar_text;
-use super::{Fields, HarnessError, Json, Text};
+use super::error::HarnessError;
+use super::fields::{Fields, Json, Text};
 use crate::http::encode;
 use crate::http::Method;
 use serde_json::Value;
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "fake_request",
     summary: "a federation request signed by the fake federating server (method, path, query, body) to `to`",
     // No `as:`: the fake server acts.

@@ -1,12 +1,12 @@
 //! `fake_script`: how the fake federating server answers the next incoming /send transactions
 //! (`answers`, in order) and after them (`then`). Answers are checked at load time.
 
-use super::Fields;
+use super::fields::Fields;
 use crate::fake::SendAnswer;
 use serde_json::{json, Value};
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "fake_script",
     summary: "how the fake federating server answers the next incoming /send transactions (`answers`), and after them (`then`)",
     // No `as:`: the fake server acts.

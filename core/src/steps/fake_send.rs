@@ -4,14 +4,15 @@
 //! transactions: [{txn_id, event_ids, attempts: [{at_ms, status, body}]}], statuses, results}`,
 //! `results` merging the per-PDU answers of accepted transactions.
 
-use super::{Fields, HarnessError, Int, Json, Text};
+use super::error::HarnessError;
+use super::fields::{Fields, Int, Json, Text};
 use crate::fake::NewPdu;
 use crate::vars::Vars;
 use serde_json::{json, Map, Value};
 use std::time::Duration;
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "fake_send",
     summary: "the fake federating server sends its own signed PDUs (`count` of them, `{{i}}` in content) in /send transactions to `to`, retrying refused ones",
     // No `as:`: the fake server acts.

@@ -1,6 +1,7 @@
 //! What the fake-server steps' data share: the fake user's local part.
 
-use super::{HarnessError, Text};
+use super::error::HarnessError;
+use super::fields::Text;
 use crate::vars::Vars;
 
 /// The fake user's local part when a step names none.

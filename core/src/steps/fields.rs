@@ -7,7 +7,7 @@
 //! templates, typed by what they render to ([`Text`], [`Json`], [`Int`]); the scope check makes
 //! sure every variable they name is defined by an earlier step.
 
-use crate::steps::HarnessError;
+use super::error::HarnessError;
 use crate::vars::Vars;
 use crate::yaml::{self, Pos};
 use marked_yaml::types::MarkedMappingNode;
@@ -158,6 +158,11 @@ impl<'d, 'n> Fields<'d, 'n> {
             self.missing.push(name);
         }
         value
+    }
+
+    /// The fields read, in order (for the schema and the docs: see [`super::shapes_of`]).
+    pub(crate) fn into_shapes(self) -> Vec<FieldShape> {
+        self.shapes
     }
 
     fn error(&mut self, node: &Node, message: String) {
@@ -390,20 +395,4 @@ impl<'d, 'n> Fields<'d, 'n> {
             );
         }
     }
-}
-
-/// The fields of a step kind, found by decoding an empty step of that kind and noting what its
-/// decoder asks for (every decoder reads all its fields before giving up on a missing one).
-pub fn shapes_of(kind: &'static str) -> Vec<FieldShape> {
-    struct Quiet;
-    impl Diagnose for Quiet {
-        fn error(&mut self, _: Pos, _: String, _: Option<String>) {}
-        fn unknown(&mut self, _: Pos, _: &str, _: &str, _: &[&str]) {}
-        fn references(&mut self, _: &Value, _: Pos) {}
-    }
-    let empty = MarkedMappingNode::new_empty(marked_yaml::Span::new_blank());
-    let mut quiet = Quiet;
-    let mut f = Fields::new(&mut quiet, kind, &empty, &[]);
-    let _ = crate::steps::StepCall::decode(kind, &mut f);
-    f.shapes
 }

@@ -1,10 +1,14 @@
 //! `get_event`: GET /rooms/{room}/event/{event}.
 
-use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, V3};
+use super::build::{BuildCx, HttpCall};
+use super::error::HarnessError;
+use super::fields::{Fields, Text};
+use super::kind::HttpStep;
+use super::paths::V3;
 use crate::http::Method;
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "get_event",
     summary: "GET /rooms/{room}/event/{event}",
     needs_user: true,

@@ -1,12 +1,16 @@
 //! `ignore`: PUT the caller's m.ignored_user_list account data.
 
-use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, V3};
+use super::build::{BuildCx, HttpCall};
+use super::error::HarnessError;
+use super::fields::Fields;
+use super::kind::HttpStep;
+use super::paths::V3;
 use crate::http::encode;
 use crate::http::Method;
 use serde_json::{json, Map};
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "ignore",
     summary: "PUT the m.ignored_user_list account data",
     needs_user: true,

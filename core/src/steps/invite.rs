@@ -1,11 +1,15 @@
 //! `invite`: POST /rooms/{room}/invite.
 
-use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, V3};
+use super::build::{BuildCx, HttpCall};
+use super::error::HarnessError;
+use super::fields::{Fields, Text};
+use super::kind::HttpStep;
+use super::paths::V3;
 use crate::http::Method;
 use serde_json::json;
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "invite",
     summary: "POST /rooms/{room}/invite",
     needs_user: true,

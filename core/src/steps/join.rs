@@ -1,11 +1,15 @@
 //! `join`: POST /join/{room}, with `via` servers for a room on another homeserver.
 
-use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text, V3};
+use super::build::{BuildCx, HttpCall};
+use super::error::HarnessError;
+use super::fields::{Fields, Json, Text};
+use super::kind::HttpStep;
+use super::paths::V3;
 use crate::http::Method;
 use serde_json::{json, Value};
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "join",
     summary: "POST /join/{room} (with `via` servers for another homeserver's room)",
     needs_user: true,

@@ -1,11 +1,15 @@
 //! `messages`: GET /rooms/{room}/messages.
 
 use super::build::scalar_text;
-use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Int, Json, Text, V3};
+use super::build::{BuildCx, HttpCall};
+use super::error::HarnessError;
+use super::fields::{Fields, Int, Json, Text};
+use super::kind::HttpStep;
+use super::paths::V3;
 use crate::http::Method;
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "messages",
     summary: "GET /rooms/{room}/messages",
     needs_user: true,

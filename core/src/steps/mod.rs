@@ -17,6 +17,8 @@
 //! module without a line) does not compile.
 
 pub mod fields;
+pub mod kind;
+pub mod paths;
 
 pub mod build;
 mod error;
@@ -52,25 +54,8 @@ pub mod versions;
 pub use build::{BuildCx, Effect, HttpCall, UserState};
 pub use error::HarnessError;
 pub use fields::{Diagnose, Fields, Int, Json, Text};
-
-use crate::http::Response;
-
-/// A step kind that makes one client-server request.
-pub trait HttpStep: Send + Sync {
-    /// The request, from the step's fields and what the run knows now.
-    fn build(&self, cx: &BuildCx) -> Result<HttpCall, HarnessError>;
-
-    /// What a response changes for later steps (chained sync tokens, a scheduling API the
-    /// server does not know). Called for every response, before the checks.
-    fn effects(&self, _cx: &BuildCx, _resp: &Response) -> Vec<Effect> {
-        Vec::new()
-    }
-
-    /// The room whose current power levels the request needs (read first by the executor).
-    fn reads_power_levels(&self) -> Option<&Text> {
-        None
-    }
-}
+pub use kind::{HttpStep, Kind};
+pub use paths::SSS_PATH;
 
 /// How a step kind is carried out.
 pub enum Execution<'a> {
@@ -93,20 +78,6 @@ pub enum FakeCall<'a> {
     FakeReceived(&'a fake_received::Step),
     /// `fake_request`.
     FakeRequest(&'a fake_request::Step),
-}
-
-/// What `mscheck` and the loader know about a kind without a step at hand.
-#[derive(Debug, Clone, Copy)]
-pub struct Kind {
-    /// Key in the YAML (`send`, `sync`, …).
-    pub name: &'static str,
-    /// One line for the README.
-    pub summary: &'static str,
-    /// Whether `as:` is required (otherwise the call may be unauthenticated).
-    pub needs_user: bool,
-    /// The requests it can make, as (method, path) examples with made-up IDs, so a fault's
-    /// `when` can be matched against a scenario without running it; empty for fake-server steps.
-    pub samples: &'static [(&'static str, &'static str)],
 }
 
 /// A kind's [`Execution`]: its request builder, or its data for the runner's fake-server code.
@@ -200,19 +171,26 @@ impl StepCall {
     }
 }
 
+/// The fields of a step kind, found by decoding an empty step of that kind and noting what its
+/// decoder asks for (every decoder reads all its fields before giving up on a missing one).
+pub fn shapes_of(kind: &'static str) -> Vec<fields::FieldShape> {
+    struct Quiet;
+    impl Diagnose for Quiet {
+        fn error(&mut self, _: crate::yaml::Pos, _: String, _: Option<String>) {}
+        fn unknown(&mut self, _: crate::yaml::Pos, _: &str, _: &str, _: &[&str]) {}
+        fn references(&mut self, _: &serde_json::Value, _: crate::yaml::Pos) {}
+    }
+    let empty = marked_yaml::types::MarkedMappingNode::new_empty(marked_yaml::Span::new_blank());
+    let mut quiet = Quiet;
+    let mut f = Fields::new(&mut quiet, kind, &empty, &[]);
+    let _ = StepCall::decode(kind, &mut f);
+    f.into_shapes()
+}
+
 /// A kind by its YAML name.
 pub fn kind(name: &str) -> Option<&'static Kind> {
     KINDS.iter().find(|k| k.name == name)
 }
-
-/// The client-server API version prefix most steps use.
-pub(crate) const V3: &str = "/_matrix/client/v3";
-/// MSC4140 unstable prefix.
-pub(crate) const MSC4140_PREFIX: &str = "/_matrix/client/unstable/org.matrix.msc4140";
-/// Simplified sliding sync (MSC4186) unstable endpoint.
-pub const SSS_PATH: &str = "/_matrix/client/unstable/org.matrix.simplified_msc3575/sync";
-/// The delay query parameter (MSC4140 seed API; what Synapse implements).
-pub(crate) const DELAY_PARAM: &str = "org.matrix.msc4140.delay";
 
 /// The sticky-duration query parameter at a revision of MSC4354.
 pub use crate::catalogue::sticky_duration_param as sticky_param;

@@ -1,11 +1,15 @@
 //! `power_levels`: read the room's m.room.power_levels, change it, write it back.
 
-use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text, V3};
+use super::build::{BuildCx, HttpCall};
+use super::error::HarnessError;
+use super::fields::{Fields, Json, Text};
+use super::kind::HttpStep;
+use super::paths::V3;
 use crate::http::Method;
 use serde_json::{json, Value};
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "power_levels",
     summary: "read m.room.power_levels, change it (user names → levels, event types → levels, other keys) and write it back",
     needs_user: true,

@@ -1,12 +1,16 @@
 //! `redact`: PUT /rooms/{room}/redact/{event}/{txn}.
 
-use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Text, V3};
+use super::build::{BuildCx, HttpCall};
+use super::error::HarnessError;
+use super::fields::{Fields, Text};
+use super::kind::HttpStep;
+use super::paths::V3;
 use crate::http::encode;
 use crate::http::Method;
 use serde_json::json;
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "redact",
     summary: "PUT /rooms/{room}/redact/{event}/{txn}",
     needs_user: true,

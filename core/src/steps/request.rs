@@ -1,11 +1,14 @@
 //! `request`: any client-server request, for what no other step kind says.
 
 use super::build::query_pairs;
-use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text};
+use super::build::{BuildCx, HttpCall};
+use super::error::HarnessError;
+use super::fields::{Fields, Json, Text};
+use super::kind::HttpStep;
 use crate::http::Method;
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "request",
     summary: "any client-server request: method, path (templates allowed), query, body",
     // `as:` may be left out (an unauthenticated request).

@@ -8,17 +8,18 @@
 //! observation "scheduling API". `via: query|endpoint` pins one API for scenarios that check it.
 
 use super::build::{event_query, scalar_text};
-use super::{
-    BuildCx, Effect, Fields, HarnessError, HttpCall, HttpStep, Int, Json, Text, DELAY_PARAM,
-    MSC4140_PREFIX, V3,
-};
+use super::build::{BuildCx, Effect, HttpCall};
+use super::error::HarnessError;
+use super::fields::{Fields, Int, Json, Text};
+use super::kind::HttpStep;
+use super::paths::{DELAY_PARAM, MSC4140_PREFIX, V3};
 use crate::catalogue::{Proposal, Revision};
 use crate::http::Method;
 use crate::http::{encode, Response};
 use serde_json::{json, Value};
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "schedule",
     summary: "schedule a delayed event (message, or state with `state_key`); API per MSC4140 revision unless `via` says `query` or `endpoint`",
     needs_user: true,

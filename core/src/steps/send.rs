@@ -2,13 +2,17 @@
 //! name follows the MSC4354 revision).
 
 use super::build::event_query;
-use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text, V3};
+use super::build::{BuildCx, HttpCall};
+use super::error::HarnessError;
+use super::fields::{Fields, Json, Text};
+use super::kind::HttpStep;
+use super::paths::V3;
 use crate::http::encode;
 use crate::http::Method;
 use serde_json::json;
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "send",
     summary: "PUT /rooms/{room}/send/{type}/{txn}, optionally sticky (`sticky_ms`, parameter name per MSC4354 revision)",
     needs_user: true,

@@ -1,14 +1,18 @@
 //! `sliding_sync`: POST simplified sliding sync. `pos: last` continues the user's connection.
 
+use super::build::{BuildCx, Effect, HttpCall};
+use super::error::HarnessError;
+use super::fields::{Fields, Int, Json};
+use super::kind::HttpStep;
+use super::paths::SSS_PATH;
 use super::sync::Since;
-use super::{BuildCx, Effect, Fields, HarnessError, HttpCall, HttpStep, Int, Json, SSS_PATH};
 use crate::http::Method;
 use crate::http::Response;
 use serde_json::{json, Value};
 use std::time::Duration;
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "sliding_sync",
     summary: "POST simplified sliding sync; `pos: last` chains the user's previous pos, `sticky_since: last` the sticky-events extension's previous next_batch",
     needs_user: true,

@@ -1,13 +1,17 @@
 //! `state`: PUT /rooms/{room}/state/{type}/{state_key}, optionally sticky (seed revision).
 
 use super::build::event_query;
-use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep, Json, Text, V3};
+use super::build::{BuildCx, HttpCall};
+use super::error::HarnessError;
+use super::fields::{Fields, Json, Text};
+use super::kind::HttpStep;
+use super::paths::V3;
 use crate::http::encode;
 use crate::http::Method;
 use serde_json::json;
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "state",
     summary: "PUT /rooms/{room}/state/{type}/{state_key}, optionally sticky (seed revision)",
     needs_user: true,

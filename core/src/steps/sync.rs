@@ -1,14 +1,18 @@
 //! `sync`: GET /sync. `since: last` continues the user's chain; every answer moves it on.
 
 use super::build::scalar_text;
-use super::{BuildCx, Effect, Fields, HarnessError, HttpCall, HttpStep, Int, Json, Text, V3};
+use super::build::{BuildCx, Effect, HttpCall};
+use super::error::HarnessError;
+use super::fields::{Fields, Int, Json, Text};
+use super::kind::HttpStep;
+use super::paths::V3;
 use crate::http::Method;
 use crate::http::Response;
 use serde_json::Value;
 use std::time::Duration;
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "sync",
     summary:
         "GET /sync; `since: last` chains the user's previous next_batch (every response updates it)",

@@ -1,10 +1,13 @@
 //! `versions`: GET /versions.
 
-use super::{BuildCx, Fields, HarnessError, HttpCall, HttpStep};
+use super::build::{BuildCx, HttpCall};
+use super::error::HarnessError;
+use super::fields::Fields;
+use super::kind::HttpStep;
 use crate::http::Method;
 
 /// What the kind is (see [`super::Kind`]).
-pub const KIND: super::Kind = super::Kind {
+pub const KIND: super::kind::Kind = super::kind::Kind {
     name: "versions",
     summary: "GET /versions",
     // `as:` may be left out.

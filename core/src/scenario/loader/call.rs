@@ -15,7 +15,7 @@ impl<'a> Loader<'a> {
         let (Node::Mapping(bm), Some(spec)) = (body, crate::steps::kind(kind)) else {
             return Vec::new();
         };
-        let fields: Vec<&str> = crate::steps::fields::shapes_of(spec.name)
+        let fields: Vec<&str> = crate::steps::shapes_of(spec.name)
             .iter()
             .map(|f| f.name)
             .collect();
