@@ -1,7 +1,7 @@
 //! Suite diagnostics: one error type for everything wrong with a suite file, rendered with
 //! `file:line:column`, the source line and a caret, plus a hint when there is one.
 
-use super::Pos;
+use super::pos::Pos;
 use std::fmt;
 use std::path::{Path, PathBuf};
 

@@ -5,17 +5,10 @@
 
 mod diagnostic;
 mod nodes;
+mod pos;
 mod read;
 
 pub use diagnostic::{snippet, Diagnostic, Diagnostics};
 pub use nodes::*;
+pub use pos::Pos;
 pub use read::{load_error, read_file, unknown_keys, FileKind};
-
-/// A 1-based position in a file mscheck reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub struct Pos {
-    /// Line, from 1.
-    pub line: usize,
-    /// Column, from 1.
-    pub column: usize,
-}

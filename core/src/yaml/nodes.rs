@@ -1,6 +1,6 @@
 //! Helpers over `marked_yaml` nodes: positions, scalar coercion and conversion to JSON.
 
-use super::Pos;
+use super::pos::Pos;
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 use marked_yaml::Node;
 use serde_json::{Map, Number, Value};

@@ -1,7 +1,9 @@
 //! Reading a YAML file of a known kind: capped in size, nesting checked, and every problem a
 //! diagnostic that names the kind of file and fits it.
 
-use super::{parse, Diagnostic, Diagnostics, ParseError, Pos, MAX_DEPTH};
+use super::diagnostic::{Diagnostic, Diagnostics};
+use super::nodes::{parse, scalar_pos, ParseError, MAX_DEPTH};
+use super::pos::Pos;
 use marked_yaml::{LoadError, Node};
 use std::path::Path;
 
@@ -170,7 +172,7 @@ pub fn unknown_keys(
             let d = Diagnostic::new(
                 file,
                 source,
-                super::scalar_pos(k),
+                scalar_pos(k),
                 format!("unknown {what} `{}`", k.as_str()),
             );
             match crate::text::did_you_mean(k.as_str(), known.iter().copied()) {
