@@ -3,8 +3,8 @@
 //! `127.0.0.1:<port>`; anything else is refused before a connection is made). Also fetches and
 //! checks other servers' signing keys, for verifying what they send.
 
+use super::error::FederationError;
 use super::signing::ServerKey;
-use super::FederationError;
 use crate::client::transcript::{Exchange, Transcript};
 use crate::held::Held;
 use crate::redact::Redactor;

@@ -3,10 +3,10 @@
 //! request, and summarise what it has received.
 
 use super::client::loopback_address;
+use super::error::FederationError;
 use super::room::FakeRoom;
 use super::server::FakeServer;
 use super::state::percent_decode;
-use super::FederationError;
 pub use crate::fake::NewPdu;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};

@@ -3,8 +3,8 @@
 //! The cryptography and canonical JSON are ruma-signatures'; this module picks the room version's
 //! rules and says what was wrong in words a report can show.
 
+use super::error::FederationError;
 use super::signing::{canonical_object, public_key_map, ServerKey};
-use super::FederationError;
 use ruma_common::room_version_rules::RoomVersionRules;
 use ruma_common::RoomVersionId;
 use serde_json::Value;

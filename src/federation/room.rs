@@ -3,8 +3,8 @@
 //! it, and the newest event to build on. Enough to build valid new events and to answer the
 //! server under test when it asks for events the fake sent.
 
+use super::error::FederationError;
 use super::pdu;
-use super::FederationError;
 use ruma_common::room_version_rules::RoomVersionRules;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};

@@ -2,8 +2,8 @@
 //! (`/send`, `/event`, `/state_ids`, `/make_join`, keys, `/version`…), each request recorded, and
 //! `/send` transactions answered as the scenario scripted (or refused, with a misbehaviour).
 
+use super::error::FederationError;
 use super::state::{percent_decode, Inner, Misbehaviour, ReceivedPdu, Recorded, SendAnswer, State};
-use super::FederationError;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};

@@ -4,10 +4,10 @@
 //! under test meet 429s, 500s or stalls and watch it retry.
 
 use super::client::Outbound;
+use super::error::FederationError;
 use super::signing::ServerKey;
 use super::state::{Inner, State};
 pub use super::state::{Misbehaviour, ReceivedPdu, Recorded, SendAnswer};
-use super::FederationError;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 

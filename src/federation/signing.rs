@@ -4,7 +4,7 @@
 //! Signing and canonical JSON come from `ruma-signatures`; this module only arranges the objects
 //! the server-server API says are signed.
 
-use super::FederationError;
+use super::error::FederationError;
 use base64::Engine;
 use ruma_common::{CanonicalJsonObject, CanonicalJsonValue};
 use ruma_signatures::Ed25519KeyPair;
