@@ -2,7 +2,7 @@
 //! with a scenario's needs, written back, and copied into the report with every secret value
 //! redacted.
 
-use super::HomeserverError;
+use super::error::HomeserverError;
 use std::path::Path;
 
 /// A configuration file format needs can be merged into.

@@ -3,8 +3,9 @@
 //! federation `/version` endpoint when its federation listener is on loopback, else from
 //! `--implementation` / `--impl-version`).
 
+use super::error::HomeserverError;
 use super::registration::register;
-use super::{Homeserver, HomeserverError};
+use super::Homeserver;
 use crate::client::Client;
 use crate::names::{valid_implementation, valid_version};
 use serde_json::Value;

@@ -5,8 +5,8 @@
 //! completed. A file lock keeps concurrent mscheck processes (parallel tests) from installing
 //! twice.
 
+use super::error::HomeserverError;
 use super::pip::{run_logged, FileLock, InstallLog};
-use super::HomeserverError;
 use std::path::{Path, PathBuf};
 
 /// An installed Synapse.

@@ -3,7 +3,7 @@
 //! registration shared secret. Generated per server, written into its working folder (removed
 //! when the server is put away), never printed.
 
-use super::HomeserverError;
+use super::error::HomeserverError;
 use base64::Engine;
 use std::path::Path;
 

@@ -7,11 +7,12 @@
 pub use super::cleanup::kill_all_managed;
 use super::cleanup::{self, config_files, track, untrack, Leftover};
 use super::config_file::overlay_config;
+use super::error::HomeserverError;
 pub use super::instance::{Launch, ManagedConfig, APPSERVICE_SENDER};
 use super::placeholders::{self, render};
 use super::ports::free_port;
 use super::profile::Profile;
-use super::{hooks, keys, HomeserverError};
+use super::{hooks, keys};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tokio::process::Child;

@@ -1,7 +1,7 @@
 //! Running pip for an install: its output into a log file with a progress line every few
 //! packages, and a file lock so that concurrent mscheck processes do not install twice.
 
-use super::HomeserverError;
+use super::error::HomeserverError;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader};

@@ -1,7 +1,7 @@
 //! Loopback ports for managed servers: picked below the kernel's ephemeral range, and reserved for
 //! the rest of the run so a server stopped for a while gets its ports back.
 
-use super::HomeserverError;
+use super::error::HomeserverError;
 use crate::held::Held;
 use std::sync::Mutex;
 

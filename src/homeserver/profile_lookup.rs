@@ -1,7 +1,7 @@
 //! Which profile file `--target NAME` means: a path, or a name in `fixtures/targets/`; an unknown
 //! name is answered with the profiles there are.
 
-use super::HomeserverError;
+use super::error::HomeserverError;
 use std::path::{Path, PathBuf};
 
 /// Finds a profile by `--target`: a path to a profile file, or a name in `fixtures/targets/`.
