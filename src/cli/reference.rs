@@ -54,7 +54,7 @@ pub fn steps_reference() -> String {
 
 /// A Markdown table of a subcommand's flags: flag, value, help (one line) and default.
 pub fn flag_table(command: &str) -> String {
-    let mut cli = super::Cli::command();
+    let mut cli = super::args::Cli::command();
     // Building fills in what derive leaves implicit (how many values each flag takes).
     cli.build();
     let Some(cmd) = cli.find_subcommand(command) else {

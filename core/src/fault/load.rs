@@ -1,6 +1,6 @@
 //! Reading `fixtures/faults.yaml` into [`Fault`]s, each mistake a diagnostic at its position.
 
-use super::{Fault, Op};
+use super::model::{Fault, Op};
 use crate::matcher::Path;
 use crate::yaml::{self, Diagnostic, Diagnostics};
 use regex::Regex;

@@ -1,7 +1,7 @@
 //! Equivalent mutants (declared with the reason in `fixtures/mutant-equivalents.yaml`), the
 //! meaningful rest, and a fingerprint of a mutant set for committed scores.
 
-use super::Mutant;
+use super::mutant::Mutant;
 use serde_json::Value;
 
 /// Mutants that cannot break their requirement (equivalent mutants), declared with the reason

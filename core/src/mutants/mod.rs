@@ -9,30 +9,14 @@
 use crate::catalogue::Catalogue;
 use crate::fault::{Fault, Op};
 use crate::matcher::Path;
-use crate::surfaces::{Place, Surface, Variant};
+use crate::surfaces::{Place, Variant};
 use regex::Regex;
 use serde_json::{json, Value};
 
 mod equivalents;
+mod mutant;
 pub use equivalents::{fingerprint, load_equivalents, meaningful, Equivalent};
-
-/// A generated mutant.
-#[derive(Debug, Clone)]
-pub struct Mutant {
-    /// `mutant:S-27:sync.sticky/incremental:drop-first`.
-    pub name: String,
-    /// The requirement it is aimed at.
-    pub requirement: String,
-    /// The declared surface it rewrites.
-    pub surface: Surface,
-    /// The operator's name.
-    pub operator: String,
-    /// The rewrite, ready to inject.
-    pub fault: Fault,
-}
-
-/// The prefix of every mutant's name.
-pub const PREFIX: &str = "mutant:";
+pub use mutant::{Mutant, PREFIX};
 
 /// Where a place's answers come from, and where their items and fields sit.
 struct Shape {
