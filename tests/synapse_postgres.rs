@@ -147,7 +147,16 @@ fn a_cluster_left_by_a_killed_run_is_stopped_by_the_next_run() {
         "/bin/sh",
         "[-c, \"exec sleep 300\"]",
     );
-    let mut child = run_profile(&slow, &work, &tmp.path().join("r1"))
+    let mut first = run_profile(&slow, &work, &tmp.path().join("r1"));
+    // A umask that leaves folders group-writable (common with per-user groups): mscheck makes
+    // its working folders writable by the user alone, or the next run could not trust them.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut first, || {
+            libc::umask(0o002);
+            Ok(())
+        });
+    }
+    let mut child = first
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -49,6 +49,15 @@ impl ManagedServer {
         std::fs::create_dir_all(data_dir.join("media")).map_err(|e| {
             HomeserverError::Setup(format!("cannot create {}: {e}", data_dir.display()))
         })?;
+        // Writable by this user alone, whatever the umask: a later run trusts the teardown it
+        // finds recorded here only in folders no one else could write (see `cleanup`).
+        for dir in [Some(data_dir.as_path()), data_dir.parent()]
+            .into_iter()
+            .flatten()
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
+        }
         // The server runs inside this folder and its config names files by path: make it absolute.
         let data_dir = match std::fs::canonicalize(&data_dir) {
             Ok(d) => d,
