@@ -26,7 +26,7 @@ use crate::results::{RunReport, SelectionInfo};
 use crate::runner::events::{EventKind, RunEvent};
 use crate::runner::{self, RunContext};
 use crate::snapshot::{SnapshotMode, SnapshotSettings};
-use resolve::{resolve, snapshot_policy, Settings};
+use resolve::{resolve, Settings};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -142,7 +142,7 @@ async fn execute(s: Settings, tx: UnboundedSender<RunEvent>) -> Result<RunStats,
         targets.hs1.implementation.as_deref(),
         targets.hs1.version.as_deref(),
     );
-    let snapshots = snapshot_settings(&s, &targets.hs1)?;
+    let snapshots = snapshot_settings(&s, &targets.hs1);
     let run_id = runner::new_run_id();
     // A proposal hs1 does not implement at all is one finding, decided before any scenario.
     let probe_client = Client::new(http.clone(), redactor.clone(), Arc::new(Vec::new()));
@@ -218,8 +218,9 @@ fn windows(s: &Settings) -> (BTreeMap<String, std::time::Duration>, String) {
 
 /// Where snapshots are read and written: folders named by hs1's implementation (one that could
 /// not safely name a folder gets none), never written under CI or from the built-in copy.
-fn snapshot_settings(s: &Settings, hs1: &Homeserver) -> Result<SnapshotSettings, Error> {
-    let policy = snapshot_policy(s.request.snapshots, s.request.ci)?;
+fn snapshot_settings(s: &Settings, hs1: &Homeserver) -> SnapshotSettings {
+    // `resolve` refused `update` under CI before any server was contacted.
+    let policy = s.request.snapshots;
     let folder = hs1
         .implementation
         .as_deref()
@@ -236,11 +237,11 @@ fn snapshot_settings(s: &Settings, hs1: &Homeserver) -> Result<SnapshotSettings,
     };
     // With snapshots off the folders are never read or written.
     let folder = folder.unwrap_or_default();
-    Ok(SnapshotSettings {
+    SnapshotSettings {
         dir: s.loaded.root.join("snapshots").join(folder),
         report_dir: s.report_dir.join("snapshots").join(folder),
         mode,
         strict: policy == SnapshotPolicy::Strict,
         info: crate::homeserver::described(hs1.implementation.as_deref(), hs1.version.as_deref()),
-    })
+    }
 }

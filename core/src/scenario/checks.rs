@@ -104,11 +104,6 @@ impl PredicateKind {
     pub fn word(self) -> &'static str {
         crate::text::word_of(&Self::ALL, self)
     }
-
-    /// Every key, for messages and suggestions.
-    pub fn words() -> impl Iterator<Item = &'static str> {
-        Self::ALL.iter().map(|(w, _)| *w)
-    }
 }
 
 /// Builds one check.
@@ -150,7 +145,7 @@ pub fn build_predicate(name: &str, arg: &Value) -> Result<Predicate, String> {
     match PredicateKind::parse(name) {
         Some(kind) => predicate(kind, arg),
         None => {
-            let hint = crate::text::did_you_mean(name, PredicateKind::words())
+            let hint = crate::text::did_you_mean(name, PREDICATES)
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
             Err(format!("unknown predicate `{name}`{hint}"))
